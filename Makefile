@@ -1,0 +1,43 @@
+# credit: county-level public credit information platform for PostgreSQL.
+EXTENSION   = credit
+MODULE_big  = credit
+EXTVERSION  = 1.0
+
+# One C file per concern under src/; the install script is assembled from the
+# ordered SQL fragments under src/sql/ (NN-name.sql).
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+SQL_PARTS   = $(sort $(wildcard src/sql/*.sql))
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+DOCS        = README.md
+
+REGRESS     = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=credit
+ISOLATION   = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --load-extension=credit
+
+PG_CONFIG  ?= pg_config
+SHLIB_LINK += -lcrypto -licuuc -licui18n
+PG_CPPFLAGS += -I$(srcdir)/src
+PG_CFLAGS  += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
+
+EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out output_iso tmp_check log
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $^ > $@
+
+.PHONY: test demo fuzz bench deps asan
+# Every suite (pg_regress, isolation, TAP) against a throwaway cluster.
+test:
+	tools/test.sh
+# Build, install, load a synthetic county, evaluate it and print a tour.
+demo:
+	tools/demo.sh
+fuzz:
+	$(MAKE) -C fuzz run
+bench:
+	bench/run
+deps:
+	tools/deps.sh

@@ -1,0 +1,32 @@
+/*
+ * credit.c
+ *      Module entry point: GUCs shared by several concerns and _PG_init.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "credit.h"
+
+PG_MODULE_MAGIC;
+
+char       *credit_pseudonym_key = NULL;
+
+void        _PG_init(void);
+
+/* Define GUCs and let each concern register its callbacks. */
+void
+_PG_init(void)
+{
+    DefineCustomStringVariable("credit.pseudonym_key",
+                               "Secret key of credit.pseudonym (HMAC-SHA256).",
+                               "Readable and settable by superusers only.",
+                               &credit_pseudonym_key,
+                               NULL,
+                               PGC_SUSET,
+                               GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+                               NULL, NULL, NULL);
+
+    MarkGUCPrefixReserved("credit");
+}

@@ -1,0 +1,92 @@
+-- Privileges and row-level security of the four platform roles (DESIGN §8).
+--   credit_admin       administers everything
+--   credit_department  a unit: writes and reads its own records, reads public-channel records
+--   credit_analyst     reads everything, personal ID numbers masked
+--   credit_public      publicity views only
+
+-- Department codes the current user acts for (members of the unit's role).
+CREATE FUNCTION @extschema@.acting_departments() RETURNS text[]
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(array_agg(d.code), '{}')
+      FROM @extschema@.department d
+     WHERE d.role IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = d.role)
+       AND pg_catalog.pg_has_role(current_user, d.role, 'MEMBER')
+$$;
+REVOKE ALL ON FUNCTION @extschema@.acting_departments() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.acting_departments() IS
+    'Codes of the departments whose role the current user is a member of; row-level security on credit.record keys on it';
+
+-- Administrators: everything.
+GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO credit_admin;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO credit_admin;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO credit_admin;
+
+-- Reference data everyone inside the platform reads.
+GRANT SELECT ON @extschema@.department, @extschema@.catalog_item, @extschema@.industry
+    TO credit_department, credit_analyst;
+
+-- Subjects: the personal ID column is readable by administrators only;
+-- others read credit.subject_masked or look a person up through credit.find_person (logged).
+GRANT SELECT (id, kind, name, name_key, uscc, division, industries, legal_rep, registered_on, status, created_at)
+    ON @extschema@.subject TO credit_department, credit_analyst;
+GRANT INSERT (kind, name, uscc, person_id, division, industries, legal_rep, registered_on)
+    ON @extschema@.subject TO credit_department;
+GRANT UPDATE (name, industries, legal_rep, status) ON @extschema@.subject TO credit_department;
+
+CREATE VIEW @extschema@.subject_masked WITH (security_barrier) AS
+    SELECT s.id, s.kind, s.name, s.uscc, @extschema@.mask(s.person_id) AS person_id,
+           s.division, s.industries, s.status
+      FROM @extschema@.subject s;
+COMMENT ON VIEW @extschema@.subject_masked IS
+    'Subjects with personal ID numbers masked (110105********002X), for roles that have no need of the whole number';
+GRANT SELECT ON @extschema@.subject_masked TO credit_department, credit_analyst, credit_admin;
+
+-- Look a person up by ID number: returns the subject id and logs who asked and why.
+CREATE FUNCTION @extschema@.find_person(id @extschema@.resident_id, purpose text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sid bigint;
+BEGIN
+    IF purpose IS NULL OR btrim(purpose) = '' THEN
+        RAISE EXCEPTION 'a purpose is required to look a person up'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id = id;
+    INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
+        VALUES (session_user, sid, purpose,
+                jsonb_build_object('lookup', 'find_person', 'id', @extschema@.mask(id), 'found', sid IS NOT NULL));
+    RETURN sid;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text)
+    TO credit_department, credit_analyst, credit_admin;
+COMMENT ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text) IS
+    'Subject id of the person with this resident ID number (NULL if none); every call is logged in credit.query_log';
+
+-- Records: row-level security.
+ALTER TABLE @extschema@.record ENABLE ROW LEVEL SECURITY;
+GRANT SELECT, INSERT, DELETE ON @extschema@.record TO credit_department;
+GRANT UPDATE (status, value, amount, details, document_no) ON @extschema@.record TO credit_department;
+GRANT SELECT ON @extschema@.record TO credit_analyst;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA @extschema@ TO credit_department;
+
+CREATE POLICY admin_all ON @extschema@.record TO credit_admin USING (true) WITH CHECK (true);
+CREATE POLICY analyst_read ON @extschema@.record FOR SELECT TO credit_analyst USING (true);
+CREATE POLICY department_read ON @extschema@.record FOR SELECT TO credit_department
+    USING (department = ANY (@extschema@.acting_departments())
+           OR item_code IN (SELECT c.code FROM @extschema@.catalog_item c WHERE c.channel = 'public'));
+CREATE POLICY department_insert ON @extschema@.record FOR INSERT TO credit_department
+    WITH CHECK (department = ANY (@extschema@.acting_departments()));
+CREATE POLICY department_update ON @extschema@.record FOR UPDATE TO credit_department
+    USING (department = ANY (@extschema@.acting_departments()))
+    WITH CHECK (department = ANY (@extschema@.acting_departments()));
+CREATE POLICY department_delete ON @extschema@.record FOR DELETE TO credit_department
+    USING (department = ANY (@extschema@.acting_departments()));
+
+GRANT SELECT ON @extschema@.query_log TO credit_analyst;
