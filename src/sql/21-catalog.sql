@@ -91,3 +91,7 @@ INSERT INTO @extschema@.industry (code, name) VALUES
     ('building_materials', 'Home building materials (家居建材)'),
     ('medical_insurance', 'Medical insurance (医疗保障)'),
     ('public_institution', 'Public institutions (事业单位)');
+
+-- The platform itself, as the unit that records list entries and evaluation results.
+INSERT INTO @extschema@.department (code, name) VALUES
+    ('platform', 'Public credit information platform (公共信用信息平台)');
