@@ -40,8 +40,10 @@ if [[ " $suites " == *" regress "* ]] && ls sql/*.sql >/dev/null 2>&1; then
     "$PGXS_DIR/test/regress/pg_regress" --inputdir=. --bindir="$BINDIR" \
         --host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=contrib_regression \
         --load-extension=credit $tests 2>&1 | tee "$work/regress.out"
+    suite_rc=${PIPESTATUS[0]}
     tally "$work/regress.out"
-    [ -f regression.diffs ] && { echo "== regression.diffs"; cat regression.diffs; }
+    [ "$suite_rc" -ne 0 ] && ! grep -qE '\.\.\. FAILED' "$work/regress.out" && failed=$((failed + 1))
+    [ -s regression.diffs ] && { echo "== regression.diffs"; cat regression.diffs; }
 fi
 
 if [[ " $suites " == *" isolation "* ]] && ls specs/*.spec >/dev/null 2>&1; then
@@ -50,8 +52,10 @@ if [[ " $suites " == *" isolation "* ]] && ls specs/*.spec >/dev/null 2>&1; then
     "$PGXS_DIR/test/isolation/pg_isolation_regress" --inputdir=. --outputdir=output_iso \
         --bindir="$BINDIR" --host="$PGHOST" --port="$PGPORT" --user=postgres \
         --dbname=isolation_regression --load-extension=credit $tests 2>&1 | tee "$work/iso.out"
+    suite_rc=${PIPESTATUS[0]}
     tally "$work/iso.out"
-    [ -f output_iso/regression.diffs ] && { echo "== output_iso/regression.diffs"; cat output_iso/regression.diffs; }
+    [ "$suite_rc" -ne 0 ] && ! grep -qE '\.\.\. FAILED' "$work/iso.out" && failed=$((failed + 1))
+    [ -s output_iso/regression.diffs ] && { echo "== output_iso/regression.diffs"; cat output_iso/regression.diffs; }
 fi
 
 if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
@@ -60,7 +64,7 @@ if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] && chown -R postgres: "$tapdir"
     (cd "$tapdir" && as_owner env PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
         PERL5LIB="$PGXS_DIR/test/perl" CREDIT_SRC="$top" TESTDIR="$tapdir" \
-        PG_CONFIG="$PG_CONFIG" prove -v t/) 2>&1 | tee "$work/tap.out"
+        PG_CONFIG="$PG_CONFIG" prove -v --ext=.pl t/) 2>&1 | tee "$work/tap.out"
     tally "$work/tap.out"
     grep -q 'Result: PASS' "$work/tap.out" || { [ "$failed" -gt 0 ] || failed=$((failed + 1)); \
         ls "$tapdir"/tmp_check/log/* >/dev/null 2>&1 && tail -n 40 "$tapdir"/tmp_check/log/*; }

@@ -1,0 +1,63 @@
+-- Double publicity (双公示): what is published, for how long, and what is not.
+INSERT INTO credit.department (code, name) VALUES ('pub_market', 'Market Supervision Bureau (市场监管局)');
+INSERT INTO credit.subject (id, kind, name, uscc)
+     VALUES (900001, 'enterprise', '江阴公示示例有限公司', '91320281142232229Q');
+INSERT INTO credit.subject (id, kind, name, person_id)
+     VALUES (900002, 'individual', '张三', '11010519491231002X');
+
+-- Periods follow the catalogue's severity (DOMAIN §4).
+SELECT code, severity, published, min_publicity, max_publicity
+  FROM credit.catalog_item
+ WHERE code IN ('license', 'penalty_warning', 'penalty_minor', 'penalty_general', 'penalty_serious')
+ ORDER BY code;
+
+INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on, amount, status, details) VALUES
+  (900001, 'penalty_general', 'pub_market', 'P-1', current_date - 30,  20000, 'active', '{"violation_type": "false advertising"}'),
+  (900001, 'penalty_general', 'pub_market', 'P-2', current_date - 400, 5000,  'active', '{}'),
+  (900001, 'penalty_serious', 'pub_market', 'P-3', current_date - 400, 90000, 'active', '{}'),
+  (900001, 'penalty_minor',   'pub_market', 'P-4', current_date - 5,   100,   'active', '{}'),
+  (900001, 'penalty_warning', 'pub_market', 'P-5', current_date - 5,   NULL,  'active', '{}'),
+  (900001, 'penalty_general', 'pub_market', 'P-6', current_date - 5,   NULL,  'active', '{"penalty_kind": "warning"}'),
+  (900001, 'penalty_general', 'pub_market', 'P-7', current_date - 5,   3000,  'revoked', '{}'),
+  (900001, 'penalty_general', 'pub_market', 'P-8', current_date - 5,   3000,  'objected', '{}'),
+  (900001, 'license',         'pub_market', 'L-1', current_date - 5,   NULL,  'active', '{"license_category": "food business"}'),
+  (900002, 'person_penalty_general', 'pub_market', 'P-9', current_date - 1, 200, 'active', '{}');
+
+-- publicity_until: decision date + maximum period; NULL when never published; infinity while active.
+SELECT document_no, status,
+       CASE WHEN publicity_until IS NULL THEN 'not published'
+            WHEN publicity_until = 'infinity' THEN 'while active'
+            WHEN publicity_until = (decided_on + interval '1 year')::date THEN '1 year'
+            WHEN publicity_until = (decided_on + interval '3 years')::date THEN '3 years'
+            WHEN publicity_until = (decided_on + interval '3 months')::date THEN '3 months'
+       END AS publicity
+  FROM credit.record WHERE department = 'pub_market' ORDER BY document_no;
+
+-- Currently published penalties: P-2 ran out, P-4..P-7 are not published, P-8 is marked.
+SELECT decision_document_no, party_name, party_category, uscc, org_code, person_id, fine_10k_cny, severity, remarks
+  FROM credit.publicity_penalty WHERE deciding_authority LIKE 'Market Supervision%'
+ ORDER BY decision_document_no;
+SELECT decision_document_no, party_name, license_category, current_status
+  FROM credit.publicity_license WHERE licensing_authority LIKE 'Market Supervision%';
+
+-- A record dated in the future is refused (23514).
+\set VERBOSITY sqlstate
+INSERT INTO credit.record (subject_id, item_code, department, decided_on)
+     VALUES (900001, 'penalty_general', 'pub_market', current_date + 1);
+\set VERBOSITY terse
+INSERT INTO credit.record (subject_id, item_code, department, decided_on)
+     VALUES (900001, 'penalty_general', 'pub_market', current_date + 1);
+\set VERBOSITY default
+
+-- The public role reads the publicity views, never the records themselves.
+SET ROLE credit_public;
+SELECT count(*) FROM credit.publicity_penalty WHERE deciding_authority LIKE 'Market Supervision%';
+\set VERBOSITY sqlstate
+SELECT count(*) FROM credit.record;
+SELECT count(*) FROM credit.subject;
+\set VERBOSITY default
+RESET ROLE;
+
+DELETE FROM credit.record WHERE department = 'pub_market';
+DELETE FROM credit.subject WHERE id IN (900001, 900002);
+DELETE FROM credit.department WHERE code = 'pub_market';

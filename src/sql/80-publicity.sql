@@ -1,0 +1,85 @@
+-- Double publicity (双公示) views for the public site: only records that are
+-- currently published (a state separate from "record exists"), personal ID numbers masked.
+
+-- Whether a record is published on a given day: active or under objection,
+-- of a published item, and within its publicity period.
+CREATE FUNCTION @extschema@.is_published(status text, publicity_until date, on_day date DEFAULT CURRENT_DATE)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT status IN ('active', 'objected') AND publicity_until IS NOT NULL AND publicity_until >= on_day
+$$;
+COMMENT ON FUNCTION @extschema@.is_published(text, date, date) IS
+    'True when a record with this status and publicity end date is published on the given day (default today): active or under objection (异议中), and not past its publicity end';
+
+CREATE VIEW @extschema@.publicity_penalty WITH (security_barrier) AS
+SELECT r.id                                   AS record_id,
+       s.name                                 AS party_name,
+       s.kind                                 AS party_category,
+       s.uscc                                 AS uscc,
+       CASE WHEN s.uscc IS NOT NULL THEN @extschema@.org_code(s.uscc) END AS org_code,
+       @extschema@.mask(s.person_id)          AS person_id,
+       s.legal_rep                            AS legal_representative,
+       r.document_no                          AS decision_document_no,
+       r.details ->> 'violation_type'         AS violation_type,
+       r.details ->> 'facts'                  AS facts,
+       r.details ->> 'legal_basis'            AS legal_basis,
+       coalesce(r.details ->> 'penalty_category', c.name) AS penalty_category,
+       r.details ->> 'content'                AS content,
+       round(r.amount / 10000, 6)             AS fine_10k_cny,
+       (r.details ->> 'confiscated')::numeric AS confiscated_10k_cny,
+       r.details ->> 'license_revoked'        AS license_suspended_or_revoked,
+       c.severity                             AS severity,
+       r.decided_on                           AS decided_on,
+       r.publicity_until                      AS publicity_until,
+       d.name                                 AS deciding_authority,
+       d.uscc                                 AS deciding_authority_uscc,
+       coalesce(r.details ->> 'source_unit', d.name) AS data_source_unit,
+       CASE WHEN r.status = 'objected' THEN 'under objection (异议处理中)' END AS remarks
+  FROM @extschema@.record r
+  JOIN @extschema@.catalog_item c ON c.code = r.item_code
+  JOIN @extschema@.subject s ON s.id = r.subject_id
+  JOIN @extschema@.department d ON d.code = r.department
+ WHERE c.category = 'penalty'
+   AND @extschema@.is_published(r.status, r.publicity_until);
+COMMENT ON VIEW @extschema@.publicity_penalty IS
+    'Administrative penalties currently in double publicity (行政处罚双公示), DOMAIN §5 fields; personal ID numbers masked';
+COMMENT ON COLUMN @extschema@.publicity_penalty.party_category IS 'Kind of subject (行政相对人类别)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.fine_10k_cny IS 'Fine amount in 10,000 CNY (罚款金额（万元）)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.publicity_until IS 'Last day of publicity (公示截止期)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.remarks IS 'Marked while the record is under objection';
+
+CREATE VIEW @extschema@.publicity_license WITH (security_barrier) AS
+SELECT r.id                                   AS record_id,
+       s.name                                 AS party_name,
+       s.kind                                 AS party_category,
+       s.uscc                                 AS uscc,
+       CASE WHEN s.uscc IS NOT NULL THEN @extschema@.org_code(s.uscc) END AS org_code,
+       @extschema@.mask(s.person_id)          AS person_id,
+       s.legal_rep                            AS legal_representative,
+       r.details ->> 'document_name'          AS decision_document_name,
+       r.document_no                          AS decision_document_no,
+       r.details ->> 'license_category'       AS license_category,
+       r.details ->> 'certificate_name'       AS certificate_name,
+       r.details ->> 'certificate_no'         AS certificate_no,
+       r.details ->> 'content'                AS content,
+       r.decided_on                           AS decided_on,
+       (r.details ->> 'valid_from')::date     AS valid_from,
+       (r.details ->> 'valid_to')::date       AS valid_to,
+       d.name                                 AS licensing_authority,
+       d.uscc                                 AS licensing_authority_uscc,
+       CASE WHEN r.status = 'objected' THEN 'under objection (异议处理中)' ELSE 'valid (有效)' END AS current_status,
+       coalesce(r.details ->> 'source_unit', d.name) AS data_source_unit
+  FROM @extschema@.record r
+  JOIN @extschema@.catalog_item c ON c.code = r.item_code
+  JOIN @extschema@.subject s ON s.id = r.subject_id
+  JOIN @extschema@.department d ON d.code = r.department
+ WHERE c.category = 'license'
+   AND @extschema@.is_published(r.status, r.publicity_until)
+   AND coalesce((r.details ->> 'valid_to')::date, 'infinity') >= CURRENT_DATE;
+COMMENT ON VIEW @extschema@.publicity_license IS
+    'Administrative licences currently in double publicity (行政许可双公示), DOMAIN §5 fields; personal ID numbers masked';
+COMMENT ON COLUMN @extschema@.publicity_license.current_status IS 'Current status (当前状态)';
+
+GRANT SELECT ON @extschema@.publicity_penalty, @extschema@.publicity_license
+    TO credit_public, credit_department, credit_analyst, credit_admin;
