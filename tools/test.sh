@@ -60,10 +60,12 @@ fi
 
 if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
     echo "== TAP"
-    tapdir="$work/tap"; mkdir -p "$tapdir"; cp -r t "$tapdir/"
+    # TAP tests run as the cluster owner, which may not read the checkout:
+    # they get a copy of what they may read (t/, demo/, sql/) in CREDIT_SRC.
+    tapdir="$work/tap"; mkdir -p "$tapdir"; cp -r t demo sql "$tapdir/" 2>/dev/null
     [ "$(id -u)" = 0 ] && chown -R postgres: "$tapdir"
     (cd "$tapdir" && as_owner env PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
-        PERL5LIB="$PGXS_DIR/test/perl" CREDIT_SRC="$top" TESTDIR="$tapdir" \
+        PERL5LIB="$PGXS_DIR/test/perl" CREDIT_SRC="$tapdir" TESTDIR="$tapdir" \
         PG_CONFIG="$PG_CONFIG" prove -v --ext=.pl t/) 2>&1 | tee "$work/tap.out"
     tally "$work/tap.out"
     grep -q 'Result: PASS' "$work/tap.out" || { [ "$failed" -gt 0 ] || failed=$((failed + 1)); \
