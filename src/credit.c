@@ -28,5 +28,6 @@ _PG_init(void)
                                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
                                NULL, NULL, NULL);
 
+    credit_ident_init();
     MarkGUCPrefixReserved("credit");
 }

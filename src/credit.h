@@ -11,5 +11,11 @@
 /* GUC variables (credit.c) */
 extern char *credit_pseudonym_key;
 
+/* Identifier types (uscc.c, resident_id.c) */
+extern bool credit_uscc_lenient;
+extern void credit_ident_init(void);
+extern const char *credit_to_utf8(const char *s, size_t *len);
+extern const char *credit_reason_to_server(const char *reason);
+
 
 #endif                          /* CREDIT_H */
