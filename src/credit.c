@@ -29,5 +29,6 @@ _PG_init(void)
                                NULL, NULL, NULL);
 
     credit_ident_init();
+    credit_model_init();
     MarkGUCPrefixReserved("credit");
 }

@@ -16,6 +16,8 @@ extern bool credit_uscc_lenient;
 extern void credit_ident_init(void);
 extern const char *credit_to_utf8(const char *s, size_t *len);
 extern const char *credit_reason_to_server(const char *reason);
+/* per-concern initialisation called from _PG_init */
+extern void credit_model_init(void);   /* model.c */
 
 
 #endif                          /* CREDIT_H */

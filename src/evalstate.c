@@ -1,0 +1,313 @@
+/*
+ * evalstate.c
+ *      The per-subject evaluation state (see evalstate.h): folding, removal,
+ *      re-anchoring, merging, the binary format and finalizing to a score,
+ *      a grade and dimension values (DESIGN §4).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "evalstate.h"
+
+#define EVALSTATE_HEADER 14     /* version, flags, nitems, fingerprint, anchor, nentries */
+#define EVALSTATE_ENTRY 14      /* index, count, sum */
+
+/* A zero state of this model anchored at a date, in the current memory context. */
+EvalState *
+evalstate_create(const EvalModel *model, DateADT anchor)
+{
+    int         n = model->nrules;
+    EvalState  *st = palloc0(MAXALIGN(sizeof(EvalState)) + sizeof(double) * Max(n, 1) +
+                             sizeof(int32) * Max(n, 1));
+
+    st->nitems = n;
+    st->fingerprint = model->fingerprint;
+    st->anchor = anchor;
+    st->sum = (double *) ((char *) st + MAXALIGN(sizeof(EvalState)));
+    st->count = (int32 *) (st->sum + Max(n, 1));
+    return st;
+}
+
+/* A copy of a state in the current memory context. */
+EvalState *
+evalstate_copy(const EvalState *st)
+{
+    int         n = st->nitems;
+    Size        size = MAXALIGN(sizeof(EvalState)) + sizeof(double) * Max(n, 1) +
+        sizeof(int32) * Max(n, 1);
+    EvalState  *c = palloc(size);
+
+    memcpy(c, st, size);
+    c->sum = (double *) ((char *) c + MAXALIGN(sizeof(EvalState)));
+    c->count = (int32 *) (c->sum + Max(n, 1));
+    return c;
+}
+
+/* Decay factor of a rule over a number of days (1 when the rule does not decay). */
+static inline double
+rule_decay(const EvalRule *r, double days)
+{
+    return r->decays ? exp2(-days * r->inv_half_life) : 1.0;
+}
+
+/* Check that a state was built for this model's rule set. */
+static void
+evalstate_check(const EvalState *st, const EvalModel *model)
+{
+    if (st->nitems != model->nrules || st->fingerprint != model->fingerprint)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("evaluation state does not belong to the current rules of model \"%s\"",
+                        model->code),
+                 errhint("The model's items, half-lives or per_value changed; recompute the state from the records.")));
+}
+
+/* Move the anchor to another date: every decaying sum is multiplied by its decay. */
+void
+evalstate_reanchor(EvalState *st, const EvalModel *model, DateADT to)
+{
+    double      days;
+    int         i;
+
+    evalstate_check(st, model);
+    if (to == st->anchor)
+        return;
+    days = (double) to - (double) st->anchor;
+    for (i = 0; i < st->nitems; i++)
+        if (model->rules[i].decays && st->sum[i] != 0.0)
+            st->sum[i] *= rule_decay(&model->rules[i], days);
+    st->anchor = to;
+}
+
+/*
+ * Fold one counted record (sign +1) or take it back out (sign -1).  A record
+ * dated after the anchor first moves the anchor forward to its date.
+ */
+void
+evalstate_add(EvalState *st, const EvalModel *model, int rule,
+              DateADT decided_on, double value, int sign)
+{
+    const EvalRule *r = &model->rules[rule];
+    double      c;
+
+    if (decided_on > st->anchor)
+        evalstate_reanchor(st, model, decided_on);
+    c = r->per_value ? value : 1.0;
+    if (r->decays)
+        c *= exp2(-((double) st->anchor - (double) decided_on) * r->inv_half_life);
+    st->sum[rule] += sign * c;
+    st->count[rule] += sign;
+}
+
+/* dst += sign × src, both brought to the later of the two anchors. */
+void
+evalstate_merge(EvalState *dst, const EvalState *src, const EvalModel *model, int sign)
+{
+    double      days;
+    int         i;
+
+    evalstate_check(dst, model);
+    evalstate_check(src, model);
+    if (src->anchor > dst->anchor)
+        evalstate_reanchor(dst, model, src->anchor);
+    days = (double) dst->anchor - (double) src->anchor;
+    for (i = 0; i < dst->nitems; i++)
+    {
+        if (src->count[i] == 0 && src->sum[i] == 0.0)
+            continue;
+        dst->sum[i] += sign * src->sum[i] * (days != 0 ? rule_decay(&model->rules[i], days) : 1.0);
+        dst->count[i] += sign * src->count[i];
+    }
+}
+
+/* The compact versioned binary form of a state (see evalstate.h). */
+bytea *
+evalstate_serialize(const EvalState *st)
+{
+    StringInfoData buf;
+    int         nentries = 0;
+    int         i;
+
+    for (i = 0; i < st->nitems; i++)
+        if (st->count[i] != 0 || st->sum[i] != 0.0)
+            nentries++;
+    pq_begintypsend(&buf);
+    pq_sendint8(&buf, EVALSTATE_VERSION);
+    pq_sendint8(&buf, 0);
+    pq_sendint16(&buf, (uint16) st->nitems);
+    pq_sendint32(&buf, st->fingerprint);
+    pq_sendint32(&buf, (uint32) st->anchor);
+    pq_sendint16(&buf, (uint16) nentries);
+    for (i = 0; i < st->nitems; i++)
+    {
+        if (st->count[i] == 0 && st->sum[i] == 0.0)
+            continue;
+        pq_sendint16(&buf, (uint16) i);
+        pq_sendint32(&buf, (uint32) st->count[i]);
+        pq_sendfloat8(&buf, st->sum[i]);
+    }
+    return pq_endtypsend(&buf);
+}
+
+/* Complain about a malformed serialized state. */
+static void
+evalstate_malformed(const char *why)
+{
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+             errmsg("malformed evaluation state: %s", why)));
+}
+
+/*
+ * Read a serialized state.  Returns NULL when it was written for another rule
+ * set of the model (the caller recomputes it from the records).
+ */
+EvalState *
+evalstate_deserialize(const bytea *b, const EvalModel *model)
+{
+    StringInfoData buf;
+    int         version;
+    int         nitems;
+    uint32      fingerprint;
+    DateADT     anchor;
+    int         nentries;
+    int         i;
+    EvalState  *st;
+
+    buf.data = (char *) VARDATA_ANY(b);
+    buf.len = VARSIZE_ANY_EXHDR(b);
+    buf.maxlen = buf.len;
+    buf.cursor = 0;
+    if (buf.len < EVALSTATE_HEADER)
+        evalstate_malformed("too short");
+    version = pq_getmsgint(&buf, 1);
+    if (version != EVALSTATE_VERSION)
+        evalstate_malformed(psprintf("unknown version %d", version));
+    (void) pq_getmsgint(&buf, 1);
+    nitems = pq_getmsgint(&buf, 2);
+    fingerprint = pq_getmsgint(&buf, 4);
+    anchor = (DateADT) pq_getmsgint(&buf, 4);
+    nentries = pq_getmsgint(&buf, 2);
+    if (buf.len != EVALSTATE_HEADER + nentries * EVALSTATE_ENTRY)
+        evalstate_malformed("length does not match the number of entries");
+    if (nitems != model->nrules || fingerprint != model->fingerprint)
+        return NULL;
+    st = evalstate_create(model, anchor);
+    for (i = 0; i < nentries; i++)
+    {
+        int         idx = pq_getmsgint(&buf, 2);
+
+        if (idx >= nitems)
+            evalstate_malformed("item index out of range");
+        st->count[idx] = (int32) pq_getmsgint(&buf, 4);
+        st->sum[idx] = pq_getmsgfloat8(&buf);
+    }
+    return st;
+}
+
+/* Clamp a value to optional bounds. */
+static inline double
+clamp(double v, bool has_lo, double lo, bool has_hi, double hi)
+{
+    if (has_lo && v < lo)
+        v = lo;
+    if (has_hi && v > hi)
+        v = hi;
+    return v;
+}
+
+/*
+ * Score, grade and dimension values at as_of (on or after the anchor):
+ * item caps, weighted and clamped dimensions, clamped score, best grade
+ * reached, then the one-vote veto.
+ */
+void
+evalstate_finalize(const EvalState *st, const EvalModel *model, DateADT as_of, EvalResult *res)
+{
+    double      days;
+    double      score;
+    int         i;
+    int         grade = -1;
+
+    evalstate_check(st, model);
+    if (as_of < st->anchor)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("cannot evaluate a state anchored at %s as of the earlier date %s",
+                        DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(st->anchor))),
+                        DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(as_of)))),
+                 errhint("Evaluate the records again with credit.evaluate_subject.")));
+    days = (double) as_of - (double) st->anchor;
+    res->dim_value = palloc0(sizeof(double) * Max(model->ndims, 1));
+    for (i = 0; i < model->nrules; i++)
+    {
+        const EvalRule *r = &model->rules[i];
+        double      s;
+
+        if (st->count[i] == 0 && st->sum[i] == 0.0)
+            continue;
+        s = r->points * st->sum[i] * (days != 0 ? rule_decay(r, days) : 1.0);
+        if (r->has_cap)
+            s = clamp(s, true, -r->cap, true, r->cap);
+        res->dim_value[r->dim] += s;
+    }
+    score = model->base;
+    for (i = 0; i < model->ndims; i++)
+    {
+        const EvalDimension *d = &model->dims[i];
+
+        res->dim_value[i] = clamp(d->weight * res->dim_value[i], d->has_lo, d->lo, d->has_hi, d->hi);
+        score += res->dim_value[i];
+    }
+    score = clamp(score, model->has_lo, model->lo, model->has_hi, model->hi);
+    for (i = 0; i < model->ngrades; i++)
+        if (model->grades[i].min_score <= score)
+        {
+            grade = i;
+            break;
+        }
+    /* one-vote veto: a counted record of a veto rule caps the grade */
+    for (i = 0; i < model->nrules; i++)
+    {
+        int         v = model->rules[i].veto_grade;
+
+        if (v >= 0 && st->count[i] > 0 && (grade < 0 || grade < v))
+            grade = v;
+    }
+    res->score = score;
+    res->grade = grade;
+}
+
+/* The dimension values of a result as a jsonb object {dimension: value}. */
+Jsonb *
+evalresult_dimensions(const EvalModel *model, const EvalResult *res)
+{
+    JsonbParseState *ps = NULL;
+    JsonbValue *v;
+    int         i;
+
+    pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+    for (i = 0; i < model->ndims; i++)
+    {
+        JsonbValue  k;
+        JsonbValue  val;
+
+        k.type = jbvString;
+        k.val.string.val = model->dims[i].name;
+        k.val.string.len = strlen(model->dims[i].name);
+        pushJsonbValue(&ps, WJB_KEY, &k);
+        val.type = jbvNumeric;
+        val.val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
+                                                              Float8GetDatum(res->dim_value[i])));
+        pushJsonbValue(&ps, WJB_VALUE, &val);
+    }
+    v = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+    return JsonbValueToJsonb(v);
+}

@@ -1,0 +1,430 @@
+/*
+ * model.c
+ *      Per-backend cache of evaluation models (credit.model, model_rule,
+ *      model_dimension, model_grade).
+ *
+ * Each model lives in its own memory context under the cache context.  A
+ * relcache invalidation of any model table (sent by the statement trigger
+ * credit.model_changed, so every backend receives it at commit) bumps the
+ * cache generation; the next lookup reloads.  A replaced model is retired,
+ * not freed, until the end of the transaction, so pointers handed out stay
+ * valid for the whole transaction.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "credit.h"
+#include "evalstate.h"
+
+#define MODEL_TABLES 4
+
+typedef struct ModelEntry
+{
+    char        code[NAMEDATALEN + 8];
+    EvalModel  *model;
+} ModelEntry;
+
+static MemoryContext model_cache_cxt = NULL;
+static HTAB *model_hash = NULL;
+static List *retired = NIL;     /* models replaced in this transaction */
+static uint64 model_generation = 1;
+static uint64 model_epoch = 1;  /* bumped at invalidations and transaction ends */
+static Oid  model_table_oid[MODEL_TABLES];
+static bool model_oids_known = false;
+
+/* Any change of a model table (or a full reset) makes every cached model stale. */
+static void
+model_relcache_callback(Datum arg, Oid relid)
+{
+    int         i;
+
+    if (!OidIsValid(relid) || !model_oids_known)
+    {
+        model_generation++;
+        model_epoch++;
+        model_oids_known = false;
+        return;
+    }
+    for (i = 0; i < MODEL_TABLES; i++)
+        if (model_table_oid[i] == relid)
+        {
+            model_generation++;
+            model_epoch++;
+            return;
+        }
+}
+
+/* Free the models retired during the transaction that just ended. */
+static void
+model_xact_callback(XactEvent event, void *arg)
+{
+    ListCell   *lc;
+
+    if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+        event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+        return;
+    model_epoch++;
+    if (retired == NIL)
+        return;
+    foreach(lc, retired)
+        MemoryContextDelete(((EvalModel *) lfirst(lc))->cxt);
+    list_free(retired);
+    retired = NIL;
+}
+
+/* Register the invalidation and transaction callbacks (from _PG_init). */
+void
+credit_model_init(void)
+{
+    CacheRegisterRelcacheCallback(model_relcache_callback, (Datum) 0);
+    RegisterXactCallback(model_xact_callback, NULL);
+}
+
+/* Remember the OIDs of the model tables, so the callback can recognise them. */
+static void
+model_learn_oids(void)
+{
+    static const char *const names[MODEL_TABLES] =
+    {"model", "model_rule", "model_dimension", "model_grade"};
+    Oid         nsp = get_namespace_oid("credit", true);
+    int         i;
+
+    if (!OidIsValid(nsp))
+        return;
+    for (i = 0; i < MODEL_TABLES; i++)
+        model_table_oid[i] = get_relname_relid(names[i], nsp);
+    model_oids_known = true;
+}
+
+/* Value of a nullable float8 column of the current SPI row. */
+static bool
+spi_float8(HeapTuple tup, TupleDesc desc, int col, double *out)
+{
+    bool        isnull;
+    Datum       d = SPI_getbinval(tup, desc, col, &isnull);
+
+    if (!isnull)
+        *out = DatumGetFloat8(d);
+    return !isnull;
+}
+
+/* Text column of the current SPI row, copied into the current context. */
+static char *
+spi_text(HeapTuple tup, TupleDesc desc, int col)
+{
+    bool        isnull;
+    Datum       d = SPI_getbinval(tup, desc, col, &isnull);
+
+    return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* Index of a dimension by name, adding it (weight 1, no clamp) when new. */
+static int
+model_dimension_index(EvalModel *m, int *capacity, const char *name)
+{
+    int         i;
+
+    for (i = 0; i < m->ndims; i++)
+        if (strcmp(m->dims[i].name, name) == 0)
+            return i;
+    if (m->ndims == *capacity)
+    {
+        *capacity *= 2;
+        m->dims = repalloc(m->dims, sizeof(EvalDimension) * *capacity);
+    }
+    memset(&m->dims[m->ndims], 0, sizeof(EvalDimension));
+    m->dims[m->ndims].name = pstrdup(name);
+    m->dims[m->ndims].weight = 1.0;
+    return m->ndims++;
+}
+
+/* Build the item-code hash table and the fingerprint of the rule set. */
+static void
+model_index_rules(EvalModel *m)
+{
+    int         size = 8;
+    int         i;
+    uint32      fp = hash_bytes_uint32((uint32) m->nrules);
+
+    while (size < m->nrules * 2)
+        size *= 2;
+    m->hash_mask = size - 1;
+    m->hash_slots = palloc(sizeof(int16) * size);
+    for (i = 0; i < size; i++)
+        m->hash_slots[i] = -1;
+    for (i = 0; i < m->nrules; i++)
+    {
+        EvalRule   *r = &m->rules[i];
+        uint32      h = hash_bytes((const unsigned char *) r->item_code, r->item_len);
+        int         slot = h & m->hash_mask;
+        uint64      hl_bits;
+
+        while (m->hash_slots[slot] >= 0)
+            slot = (slot + 1) & m->hash_mask;
+        m->hash_slots[slot] = (int16) i;
+
+        memcpy(&hl_bits, &r->half_life, sizeof(hl_bits));
+        fp = hash_combine(fp, h);
+        fp = hash_combine(fp, r->decays ? hash_bytes((const unsigned char *) &hl_bits, sizeof(hl_bits)) : 0);
+        fp = hash_combine(fp, r->per_value ? 1 : 2);
+    }
+    m->fingerprint = fp;
+}
+
+/* Read one model from the tables through SPI; NULL when there is no such model. */
+static EvalModel *
+model_load(const char *code)
+{
+    MemoryContext cxt;
+    MemoryContext old;
+    EvalModel  *m;
+    Oid         argtypes[1] = {TEXTOID};
+    Datum       args[1];
+    int         ret;
+    uint64      i;
+    int         dimcap = 8;
+    uint64      gen = model_generation;
+
+    args[0] = CStringGetTextDatum(code);
+    if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+
+    ret = SPI_execute_with_args("SELECT scope, base::float8, lo::float8, hi::float8 "
+                                "FROM credit.model WHERE code = $1",
+                                1, argtypes, args, NULL, true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.model failed: %s", SPI_result_code_string(ret));
+    if (SPI_processed == 0)
+    {
+        SPI_finish();
+        return NULL;
+    }
+
+    cxt = AllocSetContextCreate(model_cache_cxt, "credit model", ALLOCSET_SMALL_SIZES);
+    MemoryContextCopyAndSetIdentifier(cxt, code);
+    old = MemoryContextSwitchTo(cxt);
+    m = palloc0(sizeof(EvalModel));
+    m->cxt = cxt;
+    m->generation = gen;
+    m->code = pstrdup(code);
+    {
+        HeapTuple   tup = SPI_tuptable->vals[0];
+        TupleDesc   desc = SPI_tuptable->tupdesc;
+
+        m->scope = spi_text(tup, desc, 1);
+        spi_float8(tup, desc, 2, &m->base);
+        m->has_lo = spi_float8(tup, desc, 3, &m->lo);
+        m->has_hi = spi_float8(tup, desc, 4, &m->hi);
+    }
+    MemoryContextSwitchTo(old);
+
+    /* grades, best first */
+    ret = SPI_execute_with_args("SELECT grade, min_score::float8, rank FROM credit.model_grade "
+                                "WHERE model = $1 ORDER BY rank",
+                                1, argtypes, args, NULL, true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.model_grade failed: %s", SPI_result_code_string(ret));
+    old = MemoryContextSwitchTo(cxt);
+    m->ngrades = (int) SPI_processed;
+    m->grades = palloc0(sizeof(EvalGrade) * Max(m->ngrades, 1));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        HeapTuple   tup = SPI_tuptable->vals[i];
+        TupleDesc   desc = SPI_tuptable->tupdesc;
+        bool        isnull;
+
+        m->grades[i].grade = spi_text(tup, desc, 1);
+        spi_float8(tup, desc, 2, &m->grades[i].min_score);
+        m->grades[i].rank = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+    }
+    MemoryContextSwitchTo(old);
+
+    /* declared dimensions */
+    ret = SPI_execute_with_args("SELECT dimension, weight::float8, lo::float8, hi::float8 "
+                                "FROM credit.model_dimension WHERE model = $1 "
+                                "ORDER BY dimension COLLATE \"C\"",
+                                1, argtypes, args, NULL, true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.model_dimension failed: %s", SPI_result_code_string(ret));
+    old = MemoryContextSwitchTo(cxt);
+    m->dims = palloc0(sizeof(EvalDimension) * dimcap);
+    for (i = 0; i < SPI_processed; i++)
+    {
+        HeapTuple   tup = SPI_tuptable->vals[i];
+        TupleDesc   desc = SPI_tuptable->tupdesc;
+        char       *name = spi_text(tup, desc, 1);
+        int         d = model_dimension_index(m, &dimcap, name);
+
+        if (!spi_float8(tup, desc, 2, &m->dims[d].weight))
+            m->dims[d].weight = 1.0;
+        m->dims[d].has_lo = spi_float8(tup, desc, 3, &m->dims[d].lo);
+        m->dims[d].has_hi = spi_float8(tup, desc, 4, &m->dims[d].hi);
+    }
+    MemoryContextSwitchTo(old);
+
+    /* rules, by item code */
+    ret = SPI_execute_with_args("SELECT item_code, dimension, points::float8, per_value, "
+                                "half_life_days::float8, cap::float8, veto_grade "
+                                "FROM credit.model_rule WHERE model = $1 "
+                                "ORDER BY item_code COLLATE \"C\"",
+                                1, argtypes, args, NULL, true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.model_rule failed: %s", SPI_result_code_string(ret));
+    if (SPI_processed > PG_INT16_MAX)
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("model \"%s\" has too many rules", code)));
+    old = MemoryContextSwitchTo(cxt);
+    m->nrules = (int) SPI_processed;
+    m->rules = palloc0(sizeof(EvalRule) * Max(m->nrules, 1));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        HeapTuple   tup = SPI_tuptable->vals[i];
+        TupleDesc   desc = SPI_tuptable->tupdesc;
+        EvalRule   *r = &m->rules[i];
+        bool        isnull;
+        char       *veto;
+
+        r->item_code = spi_text(tup, desc, 1);
+        r->item_len = strlen(r->item_code);
+        r->dim = model_dimension_index(m, &dimcap, spi_text(tup, desc, 2));
+        spi_float8(tup, desc, 3, &r->points);
+        r->per_value = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+        r->decays = spi_float8(tup, desc, 5, &r->half_life);
+        r->inv_half_life = r->decays ? 1.0 / r->half_life : 0.0;
+        r->has_cap = spi_float8(tup, desc, 6, &r->cap);
+        r->veto_grade = -1;
+        veto = spi_text(tup, desc, 7);
+        if (veto != NULL)
+        {
+            int         g;
+
+            for (g = 0; g < m->ngrades; g++)
+                if (strcmp(m->grades[g].grade, veto) == 0)
+                    r->veto_grade = g;
+        }
+    }
+    model_index_rules(m);
+    MemoryContextSwitchTo(old);
+
+    SPI_finish();
+    return m;
+}
+
+/*
+ * The model with this code, loaded or reloaded when the model tables changed.
+ * Errors (or returns NULL when missing_ok) when there is no such model.
+ */
+EvalModel *
+credit_model_get(const char *code, bool missing_ok)
+{
+    ModelEntry *e;
+    bool        found;
+    EvalModel  *m;
+
+    if (strlen(code) >= NAMEDATALEN + 8)
+    {
+        if (missing_ok)
+            return NULL;
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("evaluation model \"%s\" does not exist", code)));
+    }
+    if (model_cache_cxt == NULL)
+    {
+        HASHCTL     ctl;
+
+        model_cache_cxt = AllocSetContextCreate(CacheMemoryContext, "credit model cache",
+                                                ALLOCSET_DEFAULT_SIZES);
+        memset(&ctl, 0, sizeof(ctl));
+        ctl.keysize = NAMEDATALEN + 8;
+        ctl.entrysize = sizeof(ModelEntry);
+        ctl.hcxt = model_cache_cxt;
+        model_hash = hash_create("credit models", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+    }
+    if (!model_oids_known)
+        model_learn_oids();
+
+    e = hash_search(model_hash, code, HASH_FIND, &found);
+    if (found && e->model != NULL && e->model->generation == model_generation)
+        return e->model;
+
+    m = model_load(code);
+    /* the load may have processed invalidations: look the entry up again */
+    e = hash_search(model_hash, code, HASH_ENTER, &found);
+    if (found && e->model != NULL)
+    {
+        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+        retired = lappend(retired, e->model);
+        MemoryContextSwitchTo(old);
+    }
+    e->model = m;
+    if (m == NULL)
+    {
+        hash_search(model_hash, code, HASH_REMOVE, NULL);
+        if (!missing_ok)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("evaluation model \"%s\" does not exist", code),
+                     errhint("Models are rows of credit.model.")));
+    }
+    return m;
+}
+
+/*
+ * A counter that changes whenever a model pointer obtained earlier may have
+ * become stale (invalidation or end of transaction): callers that keep a
+ * pointer across calls compare it.
+ */
+uint64
+credit_model_epoch(void)
+{
+    return model_epoch;
+}
+
+/* Rule index of an item code in a model, -1 when the model does not rate it. */
+int
+evalmodel_rule_index(const EvalModel *model, const char *item, int len)
+{
+    uint32      h = hash_bytes((const unsigned char *) item, len);
+    int         slot = h & model->hash_mask;
+
+    for (;;)
+    {
+        int         r = model->hash_slots[slot];
+
+        if (r < 0)
+            return -1;
+        if (model->rules[r].item_len == len && memcmp(model->rules[r].item_code, item, len) == 0)
+            return r;
+        slot = (slot + 1) & model->hash_mask;
+    }
+}
+
+PG_FUNCTION_INFO_V1(credit_model_changed);
+/* Statement trigger on the model tables: tell every backend to reload models. */
+Datum
+credit_model_changed(PG_FUNCTION_ARGS)
+{
+    TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("credit.model_changed must be called as a trigger")));
+    CacheInvalidateRelcache(trigdata->tg_relation);
+    return PointerGetDatum(NULL);
+}
