@@ -1,0 +1,797 @@
+/*
+ * normalize_core.c
+ *      Matching keys of names (credit.normalize_name) and their similarity
+ *      (credit.name_similarity), in pure C on ICU.
+ *
+ * Deliberately free of PostgreSQL headers so that fuzz/ can build it with
+ * libFuzzer outside the server.  ICU does the Unicode work (NFKC with case
+ * folding, the Traditional-Simplified transliterator, character classes);
+ * only the domain rules (brackets, punctuation, legal forms, region prefixes)
+ * are written here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/uset.h>
+#include <unicode/ustring.h>
+#include <unicode/utf8.h>
+#include <unicode/utf16.h>
+#include <unicode/utrans.h>
+#include <unicode/uversion.h>
+
+#include "normalize_core.h"
+
+/* Does the transliterator change the n code units at b (n <= 8)? */
+static bool
+t2s_changes(const UTransliterator *t, const UChar *b, int32_t n)
+{
+    UChar       c[32];
+    int32_t     len = n,
+                limit = n;
+    UErrorCode  err = U_ZERO_ERROR;
+
+    memcpy(c, b, sizeof(UChar) * n);
+    utrans_transUChars(t, c, &len, 32, 0, &limit, &err);
+    return U_FAILURE(err) || len != n || memcmp(c, b, sizeof(UChar) * n) != 0;
+}
+
+/* Order of uint64 keys for qsort and bsearch. */
+static int
+u64_cmp(const void *x, const void *y)
+{
+    uint64_t    a = *(const uint64_t *) x,
+                b = *(const uint64_t *) y;
+
+    return a < b ? -1 : a > b;
+}
+
+/*
+ * What makes a string worth transliterating: a character the transliterator
+ * changes on its own (the set), or a two-character phrase it changes although
+ * each character alone stays (中嶽 → 中岳, 祇有 → 只有; the sorted pairs).
+ * Most names have neither and skip the (slow) rule engine.
+ */
+static bool
+build_trigger(NameNormalizer *nn, UErrorCode *err)
+{
+    const UTransliterator *t = (const UTransliterator *) nn->t2s;
+    USet       *source = uset_openEmpty(),
+               *trigger = uset_openEmpty();
+    UChar32    *inert = NULL;
+    int32_t     n,
+                ninert = 0,
+                cap = 64,
+                i,
+                j;
+
+    nn->t2s_pairs = malloc(sizeof(uint64_t) * cap);
+    utrans_getSourceSet(t, false, source, err);
+    if (U_FAILURE(*err))
+        goto done;
+    n = uset_size(source);
+    inert = malloc(sizeof(UChar32) * (n + 1));
+    if (inert == NULL || nn->t2s_pairs == NULL)
+    {
+        *err = U_MEMORY_ALLOCATION_ERROR;
+        goto done;
+    }
+    for (i = 0; i < n; i++)
+    {
+        UChar32     c = uset_charAt(source, i);
+        UChar       b[2];
+        int32_t     l = 0;
+
+        U16_APPEND_UNSAFE(b, l, c);
+        if (t2s_changes(t, b, l))
+            uset_add(trigger, c);
+        else
+            inert[ninert++] = c;
+    }
+    for (i = 0; i < ninert; i++)
+        for (j = 0; j < ninert; j++)
+        {
+            UChar       b[4];
+            int32_t     l = 0;
+
+            U16_APPEND_UNSAFE(b, l, inert[i]);
+            U16_APPEND_UNSAFE(b, l, inert[j]);
+            if (!t2s_changes(t, b, l))
+                continue;
+            if (nn->t2s_npairs == cap)
+            {
+                uint64_t   *p = realloc(nn->t2s_pairs, sizeof(uint64_t) * cap * 2);
+
+                if (p == NULL)
+                {
+                    *err = U_MEMORY_ALLOCATION_ERROR;
+                    goto done;
+                }
+                nn->t2s_pairs = p;
+                cap *= 2;
+            }
+            nn->t2s_pairs[nn->t2s_npairs++] = ((uint64_t) inert[i] << 21) | (uint64_t) inert[j];
+        }
+    qsort(nn->t2s_pairs, nn->t2s_npairs, sizeof(uint64_t), u64_cmp);
+    uset_freeze(trigger);
+
+done:
+    free(inert);
+    uset_close(source);
+    nn->t2s_source = trigger;
+    return U_SUCCESS(*err);
+}
+
+/* Does the UTF-16 string s (n units) need the transliterator? */
+static bool
+needs_t2s(const NameNormalizer *nn, const UChar *s, int32_t n)
+{
+    int32_t     i = 0;
+    UChar32     prev = -1;
+
+    if (nn->always_t2s)
+        return true;
+    if (uset_span((const USet *) nn->t2s_source, s, n, USET_SPAN_NOT_CONTAINED) < n)
+        return true;
+    if (nn->t2s_npairs == 0)
+        return false;
+    while (i < n)
+    {
+        UChar32     c;
+
+        U16_NEXT(s, i, n, c);
+        if (prev >= 0)
+        {
+            uint64_t    key = ((uint64_t) prev << 21) | (uint64_t) c;
+
+            if (bsearch(&key, nn->t2s_pairs, nn->t2s_npairs, sizeof(uint64_t), u64_cmp))
+                return true;
+        }
+        prev = c;
+    }
+    return false;
+}
+
+/* Open the NFKC_Casefold normaliser and the Traditional-Simplified transliterator. */
+bool
+nn_open(NameNormalizer *nn, const char **icu_error)
+{
+    UErrorCode  err = U_ZERO_ERROR;
+    UChar       id[32];
+    memset(nn, 0, sizeof(*nn));
+    nn->nfkc_cf = unorm2_getNFKCCasefoldInstance(&err);
+    if (U_FAILURE(err))
+        goto fail;
+    u_uastrcpy(id, "Traditional-Simplified");
+    nn->t2s = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &err);
+    if (U_FAILURE(err))
+        goto fail;
+    if (!build_trigger(nn, &err))
+        goto fail;
+    return true;
+
+fail:
+    if (icu_error)
+        *icu_error = u_errorName(err);
+    nn_close(nn);
+    return false;
+}
+
+/* Release the transliterator and its source set (the normaliser is ICU's own). */
+void
+nn_close(NameNormalizer *nn)
+{
+    if (nn->t2s)
+        utrans_close((UTransliterator *) nn->t2s);
+    if (nn->t2s_source)
+        uset_close((USet *) nn->t2s_source);
+    free(nn->t2s_pairs);
+    memset(nn, 0, sizeof(*nn));
+}
+
+/* Version string of the rules and of the ICU library. */
+void
+nn_version(char *buf, size_t buflen)
+{
+    UVersionInfo v;
+    char        icu[U_MAX_VERSION_STRING_LENGTH];
+
+    u_getVersion(v);
+    u_versionToString(v, icu);
+    snprintf(buf, buflen, "rules %d, ICU %s", NN_RULES_VERSION, icu);
+}
+
+/* Does s (n bytes) end with the NUL-terminated literal lit? */
+static bool
+ends_with(const char *s, size_t n, const char *lit)
+{
+    size_t      l = strlen(lit);
+
+    return n >= l && memcmp(s + n - l, lit, l) == 0;
+}
+
+/* Replace every occurrence of from by the shorter or equal to in s (in place). */
+static size_t
+replace_all(char *s, size_t n, const char *from, const char *to)
+{
+    size_t      lf = strlen(from),
+                lt = strlen(to),
+                r = 0,
+                w = 0;
+
+    while (r < n)
+    {
+        if (r + lf <= n && memcmp(s + r, from, lf) == 0)
+        {
+            memmove(s + w, to, lt);
+            w += lt;
+            r += lf;
+        }
+        else
+            s[w++] = s[r++];
+    }
+    return w;
+}
+
+/* Remove the byte at position pos of s (n bytes). */
+static size_t
+remove_byte(char *s, size_t n, size_t pos)
+{
+    memmove(s + pos, s + pos + 1, n - pos - 1);
+    return n - 1;
+}
+
+/*
+ * The legal-form rules, applied to a key that has no white space, whose
+ * brackets are all ( and ), and which has room for two more bytes.
+ */
+static size_t
+legal_form_rules(char *s, size_t n)
+{
+    static const char *const partnership[] = {"特殊普通合伙", "普通合伙", "有限合伙"};
+    static const char *const branch[] = {"分公司)", "分店)", "分厂)", "办事处)", "营业部)"};
+    size_t      i;
+
+    /* 有限责任公司 (and the inverted 责任有限公司) is the long form of 有限公司 */
+    n = replace_all(s, n, "有限责任公司", "有限公司");
+    n = replace_all(s, n, "责任有限公司", "有限公司");
+
+    /* a partnership's kind is written in brackets: 合伙企业(普通合伙) */
+    for (i = 0; i < sizeof(partnership) / sizeof(partnership[0]); i++)
+    {
+        size_t      l = strlen(partnership[i]);
+
+        if (ends_with(s, n, partnership[i]) && n > l)
+        {
+            if (s[n - l - 1] != '(')
+            {
+                memmove(s + n - l + 1, s + n - l, l);
+                s[n - l] = '(';
+                n++;
+            }
+            s[n++] = ')';
+            break;
+        }
+    }
+
+    /* a trailing branch name loses its brackets: 有限公司(江阴分公司) → 有限公司江阴分公司 */
+    for (i = 0; i < sizeof(branch) / sizeof(branch[0]); i++)
+    {
+        if (ends_with(s, n, branch[i]))
+        {
+            size_t      open = n - 1;
+
+            while (open > 0 && s[open - 1] != '(' && s[open - 1] != ')')
+                open--;
+            /* open is one past the bracket that starts the group */
+            if (open > 1 && s[open - 1] == '(')
+            {
+                n = remove_byte(s, n, n - 1);
+                n = remove_byte(s, n, open - 1);
+            }
+            break;
+        }
+    }
+
+    /* empty brackets carry nothing */
+    n = replace_all(s, n, "()", "");
+    return n;
+}
+
+/* Normalise a name into its matching key (see normalize_core.h). */
+NNStatus
+nn_normalize(const NameNormalizer *nn, const char *in, size_t len,
+             nn_alloc_fn alloc, nn_free_fn dealloc,
+             char **out, size_t *outlen, const char **icu_error)
+{
+    UErrorCode  err = U_ZERO_ERROR;
+    const UNormalizer2 *nfkc = (const UNormalizer2 *) nn->nfkc_cf;
+    UChar      *a = NULL,
+               *b = NULL;
+    int32_t     na,
+                cap,
+                i;
+    char       *o;
+    int32_t     no;
+
+    *out = NULL;
+    *outlen = 0;
+    if (len > NN_MAX_INPUT)
+        return NN_TOO_LONG;
+
+    /* UTF-8 → UTF-16 (never more code units than bytes) */
+    a = alloc(sizeof(UChar) * (len + 1));
+    u_strFromUTF8(a, (int32_t) len + 1, &na, in, (int32_t) len, &err);
+    if (U_FAILURE(err))
+    {
+        dealloc(a);
+        return NN_BAD_UTF8;
+    }
+
+    /* NFKC with case folding: full-width → half-width, Latin case folded */
+    if (unorm2_spanQuickCheckYes(nfkc, a, na, &err) < na || U_FAILURE(err))
+    {
+        int32_t     nb;
+
+        err = U_ZERO_ERROR;
+        cap = na * 2 + 16;
+        b = alloc(sizeof(UChar) * cap);
+        nb = unorm2_normalize(nfkc, a, na, b, cap, &err);
+        if (err == U_BUFFER_OVERFLOW_ERROR)
+        {
+            dealloc(b);
+            err = U_ZERO_ERROR;
+            cap = nb + 1;
+            b = alloc(sizeof(UChar) * cap);
+            nb = unorm2_normalize(nfkc, a, na, b, cap, &err);
+        }
+        if (U_FAILURE(err))
+            goto icu_fail;
+        dealloc(a);
+        a = b;
+        b = NULL;
+        na = nb;
+    }
+
+    /* Traditional → Simplified, only when some character can change */
+    if (needs_t2s(nn, a, na))
+    {
+        int32_t     mult = 2;
+
+        for (;;)
+        {
+            int32_t     nb = na,
+                        limit = na;
+
+            cap = na * mult + 16;
+            b = alloc(sizeof(UChar) * cap);
+            memcpy(b, a, sizeof(UChar) * na);
+            err = U_ZERO_ERROR;
+            utrans_transUChars((const UTransliterator *) nn->t2s, b, &nb, cap, 0, &limit, &err);
+            if (err == U_BUFFER_OVERFLOW_ERROR && mult < 64)
+            {
+                dealloc(b);
+                b = NULL;
+                mult *= 4;
+                continue;
+            }
+            if (U_FAILURE(err))
+                goto icu_fail;
+            dealloc(a);
+            a = b;
+            b = NULL;
+            na = nb;
+            break;
+        }
+    }
+
+    /*
+     * Characters: white space, controls and format characters go; opening
+     * brackets of every kind become "(", closing ones ")"; other punctuation
+     * goes.  Two bytes of slack for the partnership rule.
+     */
+    o = alloc((size_t) na * 4 + 3);
+    no = 0;
+    for (i = 0; i < na;)
+    {
+        UChar32     c;
+        int8_t      t;
+
+        U16_NEXT(a, i, na, c);
+        if (u_isUWhiteSpace(c))
+            continue;
+        t = (int8_t) u_charType(c);
+        switch (t)
+        {
+            case U_CONTROL_CHAR:
+            case U_FORMAT_CHAR:
+            case U_CONNECTOR_PUNCTUATION:
+            case U_DASH_PUNCTUATION:
+            case U_OTHER_PUNCTUATION:
+            case U_INITIAL_PUNCTUATION:
+            case U_FINAL_PUNCTUATION:
+                continue;
+            case U_START_PUNCTUATION:
+                o[no++] = '(';
+                continue;
+            case U_END_PUNCTUATION:
+                o[no++] = ')';
+                continue;
+            case U_SURROGATE:   /* a lone surrogate cannot come from valid UTF-8 */
+                continue;
+            default:
+                break;
+        }
+        if (c < 0x80)
+            o[no++] = (char) c;
+        else
+        {
+            UBool       bad = false;
+
+            U8_APPEND((uint8_t *) o, no, na * 4 + 3, c, bad);
+            (void) bad;
+        }
+    }
+    dealloc(a);
+
+    no = (int32_t) legal_form_rules(o, (size_t) no);
+    o[no] = '\0';
+    *out = o;
+    *outlen = (size_t) no;
+    return NN_OK;
+
+icu_fail:
+    if (icu_error)
+        *icu_error = u_errorName(err);
+    if (a)
+        dealloc(a);
+    if (b)
+        dealloc(b);
+    return NN_ICU_ERROR;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Splitting a key and comparing keys                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Legal-form suffixes, longest first among those that end alike. */
+static const char *const legal_suffixes[] = {
+    "股份有限公司", "集团有限公司", "有限公司", "分公司", "集团公司", "总公司", "公司",
+    "合伙企业", "个人独资企业", "专业合作社", "合作社", "个体工商户",
+    "经营部", "门市部", "商行", "加工厂", "总厂", "厂", "商店", "店",
+    "事务所", "工作室", "中心"
+};
+
+/* Province-level names written without 省/市 in front of a name. */
+static const char *const provinces[] = {
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏",
+    "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西",
+    "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏",
+    "新疆", "香港", "澳门", "台湾"
+};
+
+/* Characters that end an administrative division's name. */
+static bool
+is_region_end(uint32_t c)
+{
+    switch (c)
+    {
+        case 0x7701:            /* 省 */
+        case 0x5E02:            /* 市 */
+        case 0x53BF:            /* 县 */
+        case 0x533A:            /* 区 */
+        case 0x5DDE:            /* 州 */
+        case 0x76DF:            /* 盟 */
+        case 0x65D7:            /* 旗 */
+            return true;
+        default:
+            return false;
+    }
+}
+
+/* Number of characters of the UTF-8 literal lit. */
+static int
+lit_chars(const char *lit)
+{
+    int         n = 0;
+
+    for (; *lit; lit++)
+        if ((*lit & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Do the characters of g at [at, at + n) spell the UTF-8 literal lit? */
+static bool
+chars_equal(const NNGrams *g, int at, const char *lit)
+{
+    int32_t     i = 0,
+                len = (int32_t) strlen(lit);
+
+    while (i < len)
+    {
+        UChar32     c;
+
+        if (at >= g->nchars)
+            return false;
+        U8_NEXT((const uint8_t *) lit, i, len, c);
+        if ((uint32_t) c != g->chars[at++])
+            return false;
+    }
+    return true;
+}
+
+/* Decode a normalised key and find its region prefix, core and legal-form suffix. */
+void
+nn_split(const char *key, size_t len, NNGrams *g)
+{
+    int32_t     i = 0;
+    int         start,
+                end,
+                k,
+                step;
+
+    g->nchars = 0;
+    while (i < (int32_t) len && g->nchars < NN_MAX_CHARS)
+    {
+        UChar32     c;
+
+        U8_NEXT((const uint8_t *) key, i, (int32_t) len, c);
+        if (c < 0)
+            c = 0xFFFD;
+        g->chars[g->nchars++] = (uint32_t) c;
+    }
+    start = 0;
+    end = g->nchars;
+
+    /* a trailing bracket group, (普通合伙) or (江阴), is part of the suffix */
+    if (end > 0 && g->chars[end - 1] == ')')
+    {
+        for (k = end - 2; k >= 2; k--)
+            if (g->chars[k] == '(' || g->chars[k] == ')')
+                break;
+        if (k >= 2 && g->chars[k] == '(')
+            end = k;
+    }
+    /* then one legal form */
+    for (k = 0; k < (int) (sizeof(legal_suffixes) / sizeof(legal_suffixes[0])); k++)
+    {
+        int         l = lit_chars(legal_suffixes[k]);
+
+        if (end - l >= 2 && chars_equal(g, end - l, legal_suffixes[k]))
+        {
+            end -= l;
+            break;
+        }
+    }
+
+    /* a province-level name, with or without 省/市/自治区 */
+    for (k = 0; k < (int) (sizeof(provinces) / sizeof(provinces[0])); k++)
+    {
+        int         l = lit_chars(provinces[k]);
+
+        if (chars_equal(g, 0, provinces[k]) && end - l >= 2)
+        {
+            start = l;
+            if (start < end && g->chars[start] == 0x7701)   /* 省 */
+                start++;
+            else if (start < end && g->chars[start] == 0x5E02)  /* 市 */
+                start++;
+            else if (chars_equal(g, start, "自治区"))
+                start += 3;
+            break;
+        }
+    }
+    /* up to two divisions ending in 市/县/区/州/盟/旗, each 2-6 characters */
+    for (step = 0; step < 2; step++)
+    {
+        int         p;
+
+        for (p = start + 1; p < start + 6 && p < end; p++)
+            if (is_region_end(g->chars[p]))
+                break;
+        if (p < start + 6 && p < end && end - (p + 1) >= 2)
+            start = p + 1;
+        else
+            break;
+    }
+    g->core_start = start;
+    g->core_end = end;
+}
+
+/* Weight of character i of g. */
+static inline double
+char_weight(const NNGrams *g, int i)
+{
+    return (i >= g->core_start && i < g->core_end) ? 1.0 : NN_WEAK_WEIGHT;
+}
+
+typedef struct Gram
+{
+    uint64_t    id;
+    double      w;
+} Gram;
+
+/* Unigrams and bigrams of g with their weights; returns how many. */
+static int
+grams_of(const NNGrams *g, Gram *out)
+{
+    int         n = 0,
+                i;
+
+    for (i = 0; i < g->nchars; i++)
+    {
+        out[n].id = g->chars[i];
+        out[n++].w = char_weight(g, i);
+    }
+    for (i = 0; i + 1 < g->nchars; i++)
+    {
+        double      w1 = char_weight(g, i),
+                    w2 = char_weight(g, i + 1);
+
+        out[n].id = (UINT64_C(1) << 42) | ((uint64_t) g->chars[i] << 21) | g->chars[i + 1];
+        out[n++].w = w1 < w2 ? w1 : w2;
+    }
+    return n;
+}
+
+/* Order grams by id, then weight descending, for the merge in nn_similarity. */
+static int
+gram_cmp(const void *x, const void *y)
+{
+    const Gram *a = x,
+               *b = y;
+
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    if (a->w != b->w)
+        return a->w > b->w ? -1 : 1;
+    return 0;
+}
+
+/* Region prefix of g without the characters that end divisions (省, 市, ...). */
+static int
+region_chars(const NNGrams *g, uint32_t *out)
+{
+    int         n = 0,
+                i;
+
+    for (i = 0; i < g->core_start; i++)
+        if (!is_region_end(g->chars[i]))
+            out[n++] = g->chars[i];
+    return n;
+}
+
+/* Is the character sequence x (nx) contained in y (ny)? */
+static bool
+contains_seq(const uint32_t *y, int ny, const uint32_t *x, int nx)
+{
+    int         i;
+
+    for (i = 0; i + nx <= ny; i++)
+        if (memcmp(y + i, x, sizeof(uint32_t) * nx) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Do two keys name different regions?  True when both have a region prefix
+ * and neither prefix (without 省/市/县...) is contained in the other:
+ * 江阴市 and 江苏省江阴市 agree, 江阴市 and 宜兴市 do not.
+ */
+static bool
+region_conflict(const NNGrams *a, const NNGrams *b)
+{
+    uint32_t    ra[NN_MAX_CHARS],
+                rb[NN_MAX_CHARS];
+    int         na = region_chars(a, ra),
+                nb = region_chars(b, rb);
+
+    if (na == 0 || nb == 0)
+        return false;
+    return !(contains_seq(ra, na, rb, nb) || contains_seq(rb, nb, ra, na));
+}
+
+/* Weighted Dice coefficient of the unigrams and bigrams of two split keys. */
+double
+nn_similarity(const NNGrams *a, const NNGrams *b)
+{
+    Gram        ga[2 * NN_MAX_CHARS],
+                gb[2 * NN_MAX_CHARS];
+    int         na,
+                nb,
+                i = 0,
+                j = 0;
+    double      total = 0,
+                common = 0;
+    bool        conflict;
+
+    if (a->nchars == b->nchars &&
+        memcmp(a->chars, b->chars, sizeof(uint32_t) * a->nchars) == 0)
+        return 1.0;
+    conflict = region_conflict(a, b);
+    na = grams_of(a, ga);
+    nb = grams_of(b, gb);
+    if (na == 0 || nb == 0)
+        return 0.0;
+    qsort(ga, na, sizeof(Gram), gram_cmp);
+    qsort(gb, nb, sizeof(Gram), gram_cmp);
+    for (i = 0; i < na; i++)
+        total += ga[i].w;
+    for (j = 0; j < nb; j++)
+        total += gb[j].w;
+    i = j = 0;
+    while (i < na && j < nb)
+    {
+        if (ga[i].id == gb[j].id)
+        {
+            common += ga[i].w + gb[j].w;
+            i++;
+            j++;
+        }
+        else if (ga[i].id < gb[j].id)
+            i++;
+        else
+            j++;
+    }
+    if (total <= 0)
+        return 0.0;
+    return conflict ? NN_REGION_CONFLICT * common / total : common / total;
+}
+
+/* Hash of the bigram at characters i, i+1 (or of the unigram at i when it is last). */
+uint32_t
+nn_gram_hash(const NNGrams *g, int i)
+{
+    uint64_t    h = g->chars[i];
+
+    if (i + 1 < g->nchars)
+        h = (h << 21) | g->chars[i + 1];
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    return (uint32_t) h;
+}
+
+/*
+ * Hashes of the bigrams of the core (the whole key when the core is shorter
+ * than two characters; a one-character key gives its unigram).
+ */
+int
+nn_core_grams(const NNGrams *g, uint32_t *out, int max)
+{
+    int         s = g->core_start,
+                e = g->core_end,
+                n = 0,
+                i;
+
+    if (e - s < 2)
+    {
+        s = 0;
+        e = g->nchars;
+    }
+    if (e - s == 1)
+    {
+        NNGrams     one = *g;
+
+        one.nchars = 1;
+        one.chars[0] = g->chars[s];
+        if (max > 0)
+            out[n++] = nn_gram_hash(&one, 0);
+        return n;
+    }
+    for (i = s; i + 1 < e && n < max; i++)
+    {
+        uint32_t    h = nn_gram_hash(g, i);
+        int         k;
+
+        for (k = 0; k < n; k++)
+            if (out[k] == h)
+                break;
+        if (k == n)
+            out[n++] = h;
+    }
+    return n;
+}
