@@ -125,10 +125,30 @@ CodeKind
 code_classify(const char *s, size_t len, int today, bool lenient, char *canon)
 {
     char        reason[IDENT_REASON_LEN];
+    char        buf[257];
     int64_t     value;
+    size_t      i,
+                n;
 
     canon[0] = '\0';
     if (s == NULL || len == 0 || len > 256)
+        return CODE_NONE;
+    /* stray white space anywhere (9144 0300 ...), ideographic space included */
+    for (i = 0, n = 0; i < len; i++)
+    {
+        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
+            continue;
+        if (i + 2 < len && (unsigned char) s[i] == 0xE3 && (unsigned char) s[i + 1] == 0x80 &&
+            (unsigned char) s[i + 2] == 0x80)
+        {
+            i += 2;
+            continue;
+        }
+        buf[n++] = s[i];
+    }
+    s = buf;
+    len = n;
+    if (len == 0)
         return CODE_NONE;
     if (uscc_parse(s, len, lenient, canon, reason, sizeof(reason)))
     {

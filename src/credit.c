@@ -30,5 +30,6 @@ _PG_init(void)
 
     credit_ident_init();
     credit_model_init();
+    credit_match_init();
     MarkGUCPrefixReserved("credit");
 }

@@ -18,6 +18,7 @@ extern const char *credit_to_utf8(const char *s, size_t *len);
 extern const char *credit_reason_to_server(const char *reason);
 /* per-concern initialisation called from _PG_init */
 extern void credit_model_init(void);   /* model.c */
+extern void credit_match_init(void);   /* match_index.c */
 
 
 #endif                          /* CREDIT_H */

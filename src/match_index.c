@@ -1,0 +1,659 @@
+/*
+ * match_index.c
+ *      The per-backend index of active list entries: hash maps on canonical
+ *      codes, organisation codes, pseudonyms and name keys, and an inverted
+ *      index of the name keys' core bigrams for fuzzy candidates.
+ *
+ * Built in its own memory context by one query over credit.list_entry; a
+ * relcache invalidation of credit.list or credit.list_entry (sent by the
+ * statement triggers of those tables), a new day, a new pseudonym key or the
+ * end of a transaction that built it under a transaction snapshot makes it
+ * stale, and the next probe rebuilds it.  Probes run no query.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "credit.h"
+#include "match.h"
+
+const char *const match_level_names[LEVEL_COUNT] =
+{"code", "org_code", "pseudonym", "name", "fuzzy"};
+
+/* Grams whose posting list is longer than this are too common to find candidates by. */
+#define MAX_POSTING     20000
+
+static MIndex *current = NULL;
+static uint64 inval_count = 1;
+static Oid  list_oid = InvalidOid;
+static Oid  entry_oid = InvalidOid;
+
+/* A change of a list table (or a full reset) makes the index stale. */
+static void
+match_relcache_callback(Datum arg, Oid relid)
+{
+    if (!OidIsValid(relid) || relid == list_oid || relid == entry_oid ||
+        !OidIsValid(entry_oid))
+        inval_count++;
+}
+
+/* An index built under a transaction snapshot is stale once the transaction ends. */
+static void
+match_xact_callback(XactEvent event, void *arg)
+{
+    if (current != NULL && current->xact_snapshot &&
+        (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+         event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT))
+        inval_count++;
+}
+
+/* Register the callbacks (from _PG_init). */
+void
+credit_match_init(void)
+{
+    CacheRegisterRelcacheCallback(match_relcache_callback, (Datum) 0);
+    RegisterXactCallback(match_xact_callback, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hash maps                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* Allocate a map for n keys, every bucket empty. */
+static void
+map_init(MMap *m, int32 n)
+{
+    uint32      size = 16;
+
+    while (size < (uint32) n * 2)
+        size <<= 1;
+    m->mask = size - 1;
+    m->heads = palloc(sizeof(int32) * size);
+    memset(m->heads, 0xFF, sizeof(int32) * size);
+}
+
+/* Bucket of a byte string. */
+static inline uint32
+map_bucket(const MMap *m, const void *key, int len)
+{
+    return hash_bytes((const unsigned char *) key, len) & m->mask;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Building                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Order of uint64 (gram << 32 | entry) pairs. */
+static int
+pair_cmp(const void *a, const void *b)
+{
+    uint64      x = *(const uint64 *) a,
+                y = *(const uint64 *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Decode 64 hex digits into 32 bytes. */
+static void
+hex_to_bytes(const char *hex, uint8 *out)
+{
+    int         i;
+
+    for (i = 0; i < PSEUDONYM_LEN; i++)
+    {
+        int         hi = hex[2 * i],
+                    lo = hex[2 * i + 1];
+
+        hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+        lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+        out[i] = (uint8) (hi << 4 | lo);
+    }
+}
+
+/* Organisation code of a canonical code of a kind, "" when it has none. */
+static void
+org_of(CodeKind kind, const char *canon, char *org)
+{
+    if (kind == CODE_USCC)
+    {
+        memcpy(org, canon + 8, ORG_CODE_LEN);
+        org[ORG_CODE_LEN] = '\0';
+    }
+    else if (kind == CODE_ORG_CODE)
+        strlcpy(org, canon, ORG_CODE_LEN + 1);
+    else
+        org[0] = '\0';
+}
+
+/* Code kind from its SQL name. */
+static CodeKind
+kind_from_name(const char *s)
+{
+    int         k;
+
+    if (s == NULL)
+        return CODE_NONE;
+    for (k = CODE_USCC; k <= CODE_PSEUDONYM; k++)
+        if (strcmp(s, code_kind_name((CodeKind) k)) == 0)
+            return (CodeKind) k;
+    return CODE_NONE;
+}
+
+/* Read the active entries with SPI (as the owner of the list tables) into ix. */
+static void
+load_entries(MIndex *ix)
+{
+    Oid         save_userid;
+    int         save_sec;
+    Oid         owner;
+    HeapTuple   tup;
+    MemoryContext old;
+    uint64      i,
+                n;
+
+    tup = SearchSysCache1(RELOID, ObjectIdGetDatum(entry_oid));
+    if (!HeapTupleIsValid(tup))
+        elog(ERROR, "cache lookup failed for relation %u", entry_oid);
+    owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+    ReleaseSysCache(tup);
+
+    GetUserIdAndSecContext(&save_userid, &save_sec);
+    SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    PG_TRY();
+    {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        if (SPI_execute("SELECT code FROM credit.list ORDER BY code", true, 0) != SPI_OK_SELECT)
+            elog(ERROR, "could not read credit.list");
+        old = MemoryContextSwitchTo(ix->cxt);
+        ix->nlists = (int32) SPI_processed;
+        ix->lists = palloc(sizeof(char *) * (ix->nlists + 1));
+        for (i = 0; i < SPI_processed; i++)
+            ix->lists[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        MemoryContextSwitchTo(old);
+
+        if (SPI_execute("SELECT e.id, e.list_code, e.name_key, e.code_kind, e.code_canonical"
+                        "  FROM credit.list_entry e"
+                        " WHERE e.removed_on IS NULL"
+                        "   AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE)"
+                        "   AND e.listed_on <= CURRENT_DATE"
+                        " ORDER BY e.list_code, e.id", true, 0) != SPI_OK_SELECT)
+            elog(ERROR, "could not read credit.list_entry");
+        n = SPI_processed;
+        old = MemoryContextSwitchTo(ix->cxt);
+        ix->entries = palloc0(sizeof(MEntry) * (n + 1));
+        ix->nentries = 0;
+        for (i = 0; i < n; i++)
+        {
+            HeapTuple   t = SPI_tuptable->vals[i];
+            TupleDesc   d = SPI_tuptable->tupdesc;
+            MEntry     *e = &ix->entries[ix->nentries];
+            bool        isnull;
+            char       *list = SPI_getvalue(t, d, 2);
+            char       *key = SPI_getvalue(t, d, 3);
+            char       *canon = SPI_getvalue(t, d, 5);
+            int         lo = 0,
+                        hi = ix->nlists - 1;
+
+            e->id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+            e->list = -1;
+            while (lo <= hi)
+            {
+                int         mid = (lo + hi) / 2,
+                            c = strcmp(ix->lists[mid], list);
+
+                if (c == 0)
+                {
+                    e->list = mid;
+                    break;
+                }
+                if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid - 1;
+            }
+            if (e->list < 0)
+                continue;       /* a list created after we read credit.list */
+            e->kind = (uint8) kind_from_name(SPI_getvalue(t, d, 4));
+            if (key == NULL)
+                key = pstrdup("");
+            if (GetDatabaseEncoding() != PG_UTF8)
+                key = (char *) pg_server_to_any(key, strlen(key), PG_UTF8);
+            e->name_key = key;
+            e->name_len = (int32) strlen(key);
+            e->canon = (e->kind != CODE_NONE && canon != NULL) ? canon : NULL;
+            if (e->canon == NULL)
+                e->kind = CODE_NONE;
+            org_of((CodeKind) e->kind, e->canon, e->org);
+            if (e->kind == CODE_PSEUDONYM)
+            {
+                hex_to_bytes(e->canon, e->pseudonym);
+                e->has_pseudonym = true;
+            }
+            ix->nentries++;
+        }
+        MemoryContextSwitchTo(old);
+        SPI_finish();
+    }
+    PG_FINALLY();
+    {
+        SetUserIdAndSecContext(save_userid, save_sec);
+    }
+    PG_END_TRY();
+}
+
+/* Build the maps and the n-gram index over the loaded entries. */
+static void
+build_maps(MIndex *ix)
+{
+    int32       n = ix->nentries,
+                i,
+                npairs = 0,
+                cap = n * 4 + 16;
+    uint64     *pairs;
+    NNGrams    *g = palloc(sizeof(NNGrams));
+
+    map_init(&ix->by_code, n);
+    map_init(&ix->by_org, n);
+    map_init(&ix->by_name, n);
+    map_init(&ix->by_pseud, n);
+    pairs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * cap);
+
+    for (i = n - 1; i >= 0; i--)    /* prepend in reverse: chains run by id */
+    {
+        MEntry     *e = &ix->entries[i];
+        uint32      b;
+        uint32      grams[NN_MAX_CHARS];
+        int         k,
+                    ng;
+
+        e->next_code = e->next_org = e->next_name = e->next_pseud = -1;
+        if (e->kind == CODE_USCC || e->kind == CODE_RESIDENT_ID)
+        {
+            b = map_bucket(&ix->by_code, e->canon, strlen(e->canon));
+            e->next_code = ix->by_code.heads[b];
+            ix->by_code.heads[b] = i;
+            /* raw codes are found by pseudonym too when a key is set */
+            if (ix->key_copy != NULL)
+            {
+                credit_pseudonym_hmac(e->canon, strlen(e->canon), e->pseudonym);
+                e->has_pseudonym = true;
+            }
+        }
+        if (e->org[0] != '\0')
+        {
+            b = map_bucket(&ix->by_org, e->org, ORG_CODE_LEN);
+            e->next_org = ix->by_org.heads[b];
+            ix->by_org.heads[b] = i;
+        }
+        if (e->has_pseudonym)
+        {
+            b = map_bucket(&ix->by_pseud, e->pseudonym, PSEUDONYM_LEN);
+            e->next_pseud = ix->by_pseud.heads[b];
+            ix->by_pseud.heads[b] = i;
+        }
+        if (e->name_len > 0)
+        {
+            b = map_bucket(&ix->by_name, e->name_key, e->name_len);
+            e->next_name = ix->by_name.heads[b];
+            ix->by_name.heads[b] = i;
+
+            nn_split(e->name_key, e->name_len, g);
+            ng = nn_core_grams(g, grams, NN_MAX_CHARS);
+            for (k = 0; k < ng; k++)
+            {
+                if (npairs == cap)
+                {
+                    cap *= 2;
+                    pairs = repalloc_huge(pairs, sizeof(uint64) * cap);
+                }
+                pairs[npairs++] = ((uint64) grams[k] << 32) | (uint32) i;
+            }
+        }
+    }
+
+    /* the inverted index: sort (gram, entry) pairs and cut them into postings */
+    qsort(pairs, npairs, sizeof(uint64), pair_cmp);
+    ix->postings = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * (npairs + 1));
+    ix->gram = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * (npairs + 1));
+    ix->gram_start = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * (npairs + 2));
+    ix->ngrams = 0;
+    for (i = 0; i < npairs; i++)
+    {
+        uint32      gh = (uint32) (pairs[i] >> 32);
+
+        if (ix->ngrams == 0 || ix->gram[ix->ngrams - 1] != gh)
+        {
+            ix->gram[ix->ngrams] = gh;
+            ix->gram_start[ix->ngrams] = i;
+            ix->ngrams++;
+        }
+        ix->postings[i] = (int32) (pairs[i] & 0xFFFFFFFF);
+    }
+    ix->gram_start[ix->ngrams] = npairs;
+    pfree(pairs);
+    pfree(g);
+
+    ix->counts = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint16) * (n + 1));
+    memset(ix->counts, 0, sizeof(uint16) * (n + 1));
+    ix->touched = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * (n + 1));
+}
+
+/* Is the current index usable? */
+static bool
+index_fresh(void)
+{
+    const char *key = credit_pseudonym_key_set() ? credit_pseudonym_key : NULL;
+
+    if (current == NULL || current->inval_count != inval_count)
+        return false;
+    if (current->built_on != GetSQLCurrentDate())
+        return false;
+    if ((key == NULL) != (current->key_copy == NULL) ||
+        (key != NULL && strcmp(key, current->key_copy) != 0))
+        return false;
+    return true;
+}
+
+/* The current index, rebuilt first when stale. */
+MIndex *
+match_index_get(void)
+{
+    MemoryContext cxt,
+                old;
+    MIndex     *ix;
+    Oid         nsp;
+
+    if (index_fresh())
+        return current;
+
+    nsp = get_namespace_oid("credit", false);
+    list_oid = get_relname_relid("list", nsp);
+    entry_oid = get_relname_relid("list_entry", nsp);
+    if (!OidIsValid(list_oid) || !OidIsValid(entry_oid))
+        elog(ERROR, "credit.list or credit.list_entry is missing");
+
+    cxt = AllocSetContextCreate(TopMemoryContext, "credit list index", ALLOCSET_DEFAULT_SIZES);
+    old = MemoryContextSwitchTo(cxt);
+    PG_TRY();
+    {
+        ix = palloc0(sizeof(MIndex));
+        ix->cxt = cxt;
+        ix->inval_count = inval_count;
+        ix->built_on = GetSQLCurrentDate();
+        ix->xact_snapshot = IsolationUsesXactSnapshot();
+        ix->lenient = credit_uscc_lenient;
+        ix->key_copy = credit_pseudonym_key_set() ? pstrdup(credit_pseudonym_key) : NULL;
+        load_entries(ix);
+        build_maps(ix);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(old);
+        MemoryContextDelete(cxt);
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(old);
+
+    if (current != NULL)
+        MemoryContextDelete(current->cxt);
+    current = ix;
+    return ix;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Probing                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Fill the organisation code and, when a key is set, the pseudonym of a probe. */
+void
+match_probe_prepare(MIndex *ix, MProbe *p)
+{
+    org_of(p->kind, p->canon, p->org);
+    p->has_pseudonym = false;
+    if (p->kind == CODE_PSEUDONYM)
+    {
+        hex_to_bytes(p->canon, p->pseudonym);
+        p->has_pseudonym = true;
+    }
+    else if ((p->kind == CODE_USCC || p->kind == CODE_RESIDENT_ID) && ix->key_copy != NULL)
+    {
+        credit_pseudonym_hmac(p->canon, strlen(p->canon), p->pseudonym);
+        p->has_pseudonym = true;
+    }
+}
+
+/*
+ * Do the probe's and the entry's identifiers contradict each other?  Only
+ * when both carry a recognised code and these name different subjects; a
+ * name match is then not a match.
+ */
+static bool
+codes_conflict(const MProbe *p, const MEntry *e)
+{
+    bool        p18 = p->kind == CODE_USCC || p->kind == CODE_RESIDENT_ID;
+    bool        e18 = e->kind == CODE_USCC || e->kind == CODE_RESIDENT_ID;
+
+    if (p->kind == CODE_NONE || e->kind == CODE_NONE)
+        return false;
+    if (p->has_pseudonym && e->has_pseudonym)
+        return memcmp(p->pseudonym, e->pseudonym, PSEUDONYM_LEN) != 0;
+    if (p->kind == CODE_PSEUDONYM || e->kind == CODE_PSEUDONYM)
+        return false;           /* no key: cannot tell */
+    if (p18 && e18)
+        return strcmp(p->canon, e->canon) != 0;
+    if (p->org[0] != '\0' && e->org[0] != '\0')
+        return strcmp(p->org, e->org) != 0;
+    return true;                /* a person's number against an organisation's code */
+}
+
+/* Record a hit, keeping the strongest level per entry. */
+static void
+add_hit(int32 entry, MatchLevel level, double sim, MHit **hits, int *nhits, int *cap, int first)
+{
+    int         i;
+
+    for (i = first; i < *nhits; i++)
+        if ((*hits)[i].entry == entry)
+        {
+            if (level < (*hits)[i].level)
+                (*hits)[i].level = level;
+            if (sim > (*hits)[i].similarity)
+                (*hits)[i].similarity = sim;
+            return;
+        }
+    if (*nhits == *cap)
+    {
+        *cap = *cap * 2 + 8;
+        *hits = *hits ? repalloc(*hits, sizeof(MHit) * *cap) : palloc(sizeof(MHit) * *cap);
+    }
+    (*hits)[*nhits].entry = entry;
+    (*hits)[*nhits].level = level;
+    (*hits)[*nhits].similarity = sim;
+    (*nhits)++;
+}
+
+/* Order hits: level, then similarity descending, then entry id. */
+static int
+hit_cmp(const void *a, const void *b)
+{
+    const MHit *x = a,
+               *y = b;
+
+    if (x->level != y->level)
+        return x->level < y->level ? -1 : 1;
+    if (x->similarity != y->similarity)
+        return x->similarity > y->similarity ? -1 : 1;
+    return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* Run one probe against the index (see match.h). */
+void
+match_probe(MIndex *ix, const MProbe *p, const bool *lists, double min_similarity,
+            MHit **hits, int *nhits, int *cap)
+{
+    int         first = *nhits;
+    int32       i;
+    NNGrams    *pg = NULL;
+
+#define WANTED(e) ((lists == NULL || lists[(e)->list]) && (e)->id != p->self_id)
+
+    if (p->kind == CODE_USCC || p->kind == CODE_RESIDENT_ID)
+    {
+        for (i = ix->by_code.heads[map_bucket(&ix->by_code, p->canon, strlen(p->canon))];
+             i >= 0; i = ix->entries[i].next_code)
+        {
+            MEntry     *e = &ix->entries[i];
+
+            if (WANTED(e) && strcmp(e->canon, p->canon) == 0)
+                add_hit(i, LEVEL_CODE, -1, hits, nhits, cap, first);
+        }
+    }
+    if (p->org[0] != '\0')
+    {
+        for (i = ix->by_org.heads[map_bucket(&ix->by_org, p->org, ORG_CODE_LEN)];
+             i >= 0; i = ix->entries[i].next_org)
+        {
+            MEntry     *e = &ix->entries[i];
+
+            if (WANTED(e) && strcmp(e->org, p->org) == 0)
+                add_hit(i, LEVEL_ORG_CODE, -1, hits, nhits, cap, first);
+        }
+    }
+    if (p->has_pseudonym)
+    {
+        for (i = ix->by_pseud.heads[map_bucket(&ix->by_pseud, p->pseudonym, PSEUDONYM_LEN)];
+             i >= 0; i = ix->entries[i].next_pseud)
+        {
+            MEntry     *e = &ix->entries[i];
+
+            if (WANTED(e) && memcmp(e->pseudonym, p->pseudonym, PSEUDONYM_LEN) == 0)
+                add_hit(i, LEVEL_PSEUDONYM, -1, hits, nhits, cap, first);
+        }
+    }
+    if (p->name_key != NULL && p->name_len > 0)
+    {
+        for (i = ix->by_name.heads[map_bucket(&ix->by_name, p->name_key, (int) p->name_len)];
+             i >= 0; i = ix->entries[i].next_name)
+        {
+            MEntry     *e = &ix->entries[i];
+
+            if (WANTED(e) && (size_t) e->name_len == p->name_len &&
+                memcmp(e->name_key, p->name_key, p->name_len) == 0 &&
+                !codes_conflict(p, e))
+                add_hit(i, LEVEL_NAME, 1.0, hits, nhits, cap, first);
+        }
+
+        /* fuzzy: only when nothing stronger matched */
+        if (*nhits == first && min_similarity <= 1.0)
+        {
+            uint32      grams[NN_MAX_CHARS];
+            int         ng,
+                        k,
+                        need,
+                        ntouched = 0;
+            NNGrams    *eg = palloc(sizeof(NNGrams));
+
+            pg = palloc(sizeof(NNGrams));
+            nn_split(p->name_key, p->name_len, pg);
+            ng = nn_core_grams(pg, grams, NN_MAX_CHARS);
+            need = ng <= 2 ? 1 : (ng + 1) / 2;
+            for (k = 0; k < ng; k++)
+            {
+                int         lo = 0,
+                            hi = ix->ngrams - 1,
+                            at = -1;
+
+                while (lo <= hi)
+                {
+                    int         mid = (lo + hi) / 2;
+
+                    if (ix->gram[mid] == grams[k])
+                    {
+                        at = mid;
+                        break;
+                    }
+                    if (ix->gram[mid] < grams[k])
+                        lo = mid + 1;
+                    else
+                        hi = mid - 1;
+                }
+                if (at < 0 || ix->gram_start[at + 1] - ix->gram_start[at] > MAX_POSTING)
+                    continue;
+                for (i = ix->gram_start[at]; i < ix->gram_start[at + 1]; i++)
+                {
+                    int32       en = ix->postings[i];
+
+                    if (ix->counts[en]++ == 0)
+                        ix->touched[ntouched++] = en;
+                }
+            }
+            for (k = 0; k < ntouched; k++)
+            {
+                int32       en = ix->touched[k];
+                MEntry     *e = &ix->entries[en];
+
+                if (ix->counts[en] >= need && WANTED(e) && !codes_conflict(p, e))
+                {
+                    double      sim;
+
+                    nn_split(e->name_key, e->name_len, eg);
+                    sim = nn_similarity(pg, eg);
+                    if (sim >= min_similarity)
+                        add_hit(en, LEVEL_FUZZY, sim, hits, nhits, cap, first);
+                }
+                ix->counts[en] = 0;
+            }
+            pfree(eg);
+        }
+    }
+
+    /* similarity of the names for the code levels */
+    for (i = first; i < *nhits; i++)
+    {
+        MHit       *h = &(*hits)[i];
+
+        if (h->similarity < 0)
+        {
+            MEntry     *e = &ix->entries[h->entry];
+
+            if (p->name_key == NULL)
+                continue;
+            if ((size_t) e->name_len == p->name_len &&
+                memcmp(e->name_key, p->name_key, p->name_len) == 0)
+                h->similarity = 1.0;
+            else
+            {
+                NNGrams    *eg = palloc(sizeof(NNGrams));
+
+                if (pg == NULL)
+                {
+                    pg = palloc(sizeof(NNGrams));
+                    nn_split(p->name_key, p->name_len, pg);
+                }
+                nn_split(e->name_key, e->name_len, eg);
+                h->similarity = nn_similarity(pg, eg);
+                pfree(eg);
+            }
+        }
+    }
+    if (pg)
+        pfree(pg);
+    if (*nhits - first > 1)
+        qsort(*hits + first, *nhits - first, sizeof(MHit), hit_cmp);
+#undef WANTED
+}
