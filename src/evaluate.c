@@ -368,3 +368,13 @@ credit_evalstate_valid(PG_FUNCTION_ARGS)
 
     PG_RETURN_BOOL(evalstate_deserialize(PG_GETARG_BYTEA_PP(1), m) != NULL);
 }
+
+PG_FUNCTION_INFO_V1(credit_evalstate_empty);
+/* evalstate_empty(model, anchor) → the state of a subject without counted records. */
+Datum
+credit_evalstate_empty(PG_FUNCTION_ARGS)
+{
+    EvalModel  *m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+
+    PG_RETURN_BYTEA_P(evalstate_serialize(evalstate_create(m, PG_GETARG_DATEADT(1))));
+}
