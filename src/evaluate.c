@@ -180,7 +180,13 @@ credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
     buf.maxlen = buf.len;
     buf.cursor = 0;
     code = pq_getmsgstring(&buf);
-    m = credit_model_get(code, false);
+    /* the model stays the same for the whole query */
+    m = (EvalModel *) fcinfo->flinfo->fn_extra;
+    if (m == NULL || strcmp(m->code, code) != 0)
+    {
+        m = credit_model_get(code, false);
+        fcinfo->flinfo->fn_extra = m;
+    }
     rest = buf.len - buf.cursor;
     st = palloc(VARHDRSZ + rest);
     SET_VARSIZE(st, VARHDRSZ + rest);

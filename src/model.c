@@ -356,6 +356,8 @@ credit_model_get(const char *code, bool missing_ok)
     }
     if (!model_oids_known)
         model_learn_oids();
+    /* see committed model changes even when the tables are already locked */
+    AcceptInvalidationMessages();
 
     e = hash_search(model_hash, code, HASH_FIND, &found);
     if (found && e->model != NULL && e->model->generation == model_generation)
