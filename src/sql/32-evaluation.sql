@@ -1,0 +1,261 @@
+-- Evaluation runs, their history, each subject's current grade, scheduling
+-- and the BI views over grades (DESIGN §4).
+
+CREATE TABLE @extschema@.evaluation_run (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model        text NOT NULL REFERENCES @extschema@.model (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    as_of        date NOT NULL,
+    started_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    finished_at  timestamptz,
+    subjects     bigint,
+    started_by   name NOT NULL DEFAULT session_user
+);
+COMMENT ON TABLE @extschema@.evaluation_run IS
+    'One row per credit.run_evaluation call (评价批次): model, evaluation date, timing and number of subjects evaluated';
+CREATE INDEX evaluation_run_model_idx ON @extschema@.evaluation_run (model, id);
+
+CREATE TABLE @extschema@.evaluation (
+    run_id      bigint NOT NULL REFERENCES @extschema@.evaluation_run (id) ON DELETE CASCADE,
+    subject_id  bigint NOT NULL,
+    model       text NOT NULL,
+    score       numeric NOT NULL,
+    grade       text,
+    dimensions  jsonb NOT NULL,
+    PRIMARY KEY (run_id, subject_id)
+);
+COMMENT ON TABLE @extschema@.evaluation IS
+    'Evaluation history (评价结果): score, grade and dimension totals of every subject in scope, per run';
+CREATE INDEX evaluation_subject_idx ON @extschema@.evaluation (subject_id, model);
+
+CREATE TABLE @extschema@.subject_grade (
+    subject_id  bigint NOT NULL REFERENCES @extschema@.subject (id) ON DELETE CASCADE,
+    model       text NOT NULL REFERENCES @extschema@.model (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    score       numeric NOT NULL,
+    grade       text,
+    state       bytea NOT NULL,
+    anchor      date NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    run_id      bigint,
+    PRIMARY KEY (subject_id, model)
+);
+COMMENT ON TABLE @extschema@.subject_grade IS
+    'Each subject''s current grade per model (当前信用等级), exact as of anchor; state is the evaluation state (evalstate.h binary form) that incremental evaluation folds new records into';
+COMMENT ON COLUMN @extschema@.subject_grade.state IS 'Evaluation state: per-item decayed sums and counts anchored at anchor (see credit.evalstate_result)';
+COMMENT ON COLUMN @extschema@.subject_grade.anchor IS 'Date the state and the grade are exact for';
+COMMENT ON COLUMN @extschema@.subject_grade.run_id IS 'Run that last wrote the row in full (NULL: written by incremental evaluation)';
+CREATE INDEX subject_grade_model_idx ON @extschema@.subject_grade (model, grade);
+
+-- Evaluate every subject in a model's scope with one parallel scan of the records.
+CREATE FUNCTION @extschema@.run_evaluation(model text, as_of date DEFAULT CURRENT_DATE) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    m      @extschema@.model;
+    run    bigint;
+    n      bigint;
+BEGIN
+    SELECT * INTO m FROM @extschema@.model md WHERE md.code = run_evaluation.model;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'evaluation model "%" does not exist', run_evaluation.model
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Models are rows of credit.model.';
+    END IF;
+    IF as_of IS NULL OR as_of > CURRENT_DATE THEN
+        RAISE EXCEPTION 'cannot run an evaluation as of %', coalesce(as_of::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'as_of must be a date not later than the current date.';
+    END IF;
+    -- one run of a model at a time
+    PERFORM pg_advisory_xact_lock(hashtext('credit.run_evaluation'), hashtext(m.code));
+
+    INSERT INTO @extschema@.evaluation_run (model, as_of) VALUES (m.code, run_evaluation.as_of) RETURNING id INTO run;
+
+    -- The core query: every record read once, folded by the parallel C aggregate.
+    IF to_regclass('pg_temp.credit_evaluation_state') IS NOT NULL THEN
+        DROP TABLE pg_temp.credit_evaluation_state;
+    END IF;
+    EXECUTE format($q$
+        CREATE TEMP TABLE credit_evaluation_state ON COMMIT DROP AS
+        SELECT r.subject_id,
+               @extschema@.evaluate_agg(%1$L, %2$L::date, r.item_code, r.decided_on, r.value, r.status) AS state
+          FROM @extschema@.record r
+         WHERE r.status = 'active' AND r.decided_on <= %2$L::date
+         GROUP BY r.subject_id$q$, m.code, as_of);
+    ANALYZE pg_temp.credit_evaluation_state;
+
+    WITH res AS (
+        SELECT s.id AS subject_id, st.state, e.score, e.grade, e.dimensions
+          FROM @extschema@.subject s
+          LEFT JOIN pg_temp.credit_evaluation_state st ON st.subject_id = s.id
+          CROSS JOIN LATERAL @extschema@.evalstate_result(m.code, st.state, run_evaluation.as_of) e
+         WHERE s.kind = ANY (m.subject_kinds)
+           AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries))
+    ), hist AS (
+        INSERT INTO @extschema@.evaluation (run_id, subject_id, model, score, grade, dimensions)
+        SELECT run, res.subject_id, m.code, res.score, res.grade, res.dimensions FROM res
+    )
+    INSERT INTO @extschema@.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at, run_id)
+    SELECT res.subject_id, m.code, res.score, res.grade,
+           coalesce(res.state, @extschema@.evalstate_empty(m.code, run_evaluation.as_of)), run_evaluation.as_of, pg_catalog.now(), run
+      FROM res
+    ON CONFLICT (subject_id, model) DO UPDATE
+       SET score = EXCLUDED.score, grade = EXCLUDED.grade, state = EXCLUDED.state,
+           anchor = EXCLUDED.anchor, updated_at = EXCLUDED.updated_at, run_id = EXCLUDED.run_id
+     WHERE g.anchor <= EXCLUDED.anchor;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    SELECT count(*) INTO n FROM @extschema@.evaluation e WHERE e.run_id = run;
+
+    -- subjects that left the model's scope have no current grade under it
+    DELETE FROM @extschema@.subject_grade g
+     WHERE g.model = m.code
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.evaluation e WHERE e.run_id = run AND e.subject_id = g.subject_id);
+
+    -- An industry grade is a credit record the comprehensive models count;
+    -- it replaces the previous grade of the same model.
+    IF m.scope <> 'comprehensive' THEN
+        UPDATE @extschema@.record r SET status = 'expired'
+         WHERE r.item_code IN (SELECT c.code FROM @extschema@.catalog_item c WHERE c.category = 'industry_grade')
+           AND r.status = 'active'
+           AND r.details ->> 'model' = m.code;
+        INSERT INTO @extschema@.record (subject_id, item_code, department, document_no, decided_on, value, details)
+        SELECT e.subject_id, c.code, 'platform', 'evaluation run ' || run, run_evaluation.as_of, 1,
+               jsonb_build_object('model', m.code, 'industry', m.scope, 'grade', e.grade,
+                                  'score', e.score, 'run_id', run)
+          FROM @extschema@.evaluation e
+          JOIN @extschema@.catalog_item c ON c.code = 'industry_grade_' || lower(e.grade)
+         WHERE e.run_id = run
+         ORDER BY e.subject_id;
+    END IF;
+
+    UPDATE @extschema@.evaluation_run SET finished_at = clock_timestamp(), subjects = n WHERE id = run;
+    DROP TABLE pg_temp.credit_evaluation_state;
+    RETURN run;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_evaluation(text, date) IS
+    'Evaluate every subject in a model''s scope as of a date (subjects without records get the base score): appends credit.evaluation, refreshes credit.subject_grade, writes industry grades as records for industry models; returns the run id';
+
+-- Schedule a model's evaluation with pg_cron.
+CREATE FUNCTION @extschema@.schedule_evaluation(model text, schedule text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'credit.schedule_evaluation runs evaluations as pg_cron jobs.',
+                  HINT = 'Install postgresql-15-cron, set shared_preload_libraries = ''pg_cron'' and cron.database_name to this database, restart the server, then run CREATE EXTENSION pg_cron.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.model md WHERE md.code = schedule_evaluation.model) THEN
+        RAISE EXCEPTION 'evaluation model "%" does not exist', schedule_evaluation.model
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Models are rows of credit.model.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'credit_evaluation_' || schedule_evaluation.model, schedule,
+              format('SELECT @extschema@.run_evaluation(%L)', schedule_evaluation.model);
+    RETURN job;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.schedule_evaluation(text, text) IS
+    'Run credit.run_evaluation(model) on a cron schedule (pg_cron job named credit_evaluation_<model>, replaced if it exists); returns the job id';
+
+CREATE FUNCTION @extschema@.unschedule_evaluation(model text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    done boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Nothing can be scheduled without pg_cron: see credit.schedule_evaluation.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM cron.job WHERE jobname = 'credit_evaluation_' || unschedule_evaluation.model) THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT cron.unschedule($1)' INTO done USING 'credit_evaluation_' || unschedule_evaluation.model;
+    RETURN done;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.unschedule_evaluation(text) IS
+    'Remove the pg_cron job of credit.schedule_evaluation(model); false when there was none';
+
+-- BI: grade distribution of each model's latest run.
+CREATE VIEW @extschema@.v_grade_distribution AS
+    WITH latest AS (
+        SELECT DISTINCT ON (r.model) r.model, r.id, r.as_of
+          FROM @extschema@.evaluation_run r
+         WHERE r.finished_at IS NOT NULL
+         ORDER BY r.model, r.id DESC
+    ), counts AS (
+        SELECT e.run_id, e.grade, count(*) AS n
+          FROM @extschema@.evaluation e JOIN latest l ON l.id = e.run_id
+         GROUP BY e.run_id, e.grade
+    )
+    SELECT l.model, g.grade, coalesce(c.n, 0) AS subjects,
+           round(coalesce(c.n, 0)::numeric / NULLIF(sum(coalesce(c.n, 0)) OVER (PARTITION BY l.model), 0), 4) AS share,
+           l.id AS run, l.as_of, g.rank
+      FROM latest l
+      JOIN @extschema@.model_grade g ON g.model = l.model
+      LEFT JOIN counts c ON c.run_id = l.id AND c.grade = g.grade;
+COMMENT ON VIEW @extschema@.v_grade_distribution IS
+    'Grade distribution (信用等级分布) of the latest finished run of each model';
+COMMENT ON COLUMN @extschema@.v_grade_distribution.model IS 'Evaluation model code';
+COMMENT ON COLUMN @extschema@.v_grade_distribution.grade IS 'Grade of the model';
+COMMENT ON COLUMN @extschema@.v_grade_distribution.subjects IS 'Number of subjects with that grade in the run';
+COMMENT ON COLUMN @extschema@.v_grade_distribution.share IS 'Share of the run''s subjects with that grade (0 to 1)';
+COMMENT ON COLUMN @extschema@.v_grade_distribution.run IS 'Run id (credit.evaluation_run)';
+COMMENT ON COLUMN @extschema@.v_grade_distribution.as_of IS 'Evaluation date of the run';
+COMMENT ON COLUMN @extschema@.v_grade_distribution.rank IS 'Rank of the grade (1 is best), for ordering';
+
+-- BI: grade movements between the last two runs of each model.
+CREATE VIEW @extschema@.v_grade_movement AS
+    WITH ranked AS (
+        SELECT r.model, r.id, r.as_of, row_number() OVER (PARTITION BY r.model ORDER BY r.id DESC) AS k
+          FROM @extschema@.evaluation_run r
+         WHERE r.finished_at IS NOT NULL
+    ), pair AS (
+        SELECT cur.model, prev.id AS previous_run, cur.id AS run
+          FROM ranked cur JOIN ranked prev ON prev.model = cur.model AND prev.k = 2
+         WHERE cur.k = 1
+    ), moves AS (
+        SELECT p.model, p.previous_run, p.run, x.from_grade, x.to_grade
+          FROM pair p
+          CROSS JOIN LATERAL (
+              SELECT pe.grade AS from_grade, ce.grade AS to_grade
+                FROM (SELECT e.subject_id, e.grade FROM @extschema@.evaluation e WHERE e.run_id = p.run) ce
+                FULL JOIN (SELECT e.subject_id, e.grade FROM @extschema@.evaluation e WHERE e.run_id = p.previous_run) pe
+                  ON pe.subject_id = ce.subject_id) x
+    )
+    SELECT mv.model, mv.previous_run, mv.run, mv.from_grade, mv.to_grade,
+           CASE WHEN mv.from_grade IS NULL THEN 'new'
+                WHEN mv.to_grade IS NULL THEN 'gone'
+                WHEN fg.rank > tg.rank THEN 'up'
+                WHEN fg.rank < tg.rank THEN 'down'
+                ELSE 'same' END AS direction,
+           count(*) AS subjects
+      FROM moves mv
+      LEFT JOIN @extschema@.model_grade fg ON fg.model = mv.model AND fg.grade = mv.from_grade
+      LEFT JOIN @extschema@.model_grade tg ON tg.model = mv.model AND tg.grade = mv.to_grade
+     GROUP BY 1, 2, 3, 4, 5, 6;
+COMMENT ON VIEW @extschema@.v_grade_movement IS
+    'Grade movements (等级变动) between the last two finished runs of each model: how many subjects went from one grade to another';
+COMMENT ON COLUMN @extschema@.v_grade_movement.model IS 'Evaluation model code';
+COMMENT ON COLUMN @extschema@.v_grade_movement.previous_run IS 'The earlier run';
+COMMENT ON COLUMN @extschema@.v_grade_movement.run IS 'The latest run';
+COMMENT ON COLUMN @extschema@.v_grade_movement.from_grade IS 'Grade in the earlier run (NULL: not evaluated then)';
+COMMENT ON COLUMN @extschema@.v_grade_movement.to_grade IS 'Grade in the latest run (NULL: no longer evaluated)';
+COMMENT ON COLUMN @extschema@.v_grade_movement.direction IS 'up (better grade), down (worse), same, new or gone';
+COMMENT ON COLUMN @extschema@.v_grade_movement.subjects IS 'Number of subjects that moved so';
+
+REVOKE ALL ON FUNCTION @extschema@.run_evaluation(text, date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.schedule_evaluation(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.unschedule_evaluation(text) FROM PUBLIC;
+GRANT SELECT ON @extschema@.evaluation_run, @extschema@.evaluation, @extschema@.subject_grade,
+    @extschema@.v_grade_distribution, @extschema@.v_grade_movement TO credit_analyst;
+GRANT SELECT ON @extschema@.subject_grade TO credit_department;
