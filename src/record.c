@@ -33,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "credit.h"
+#include "ingest.h"
 
 #define ITEM_CODE_MAX 64
 
@@ -42,6 +43,7 @@ typedef struct CatalogEntry
     bool        published;     /* NULL published is treated as published */
     bool        max_null;      /* max_publicity IS NULL */
     Interval    max_publicity;
+    uint8       flags;         /* CATALOG_* bits of ingest.h */
 } CatalogEntry;
 
 static MemoryContext catalog_cxt = NULL;
@@ -105,7 +107,10 @@ catalog_load(Oid nspid)
     catalog_valid = true;
 
     initStringInfo(&q);
-    appendStringInfo(&q, "SELECT code, published, max_publicity FROM %s.catalog_item",
+    appendStringInfo(&q, "SELECT code, published, max_publicity, "
+                     "polarity = 'negative', severity = 'serious', category = 'list', "
+                     "category = 'commitment' "
+                     "FROM %s.catalog_item",
                      quote_identifier(nspname));
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
@@ -135,6 +140,18 @@ catalog_load(Oid nspid)
         e->max_null = isnull;
         if (!isnull)
             e->max_publicity = *DatumGetIntervalP(maxp);
+        e->flags = 0;
+        if (DatumGetBool(SPI_getbinval(tup, td, 4, &isnull)) && !isnull)
+        {
+            e->flags |= CATALOG_NEGATIVE;
+            if (DatumGetBool(SPI_getbinval(tup, td, 5, &isnull)) && !isnull)
+                e->flags |= CATALOG_SERIOUS;
+            if (DatumGetBool(SPI_getbinval(tup, td, 6, &isnull)) && !isnull)
+                e->flags |= CATALOG_LIST;
+            if (DatumGetBool(SPI_getbinval(tup, td, 7, &isnull)) && !isnull)
+                e->flags |= CATALOG_COMMITMENT;
+        }
+        e->flags |= CATALOG_KNOWN;
     }
     SPI_finish();
     pfree(q.data);
@@ -212,6 +229,18 @@ column_distinct(HeapTuple a, HeapTuple b, TupleDesc td, int attnum, int kind)
         default:                /* jsonb */
             return !DatumGetBool(DirectFunctionCall2(jsonb_eq, da, db));
     }
+}
+
+/*
+ * CATALOG_* flags of a catalogue item for the record triggers (0 when the
+ * code is not in the catalogue).  The backend's cache is used.
+ */
+uint8
+credit_catalog_flags(Oid nspid, const char *code)
+{
+    CatalogEntry *e = catalog_lookup(nspid, code);
+
+    return e ? e->flags : 0;
 }
 
 PG_FUNCTION_INFO_V1(credit_record_defaults);

@@ -1,0 +1,106 @@
+-- Grade changes and warnings (DESIGN §5).
+
+-- Every change of a subject's grade under a model, whatever caused it.
+CREATE TABLE @extschema@.grade_change (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    subject_id  bigint NOT NULL REFERENCES @extschema@.subject (id) ON DELETE CASCADE,
+    model       text NOT NULL,
+    old_grade   text,
+    new_grade   text,
+    old_score   double precision,
+    new_score   double precision,
+    changed_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    record_id   bigint,
+    cause       text NOT NULL
+                CHECK (cause IN ('insert', 'update', 'delete', 'decay', 'evaluation'))
+);
+COMMENT ON TABLE @extschema@.grade_change IS
+    'Every change of a subject''s grade under a model (信用等级变动): written by the record triggers, the daily re-anchoring and evaluation runs; each row is also sent as NOTIFY credit_grade_change';
+COMMENT ON COLUMN @extschema@.grade_change.old_grade IS 'Grade before the change (NULL: the subject had none)';
+COMMENT ON COLUMN @extschema@.grade_change.record_id IS 'The (last) record whose arrival, change or deletion caused the change; NULL for decay and evaluation runs';
+COMMENT ON COLUMN @extschema@.grade_change.cause IS 'insert, update or delete of records; decay (re-anchoring to a later date with no new data); evaluation (a full run)';
+CREATE INDEX grade_change_subject_idx ON @extschema@.grade_change (subject_id, changed_at);
+
+-- Rules that decide which warnings are raised, and how loudly.
+CREATE TABLE @extschema@.warning_rule (
+    kind        text PRIMARY KEY CHECK (kind ~ '^[a-z_]{1,40}$'),
+    description text NOT NULL,
+    enabled     boolean NOT NULL DEFAULT true,
+    level       text NOT NULL DEFAULT 'medium' CHECK (level IN ('low', 'medium', 'high')),
+    threshold   integer CHECK (threshold > 0),
+    window_days integer CHECK (window_days > 0)
+);
+COMMENT ON TABLE @extschema@.warning_rule IS
+    'Warning rules (预警规则): which kinds of credit.warning are raised, at which level; repeat_offence uses threshold (N negative records) and window_days (within D days); grade_drop uses threshold (drop of at least N grades)';
+INSERT INTO @extschema@.warning_rule (kind, description, level, threshold, window_days) VALUES
+    ('grade_drop', 'The subject''s grade dropped by at least threshold grades under a model', 'medium', 1, NULL),
+    ('serious_record', 'A serious negative record (严重失信) arrived', 'high', NULL, NULL),
+    ('listed', 'The subject was put on a negative list (列入名单)', 'high', NULL, NULL),
+    ('related_listed', 'A related subject (legal representative, shareholder, ...) was put on a negative list', 'medium', NULL, NULL),
+    ('repeat_offence', 'At least threshold negative records within window_days days (屡犯)', 'high', 3, 365),
+    ('commitment_broken', 'A credit commitment was broken (违背信用承诺)', 'medium', NULL, NULL),
+    ('report_conflict', 'A third-party credit report conflicts with platform data', 'low', NULL, NULL);
+
+-- Warnings raised on subjects.  An open warning (resolved_at IS NULL) is not
+-- raised a second time for the same subject, kind and topic.
+CREATE TABLE @extschema@.warning (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    subject_id  bigint NOT NULL REFERENCES @extschema@.subject (id) ON DELETE CASCADE,
+    kind        text NOT NULL REFERENCES @extschema@.warning_rule (kind) ON UPDATE CASCADE,
+    level       text NOT NULL CHECK (level IN ('low', 'medium', 'high')),
+    raised_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    details     jsonb NOT NULL DEFAULT '{}',
+    resolved_at timestamptz,
+    topic       text NOT NULL DEFAULT ''
+);
+COMMENT ON TABLE @extschema@.warning IS
+    'Credit warnings (信用预警) raised on subjects: grade drops, serious records, listings, repeat offences, broken commitments, report conflicts; open while resolved_at is NULL';
+COMMENT ON COLUMN @extschema@.warning.topic IS
+    'What the warning is about within its kind (the model of a grade drop, the item of a serious record, ...): one open warning per subject, kind and topic';
+CREATE UNIQUE INDEX warning_open_idx ON @extschema@.warning (subject_id, kind, topic)
+    WHERE resolved_at IS NULL;
+CREATE INDEX warning_kind_idx ON @extschema@.warning (kind, raised_at);
+
+-- Raise a warning unless an open one of the same subject, kind and topic exists
+-- or the kind is disabled; returns the new warning's id or NULL.
+CREATE FUNCTION @extschema@.raise_warning(subject_id bigint, kind text, details jsonb DEFAULT '{}',
+                                           topic text DEFAULT '', level text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.warning (subject_id, kind, level, details, topic)
+    SELECT raise_warning.subject_id, r.kind, coalesce(raise_warning.level, r.level),
+           coalesce(raise_warning.details, '{}'), coalesce(raise_warning.topic, '')
+      FROM @extschema@.warning_rule r
+     WHERE r.kind = raise_warning.kind AND r.enabled
+    ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
+    RETURNING id
+$$;
+COMMENT ON FUNCTION @extschema@.raise_warning(bigint, text, jsonb, text, text) IS
+    'Raise a warning on a subject (level from credit.warning_rule unless given); NULL when an open warning of the same subject, kind and topic exists or the kind is disabled';
+
+-- Close an open warning.
+CREATE FUNCTION @extschema@.resolve_warning(id bigint, note text DEFAULT NULL) RETURNS boolean
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (
+        UPDATE @extschema@.warning w
+           SET resolved_at = pg_catalog.now(),
+               details = CASE WHEN note IS NULL THEN w.details
+                              ELSE w.details || pg_catalog.jsonb_build_object('resolution', note) END
+         WHERE w.id = resolve_warning.id AND w.resolved_at IS NULL
+        RETURNING 1)
+    SELECT pg_catalog.count(*) > 0 FROM w
+$$;
+COMMENT ON FUNCTION @extschema@.resolve_warning(bigint, text) IS
+    'Resolve (close) an open warning, with an optional note kept in its details; false when it was not open';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.grade_change', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.warning', '');
+
+GRANT SELECT ON @extschema@.grade_change, @extschema@.warning, @extschema@.warning_rule
+    TO credit_analyst;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.grade_change, @extschema@.warning, @extschema@.warning_rule
+    TO credit_admin;

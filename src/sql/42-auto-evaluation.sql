@@ -1,0 +1,52 @@
+-- Auto-evaluation when data arrives (DESIGN §5): statement-level AFTER
+-- triggers with transition tables fold every statement's records into
+-- credit.subject_grade, log and notify grade changes and raise warnings.
+
+CREATE FUNCTION @extschema@.record_fold() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'credit_record_fold';
+COMMENT ON FUNCTION @extschema@.record_fold() IS
+    'Statement trigger of credit.record: folds the statement''s inserted, changed or deleted records into the evaluation state of every touched subject and model in scope (one write per pair), logs grade changes in credit.grade_change, sends NOTIFY credit_grade_change and raises warnings';
+
+CREATE TRIGGER record_fold_insert AFTER INSERT ON @extschema@.record
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.record_fold();
+-- (transition tables cannot be combined with a column list: the function
+-- skips rows whose status, value, subject, item and date did not change)
+CREATE TRIGGER record_fold_update AFTER UPDATE ON @extschema@.record
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.record_fold();
+CREATE TRIGGER record_fold_delete AFTER DELETE ON @extschema@.record
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.record_fold();
+
+-- Daily re-anchoring: decay moves scores with no new data.
+CREATE FUNCTION @extschema@.reanchor_grades(as_of date DEFAULT CURRENT_DATE) RETURNS bigint
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'credit_reanchor_grades';
+COMMENT ON FUNCTION @extschema@.reanchor_grades(date) IS
+    'Re-anchor every stored evaluation state older than as_of to as_of (decay alone), update scores and grades, and log and notify the grade changes decay caused (cause ''decay''); returns the number of grade changes. Schedule it daily with credit.schedule_reanchor';
+
+-- Schedule the daily re-anchoring with pg_cron.
+CREATE FUNCTION @extschema@.schedule_reanchor(schedule text DEFAULT '5 0 * * *') RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'credit.schedule_reanchor runs credit.reanchor_grades as a pg_cron job.',
+                  HINT = 'Install postgresql-15-cron, set shared_preload_libraries = ''pg_cron'' and cron.database_name to this database, restart the server, then run CREATE EXTENSION pg_cron.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'credit_reanchor', schedule, 'SELECT @extschema@.reanchor_grades()';
+    RETURN job;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.schedule_reanchor(text) IS
+    'Run credit.reanchor_grades() on a cron schedule (pg_cron job credit_reanchor, daily at 00:05 by default); returns the job id';
+
+REVOKE ALL ON FUNCTION @extschema@.reanchor_grades(date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.schedule_reanchor(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.reanchor_grades(date), @extschema@.schedule_reanchor(text) TO credit_admin;
