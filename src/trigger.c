@@ -153,11 +153,57 @@ spi_check(int ret, int expected, const char *what)
         elog(ERROR, "credit auto-evaluation: %s failed: %s", what, SPI_result_code_string(ret));
 }
 
-/* Run a query with arguments (read-write), returning the SPI code. */
+#define PLAN_KEY_MAX 3072
+
+/* Saved SPI plans of the trigger's queries, by query text (per backend). */
+typedef struct PlanEntry
+{
+    char        sql[PLAN_KEY_MAX];
+    SPIPlanPtr  plan;
+} PlanEntry;
+
+static HTAB *plan_cache = NULL;
+
+/*
+ * Run a query with arguments, returning the SPI code.  Plans are prepared
+ * once per backend and kept (the plan cache revalidates them after DDL).
+ */
 static int
 spi_run(const char *sql, int nargs, Oid *types, Datum *values, bool readonly)
 {
-    return SPI_execute_with_args(sql, nargs, types, values, NULL, readonly, 0);
+    PlanEntry  *e;
+    bool        found;
+
+    if (strlen(sql) >= PLAN_KEY_MAX)
+        return SPI_execute_with_args(sql, nargs, types, values, NULL, readonly, 0);
+    if (plan_cache == NULL)
+    {
+        HASHCTL     ctl;
+
+        memset(&ctl, 0, sizeof(ctl));
+        ctl.keysize = PLAN_KEY_MAX;
+        ctl.entrysize = sizeof(PlanEntry);
+        plan_cache = hash_create("credit trigger plans", 32, &ctl, HASH_ELEM | HASH_STRINGS);
+    }
+    e = hash_search(plan_cache, sql, HASH_ENTER, &found);
+    if (!found)
+        e->plan = NULL;
+    if (e->plan == NULL)
+    {
+        /*
+         * Generic plans: planned once, for any number of keys (the arrays'
+         * sizes vary from one row to a million; index lookups suit both).
+         */
+        SPIPlanPtr  plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+
+        if (plan == NULL)
+            elog(ERROR, "credit auto-evaluation: preparing a query failed: %s",
+                 SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(plan) != 0)
+            elog(ERROR, "credit auto-evaluation: SPI_keepplan failed");
+        e->plan = plan;
+    }
+    return SPI_execute_plan(e->plan, values, NULL, readonly, 0);
 }
 
 /* A one-dimensional array of int8 values. */
@@ -420,7 +466,7 @@ fold_row(FoldCtx *c, TupleTableSlot *slot, int sign)
 
     if (sign > 0 && c->cause == CAUSE_INSERT && (ir->flags & CATALOG_NEGATIVE))
     {
-        if ((ir->flags & CATALOG_SERIOUS) && c->warn_enabled[W_SERIOUS])
+        if ((ir->flags & (CATALOG_SERIOUS | CATALOG_LIST)) == CATALOG_SERIOUS && c->warn_enabled[W_SERIOUS])
             note_record_warning(c, subject, record, ir->code, warn_kind[W_SERIOUS]);
         if ((ir->flags & CATALOG_LIST) && (c->warn_enabled[W_LISTED] || c->warn_enabled[W_RELATED]))
             note_record_warning(c, subject, record, ir->code, warn_kind[W_LISTED]);
@@ -1361,8 +1407,7 @@ credit_reanchor_grades(PG_FUNCTION_ARGS)
     if (DATE_NOT_FINITE(as_of) || as_of > GetSQLCurrentDate())
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("cannot re-anchor the grades to %s",
-                        DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(as_of)))),
+                 errmsg("cannot re-anchor the grades to a date after the current date"),
                  errhint("as_of must be a date not later than the current date.")));
     memset(&c, 0, sizeof(c));
     c.cxt = AllocSetContextCreate(CurrentMemoryContext, "credit re-anchoring", ALLOCSET_DEFAULT_SIZES);
