@@ -2,6 +2,9 @@
 -- independent SQL re-computation of DESIGN §4 on every subject, at several
 -- dates, with caps, vetoes, decays, statuses, per_value and dimension clamps.
 SET datestyle = 'ISO, YMD';
+-- the batch engine alone: incremental evaluation by the record triggers is off here
+-- (tested in trigger.sql)
+SET credit.auto_evaluation = off;
 
 INSERT INTO credit.department (code, name) VALUES ('ev_dept', 'Evaluation test department');
 INSERT INTO credit.industry (code, name) VALUES ('evaltest', 'Evaluation test industry');

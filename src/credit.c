@@ -31,5 +31,6 @@ _PG_init(void)
     credit_ident_init();
     credit_model_init();
     credit_match_init();
+    credit_trigger_init();
     MarkGUCPrefixReserved("credit");
 }

@@ -19,6 +19,7 @@ extern const char *credit_reason_to_server(const char *reason);
 /* per-concern initialisation called from _PG_init */
 extern void credit_model_init(void);   /* model.c */
 extern void credit_match_init(void);   /* match_index.c */
+extern void credit_trigger_init(void); /* trigger.c */
 
 
 #endif                          /* CREDIT_H */

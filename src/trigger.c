@@ -40,6 +40,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/guc.h"
 #include "utils/tuplestore.h"
 
 #include "credit.h"
@@ -47,6 +48,24 @@
 #include "ingest.h"
 
 #define ITEM_KEY_MAX 64
+
+/* credit.auto_evaluation: whether the record triggers fold (superusers may switch it off). */
+static bool credit_auto_evaluation = true;
+
+/* Define the GUC of auto-evaluation. */
+void
+credit_trigger_init(void)
+{
+    DefineCustomBoolVariable("credit.auto_evaluation",
+                             "Fold every change of credit.record into credit.subject_grade at once.",
+                             "Off: records change without incremental evaluation (grades catch up at the next "
+                             "credit.run_evaluation); for bulk loads and tests of the batch engine.",
+                             &credit_auto_evaluation,
+                             true,
+                             PGC_SUSET,
+                             0,
+                             NULL, NULL, NULL);
+}
 
 /* What caused a fold: also the grade_change.cause values. */
 typedef enum FoldCause
@@ -1355,6 +1374,8 @@ credit_record_fold(PG_FUNCTION_ARGS)
         (cause != CAUSE_INSERT && td->tg_oldtable == NULL))
         elog(ERROR, "credit_record_fold: the trigger needs its transition tables");
 
+    if (!credit_auto_evaluation)
+        return PointerGetDatum(NULL);
     fold_init(&c, td->tg_relation, cause);
 
     /* act as the owner of credit.record: grades are maintained for everyone */
