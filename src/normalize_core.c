@@ -295,19 +295,64 @@ legal_form_rules(char *s, size_t n)
         }
     }
 
-    /* empty brackets carry nothing */
-    n = replace_all(s, n, "()", "");
+    /* empty brackets carry nothing, nested ones included: (()) */
+    for (;;)
+    {
+        size_t      m = replace_all(s, n, "()", "");
+
+        if (m == n)
+            break;
+        n = m;
+    }
     return n;
 }
 
-/* Normalise a name into its matching key (see normalize_core.h). */
-NNStatus
-nn_normalize(const NameNormalizer *nn, const char *in, size_t len,
-             nn_alloc_fn alloc, nn_free_fn dealloc,
-             char **out, size_t *outlen, const char **icu_error)
+/*
+ * NFKC with case folding of the UTF-16 string *a (*na units), replacing it
+ * when it changes; false on an ICU error (*err set).
+ */
+static bool
+nfkc_step(const NameNormalizer *nn, UChar **a, int32_t *na,
+          nn_alloc_fn alloc, nn_free_fn dealloc, UErrorCode *err)
+{
+    const UNormalizer2 *nfkc = (const UNormalizer2 *) nn->nfkc_cf;
+    UChar      *b;
+    int32_t     nb,
+                cap;
+
+    *err = U_ZERO_ERROR;
+    if (unorm2_spanQuickCheckYes(nfkc, *a, *na, err) == *na && U_SUCCESS(*err))
+        return true;
+    *err = U_ZERO_ERROR;
+    cap = *na * 2 + 16;
+    b = alloc(sizeof(UChar) * cap);
+    nb = unorm2_normalize(nfkc, *a, *na, b, cap, err);
+    if (*err == U_BUFFER_OVERFLOW_ERROR)
+    {
+        dealloc(b);
+        *err = U_ZERO_ERROR;
+        cap = nb + 1;
+        b = alloc(sizeof(UChar) * cap);
+        nb = unorm2_normalize(nfkc, *a, *na, b, cap, err);
+    }
+    if (U_FAILURE(*err))
+    {
+        dealloc(b);
+        return false;
+    }
+    dealloc(*a);
+    *a = b;
+    *na = nb;
+    return true;
+}
+
+/* One pass of the normalisation; *rules_changed says whether the legal-form rules changed anything. */
+static NNStatus
+normalize_once(const NameNormalizer *nn, const char *in, size_t len,
+               nn_alloc_fn alloc, nn_free_fn dealloc,
+               char **out, size_t *outlen, const char **icu_error, bool *rules_changed)
 {
     UErrorCode  err = U_ZERO_ERROR;
-    const UNormalizer2 *nfkc = (const UNormalizer2 *) nn->nfkc_cf;
     UChar      *a = NULL,
                *b = NULL;
     int32_t     na,
@@ -331,28 +376,54 @@ nn_normalize(const NameNormalizer *nn, const char *in, size_t len,
     }
 
     /* NFKC with case folding: full-width → half-width, Latin case folded */
-    if (unorm2_spanQuickCheckYes(nfkc, a, na, &err) < na || U_FAILURE(err))
-    {
-        int32_t     nb;
+    if (!nfkc_step(nn, &a, &na, alloc, dealloc, &err))
+        goto icu_fail;
 
-        err = U_ZERO_ERROR;
-        cap = na * 2 + 16;
-        b = alloc(sizeof(UChar) * cap);
-        nb = unorm2_normalize(nfkc, a, na, b, cap, &err);
-        if (err == U_BUFFER_OVERFLOW_ERROR)
+    /*
+     * Characters (before the transliterator, whose phrases must see the
+     * characters adjacent as they will be in the key): white space,
+     * controls and format characters go; opening brackets of every kind
+     * become "(", closing ones ")"; other punctuation goes.  In place.
+     */
+    {
+        int32_t     w = 0;
+
+        for (i = 0; i < na;)
         {
-            dealloc(b);
-            err = U_ZERO_ERROR;
-            cap = nb + 1;
-            b = alloc(sizeof(UChar) * cap);
-            nb = unorm2_normalize(nfkc, a, na, b, cap, &err);
+            UChar32     c;
+
+            U16_NEXT(a, i, na, c);
+            if (u_isUWhiteSpace(c))
+                continue;
+            switch (u_charType(c))
+            {
+                case U_CONTROL_CHAR:
+                case U_FORMAT_CHAR:
+                case U_CONNECTOR_PUNCTUATION:
+                case U_DASH_PUNCTUATION:
+                case U_OTHER_PUNCTUATION:
+                case U_INITIAL_PUNCTUATION:
+                case U_FINAL_PUNCTUATION:
+                case U_SURROGATE:   /* a lone surrogate cannot come from valid UTF-8 */
+                    continue;
+                case U_START_PUNCTUATION:
+                    c = '(';
+                    break;
+                case U_END_PUNCTUATION:
+                    c = ')';
+                    break;
+                default:
+                    break;
+            }
+            U16_APPEND_UNSAFE(a, w, c);
         }
-        if (U_FAILURE(err))
-            goto icu_fail;
-        dealloc(a);
-        a = b;
-        b = NULL;
-        na = nb;
+        /* a removed character may have left combining marks to compose: 'e' + ' ̈' */
+        if (w < na)
+        {
+            na = w;
+            if (!nfkc_step(nn, &a, &na, alloc, dealloc, &err))
+                goto icu_fail;
+        }
     }
 
     /* Traditional → Simplified, only when some character can change */
@@ -387,56 +458,35 @@ nn_normalize(const NameNormalizer *nn, const char *in, size_t len,
         }
     }
 
-    /*
-     * Characters: white space, controls and format characters go; opening
-     * brackets of every kind become "(", closing ones ")"; other punctuation
-     * goes.  Two bytes of slack for the partnership rule.
-     */
-    o = alloc((size_t) na * 4 + 3);
-    no = 0;
-    for (i = 0; i < na;)
+    /* UTF-16 → UTF-8, two bytes of slack for the partnership rule */
+    o = alloc((size_t) na * 3 + 3);
+    err = U_ZERO_ERROR;
+    u_strToUTF8(o, na * 3 + 1, &no, a, na, &err);
+    if (U_FAILURE(err))
     {
-        UChar32     c;
-        int8_t      t;
-
-        U16_NEXT(a, i, na, c);
-        if (u_isUWhiteSpace(c))
-            continue;
-        t = (int8_t) u_charType(c);
-        switch (t)
-        {
-            case U_CONTROL_CHAR:
-            case U_FORMAT_CHAR:
-            case U_CONNECTOR_PUNCTUATION:
-            case U_DASH_PUNCTUATION:
-            case U_OTHER_PUNCTUATION:
-            case U_INITIAL_PUNCTUATION:
-            case U_FINAL_PUNCTUATION:
-                continue;
-            case U_START_PUNCTUATION:
-                o[no++] = '(';
-                continue;
-            case U_END_PUNCTUATION:
-                o[no++] = ')';
-                continue;
-            case U_SURROGATE:   /* a lone surrogate cannot come from valid UTF-8 */
-                continue;
-            default:
-                break;
-        }
-        if (c < 0x80)
-            o[no++] = (char) c;
-        else
-        {
-            UBool       bad = false;
-
-            U8_APPEND((uint8_t *) o, no, na * 4 + 3, c, bad);
-            (void) bad;
-        }
+        dealloc(o);
+        goto icu_fail;
     }
     dealloc(a);
 
-    no = (int32_t) legal_form_rules(o, (size_t) no);
+    /* the rules feed each other ((()办事处) → (办事处) → 办事处): run them to a fixed point */
+    {
+        char       *prev = alloc((size_t) no + 3);
+        size_t      pn;
+        int         pass;
+
+        *rules_changed = false;
+        for (pass = 0; pass < 16; pass++)
+        {
+            pn = (size_t) no;
+            memcpy(prev, o, pn);
+            no = (int32_t) legal_form_rules(o, pn);
+            if ((size_t) no == pn && memcmp(prev, o, pn) == 0)
+                break;
+            *rules_changed = true;
+        }
+        dealloc(prev);
+    }
     o[no] = '\0';
     *out = o;
     *outlen = (size_t) no;
@@ -450,6 +500,45 @@ icu_fail:
     if (b)
         dealloc(b);
     return NN_ICU_ERROR;
+}
+
+/*
+ * Normalise a name into its matching key (see normalize_core.h).  When the
+ * legal-form rules removed characters, neighbours may have become a phrase
+ * the transliterator changes (祇(有 → 祇有 → 只有): the key is normalised
+ * again until it stays, so that a key is its own key.
+ */
+NNStatus
+nn_normalize(const NameNormalizer *nn, const char *in, size_t len,
+             nn_alloc_fn alloc, nn_free_fn dealloc,
+             char **out, size_t *outlen, const char **icu_error)
+{
+    bool        changed;
+    NNStatus    st = normalize_once(nn, in, len, alloc, dealloc, out, outlen, icu_error, &changed);
+    int         round;
+
+    for (round = 0; st == NN_OK && changed && round < 4; round++)
+    {
+        char       *again;
+        size_t      againlen;
+
+        st = normalize_once(nn, *out, *outlen, alloc, dealloc, &again, &againlen, icu_error, &changed);
+        if (st != NN_OK)
+        {
+            dealloc(*out);
+            *out = NULL;
+            break;
+        }
+        if (againlen == *outlen && memcmp(again, *out, againlen) == 0)
+        {
+            dealloc(again);
+            break;
+        }
+        dealloc(*out);
+        *out = again;
+        *outlen = againlen;
+    }
+    return st;
 }
 
 /* ---------------------------------------------------------------------- */
