@@ -5,8 +5,9 @@
 --   credit_public      publicity views only
 
 -- Department codes the current user acts for (members of the unit's role).
+-- Not SECURITY DEFINER: current_user must be the caller, not the owner.
 CREATE FUNCTION @extschema@.acting_departments() RETURNS text[]
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(array_agg(d.code), '{}')
@@ -16,6 +17,7 @@ AS $$
        AND pg_catalog.pg_has_role(current_user, d.role, 'MEMBER')
 $$;
 REVOKE ALL ON FUNCTION @extschema@.acting_departments() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.acting_departments() TO credit_department, credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.acting_departments() IS
     'Codes of the departments whose role the current user is a member of; row-level security on credit.record keys on it';
 
@@ -56,7 +58,7 @@ BEGIN
         RAISE EXCEPTION 'a purpose is required to look a person up'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id = id;
+    SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(@extschema@.=) find_person.id;
     INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
         VALUES (session_user, sid, purpose,
                 jsonb_build_object('lookup', 'find_person', 'id', @extschema@.mask(id), 'found', sid IS NOT NULL));
