@@ -32,6 +32,14 @@ ensure_deps() {
     fi
 }
 
+# build_install LOG: build with warnings as errors and install into
+# $PG_CONFIG's tree, the output in LOG (printed on failure).
+build_install() {
+    local log=$1
+    make -s PG_CONFIG="$PG_CONFIG" >"$log" 2>&1 || { cat "$log"; die "build failed"; }
+    make -s PG_CONFIG="$PG_CONFIG" install >>"$log" 2>&1 || { cat "$log"; die "install failed"; }
+}
+
 pg_paths() {
     BINDIR=$("$PG_CONFIG" --bindir)
     PGXS_DIR=$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")
