@@ -80,8 +80,7 @@ BEGIN
         SELECT r.subject_id,
                @extschema@.evaluate_agg(%1$L, %2$L::date, r.item_code, r.decided_on, r.value, r.status) AS state
           FROM @extschema@.record r
-         WHERE r.status = 'active' AND r.decided_on <= %2$L::date
-         GROUP BY r.subject_id$q$, m.code, as_of);
+         GROUP BY r.subject_id$q$, m.code, as_of);   -- the aggregate skips inactive and later records itself
     ANALYZE pg_temp.credit_evaluation_state;
 
     WITH res AS (

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# bench/evaluation: the evaluation engine against a bare grouped scan.
+# Generates a county of SUBJECTS subjects and RECORDS records in SQL, then times
+#   (a) SELECT subject_id, count(*) FROM credit.record GROUP BY 1    (the scan limit)
+#   (b) the C aggregate credit.evaluate_agg over all subjects, finalized to score and grade
+#   (c) the same model written as one plain SQL query
+#   (d) a PL/pgSQL loop over subjects (one query per subject), run on a sample and
+#       extrapolated per subject to all subjects
+#   (e) the whole credit.run_evaluation
+# and prints b/a, c/b, d/b, e/a.  Targets: b/a <= 1.5, c/b >= 3, d/b >= 20.
+# Runs against the server PGHOST/PGPORT/PGUSER name (bench/run sets them) in
+# PGDATABASE (default bench).
+#   SUBJECTS (200000)  RECORDS (10000000)  SAMPLE (2000)  REPEAT (3: best of)
+set -euo pipefail
+SUBJECTS=${SUBJECTS:-200000}
+RECORDS=${RECORDS:-10000000}
+SAMPLE=${SAMPLE:-2000}
+REPEAT=${REPEAT:-3}
+export PGDATABASE=${PGDATABASE:-bench}
+MODEL=comprehensive_enterprise
+AS_OF=$(psql -X -At -c "SELECT CURRENT_DATE")
+
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# Best wall time in milliseconds of a query over REPEAT runs (its small result discarded).
+timeit() {
+    local sql=$1 best="" t
+    for _ in $(seq "$REPEAT"); do
+        t=$(q -At -c '\timing on' -c "$sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)
+        [ -n "$t" ] || { echo "query failed: $sql" >&2; exit 1; }
+        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+    done
+    echo "$best"
+}
+
+q -c "CREATE EXTENSION IF NOT EXISTS credit CASCADE" >/dev/null
+
+have=$(q -At -c "SELECT count(*) FROM credit.record WHERE department = 'bench' AND item_code <> 'list_serious_dishonesty'")
+if [ "$have" != "$RECORDS" ]; then
+    echo "generating $SUBJECTS subjects and $RECORDS records ..."
+    q <<SQL
+SET session_replication_role = replica;   -- bulk load: no per-row triggers
+DELETE FROM credit.record WHERE department = 'bench';
+DELETE FROM credit.subject WHERE name LIKE 'bench subject %';
+INSERT INTO credit.department (code, name) VALUES ('bench', 'Benchmark department') ON CONFLICT DO NOTHING;
+INSERT INTO credit.subject (kind, name, name_key, industries)
+SELECT (CASE g % 20 WHEN 0 THEN 'social_org' WHEN 1 THEN 'institution' WHEN 2 THEN 'government' ELSE 'enterprise' END)::credit.subject_kind,
+       'bench subject ' || g, 'bench subject ' || g,
+       CASE g % 10 WHEN 3 THEN '{work_safety}'::text[] WHEN 4 THEN '{construction}'::text[] ELSE '{}'::text[] END
+  FROM generate_series(1, $SUBJECTS) g;
+CREATE TEMP TABLE bench_ids AS
+SELECT row_number() OVER (ORDER BY id) - 1 AS k, id FROM credit.subject WHERE name LIKE 'bench subject %';
+CREATE INDEX ON bench_ids (k);
+ANALYZE bench_ids;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, value, status, publicity_until)
+SELECT b.id,
+       (ARRAY['penalty_warning','penalty_minor','penalty_general','penalty_serious','tax_arrears',
+              'social_insurance_arrears','contract_breach','commitment_kept','commitment_broken',
+              'loan_overdue','loan_repaid','utility_arrears','honour_county','honour_city',
+              'honour_provincial','tax_grade_a','charity_donation','license','license','license',
+              'work_safety_daily_ok','work_safety_daily_issue','construction_random_pass',
+              'list_abnormal_operation','loan_repaid','license'])[1 + (g * 7 + g / 13) % 26],
+       'bench',
+       CURRENT_DATE - ((g * 31) % 3000)::int,
+       1 + g % 3,
+       CASE WHEN g % 29 = 0 THEN 'revoked' WHEN g % 31 = 0 THEN 'repaired' ELSE 'active' END,
+       NULL
+  FROM generate_series(0::bigint, $RECORDS - 1) g
+  JOIN bench_ids b ON b.k = (g * 7919) % $SUBJECTS;
+-- a few seriously dishonest subjects (one-vote veto)
+INSERT INTO credit.record (subject_id, item_code, department, decided_on)
+SELECT id, 'list_serious_dishonesty', 'bench', CURRENT_DATE - 100 FROM bench_ids WHERE k % 997 = 0;
+SQL
+    q -c "VACUUM (ANALYZE) credit.record" -c "VACUUM (ANALYZE) credit.subject" >/dev/null
+fi
+RECORDS_NOW=$(q -At -c "SELECT count(*) FROM credit.record")
+SUBJECTS_NOW=$(q -At -c "SELECT count(*) FROM credit.subject")
+
+# The same model as one plain SQL query (DESIGN §4), float arithmetic.
+PLAIN_SQL="
+WITH m AS (SELECT * FROM credit.model WHERE code = '$MODEL'),
+item AS (
+    SELECT r.subject_id, ru.item_code, ru.dimension,
+           sum(ru.points::float8 * CASE WHEN ru.per_value THEN r.value ELSE 1 END
+               * CASE WHEN ru.half_life_days IS NULL THEN 1
+                      ELSE power(0.5::float8, (date '$AS_OF' - r.decided_on) / ru.half_life_days::float8) END) AS s,
+           ru.cap::float8 AS cap, max(g.rank) AS veto
+      FROM credit.record r
+      JOIN credit.model_rule ru ON ru.model = '$MODEL' AND ru.item_code = r.item_code
+      LEFT JOIN credit.model_grade g ON g.model = ru.model AND g.grade = ru.veto_grade
+     WHERE r.status = 'active' AND r.decided_on <= date '$AS_OF'
+     GROUP BY r.subject_id, ru.item_code, ru.dimension, ru.cap),
+dim AS (
+    SELECT i.subject_id, i.dimension,
+           sum(CASE WHEN i.cap IS NULL THEN i.s ELSE greatest(-i.cap, least(i.cap, i.s)) END) AS v,
+           max(i.veto) AS veto
+      FROM item i GROUP BY 1, 2),
+sc AS (
+    SELECT d.subject_id,
+           sum(greatest(coalesce(md.lo::float8, '-infinity'), least(coalesce(md.hi::float8, 'infinity'),
+               coalesce(md.weight::float8, 1) * d.v))) AS total,
+           max(d.veto) AS veto
+      FROM dim d LEFT JOIN credit.model_dimension md ON md.model = '$MODEL' AND md.dimension = d.dimension
+     GROUP BY 1),
+scored AS (
+    SELECT s.id, greatest(m.lo::float8, least(m.hi::float8, m.base::float8 + coalesce(sc.total, 0))) AS score, sc.veto
+      FROM credit.subject s CROSS JOIN m LEFT JOIN sc ON sc.subject_id = s.id
+     WHERE s.kind = ANY (m.subject_kinds))
+SELECT count(*), sum(x.score), count(*) FILTER (WHERE x.grade = 'A')
+  FROM (SELECT sd.score,
+               (SELECT g.grade FROM credit.model_grade g WHERE g.model = '$MODEL'
+                   AND g.rank = greatest(coalesce(sd.veto, 0),
+                                         (SELECT min(g2.rank) FROM credit.model_grade g2
+                                           WHERE g2.model = '$MODEL' AND g2.min_score <= sd.score))) AS grade
+          FROM scored sd) x"
+
+AGG_SQL="
+SELECT count(*), sum(e.score), count(*) FILTER (WHERE e.grade = 'A')
+  FROM credit.model m
+  JOIN credit.subject s ON s.kind = ANY (m.subject_kinds)
+  LEFT JOIN (SELECT r.subject_id,
+                    credit.evaluate_agg('$MODEL', date '$AS_OF', r.item_code, r.decided_on, r.value, r.status) AS st
+               FROM credit.record r
+              GROUP BY r.subject_id) a ON a.subject_id = s.id
+  CROSS JOIN LATERAL (SELECT credit.evalstate_score('$MODEL', a.st, date '$AS_OF') AS score,
+                             credit.evalstate_grade('$MODEL', a.st, date '$AS_OF') AS grade) e
+ WHERE m.code = '$MODEL'"
+
+SCAN_SQL="SELECT count(*), sum(n) FROM (SELECT subject_id, count(*) AS n FROM credit.record GROUP BY 1) t"
+
+# (d): one query per subject from PL/pgSQL, the way a naive implementation does it.
+q >/dev/null <<SQL
+CREATE OR REPLACE FUNCTION public.bench_eval_plpgsql(p_subject bigint, p_model text, p_as_of date,
+                                                     OUT score float8, OUT grade text)
+LANGUAGE plpgsql STABLE AS \$\$
+DECLARE
+    m credit.model;
+    it record;
+    dims jsonb := '{}';
+    d record;
+    s float8;
+    veto int;
+    best int;
+BEGIN
+    SELECT * INTO m FROM credit.model WHERE code = p_model;
+    FOR it IN
+        SELECT ru.dimension, ru.cap::float8 AS cap, max(g.rank) AS veto,
+               sum(ru.points::float8 * CASE WHEN ru.per_value THEN r.value ELSE 1 END
+                   * CASE WHEN ru.half_life_days IS NULL THEN 1
+                          ELSE power(0.5::float8, (p_as_of - r.decided_on) / ru.half_life_days::float8) END) AS s
+          FROM credit.record r
+          JOIN credit.model_rule ru ON ru.model = p_model AND ru.item_code = r.item_code
+          LEFT JOIN credit.model_grade g ON g.model = ru.model AND g.grade = ru.veto_grade
+         WHERE r.subject_id = p_subject AND r.status = 'active' AND r.decided_on <= p_as_of
+         GROUP BY ru.item_code, ru.dimension, ru.cap
+    LOOP
+        s := CASE WHEN it.cap IS NULL THEN it.s ELSE greatest(-it.cap, least(it.cap, it.s)) END;
+        dims := jsonb_set(dims, ARRAY[it.dimension], to_jsonb(coalesce((dims ->> it.dimension)::float8, 0) + s));
+        veto := greatest(veto, it.veto);
+    END LOOP;
+    score := m.base;
+    FOR d IN SELECT k.key, k.value::float8 AS v, md.weight, md.lo, md.hi
+               FROM jsonb_each_text(dims) k
+               LEFT JOIN credit.model_dimension md ON md.model = p_model AND md.dimension = k.key
+    LOOP
+        score := score + greatest(coalesce(d.lo::float8, '-infinity'),
+                                  least(coalesce(d.hi::float8, 'infinity'), coalesce(d.weight::float8, 1) * d.v));
+    END LOOP;
+    score := greatest(m.lo::float8, least(m.hi::float8, score));
+    SELECT min(g.rank) INTO best FROM credit.model_grade g WHERE g.model = p_model AND g.min_score <= score;
+    SELECT g.grade INTO grade FROM credit.model_grade g WHERE g.model = p_model AND g.rank = greatest(best, veto);
+END
+\$\$;
+SQL
+IN_SCOPE=$(q -At -c "SELECT count(*) FROM credit.subject s, credit.model m WHERE m.code = '$MODEL' AND s.kind = ANY (m.subject_kinds)")
+LOOP_SQL="
+DO \$\$
+DECLARE
+    sid bigint;
+    r record;
+BEGIN
+    FOR sid IN SELECT s.id FROM credit.subject s, credit.model m
+                WHERE m.code = '$MODEL' AND s.kind = ANY (m.subject_kinds)
+                ORDER BY s.id LIMIT $SAMPLE
+    LOOP
+        r := public.bench_eval_plpgsql(sid, '$MODEL', date '$AS_OF');
+    END LOOP;
+END
+\$\$"
+
+echo "records: $RECORDS_NOW, subjects: $SUBJECTS_NOW ($IN_SCOPE in the scope of $MODEL), as of $AS_OF"
+# warm the cache
+q -At -c "$SCAN_SQL" >/dev/null
+a=$(timeit "$SCAN_SQL")
+a_seq=$(timeit "SET enable_indexonlyscan = off; SET enable_indexscan = off; SET enable_bitmapscan = off; $SCAN_SQL")
+b=$(timeit "$AGG_SQL")
+c=$(timeit "$PLAIN_SQL")
+d_sample=$(timeit "$LOOP_SQL")
+d=$(awk "BEGIN{printf \"%.1f\", $d_sample * $IN_SCOPE / $SAMPLE}")
+e=$(timeit "SELECT credit.run_evaluation('$MODEL', date '$AS_OF')")
+
+# the three evaluations agree
+q -At -c "SELECT 'check: aggregate  (subjects, sum of scores, grade A): ' || x::text FROM ($AGG_SQL) x"
+q -At -c "SELECT 'check: plain SQL  (subjects, sum of scores, grade A): ' || x::text FROM ($PLAIN_SQL) x"
+q -At -c "SELECT 'check: run        (subjects, sum of scores, grade A): ' || (count(*), sum(score::float8), count(*) FILTER (WHERE grade = 'A'))::text
+          FROM credit.evaluation WHERE run_id = (SELECT max(id) FROM credit.evaluation_run)"
+
+printf '\n%-58s %12s\n' "step" "ms"
+printf '%-58s %12.1f\n' "(a) SELECT subject_id, count(*) ... GROUP BY 1" "$a"
+printf '%-58s %12.1f\n' "(a') the same, heap scan (index scans off), for reference" "$a_seq"
+printf '%-58s %12.1f\n' "(b) C aggregate evaluate_agg, all subjects" "$b"
+printf '%-58s %12.1f\n' "(c) same model as one plain SQL query" "$c"
+printf '%-58s %12.1f\n' "(d) PL/pgSQL loop ($SAMPLE-subject sample, extrapolated)" "$d"
+printf '%-58s %12.1f\n' "(e) credit.run_evaluation('$MODEL')" "$e"
+printf '\n%-10s %8s %10s\n' "ratio" "value" "target"
+awk -v a="$a" -v as="$a_seq" -v b="$b" -v c="$c" -v d="$d" -v e="$e" 'BEGIN{
+    printf "%-10s %8.2f %10s\n", "b/a", b / a, "<= 1.5";
+    printf "%-10s %8.2f %10s\n", "b/a'"'"'", b / as, "";
+    printf "%-10s %8.2f %10s\n", "c/b", c / b, ">= 3";
+    printf "%-10s %8.2f %10s\n", "d/b", d / b, ">= 20";
+    printf "%-10s %8.2f %10s\n", "e/a", e / a, "";
+}'
+q -c "DROP FUNCTION public.bench_eval_plpgsql(bigint, text, date)" >/dev/null
