@@ -57,11 +57,8 @@ step "load county" psql_demo -v demo_progress=1 --single-transaction -f demo/gen
 echo "== tour"
 step tour psql_demo -f demo/tour.sql
 
-# ---------------------------------------------------------------------------
-# Evaluation step: the comprehensive evaluation of the county goes here
-# (credit.run_evaluation over the loaded subjects and a summary of the grades),
-# run with: step evaluation psql_demo -f demo/evaluate.sql
-# ---------------------------------------------------------------------------
+echo "== evaluation"
+step evaluation psql_demo -f demo/evaluate.sql
 
 echo
 echo "== timings"
