@@ -21,6 +21,12 @@ echo "== build"
 make -s PG_CONFIG="$PG_CONFIG" >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "build failed"; }
 make -s PG_CONFIG="$PG_CONFIG" install >>"$work/build.log" 2>&1 || { cat "$work/build.log"; die "install failed"; }
 
+if [ -n "${SANITIZE:-}" ]; then  # make test-asan: everything below runs with gcc's ASan runtime preloaded
+    gcc -shared -fPIC -O1 -o "$work/asan_preload.so" tools/asan_preload.c || die "asan_preload.so failed"
+    export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $work/asan_preload.so" \
+        ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+
 start_cluster "$work" "$port" "shared_preload_libraries = 'pg_cron'
 cron.database_name = 'contrib_regression'
 max_prepared_transactions = 10"
@@ -72,5 +78,10 @@ if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
         ls "$tapdir"/tmp_check/log/* >/dev/null 2>&1 && tail -n 40 "$tapdir"/tmp_check/log/*; }
 fi
 
+if [ -n "${SANITIZE:-}" ]; then  # a sanitizer report in any server log fails the run
+    reports=$(cat "$work"/*.log "$work"/tap/tmp_check/log/* 2>/dev/null \
+        | grep -E -A20 'ERROR: AddressSanitizer|runtime error:' | head -n 80)
+    [ -z "$reports" ] || { echo "== sanitizer reports"; echo "$reports"; failed=$((failed + 1)); }
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
