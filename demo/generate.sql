@@ -104,6 +104,11 @@ RETURNS int LANGUAGE sql IMMUTABLE AS $$
                                                             + u * (1 - (head / (1 + head)) ^ (1 / expo))) ^ expo
                                                  - head))::int, 0), n - 1)
 $$;
+-- Two-character trade name number t (0..2449): an ordered pair of distinct characters of a (50).
+CREATE FUNCTION pg_temp.demo_pair(a text[], t bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT a[1 + t / 49] || a[1 + t % 49 + CASE WHEN t % 49 >= t / 49 THEN 1 ELSE 0 END]
+$$;
 CREATE FUNCTION pg_temp.demo_pick(a anyarray, u float8) RETURNS anyelement
 LANGUAGE sql IMMUTABLE AS $$ SELECT a[1 + floor(u * cardinality(a))::int] $$;
 -- Log-uniform amount between lo and hi, rounded to step.
@@ -346,10 +351,13 @@ SELECT 'social_org', name,
        '320281', reg_on, rep
   FROM (SELECT k,
                CASE WHEN u < 0.45 THEN '51' WHEN u < 0.9 THEN '52' ELSE '53' END AS reg,
-               CASE WHEN u < 0.45 THEN '江阴市' || CASE WHEN k >= 120 THEN pg_temp.demo_pick(t.a, u2) ELSE '' END
+               -- names are digits of k in a mixed radix, unique within each type
+               CASE WHEN u < 0.45 THEN '江阴市' || coalesce(t.a[(k / 120) % 18], '')
+                                       || CASE WHEN k >= 2160 THEN w.trade[1 + (k / 2160) % 50] ELSE '' END
                                        || w.sector[1 + k % 30] || w.social_suffix[1 + (k / 30) % 4]
-                    WHEN u < 0.9 THEN '江阴市' || pg_temp.demo_pick(w.trade, u2) || pg_temp.demo_pick(w.trade, u3) || pg_temp.demo_pick(w.nonprofit, u4)
-                    ELSE '江阴市' || pg_temp.demo_pick(w.trade, u2) || pg_temp.demo_pick(w.trade, u3) || '慈善基金会' END AS name,
+                    WHEN u < 0.9 THEN '江阴市' || pg_temp.demo_pair(w.trade, k::bigint * 7919 % 14700 % 2450)
+                                      || w.nonprofit[1 + k::bigint * 7919 % 14700 / 2450]
+                    ELSE '江阴市' || pg_temp.demo_pair(w.trade, k::bigint * 7919 % 2450) || '慈善基金会' END AS name,
                date '1995-01-01' + floor(u5 * (date '2020-12-31' - date '1995-01-01'))::int AS reg_on,
                pg_temp.demo_pick(w.surname, u6) || pg_temp.demo_pick(w.given_m, u7) AS rep
           FROM (SELECT k, random() AS u, random() AS u2, random() AS u3, random() AS u4, random() AS u5,
@@ -365,7 +373,7 @@ SELECT 'enterprise',
             WHEN division LIKE '3202%' THEN '无锡'
             WHEN division = '320582' THEN '张家港市' WHEN division = '321282' THEN '靖江市'
             ELSE '常州' END
-       || w.trade[1 + t / 49] || w.trade[1 + t % 49 + CASE WHEN t % 49 >= t / 49 THEN 1 ELSE 0 END]
+       || pg_temp.demo_pair(w.trade, t)
        || tw.word || pg_temp.demo_pick(w.legal_form, u_form),
        pg_temp.demo_uscc('91', division, pg_temp.demo_org_body(40000000 + k, CASE WHEN reg_on >= date '2015-10-01' THEN 'MA' END))::credit.uscc,
        division, tw.industries,
@@ -388,7 +396,7 @@ SELECT 'enterprise',
 INSERT INTO credit.subject (kind, name, uscc, division, industries, legal_rep, registered_on, status)
 SELECT 'enterprise',
        '江阴市' || pg_temp.demo_pick(tn.a, u_town)
-       || w.trade[1 + t / 49] || w.trade[1 + t % 49 + CASE WHEN t % 49 >= t / 49 THEN 1 ELSE 0 END] || sw.word,
+       || pg_temp.demo_pair(w.trade, t) || sw.word,
        pg_temp.demo_uscc('92', '320281', pg_temp.demo_org_body(50000000 + k, CASE WHEN reg_on >= date '2015-10-01' THEN 'MA' END))::credit.uscc,
        '320281', sw.industries,
        pg_temp.demo_pick(w.surname, u_rep1) || pg_temp.demo_pick(w.given_m, u_rep2),
@@ -405,11 +413,11 @@ SELECT 'enterprise',
  CROSS JOIN (SELECT array_agg(cn ORDER BY ord) AS a FROM demo_town) tn
  ORDER BY k;
 
--- Farmers' cooperatives (group 6, 农民专业合作社, USCC 93).
+-- Farmers' cooperatives (group 6, 农民专业合作社, USCC 93), unique up to 29,400 names.
 INSERT INTO credit.subject (kind, name, uscc, division, legal_rep, registered_on)
 SELECT 'enterprise',
-       '江阴市' || pg_temp.demo_pick(tn.a, u_town) || pg_temp.demo_pick(w.trade, u1) || pg_temp.demo_pick(w.trade, u2)
-       || pg_temp.demo_pick(w.crop, u3) || '专业合作社',
+       '江阴市' || pg_temp.demo_pick(tn.a, u_town) || pg_temp.demo_pair(w.trade, k::bigint * 7919 % 29400 % 2450)
+       || w.crop[1 + k::bigint * 7919 % 29400 / 2450] || '专业合作社',
        pg_temp.demo_uscc('93', '320281', pg_temp.demo_org_body(60000000 + k, 'MA'))::credit.uscc,
        '320281', pg_temp.demo_pick(w.surname, u4) || pg_temp.demo_pick(w.given_m, u5),
        date '2008-01-01' + floor(u6 * (date '2020-12-31' - date '2008-01-01'))::int
@@ -727,6 +735,6 @@ DROP TABLE demo_param, demo_timing, demo_list, demo_arr, demo_w, demo_trade_word
     demo_inst_word, demo_town, demo_dept, demo_risk, demo_pool, demo_mix, demo_towns;
 DROP FUNCTION pg_temp.demo_org_check(text), pg_temp.demo_uscc_check(text), pg_temp.demo_org_body(bigint, text),
     pg_temp.demo_uscc(text, text, text), pg_temp.demo_resident_id(text, date, int),
-    pg_temp.demo_pick(anyarray, float8), pg_temp.demo_rank(int, float8, float8, float8, boolean, float8), pg_temp.demo_amount(numeric, numeric, float8, numeric);
+    pg_temp.demo_pick(anyarray, float8), pg_temp.demo_pair(text[], bigint), pg_temp.demo_rank(int, float8, float8, float8, boolean, float8), pg_temp.demo_amount(numeric, numeric, float8, numeric);
 RESET client_min_messages;
 RESET jit;
