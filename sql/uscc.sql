@@ -274,3 +274,16 @@ SELECT pg_temp.try_binary('91350100M0001TGQXM');
 RESET credit.uscc_lenient;
 
 DROP TABLE uscc_t, uscc_t2, uscc_part;
+
+-- Every function, operator and operator class of the two types carries a comment.
+SELECT p.oid::regprocedure AS uncommented FROM pg_proc p
+WHERE p.pronamespace = 'credit'::regnamespace
+  AND (p.proname ~ '^(uscc|resident_id)_' OR p.proname IN ('org_code', 'division_code', 'birth_date', 'sex', 'mask'))
+  AND obj_description(p.oid, 'pg_proc') IS NULL;
+SELECT o.oid::regoperator AS uncommented FROM pg_operator o
+WHERE o.oprleft IN ('uscc'::regtype, 'resident_id'::regtype) AND obj_description(o.oid, 'pg_operator') IS NULL;
+SELECT c.opcname AS uncommented FROM pg_opclass c
+WHERE c.opcintype IN ('uscc'::regtype, 'resident_id'::regtype) AND obj_description(c.oid, 'pg_opclass') IS NULL;
+SELECT count(*) >= 36 AS all_functions_seen FROM pg_proc p
+WHERE p.pronamespace = 'credit'::regnamespace
+  AND (p.proname ~ '^(uscc|resident_id)_' OR p.proname IN ('org_code', 'division_code', 'birth_date', 'sex', 'mask'));

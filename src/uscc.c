@@ -49,23 +49,45 @@ const char *
 credit_to_utf8(const char *s, size_t *len)
 {
     int         enc = GetDatabaseEncoding();
+    const char *r;
 
-    if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+    if (enc == PG_UTF8 || enc == PG_SQL_ASCII || *len == 0)
         return s;
-    s = (const char *) pg_server_to_any(s, (int) *len, PG_UTF8);
-    *len = strlen(s);
-    return s;
+    r = pg_server_to_any(s, (int) *len, PG_UTF8);
+    if (r != s)
+        *len = strlen(r);       /* a converted copy is NUL-terminated */
+    return r;
 }
 
-/* A reason produced from UTF-8 input, in the server encoding. */
+/*
+ * A reason produced from UTF-8 input, for the server encoding: unchanged in
+ * UTF8 and SQL_ASCII databases, else with non-ASCII characters written as
+ * U+XXXX, so that reporting never fails on an unconvertible character.
+ */
 const char *
 credit_reason_to_server(const char *reason)
 {
     int         enc = GetDatabaseEncoding();
+    StringInfoData buf;
+    const unsigned char *p = (const unsigned char *) reason;
 
     if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
         return reason;
-    return pg_any_to_server(reason, (int) strlen(reason), PG_UTF8);
+    initStringInfo(&buf);
+    while (*p)
+    {
+        int         n = pg_utf_mblen(p);
+        int         i;
+
+        for (i = 1; i < n && p[i] != '\0'; i++)
+            ;
+        if (*p < 0x80 || i < n)
+            appendStringInfoChar(&buf, *p < 0x80 ? (char) *p : '?');
+        else
+            appendStringInfo(&buf, "U+%04X", (unsigned int) utf8_to_unicode(p));
+        p += (*p < 0x80 || i < n) ? 1 : n;
+    }
+    return buf.data;
 }
 
 /* Parse text into a Uscc, raising 22P02 naming the problem. */

@@ -104,6 +104,12 @@ CREATE OPERATOR @extschema@.>= (
     LEFTARG = @extschema@.uscc, RIGHTARG = @extschema@.uscc, PROCEDURE = @extschema@.uscc_ge,
     COMMUTATOR = OPERATOR(@extschema@.<=), NEGATOR = OPERATOR(@extschema@.<),
     RESTRICT = scalargesel, JOIN = scalargejoinsel);
+COMMENT ON OPERATOR @extschema@.= (@extschema@.uscc, @extschema@.uscc) IS 'equal (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.<> (@extschema@.uscc, @extschema@.uscc) IS 'not equal (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.< (@extschema@.uscc, @extschema@.uscc) IS 'less than (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.<= (@extschema@.uscc, @extschema@.uscc) IS 'less than or equal (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.> (@extschema@.uscc, @extschema@.uscc) IS 'greater than (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.>= (@extschema@.uscc, @extschema@.uscc) IS 'greater than or equal (order of the canonical text)';
 
 CREATE OPERATOR CLASS @extschema@.uscc_ops DEFAULT FOR TYPE @extschema@.uscc USING btree AS
     OPERATOR 1 @extschema@.<,
@@ -116,6 +122,8 @@ CREATE OPERATOR CLASS @extschema@.uscc_hash_ops DEFAULT FOR TYPE @extschema@.usc
     OPERATOR 1 @extschema@.=,
     FUNCTION 1 @extschema@.uscc_hash(@extschema@.uscc),
     FUNCTION 2 @extschema@.uscc_hash_extended(@extschema@.uscc, bigint);
+COMMENT ON OPERATOR CLASS @extschema@.uscc_ops USING btree IS 'Default btree operator class of credit.uscc';
+COMMENT ON OPERATOR CLASS @extschema@.uscc_hash_ops USING hash IS 'Default hash operator class of credit.uscc (with extended hash: hash partitioning)';
 
 -- Registration authorities and entity types (positions 1-2): data, because
 -- the list changes; input validation does not use it.

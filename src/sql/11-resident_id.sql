@@ -108,6 +108,12 @@ CREATE OPERATOR @extschema@.>= (
     LEFTARG = @extschema@.resident_id, RIGHTARG = @extschema@.resident_id, PROCEDURE = @extschema@.resident_id_ge,
     COMMUTATOR = OPERATOR(@extschema@.<=), NEGATOR = OPERATOR(@extschema@.<),
     RESTRICT = scalargesel, JOIN = scalargejoinsel);
+COMMENT ON OPERATOR @extschema@.= (@extschema@.resident_id, @extschema@.resident_id) IS 'equal (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.<> (@extschema@.resident_id, @extschema@.resident_id) IS 'not equal (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.< (@extschema@.resident_id, @extschema@.resident_id) IS 'less than (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.<= (@extschema@.resident_id, @extschema@.resident_id) IS 'less than or equal (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.> (@extschema@.resident_id, @extschema@.resident_id) IS 'greater than (order of the canonical text)';
+COMMENT ON OPERATOR @extschema@.>= (@extschema@.resident_id, @extschema@.resident_id) IS 'greater than or equal (order of the canonical text)';
 
 CREATE OPERATOR CLASS @extschema@.resident_id_ops DEFAULT FOR TYPE @extschema@.resident_id USING btree AS
     OPERATOR 1 @extschema@.<,
@@ -120,3 +126,5 @@ CREATE OPERATOR CLASS @extschema@.resident_id_hash_ops DEFAULT FOR TYPE @extsche
     OPERATOR 1 @extschema@.=,
     FUNCTION 1 @extschema@.resident_id_hash(@extschema@.resident_id),
     FUNCTION 2 @extschema@.resident_id_hash_extended(@extschema@.resident_id, bigint);
+COMMENT ON OPERATOR CLASS @extschema@.resident_id_ops USING btree IS 'Default btree operator class of credit.resident_id';
+COMMENT ON OPERATOR CLASS @extschema@.resident_id_hash_ops USING hash IS 'Default hash operator class of credit.resident_id (with extended hash: hash partitioning)';
