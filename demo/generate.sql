@@ -45,6 +45,7 @@ CREATE TEMP TABLE demo_param (
     density    numeric NOT NULL CHECK (density > 0 AND density <= 1000),
     first_id   bigint NOT NULL,
     today      date NOT NULL DEFAULT current_date,
+    encoding   text NOT NULL DEFAULT getdatabaseencoding() CHECK (encoding = 'UTF8'),  -- the names are Chinese
     n_records  bigint GENERATED ALWAYS AS (round(scale * density * 20000)) STORED
 );
 INSERT INTO demo_param (scale, density, first_id)

@@ -48,7 +48,7 @@ cron.database_name = '$db'"
 fi
 
 step "create database" psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
-    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"
 step "create extension" psql_demo -c "CREATE EXTENSION credit CASCADE"
 
 echo "== loading the synthetic county (scale $CREDIT_DEMO_SCALE, $CREDIT_DEMO_DENSITY records per subject)"

@@ -18,8 +18,7 @@ chmod 755 "$work"
 trap 'stop_cluster "$work"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$work"' EXIT
 
 echo "== build"
-make -s PG_CONFIG="$PG_CONFIG" >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "build failed"; }
-make -s PG_CONFIG="$PG_CONFIG" install >>"$work/build.log" 2>&1 || { cat "$work/build.log"; die "install failed"; }
+build_install "$work/build.log"
 
 if [ -n "${SANITIZE:-}" ]; then  # make test-asan: everything below runs with gcc's ASan runtime preloaded
     gcc -shared -fPIC -O1 -o "$work/asan_preload.so" tools/asan_preload.c || die "asan_preload.so failed"
