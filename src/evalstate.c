@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-#include "libpq/pqformat.h"
+#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
@@ -127,33 +127,111 @@ evalstate_merge(EvalState *dst, const EvalState *src, const EvalModel *model, in
     }
 }
 
-/* The compact versioned binary form of a state (see evalstate.h). */
-bytea *
-evalstate_serialize(const EvalState *st)
+/* Big-endian writers and readers of the binary form. */
+static inline char *
+put16(char *p, uint16 v)
 {
-    StringInfoData buf;
+    v = pg_hton16(v);
+    memcpy(p, &v, 2);
+    return p + 2;
+}
+
+static inline char *
+put32(char *p, uint32 v)
+{
+    v = pg_hton32(v);
+    memcpy(p, &v, 4);
+    return p + 4;
+}
+
+static inline char *
+put64(char *p, uint64 v)
+{
+    v = pg_hton64(v);
+    memcpy(p, &v, 8);
+    return p + 8;
+}
+
+static inline uint16
+get16(const char *p)
+{
+    uint16      v;
+
+    memcpy(&v, p, 2);
+    return pg_ntoh16(v);
+}
+
+static inline uint32
+get32(const char *p)
+{
+    uint32      v;
+
+    memcpy(&v, p, 4);
+    return pg_ntoh32(v);
+}
+
+static inline uint64
+get64(const char *p)
+{
+    uint64      v;
+
+    memcpy(&v, p, 8);
+    return pg_ntoh64(v);
+}
+
+/* Bytes the binary form of a state takes. */
+Size
+evalstate_serialized_size(const EvalState *st)
+{
     int         nentries = 0;
     int         i;
 
     for (i = 0; i < st->nitems; i++)
         if (st->count[i] != 0 || st->sum[i] != 0.0)
             nentries++;
-    pq_begintypsend(&buf);
-    pq_sendint8(&buf, EVALSTATE_VERSION);
-    pq_sendint8(&buf, 0);
-    pq_sendint16(&buf, (uint16) st->nitems);
-    pq_sendint32(&buf, st->fingerprint);
-    pq_sendint32(&buf, (uint32) st->anchor);
-    pq_sendint16(&buf, (uint16) nentries);
+    return EVALSTATE_HEADER + (Size) nentries * EVALSTATE_ENTRY;
+}
+
+/* Write the binary form of a state at p (evalstate_serialized_size bytes). */
+void
+evalstate_serialize_into(const EvalState *st, char *p)
+{
+    char       *nentries_at;
+    int         nentries = 0;
+    int         i;
+
+    *p++ = EVALSTATE_VERSION;
+    *p++ = 0;
+    p = put16(p, (uint16) st->nitems);
+    p = put32(p, st->fingerprint);
+    p = put32(p, (uint32) st->anchor);
+    nentries_at = p;
+    p += 2;
     for (i = 0; i < st->nitems; i++)
     {
+        uint64      bits;
+
         if (st->count[i] == 0 && st->sum[i] == 0.0)
             continue;
-        pq_sendint16(&buf, (uint16) i);
-        pq_sendint32(&buf, (uint32) st->count[i]);
-        pq_sendfloat8(&buf, st->sum[i]);
+        p = put16(p, (uint16) i);
+        p = put32(p, (uint32) st->count[i]);
+        memcpy(&bits, &st->sum[i], 8);
+        p = put64(p, bits);
+        nentries++;
     }
-    return pq_endtypsend(&buf);
+    put16(nentries_at, (uint16) nentries);
+}
+
+/* The compact versioned binary form of a state (see evalstate.h). */
+bytea *
+evalstate_serialize(const EvalState *st)
+{
+    Size        size = evalstate_serialized_size(st);
+    bytea      *b = palloc(VARHDRSZ + size);
+
+    SET_VARSIZE(b, VARHDRSZ + size);
+    evalstate_serialize_into(st, VARDATA(b));
+    return b;
 }
 
 /* Complain about a malformed serialized state. */
@@ -166,14 +244,12 @@ evalstate_malformed(const char *why)
 }
 
 /*
- * Read a serialized state.  Returns NULL when it was written for another rule
- * set of the model (the caller recomputes it from the records).
+ * Read the binary form of a state from len bytes at p.  Returns NULL when it
+ * was written for another rule set of the model (the caller recomputes it).
  */
 EvalState *
-evalstate_deserialize(const bytea *b, const EvalModel *model)
+evalstate_deserialize_from(const char *p, Size len, const EvalModel *model)
 {
-    StringInfoData buf;
-    int         version;
     int         nitems;
     uint32      fingerprint;
     DateADT     anchor;
@@ -181,35 +257,38 @@ evalstate_deserialize(const bytea *b, const EvalModel *model)
     int         i;
     EvalState  *st;
 
-    buf.data = (char *) VARDATA_ANY(b);
-    buf.len = VARSIZE_ANY_EXHDR(b);
-    buf.maxlen = buf.len;
-    buf.cursor = 0;
-    if (buf.len < EVALSTATE_HEADER)
+    if (len < EVALSTATE_HEADER)
         evalstate_malformed("too short");
-    version = pq_getmsgint(&buf, 1);
-    if (version != EVALSTATE_VERSION)
-        evalstate_malformed(psprintf("unknown version %d", version));
-    (void) pq_getmsgint(&buf, 1);
-    nitems = pq_getmsgint(&buf, 2);
-    fingerprint = pq_getmsgint(&buf, 4);
-    anchor = (DateADT) pq_getmsgint(&buf, 4);
-    nentries = pq_getmsgint(&buf, 2);
-    if (buf.len != EVALSTATE_HEADER + nentries * EVALSTATE_ENTRY)
+    if ((uint8) p[0] != EVALSTATE_VERSION)
+        evalstate_malformed(psprintf("unknown version %d", (uint8) p[0]));
+    nitems = get16(p + 2);
+    fingerprint = get32(p + 4);
+    anchor = (DateADT) get32(p + 8);
+    nentries = get16(p + 12);
+    if (len != EVALSTATE_HEADER + (Size) nentries * EVALSTATE_ENTRY)
         evalstate_malformed("length does not match the number of entries");
     if (nitems != model->nrules || fingerprint != model->fingerprint)
         return NULL;
     st = evalstate_create(model, anchor);
-    for (i = 0; i < nentries; i++)
+    p += EVALSTATE_HEADER;
+    for (i = 0; i < nentries; i++, p += EVALSTATE_ENTRY)
     {
-        int         idx = pq_getmsgint(&buf, 2);
+        int         idx = get16(p);
+        uint64      bits = get64(p + 6);
 
         if (idx >= nitems)
             evalstate_malformed("item index out of range");
-        st->count[idx] = (int32) pq_getmsgint(&buf, 4);
-        st->sum[idx] = pq_getmsgfloat8(&buf);
+        st->count[idx] = (int32) get32(p + 2);
+        memcpy(&st->sum[idx], &bits, 8);
     }
     return st;
+}
+
+/* Read a stored state (bytea); NULL when written for another rule set of the model. */
+EvalState *
+evalstate_deserialize(const bytea *b, const EvalModel *model)
+{
+    return evalstate_deserialize_from(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), model);
 }
 
 /* Clamp a value to optional bounds. */

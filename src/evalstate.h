@@ -148,6 +148,9 @@ extern void evalstate_merge(EvalState *dst, const EvalState *src,
                             const EvalModel *model, int sign);
 extern bytea *evalstate_serialize(const EvalState *st);
 extern EvalState *evalstate_deserialize(const bytea *b, const EvalModel *model);
+extern Size evalstate_serialized_size(const EvalState *st);
+extern void evalstate_serialize_into(const EvalState *st, char *p);
+extern EvalState *evalstate_deserialize_from(const char *p, Size len, const EvalModel *model);
 extern void evalstate_finalize(const EvalState *st, const EvalModel *model,
                                DateADT as_of, EvalResult *res);
 extern Jsonb *evalresult_dimensions(const EvalModel *model, const EvalResult *res);

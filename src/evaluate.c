@@ -9,7 +9,6 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
@@ -142,20 +141,22 @@ credit_evaluate_agg_combine(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(credit_evaluate_agg_serialize);
-/* Serial function: the model code followed by the state's binary form. */
+/* Serial function: the model code (NUL-terminated) followed by the state's binary form. */
 Datum
 credit_evaluate_agg_serialize(PG_FUNCTION_ARGS)
 {
     AggEvalState *s = (AggEvalState *) PG_GETARG_POINTER(0);
-    bytea      *st = evalstate_serialize(s->st);
-    StringInfoData buf;
+    Size        codelen = strlen(s->model->code) + 1;
+    Size        size = codelen + evalstate_serialized_size(s->st);
+    bytea      *b;
 
     if (!AggCheckCallContext(fcinfo, NULL))
         elog(ERROR, "credit_evaluate_agg_serialize called in non-aggregate context");
-    pq_begintypsend(&buf);
-    pq_sendstring(&buf, s->model->code);
-    pq_sendbytes(&buf, VARDATA(st), VARSIZE(st) - VARHDRSZ);
-    PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+    b = palloc(VARHDRSZ + size);
+    SET_VARSIZE(b, VARHDRSZ + size);
+    memcpy(VARDATA(b), s->model->code, codelen);
+    evalstate_serialize_into(s->st, VARDATA(b) + codelen);
+    PG_RETURN_BYTEA_P(b);
 }
 
 PG_FUNCTION_INFO_V1(credit_evaluate_agg_deserialize);
@@ -164,43 +165,37 @@ Datum
 credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
 {
     bytea      *b = PG_GETARG_BYTEA_PP(0);
+    const char *data = VARDATA_ANY(b);
+    Size        len = VARSIZE_ANY_EXHDR(b);
+    Size        codelen = strnlen(data, len);
     MemoryContext aggcxt;
     MemoryContext old;
-    StringInfoData buf;
-    const char *code;
     EvalModel  *m;
-    bytea      *st;
     AggEvalState *s;
-    int         rest;
 
     if (!AggCheckCallContext(fcinfo, &aggcxt))
         elog(ERROR, "credit_evaluate_agg_deserialize called in non-aggregate context");
-    buf.data = VARDATA_ANY(b);
-    buf.len = VARSIZE_ANY_EXHDR(b);
-    buf.maxlen = buf.len;
-    buf.cursor = 0;
-    code = pq_getmsgstring(&buf);
+    if (codelen >= len)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                 errmsg("malformed partial evaluation state")));
     /* the model stays the same for the whole query */
     m = (EvalModel *) fcinfo->flinfo->fn_extra;
-    if (m == NULL || strcmp(m->code, code) != 0)
+    if (m == NULL || strcmp(m->code, data) != 0)
     {
-        m = credit_model_get(code, false);
+        m = credit_model_get(data, false);
         fcinfo->flinfo->fn_extra = m;
     }
-    rest = buf.len - buf.cursor;
-    st = palloc(VARHDRSZ + rest);
-    SET_VARSIZE(st, VARHDRSZ + rest);
-    memcpy(VARDATA(st), buf.data + buf.cursor, rest);
 
     old = MemoryContextSwitchTo(aggcxt);
     s = palloc(sizeof(AggEvalState));
     s->model = m;
-    s->st = evalstate_deserialize(st, m);
+    s->st = evalstate_deserialize_from(data + codelen + 1, len - codelen - 1, m);
     MemoryContextSwitchTo(old);
     if (s->st == NULL)
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                 errmsg("rules of model \"%s\" changed during the evaluation", code)));
+                 errmsg("rules of model \"%s\" changed during the evaluation", m->code)));
     PG_RETURN_POINTER(s);
 }
 
