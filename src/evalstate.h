@@ -52,6 +52,7 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
 
@@ -154,5 +155,8 @@ extern EvalState *evalstate_deserialize_from(const char *p, Size len, const Eval
 extern void evalstate_finalize(const EvalState *st, const EvalModel *model,
                                DateADT as_of, EvalResult *res);
 extern Jsonb *evalresult_dimensions(const EvalModel *model, const EvalResult *res);
+
+/* evaluate.c */
+extern EvalModel *evalmodel_from_arg(FunctionCallInfo fcinfo, text *code);
 
 #endif                          /* EVALSTATE_H */

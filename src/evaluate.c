@@ -1,8 +1,7 @@
 /*
  * evaluate.c
- *      SQL interface of the evaluation state: the parallel aggregate
- *      credit.evaluate_agg and the functions that finalize, merge and
- *      re-anchor stored states.
+ *      SQL interface of stored evaluation states: the functions that
+ *      finalize, merge and re-anchor them (the aggregate is in evalagg.c).
  */
 #include "postgres.h"
 
@@ -16,13 +15,6 @@
 
 #include "evalstate.h"
 
-/* Transition state of credit.evaluate_agg: the model and the subject's state. */
-typedef struct AggEvalState
-{
-    EvalModel  *model;
-    EvalState  *st;
-} AggEvalState;
-
 /* Per-call cache of a model looked up by code (fn_extra). */
 typedef struct ModelRef
 {
@@ -31,9 +23,12 @@ typedef struct ModelRef
     char        code[FLEXIBLE_ARRAY_MEMBER];
 } ModelRef;
 
-/* The model named by a text argument, cached in fn_extra for the whole query. */
-static EvalModel *
-model_from_arg(FunctionCallInfo fcinfo, text *code)
+/*
+ * The model named by a text argument, cached in fn_extra (looked up again
+ * when the cache may have changed: invalidation or a new transaction).
+ */
+EvalModel *
+evalmodel_from_arg(FunctionCallInfo fcinfo, text *code)
 {
     ModelRef   *ref = (ModelRef *) fcinfo->flinfo->fn_extra;
     int         len = VARSIZE_ANY_EXHDR(code);
@@ -53,162 +48,6 @@ model_from_arg(FunctionCallInfo fcinfo, text *code)
         fcinfo->flinfo->fn_extra = ref;
     }
     return ref->model;
-}
-
-PG_FUNCTION_INFO_V1(credit_evaluate_agg_trans);
-/*
- * Transition function: fold one record (model, as_of, item_code, decided_on,
- * value, status) when it is active, dated on or before as_of and rated.
- */
-Datum
-credit_evaluate_agg_trans(PG_FUNCTION_ARGS)
-{
-    MemoryContext aggcxt;
-    AggEvalState *s = PG_ARGISNULL(0) ? NULL : (AggEvalState *) PG_GETARG_POINTER(0);
-    text       *item;
-    text       *status;
-    DateADT     decided_on;
-    int         rule;
-
-    if (!AggCheckCallContext(fcinfo, &aggcxt))
-        elog(ERROR, "credit_evaluate_agg_trans called in non-aggregate context");
-
-    if (s == NULL)
-    {
-        MemoryContext old;
-        EvalModel  *m;
-
-        if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-            ereport(ERROR,
-                    (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                     errmsg("model and as_of of credit.evaluate_agg must not be null")));
-        m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(1));
-        old = MemoryContextSwitchTo(aggcxt);
-        s = palloc(sizeof(AggEvalState));
-        s->model = m;
-        s->st = evalstate_create(m, PG_GETARG_DATEADT(2));
-        MemoryContextSwitchTo(old);
-    }
-
-    if (PG_ARGISNULL(3) || PG_ARGISNULL(4) || PG_ARGISNULL(5) || PG_ARGISNULL(6))
-        PG_RETURN_POINTER(s);
-    decided_on = PG_GETARG_DATEADT(4);
-    if (decided_on > s->st->anchor)
-        PG_RETURN_POINTER(s);
-    status = PG_GETARG_TEXT_PP(6);
-    if (VARSIZE_ANY_EXHDR(status) != 6 || memcmp(VARDATA_ANY(status), "active", 6) != 0)
-        PG_RETURN_POINTER(s);
-    item = PG_GETARG_TEXT_PP(3);
-    rule = evalmodel_rule_index(s->model, VARDATA_ANY(item), VARSIZE_ANY_EXHDR(item));
-    if (rule >= 0)
-        evalstate_add(s->st, s->model, rule, decided_on, PG_GETARG_FLOAT8(5), 1);
-    PG_RETURN_POINTER(s);
-}
-
-PG_FUNCTION_INFO_V1(credit_evaluate_agg_combine);
-/* Combine function: merge two partial states (allocating in the aggregate context). */
-Datum
-credit_evaluate_agg_combine(PG_FUNCTION_ARGS)
-{
-    MemoryContext aggcxt;
-    AggEvalState *a = PG_ARGISNULL(0) ? NULL : (AggEvalState *) PG_GETARG_POINTER(0);
-    AggEvalState *b = PG_ARGISNULL(1) ? NULL : (AggEvalState *) PG_GETARG_POINTER(1);
-
-    if (!AggCheckCallContext(fcinfo, &aggcxt))
-        elog(ERROR, "credit_evaluate_agg_combine called in non-aggregate context");
-    if (b == NULL)
-    {
-        if (a == NULL)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(a);
-    }
-    if (a == NULL)
-    {
-        MemoryContext old = MemoryContextSwitchTo(aggcxt);
-
-        a = palloc(sizeof(AggEvalState));
-        a->model = b->model;
-        a->st = evalstate_copy(b->st);
-        MemoryContextSwitchTo(old);
-        PG_RETURN_POINTER(a);
-    }
-    if (a->model != b->model && a->model->fingerprint != b->model->fingerprint)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("cannot combine evaluation states of different models")));
-    evalstate_merge(a->st, b->st, a->model, 1);
-    PG_RETURN_POINTER(a);
-}
-
-PG_FUNCTION_INFO_V1(credit_evaluate_agg_serialize);
-/* Serial function: the model code (NUL-terminated) followed by the state's binary form. */
-Datum
-credit_evaluate_agg_serialize(PG_FUNCTION_ARGS)
-{
-    AggEvalState *s = (AggEvalState *) PG_GETARG_POINTER(0);
-    Size        codelen = strlen(s->model->code) + 1;
-    Size        size = codelen + evalstate_serialized_size(s->st);
-    bytea      *b;
-
-    if (!AggCheckCallContext(fcinfo, NULL))
-        elog(ERROR, "credit_evaluate_agg_serialize called in non-aggregate context");
-    b = palloc(VARHDRSZ + size);
-    SET_VARSIZE(b, VARHDRSZ + size);
-    memcpy(VARDATA(b), s->model->code, codelen);
-    evalstate_serialize_into(s->st, VARDATA(b) + codelen);
-    PG_RETURN_BYTEA_P(b);
-}
-
-PG_FUNCTION_INFO_V1(credit_evaluate_agg_deserialize);
-/* Deserial function: inverse of the serial function, in the aggregate context. */
-Datum
-credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
-{
-    bytea      *b = PG_GETARG_BYTEA_PP(0);
-    const char *data = VARDATA_ANY(b);
-    Size        len = VARSIZE_ANY_EXHDR(b);
-    Size        codelen = strnlen(data, len);
-    MemoryContext aggcxt;
-    MemoryContext old;
-    EvalModel  *m;
-    AggEvalState *s;
-
-    if (!AggCheckCallContext(fcinfo, &aggcxt))
-        elog(ERROR, "credit_evaluate_agg_deserialize called in non-aggregate context");
-    if (codelen >= len)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-                 errmsg("malformed partial evaluation state")));
-    /* the model stays the same for the whole query */
-    m = (EvalModel *) fcinfo->flinfo->fn_extra;
-    if (m == NULL || strcmp(m->code, data) != 0)
-    {
-        m = credit_model_get(data, false);
-        fcinfo->flinfo->fn_extra = m;
-    }
-
-    old = MemoryContextSwitchTo(aggcxt);
-    s = palloc(sizeof(AggEvalState));
-    s->model = m;
-    s->st = evalstate_deserialize_from(data + codelen + 1, len - codelen - 1, m);
-    MemoryContextSwitchTo(old);
-    if (s->st == NULL)
-        ereport(ERROR,
-                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                 errmsg("rules of model \"%s\" changed during the evaluation", m->code)));
-    PG_RETURN_POINTER(s);
-}
-
-PG_FUNCTION_INFO_V1(credit_evaluate_agg_final);
-/* Final function: the state in its stored binary form (NULL when no row was seen). */
-Datum
-credit_evaluate_agg_final(PG_FUNCTION_ARGS)
-{
-    AggEvalState *s = PG_ARGISNULL(0) ? NULL : (AggEvalState *) PG_GETARG_POINTER(0);
-
-    if (s == NULL)
-        PG_RETURN_NULL();
-    PG_RETURN_BYTEA_P(evalstate_serialize(s->st));
 }
 
 /* A stored state argument as a state of the model; NULL state → empty at dflt. */
@@ -247,7 +86,7 @@ credit_evalstate_result(PG_FUNCTION_ARGS)
 
     if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
         PG_RETURN_NULL();
-    m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+    m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
     as_of = PG_GETARG_DATEADT(2);
     st = state_from_arg(fcinfo, 1, m, as_of);
     evalstate_finalize(st, m, as_of, &res);
@@ -276,7 +115,7 @@ credit_evalstate_score(PG_FUNCTION_ARGS)
 
     if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
         PG_RETURN_NULL();
-    m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+    m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
     as_of = PG_GETARG_DATEADT(2);
     st = state_from_arg(fcinfo, 1, m, as_of);
     evalstate_finalize(st, m, as_of, &res);
@@ -295,7 +134,7 @@ credit_evalstate_grade(PG_FUNCTION_ARGS)
 
     if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
         PG_RETURN_NULL();
-    m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+    m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
     as_of = PG_GETARG_DATEADT(2);
     st = state_from_arg(fcinfo, 1, m, as_of);
     evalstate_finalize(st, m, as_of, &res);
@@ -323,7 +162,7 @@ credit_evalstate_merge(PG_FUNCTION_ARGS)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("sign must be 1 or -1, not %d", sign)));
-    m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+    m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
     b = PG_ARGISNULL(2) ? NULL : state_from_arg(fcinfo, 2, m, 0);
     a = state_from_arg(fcinfo, 1, m, b != NULL ? b->anchor : 0);
     if (b != NULL)
@@ -336,7 +175,7 @@ PG_FUNCTION_INFO_V1(credit_evalstate_reanchor);
 Datum
 credit_evalstate_reanchor(PG_FUNCTION_ARGS)
 {
-    EvalModel  *m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+    EvalModel  *m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
     EvalState  *st = state_from_arg(fcinfo, 1, m, 0);
 
     evalstate_reanchor(st, m, PG_GETARG_DATEADT(2));
@@ -365,7 +204,7 @@ PG_FUNCTION_INFO_V1(credit_evalstate_valid);
 Datum
 credit_evalstate_valid(PG_FUNCTION_ARGS)
 {
-    EvalModel  *m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+    EvalModel  *m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
 
     PG_RETURN_BOOL(evalstate_deserialize(PG_GETARG_BYTEA_PP(1), m) != NULL);
 }
@@ -375,7 +214,7 @@ PG_FUNCTION_INFO_V1(credit_evalstate_empty);
 Datum
 credit_evalstate_empty(PG_FUNCTION_ARGS)
 {
-    EvalModel  *m = model_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+    EvalModel  *m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
 
     PG_RETURN_BYTEA_P(evalstate_serialize(evalstate_create(m, PG_GETARG_DATEADT(1))));
 }

@@ -128,7 +128,7 @@ CREATE AGGREGATE @extschema@.evaluate_agg(model text, as_of date, item_code text
                                          value double precision, status text) (
     SFUNC = @extschema@.evaluate_agg_trans,
     STYPE = internal,
-    SSPACE = 448,
+    SSPACE = 256,
     FINALFUNC = @extschema@.evaluate_agg_final,
     COMBINEFUNC = @extschema@.evaluate_agg_combine,
     SERIALFUNC = @extschema@.evaluate_agg_serialize,
