@@ -43,13 +43,14 @@ SET jit = off;                      -- short bulk statements: compiling costs mo
 CREATE TEMP TABLE demo_param (
     scale      numeric NOT NULL CHECK (scale > 0 AND scale <= 50),
     density    numeric NOT NULL CHECK (density > 0 AND density <= 1000),
-    first_id   bigint NOT NULL,
+    first_id   bigint NOT NULL,     -- the generated subjects have ids from the identity
+    last_id    bigint,              -- sequence strictly between these two
     today      date NOT NULL DEFAULT current_date,
     encoding   text NOT NULL DEFAULT getdatabaseencoding() CHECK (encoding = 'UTF8'),  -- the names are Chinese
     n_records  bigint GENERATED ALWAYS AS (round(scale * density * 20000)) STORED
 );
 INSERT INTO demo_param (scale, density, first_id)
-    SELECT :'scale', :'density', coalesce(max(id), 0) FROM credit.subject;
+    VALUES (:'scale', :'density', nextval(pg_get_serial_sequence('credit.subject', 'id')));
 CREATE TEMP TABLE demo_timing (step text, n bigint, at timestamptz DEFAULT clock_timestamp());
 INSERT INTO demo_timing (step) VALUES ('start');
 SELECT setseed(0.2026)::text AS demo_seeded \gset
@@ -448,8 +449,9 @@ SELECT 'individual',
                demo_w w) s
  CROSS JOIN demo_w w
  ORDER BY k;
+UPDATE demo_param SET last_id = nextval(pg_get_serial_sequence('credit.subject', 'id'));
 INSERT INTO demo_timing (step, n)
-    SELECT 'subjects', count(*) FROM credit.subject WHERE id > (SELECT first_id FROM demo_param);
+    SELECT 'subjects', count(*) FROM credit.subject, demo_param p WHERE id > p.first_id AND id < p.last_id;
 
 -- 2. Pools of subjects that records are drawn from, each ordered by a hidden
 --    risk (riskiest first): negative records fall on the head of a pool, with
@@ -457,7 +459,8 @@ INSERT INTO demo_timing (step, n)
 CREATE TEMP TABLE demo_risk AS
     SELECT id, kind, uscc, industries, random() AS risk, random() AS u_borrow
       FROM (SELECT id, kind, uscc::text AS uscc, industries FROM credit.subject
-             WHERE id > (SELECT first_id FROM demo_param) ORDER BY id OFFSET 0) s;
+             WHERE id > (SELECT first_id FROM demo_param) AND id < (SELECT last_id FROM demo_param)
+             ORDER BY id OFFSET 0) s;
 CREATE TEMP TABLE demo_pool AS
     SELECT pool, (row_number() OVER (PARTITION BY pool ORDER BY risk DESC, id) - 1)::int AS rn, id AS subject_id
       FROM demo_risk r

@@ -2,17 +2,18 @@
 -- subjects, 10,000 records), inside a transaction rolled back at the end.
 BEGIN;
 SET LOCAL credit.auto_evaluation = off;   -- the generator's own records only
-SELECT coalesce(max(id), 0) AS demo_first FROM credit.subject \gset
+SELECT nextval(pg_get_serial_sequence('credit.subject', 'id')) AS demo_first \gset
 \set scale 0.01
 \set density 50
 \set ECHO none
 \i demo/generate.sql
 \set ECHO all
-CREATE TEMP VIEW tiny_subject AS SELECT * FROM credit.subject WHERE id > :demo_first;
+SELECT nextval(pg_get_serial_sequence('credit.subject', 'id')) AS demo_last \gset
+CREATE TEMP VIEW tiny_subject AS SELECT * FROM credit.subject WHERE id > :demo_first AND id < :demo_last;
 CREATE TEMP VIEW tiny_record AS
     SELECT r.*, c.category, c.polarity
       FROM credit.record r JOIN credit.catalog_item c ON c.code = r.item_code
-     WHERE r.subject_id > :demo_first;
+     WHERE r.subject_id > :demo_first AND r.subject_id < :demo_last;
 
 -- All five kinds, with the codes each kind carries.
 SELECT kind, count(*), count(uscc) AS uscc, count(person_id) AS person_id,
