@@ -91,6 +91,9 @@ SQL
 }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+minimum() { printf '%s\n' "$@" | sort -n | head -n 1; }
+# per-round ratios enabled / disabled
+ratios() { local -n x=$1 y=$2; local i; for i in "${!x[@]}"; do awk -v a="${x[$i]}" -v b="${y[$i]}" 'BEGIN { printf "%.2f\n", b / a }'; done; }
 
 on=(); off=()
 for r in $(seq 1 "$repeat"); do
@@ -106,11 +109,20 @@ for r in $(seq 1 "$repeat"); do
 done
 fold_triggers ENABLE
 
-copy_off=$(median "${off[@]}"); copy_on=$(median "${on[@]}")
-one_off=$(median "${s_off[@]}"); one_on=$(median "${s_on[@]}")
+row() {  # label, disabled times array name, enabled times array name, target
+    local -n d=$2 e=$3
+    local md me nd ne rr
+    md=$(median "${d[@]}"); me=$(median "${e[@]}")
+    nd=$(minimum "${d[@]}"); ne=$(minimum "${e[@]}")
+    rr=$(median $(ratios "$2" "$3"))
+    awk -v l="$1" -v md="$md" -v me="$me" -v nd="$nd" -v ne="$ne" -v rr="$rr" -v t="$4" 'BEGIN {
+        printf "  %-28s | %9.0f | %9.0f | %9.0f | %9.0f | %6.2fx | %6.2fx | %s\n", l, md, me, nd, ne, ne / nd, rr, t }'
+}
 echo
-echo "ingest: $rows records over $subjects subjects, median of $repeat runs"
-printf '  %-34s | %12s | %12s | %7s | %s\n' "workload" "disabled ms" "enabled ms" "ratio" "target"
-printf -- '-%.0s' {1..96}; echo
-awk -v a="$copy_off" -v b="$copy_on" 'BEGIN { printf "  %-34s | %12.0f | %12.0f | %6.2fx | <= 2x (goal 1.5x)\n", "COPY '"$rows"' rows", a, b, b / a }'
-awk -v a="$one_off" -v b="$one_on" 'BEGIN { printf "  %-34s | %12.0f | %12.0f | %6.2fx | -\n", "'"$single"' single-row INSERT xacts", a, b, b / a }'
+echo "ingest: $rows records over $subjects subjects; $repeat rounds, targets alternating"
+printf '  %-28s | %9s | %9s | %9s | %9s | %7s | %7s | %s\n' "workload" "med. off" "med. on" "min off" "min on" "min" "median" "target"
+printf '  %-28s | %9s | %9s | %9s | %9s | %7s | %7s |\n' "" "ms" "ms" "ms" "ms" "ratio" "ratio"
+printf -- '-%.0s' {1..118}; echo
+row "COPY $rows rows" off on "<= 2x (goal 1.5x)"
+row "$single single-row INSERTs" s_off s_on "-"
+echo "  (median ratio: median over the rounds of enabled / disabled in the same round)"

@@ -207,6 +207,31 @@ SELECT count(*) FILTER (WHERE abs(g.score - e.score) <= 1e-6 AND g.grade IS NOT 
  WHERE t.n IN (1, 2) AND g.model = 'comprehensive_enterprise';
 UPDATE credit.model_rule SET half_life_days = 1095 WHERE model = 'comprehensive_enterprise' AND item_code = 'honour_city';
 
+-- Scheduling the daily re-anchoring with pg_cron.
+DROP EXTENSION IF EXISTS pg_cron;
+SELECT credit.schedule_reanchor();
+CREATE EXTENSION pg_cron;
+SELECT credit.schedule_reanchor() > 0 AS scheduled;
+SELECT jobname, schedule, command FROM cron.job WHERE jobname = 'credit_reanchor';
+SELECT credit.schedule_reanchor('30 1 * * *') > 0 AS rescheduled;
+SELECT jobname, schedule FROM cron.job WHERE jobname = 'credit_reanchor';
+SELECT cron.unschedule('credit_reanchor');
+DROP EXTENSION pg_cron;
+
+-- The example of docs/auto-evaluation.md.
+INSERT INTO credit.department (code, name) VALUES ('example_bureau', 'Market Supervision Bureau (市场监管局)');
+INSERT INTO credit.subject (id, kind, name) VALUES (930100, 'enterprise', '江阴示例科技有限公司');
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+VALUES (930100, 'penalty_serious', 'example_bureau', CURRENT_DATE - 3, '澄市监罚〔2026〕1号');
+SELECT model, round(score, 2) AS score, grade FROM credit.subject_grade WHERE subject_id = 930100;
+SELECT model, old_grade, new_grade, cause FROM credit.grade_change WHERE subject_id = 930100;
+SELECT kind, level, topic FROM credit.warning WHERE subject_id = 930100 AND resolved_at IS NULL ORDER BY kind;
+UPDATE credit.record SET status = 'objected' WHERE document_no = '澄市监罚〔2026〕1号';
+SELECT grade FROM credit.subject_grade WHERE subject_id = 930100;
+DELETE FROM credit.record WHERE subject_id = 930100;
+DELETE FROM credit.subject WHERE id = 930100;
+DELETE FROM credit.department WHERE code = 'example_bureau';
+
 -- clean up (removing the work-safety records moves subject 9's industry
 -- grade back, which writes one more industry grade record: delete twice)
 DELETE FROM credit.record r USING tr_subject t WHERE r.subject_id = t.id;
