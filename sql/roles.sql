@@ -98,4 +98,20 @@ SELECT person_id FROM credit.subject WHERE id = :person;
 SELECT pg_temp.try(format($q$INSERT INTO credit.record (subject_id, item_code, department, decided_on)
                               VALUES (%s, 'loan_repaid', 'rl_bank', current_date)$q$, :firm)) AS insert_for_any_unit;
 RESET SESSION AUTHORIZATION;
+
+-- SET ROLE to the group roles themselves: credit_department alone acts for no unit.
+SET ROLE credit_department;
+SELECT current_user, credit.acting_departments();
+SELECT count(*) FILTER (WHERE department = 'rl_tax') AS tax_public_records,
+       count(*) FILTER (WHERE department = 'rl_bank') AS bank_public_records
+  FROM credit.record WHERE document_no LIKE 'RL-%';
+SELECT pg_temp.try(format($q$INSERT INTO credit.record (subject_id, item_code, department, decided_on)
+                              VALUES (%s, 'loan_overdue', 'rl_tax', current_date)$q$, :firm)) AS insert_record;
+SET ROLE credit_analyst;
+SELECT current_user, count(*) FROM credit.record WHERE document_no LIKE 'RL-%' GROUP BY 1;
+SET ROLE credit_public;
+SELECT current_user, pg_temp.try('SELECT count(*) FROM credit.record') AS read_records;
+SET ROLE credit_admin;
+SELECT current_user, count(*) FROM credit.record WHERE document_no LIKE 'RL-%' GROUP BY 1;
+RESET ROLE;
 ROLLBACK;
