@@ -29,49 +29,43 @@ static const int resident_weights[17] = {
 
 static const char resident_check_chars[] = "10X98765432";
 
+/* 1 + value (0-30) of each character of the 31-symbol alphabet; 0 elsewhere. */
+static const unsigned char uscc_value1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+    ['F'] = 16, ['G'] = 17, ['H'] = 18, ['J'] = 19, ['K'] = 20, ['L'] = 21, ['M'] = 22,
+    ['N'] = 23, ['P'] = 24, ['Q'] = 25, ['R'] = 26, ['T'] = 27, ['U'] = 28, ['W'] = 29,
+    ['X'] = 30, ['Y'] = 31
+};
+
 /* Value 0-30 of a character of the 31-symbol USCC alphabet, or -1. */
 static inline int
 uscc_value(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    switch (c)
-    {
-        case 'A': return 10;
-        case 'B': return 11;
-        case 'C': return 12;
-        case 'D': return 13;
-        case 'E': return 14;
-        case 'F': return 15;
-        case 'G': return 16;
-        case 'H': return 17;
-        case 'J': return 18;
-        case 'K': return 19;
-        case 'L': return 20;
-        case 'M': return 21;
-        case 'N': return 22;
-        case 'P': return 23;
-        case 'Q': return 24;
-        case 'R': return 25;
-        case 'T': return 26;
-        case 'U': return 27;
-        case 'W': return 28;
-        case 'X': return 29;
-        case 'Y': return 30;
-        default: return -1;
-    }
+    return (int) uscc_value1[c] - 1;
 }
 
-/* Value of an organisation-code character: digits 0-9, letters A=10 ... Z=35. */
-static inline int
-orgcode_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A' + 10;
-    return -1;
-}
+/* 1 + value of each organisation-code character (0-9, A=10 ... Z=35); 0 elsewhere. */
+static const unsigned char orgcode_value1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+    ['F'] = 16, ['G'] = 17, ['H'] = 18, ['I'] = 19, ['J'] = 20, ['K'] = 21, ['L'] = 22,
+    ['M'] = 23, ['N'] = 24, ['O'] = 25, ['P'] = 26, ['Q'] = 27, ['R'] = 28, ['S'] = 29,
+    ['T'] = 30, ['U'] = 31, ['V'] = 32, ['W'] = 33, ['X'] = 34, ['Y'] = 35, ['Z'] = 36
+};
+
+/* ASCII characters of a code as kept: digits, upper case, lower case folded; 0 elsewhere. */
+static const char ascii_fold[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
+    ['7'] = '7', ['8'] = '8', ['9'] = '9', ['A'] = 'A', ['B'] = 'B', ['C'] = 'C', ['D'] = 'D',
+    ['E'] = 'E', ['F'] = 'F', ['G'] = 'G', ['H'] = 'H', ['I'] = 'I', ['J'] = 'J', ['K'] = 'K',
+    ['L'] = 'L', ['M'] = 'M', ['N'] = 'N', ['O'] = 'O', ['P'] = 'P', ['Q'] = 'Q', ['R'] = 'R',
+    ['S'] = 'S', ['T'] = 'T', ['U'] = 'U', ['V'] = 'V', ['W'] = 'W', ['X'] = 'X', ['Y'] = 'Y',
+    ['Z'] = 'Z', ['a'] = 'A', ['b'] = 'B', ['c'] = 'C', ['d'] = 'D', ['e'] = 'E', ['f'] = 'F',
+    ['g'] = 'G', ['h'] = 'H', ['i'] = 'I', ['j'] = 'J', ['k'] = 'K', ['l'] = 'L', ['m'] = 'M',
+    ['n'] = 'N', ['o'] = 'O', ['p'] = 'P', ['q'] = 'Q', ['r'] = 'R', ['s'] = 'S', ['t'] = 'T',
+    ['u'] = 'U', ['v'] = 'V', ['w'] = 'W', ['x'] = 'X', ['y'] = 'Y', ['z'] = 'Z'
+};
 
 /* Position-18 check character: alphabet[(31 - S mod 31) mod 31]. */
 char
@@ -81,11 +75,9 @@ uscc_check_char(const char *c17)
 
     for (int i = 0; i < 17; i++)
     {
-        int         v = uscc_value((unsigned char) c17[i]);
+        int         v = uscc_value1[(unsigned char) c17[i]];
 
-        if (v < 0)
-            v = 0;
-        sum += v * uscc_weights[i];
+        sum += (v - (v > 0)) * uscc_weights[i];     /* outside the alphabet: 0 */
     }
     /* the outer mod maps 31 to 0: a common bug is to index alphabet[31] */
     return uscc_alphabet[(31 - sum % 31) % 31];
@@ -100,11 +92,9 @@ orgcode_check_char(const char *c8)
 
     for (int i = 0; i < 8; i++)
     {
-        int         v = orgcode_value((unsigned char) c8[i]);
+        int         v = orgcode_value1[(unsigned char) c8[i]];
 
-        if (v < 0)
-            v = 0;
-        sum += v * orgcode_weights[i];
+        sum += (v - (v > 0)) * orgcode_weights[i];
     }
     c = 11 - sum % 11;
     if (c == 10)
@@ -236,18 +226,10 @@ normalize(const char *in, size_t len, char *buf, size_t cap, size_t *n,
     while (i < end)
     {
         unsigned char c = s[i];
-        char        ch = 0;
+        char        ch = ascii_fold[c];
 
-        if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
-        {
-            ch = (char) c;
+        if (ch)
             i++;
-        }
-        else if (c >= 'a' && c <= 'z')
-        {
-            ch = (char) (c - 'a' + 'A');
-            i++;
-        }
         else if (c == '-')
         {
             i++;
