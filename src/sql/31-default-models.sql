@@ -1,5 +1,5 @@
 -- Shipped evaluation models (edit freely: they are rows).  Scores follow the
--- common "base score + bonuses − deductions" shape of DOMAIN §3.
+-- common "base score + bonuses - deductions" shape of DOMAIN §3.
 
 -- Industry grades feed the comprehensive models as records (written by
 -- credit.run_evaluation of an industry model, department 'platform').
@@ -11,7 +11,7 @@ INSERT INTO @extschema@.catalog_item (code, name, category, channel, library, po
 
 -- Comprehensive evaluation of organisations (公共信用综合评价: 法人).
 INSERT INTO @extschema@.model (code, name, scope, subject_kinds, base, lo, hi, description) VALUES
-    ('comprehensive_enterprise', 'Public credit comprehensive evaluation of organisations (公共信用综合评价·法人)',
+    ('comprehensive_enterprise', 'Public credit comprehensive evaluation of organisations (公共信用综合评价：法人)',
      'comprehensive', '{enterprise,social_org,institution,government}', 1000, 0, 1200,
      'Enterprises, social organisations, public institutions and government departments; base 1000; A >= 1050, B >= 950, C >= 800, else D; serious dishonesty listing vetoes to D');
 INSERT INTO @extschema@.model_grade (model, grade, min_score, rank) VALUES
@@ -59,11 +59,11 @@ INSERT INTO @extschema@.model_rule (model, item_code, dimension, points, per_val
     ('comprehensive_enterprise', 'industry_grade_c', 'supervision_risk', -30, false, 365, 90, NULL),
     ('comprehensive_enterprise', 'industry_grade_d', 'supervision_risk', -80, false, 365, 240, NULL);
 
--- Comprehensive evaluation of individuals (公共信用综合评价·自然人), after Rongcheng's
+-- Comprehensive evaluation of individuals (公共信用综合评价：自然人), after Rongcheng's
 -- 1000-point scheme: breach -20, lost breach lawsuit -50, arrears -10 per cycle,
 -- destroying public equipment -100.
 INSERT INTO @extschema@.model (code, name, scope, subject_kinds, base, lo, hi, description) VALUES
-    ('comprehensive_individual', 'Public credit comprehensive evaluation of individuals (公共信用综合评价·自然人)',
+    ('comprehensive_individual', 'Public credit comprehensive evaluation of individuals (公共信用综合评价：自然人)',
      'comprehensive', '{individual}', 1000, 0, 1200,
      'Individuals; base 1000; A+ >= 1030, A >= 960, B >= 850, C >= 600, else D; dishonest debtors and serious dishonesty veto to D');
 INSERT INTO @extschema@.model_grade (model, grade, min_score, rank) VALUES
