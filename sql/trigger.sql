@@ -207,6 +207,22 @@ SELECT count(*) FILTER (WHERE abs(g.score - e.score) <= 1e-6 AND g.grade IS NOT 
  WHERE t.n IN (1, 2) AND g.model = 'comprehensive_enterprise';
 UPDATE credit.model_rule SET half_life_days = 1095 WHERE model = 'comprehensive_enterprise' AND item_code = 'honour_city';
 
+-- With credit.auto_evaluation off (superusers: bulk loads), records are not
+-- folded; the next evaluation run brings the grade up to date, and the grade
+-- changes runs make are logged and notified too (cause evaluation).
+SET credit.auto_evaluation = off;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+VALUES (930010, 'list_serious_dishonesty', 'tr_market', CURRENT_DATE - 1, 'tr-run');
+RESET credit.auto_evaluation;
+SELECT grade AS stale_grade FROM credit.subject_grade WHERE subject_id = 930010 AND model = 'comprehensive_enterprise';
+SELECT credit.run_evaluation('comprehensive_enterprise') > 0 AS ran;
+SELECT grade FROM credit.subject_grade WHERE subject_id = 930010 AND model = 'comprehensive_enterprise';
+SELECT model, old_grade, new_grade, cause, record_id FROM credit.grade_change
+ WHERE subject_id = 930010 AND cause = 'evaluation';
+SELECT kind, topic, details ->> 'cause' AS cause FROM credit.warning
+ WHERE subject_id = 930010 AND kind = 'grade_drop' AND details ->> 'cause' = 'evaluation';
+SELECT * FROM tr_check;
+
 -- Scheduling the daily re-anchoring with pg_cron.
 DROP EXTENSION IF EXISTS pg_cron;
 SELECT credit.schedule_reanchor();

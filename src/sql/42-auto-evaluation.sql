@@ -50,3 +50,53 @@ COMMENT ON FUNCTION @extschema@.schedule_reanchor(text) IS
 REVOKE ALL ON FUNCTION @extschema@.reanchor_grades(date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.schedule_reanchor(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.reanchor_grades(date), @extschema@.schedule_reanchor(text) TO credit_admin;
+
+-- Grade changes made by evaluation runs (credit.run_evaluation rewrites
+-- credit.subject_grade with run_id set; the record triggers log their own
+-- changes and write run_id NULL): logged with cause 'evaluation', notified,
+-- and grade drops warned, like the others.
+CREATE FUNCTION @extschema@.subject_grade_run_changes() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    notified bigint;
+BEGIN
+    WITH ch AS (
+        SELECT n.subject_id, n.model, o.grade AS og, n.grade AS ng,
+               o.score::float8 AS os, n.score::float8 AS ns,
+               (gn.rank - go.rank) AS drop_by
+          FROM new_rows n
+          JOIN old_rows o ON o.subject_id = n.subject_id AND o.model = n.model
+          LEFT JOIN @extschema@.model_grade go ON go.model = o.model AND go.grade = o.grade
+          LEFT JOIN @extschema@.model_grade gn ON gn.model = n.model AND gn.grade = n.grade
+         WHERE n.run_id IS NOT NULL AND n.grade IS DISTINCT FROM o.grade
+    ), gc AS (
+        INSERT INTO @extschema@.grade_change (subject_id, model, old_grade, new_grade, old_score, new_score, cause)
+        SELECT ch.subject_id, ch.model, ch.og, ch.ng, ch.os, ch.ns, 'evaluation'
+          FROM ch ORDER BY ch.subject_id, ch.model
+        RETURNING id, subject_id, model, old_grade, new_grade, cause
+    ), wd AS (
+        INSERT INTO @extschema@.warning (subject_id, kind, level, details, topic)
+        SELECT ch.subject_id, r.kind, r.level,
+               jsonb_build_object('model', ch.model, 'old_grade', ch.og, 'new_grade', ch.ng,
+                                  'old_score', ch.os, 'new_score', ch.ns, 'cause', 'evaluation'),
+               ch.model
+          FROM ch JOIN @extschema@.warning_rule r ON r.kind = 'grade_drop' AND r.enabled
+         WHERE ch.drop_by >= coalesce(r.threshold, 1)
+         ORDER BY ch.subject_id
+        ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
+    )
+    SELECT count(pg_notify('credit_grade_change',
+               json_build_object('id', gc.id, 'subject', gc.subject_id, 'model', gc.model,
+                                 'old', gc.old_grade, 'new', gc.new_grade, 'cause', gc.cause,
+                                 'record', NULL)::text))
+      INTO notified FROM (SELECT * FROM gc ORDER BY id) gc;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.subject_grade_run_changes() IS
+    'Statement trigger of credit.subject_grade: logs in credit.grade_change (cause evaluation), notifies and warns the grade changes an evaluation run wrote';
+CREATE TRIGGER subject_grade_run_changes AFTER UPDATE ON @extschema@.subject_grade
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.subject_grade_run_changes();
