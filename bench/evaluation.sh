@@ -11,11 +11,14 @@
 # Runs against the server PGHOST/PGPORT/PGUSER name (bench/run sets them) in
 # PGDATABASE (default bench).
 #   SUBJECTS (200000)  RECORDS (10000000)  SAMPLE (2000)  REPEAT (3: best of)
+#   SKEW (1): 1 = half the records skewed towards few subjects and common items
+#             (like a real county), 0 = records and items spread evenly
 set -euo pipefail
 SUBJECTS=${SUBJECTS:-200000}
 RECORDS=${RECORDS:-10000000}
 SAMPLE=${SAMPLE:-2000}
 REPEAT=${REPEAT:-3}
+SKEW=${SKEW:-1}
 export PGDATABASE=${PGDATABASE:-bench}
 MODEL=comprehensive_enterprise
 AS_OF=$(psql -X -At -c "SELECT CURRENT_DATE")
@@ -36,13 +39,17 @@ timeit() {
 q -c "CREATE EXTENSION IF NOT EXISTS credit CASCADE" >/dev/null
 
 have=$(q -At -c "SELECT count(*) FROM credit.record WHERE department = 'bench' AND item_code <> 'list_serious_dishonesty'")
-if [ "$have" != "$RECORDS" ]; then
+layout=$(q -At -c "SELECT name FROM credit.department WHERE code = 'bench'")
+if [ "$have" != "$RECORDS" ] || [ "$layout" != "Benchmark department (skew $SKEW)" ]; then
     echo "generating $SUBJECTS subjects and $RECORDS records ..."
     q <<SQL
 SET session_replication_role = replica;   -- bulk load: no per-row triggers
 DELETE FROM credit.record WHERE department = 'bench';
+DELETE FROM credit.evaluation;
+DELETE FROM credit.subject_grade;
 DELETE FROM credit.subject WHERE name LIKE 'bench subject %';
-INSERT INTO credit.department (code, name) VALUES ('bench', 'Benchmark department') ON CONFLICT DO NOTHING;
+INSERT INTO credit.department (code, name) VALUES ('bench', 'Benchmark department (skew $SKEW)')
+    ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name;
 INSERT INTO credit.subject (kind, name, name_key, industries)
 SELECT (CASE g % 20 WHEN 0 THEN 'social_org' WHEN 1 THEN 'institution' WHEN 2 THEN 'government' ELSE 'enterprise' END)::credit.subject_kind,
        'bench subject ' || g, 'bench subject ' || g,
@@ -62,14 +69,15 @@ SELECT b.id,
               'penalty_minor','loan_overdue','contract_breach','social_insurance_arrears','penalty_general',
               'charity_donation','honour_city','tax_arrears','work_safety_daily_issue','commitment_broken',
               'list_abnormal_operation','honour_provincial','penalty_serious','loan_repaid','license'])
-           [1 + floor(26 * power(((g * 2654435761 + x.k * 40503) % 1000003) / 1000003.0, 3))::int],
+           [1 + CASE WHEN $SKEW = 1 THEN floor(26 * power(((g * 2654435761 + x.k * 40503) % 1000003) / 1000003.0, 3))::int
+                     ELSE ((g * 7 + g / 13) % 26)::int END],
        'bench',
        CURRENT_DATE - ((g * 31) % 3000)::int,
        1 + g % 3,
        CASE WHEN g % 29 = 0 THEN 'revoked' WHEN g % 31 = 0 THEN 'repaired' ELSE 'active' END,
        NULL
   FROM generate_series(0::bigint, $RECORDS - 1) g
-  CROSS JOIN LATERAL (SELECT CASE WHEN g % 2 = 0 THEN (g * 7919) % $SUBJECTS
+  CROSS JOIN LATERAL (SELECT CASE WHEN $SKEW = 0 OR g % 2 = 0 THEN (g * 7919) % $SUBJECTS
                                   ELSE floor($SUBJECTS * power(((g * 104729) % 1000003) / 1000003.0, 2))::bigint END AS k) x
   JOIN bench_ids b ON b.k = x.k;
 -- a few seriously dishonest subjects (one-vote veto)
@@ -194,7 +202,7 @@ BEGIN
 END
 \$\$"
 
-echo "records: $RECORDS_NOW, subjects: $SUBJECTS_NOW ($IN_SCOPE in the scope of $MODEL), as of $AS_OF"
+echo "records: $RECORDS_NOW, subjects: $SUBJECTS_NOW ($IN_SCOPE in the scope of $MODEL), as of $AS_OF, skew $SKEW"
 # warm the cache
 q -At -c "$SCAN_SQL" >/dev/null
 a=$(timeit "$SCAN_SQL")

@@ -247,26 +247,29 @@ Datum
 credit_evaluate_agg_serialize(PG_FUNCTION_ARGS)
 {
     AggEvalState *s = (AggEvalState *) PG_GETARG_POINTER(0);
-    EvalState  *st;
-    Size        codelen;
-    Size        size;
+    Size        codelen = strlen(s->model->code) + 1;
+    Size        size = codelen + EVALSTATE_HEADER + (Size) s->n * EVALSTATE_ENTRY;
     bytea      *b;
+    char       *p;
+    int         i;
 
     if (!AggCheckCallContext(fcinfo, NULL))
         elog(ERROR, "credit_evaluate_agg_serialize called in non-aggregate context");
-    st = agg_to_state(s);
-    codelen = strlen(s->model->code) + 1;
-    size = codelen + evalstate_serialized_size(st);
     b = palloc(VARHDRSZ + size);
     SET_VARSIZE(b, VARHDRSZ + size);
     memcpy(VARDATA(b), s->model->code, codelen);
-    evalstate_serialize_into(st, VARDATA(b) + codelen);
-    pfree(st);
+    p = evalstate_put_header(VARDATA(b) + codelen, s->model->nrules, s->model->fingerprint,
+                             s->anchor, s->n);
+    for (i = 0; i < s->n; i++)
+        p = evalstate_put_entry(p, s->e[i].rule, s->e[i].count, s->e[i].sum);
     PG_RETURN_BYTEA_P(b);
 }
 
 PG_FUNCTION_INFO_V1(credit_evaluate_agg_deserialize);
-/* Deserial function: inverse of the serial function, in the aggregate context. */
+/*
+ * Deserial function: inverse of the serial function.  The state is built in
+ * the current (per-tuple) context: the combine function copies what it keeps.
+ */
 Datum
 credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
 {
@@ -274,12 +277,16 @@ credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
     const char *data = VARDATA_ANY(b);
     Size        len = VARSIZE_ANY_EXHDR(b);
     Size        codelen = strnlen(data, len);
-    MemoryContext aggcxt;
     EvalModel  *m;
-    EvalState  *st;
     AggEvalState *s;
+    const char *p;
+    int         nitems;
+    uint32      fingerprint;
+    DateADT     anchor;
+    int         nentries;
+    int         i;
 
-    if (!AggCheckCallContext(fcinfo, &aggcxt))
+    if (!AggCheckCallContext(fcinfo, NULL))
         elog(ERROR, "credit_evaluate_agg_deserialize called in non-aggregate context");
     if (codelen >= len)
         ereport(ERROR,
@@ -292,13 +299,25 @@ credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
         m = credit_model_get(data, false);
         fcinfo->flinfo->fn_extra = m;
     }
-    st = evalstate_deserialize_from(data + codelen + 1, len - codelen - 1, m);
-    if (st == NULL)
+    p = evalstate_get_header(data + codelen + 1, len - codelen - 1,
+                             &nitems, &fingerprint, &anchor, &nentries);
+    if (nitems != m->nrules || fingerprint != m->fingerprint)
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("rules of model \"%s\" changed during the evaluation", m->code)));
-    s = agg_from_state(aggcxt, m, st);
-    pfree(st);
+    s = agg_new(CurrentMemoryContext, m, anchor, agg_capacity(Max(nentries, 1)));
+    for (i = 0; i < nentries; i++)
+    {
+        int         idx;
+        int32       count;
+        double      sum;
+        AggEntry   *e;
+
+        p = evalstate_get_entry(p, nitems, &idx, &count, &sum);
+        e = agg_entry(&s, idx);
+        e->count += count;
+        e->sum += sum;
+    }
     PG_RETURN_POINTER(s);
 }
 

@@ -16,8 +16,6 @@
 
 #include "evalstate.h"
 
-#define EVALSTATE_HEADER 14     /* version, flags, nitems, fingerprint, anchor, nentries */
-#define EVALSTATE_ENTRY 14      /* index, count, sum */
 
 /* A zero state of this model anchored at a date, in the current memory context. */
 EvalState *
@@ -179,6 +177,15 @@ get64(const char *p)
     return pg_ntoh64(v);
 }
 
+/* Complain about a malformed serialized state. */
+static void
+evalstate_malformed(const char *why)
+{
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+             errmsg("malformed evaluation state: %s", why)));
+}
+
 /* Bytes the binary form of a state takes. */
 Size
 evalstate_serialized_size(const EvalState *st)
@@ -192,34 +199,44 @@ evalstate_serialized_size(const EvalState *st)
     return EVALSTATE_HEADER + (Size) nentries * EVALSTATE_ENTRY;
 }
 
+/* Write the header of the binary form at p; returns the position after it. */
+char *
+evalstate_put_header(char *p, int nitems, uint32 fingerprint, DateADT anchor, int nentries)
+{
+    *p++ = EVALSTATE_VERSION;
+    *p++ = 0;
+    p = put16(p, (uint16) nitems);
+    p = put32(p, fingerprint);
+    p = put32(p, (uint32) anchor);
+    return put16(p, (uint16) nentries);
+}
+
+/* Write one entry (item index, count, sum) at p; returns the position after it. */
+char *
+evalstate_put_entry(char *p, int idx, int32 count, double sum)
+{
+    uint64      bits;
+
+    memcpy(&bits, &sum, 8);
+    p = put16(p, (uint16) idx);
+    p = put32(p, (uint32) count);
+    return put64(p, bits);
+}
+
 /* Write the binary form of a state at p (evalstate_serialized_size bytes). */
 void
 evalstate_serialize_into(const EvalState *st, char *p)
 {
-    char       *nentries_at;
     int         nentries = 0;
     int         i;
 
-    *p++ = EVALSTATE_VERSION;
-    *p++ = 0;
-    p = put16(p, (uint16) st->nitems);
-    p = put32(p, st->fingerprint);
-    p = put32(p, (uint32) st->anchor);
-    nentries_at = p;
-    p += 2;
     for (i = 0; i < st->nitems; i++)
-    {
-        uint64      bits;
-
-        if (st->count[i] == 0 && st->sum[i] == 0.0)
-            continue;
-        p = put16(p, (uint16) i);
-        p = put32(p, (uint32) st->count[i]);
-        memcpy(&bits, &st->sum[i], 8);
-        p = put64(p, bits);
-        nentries++;
-    }
-    put16(nentries_at, (uint16) nentries);
+        if (st->count[i] != 0 || st->sum[i] != 0.0)
+            nentries++;
+    p = evalstate_put_header(p, st->nitems, st->fingerprint, st->anchor, nentries);
+    for (i = 0; i < st->nitems; i++)
+        if (st->count[i] != 0 || st->sum[i] != 0.0)
+            p = evalstate_put_entry(p, i, st->count[i], st->sum[i]);
 }
 
 /* The compact versioned binary form of a state (see evalstate.h). */
@@ -234,13 +251,39 @@ evalstate_serialize(const EvalState *st)
     return b;
 }
 
-/* Complain about a malformed serialized state. */
-static void
-evalstate_malformed(const char *why)
+/*
+ * Check and read the header of the binary form (len bytes at p); returns the
+ * position of the first entry.
+ */
+const char *
+evalstate_get_header(const char *p, Size len, int *nitems, uint32 *fingerprint,
+                     DateADT *anchor, int *nentries)
 {
-    ereport(ERROR,
-            (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-             errmsg("malformed evaluation state: %s", why)));
+    if (len < EVALSTATE_HEADER)
+        evalstate_malformed("too short");
+    if ((uint8) p[0] != EVALSTATE_VERSION)
+        evalstate_malformed(psprintf("unknown version %d", (uint8) p[0]));
+    *nitems = get16(p + 2);
+    *fingerprint = get32(p + 4);
+    *anchor = (DateADT) get32(p + 8);
+    *nentries = get16(p + 12);
+    if (len != EVALSTATE_HEADER + (Size) *nentries * EVALSTATE_ENTRY)
+        evalstate_malformed("length does not match the number of entries");
+    return p + EVALSTATE_HEADER;
+}
+
+/* Read one entry at p (checked against nitems); returns the position after it. */
+const char *
+evalstate_get_entry(const char *p, int nitems, int *idx, int32 *count, double *sum)
+{
+    uint64      bits = get64(p + 6);
+
+    *idx = get16(p);
+    if (*idx >= nitems)
+        evalstate_malformed("item index out of range");
+    *count = (int32) get32(p + 2);
+    memcpy(sum, &bits, 8);
+    return p + EVALSTATE_ENTRY;
 }
 
 /*
@@ -257,29 +300,19 @@ evalstate_deserialize_from(const char *p, Size len, const EvalModel *model)
     int         i;
     EvalState  *st;
 
-    if (len < EVALSTATE_HEADER)
-        evalstate_malformed("too short");
-    if ((uint8) p[0] != EVALSTATE_VERSION)
-        evalstate_malformed(psprintf("unknown version %d", (uint8) p[0]));
-    nitems = get16(p + 2);
-    fingerprint = get32(p + 4);
-    anchor = (DateADT) get32(p + 8);
-    nentries = get16(p + 12);
-    if (len != EVALSTATE_HEADER + (Size) nentries * EVALSTATE_ENTRY)
-        evalstate_malformed("length does not match the number of entries");
+    p = evalstate_get_header(p, len, &nitems, &fingerprint, &anchor, &nentries);
     if (nitems != model->nrules || fingerprint != model->fingerprint)
         return NULL;
     st = evalstate_create(model, anchor);
-    p += EVALSTATE_HEADER;
-    for (i = 0; i < nentries; i++, p += EVALSTATE_ENTRY)
+    for (i = 0; i < nentries; i++)
     {
-        int         idx = get16(p);
-        uint64      bits = get64(p + 6);
+        int         idx;
+        int32       count;
+        double      sum;
 
-        if (idx >= nitems)
-            evalstate_malformed("item index out of range");
-        st->count[idx] = (int32) get32(p + 2);
-        memcpy(&st->sum[idx], &bits, 8);
+        p = evalstate_get_entry(p, nitems, &idx, &count, &sum);
+        st->count[idx] = count;
+        st->sum[idx] = sum;
     }
     return st;
 }

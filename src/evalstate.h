@@ -57,6 +57,8 @@
 #include "utils/jsonb.h"
 
 #define EVALSTATE_VERSION 1
+#define EVALSTATE_HEADER 14     /* version, flags, nitems, fingerprint, anchor, nentries */
+#define EVALSTATE_ENTRY 14      /* index, count, sum */
 
 /* One row of credit.model_rule, ready for folding and finalizing. */
 typedef struct EvalRule
@@ -152,6 +154,11 @@ extern EvalState *evalstate_deserialize(const bytea *b, const EvalModel *model);
 extern Size evalstate_serialized_size(const EvalState *st);
 extern void evalstate_serialize_into(const EvalState *st, char *p);
 extern EvalState *evalstate_deserialize_from(const char *p, Size len, const EvalModel *model);
+extern char *evalstate_put_header(char *p, int nitems, uint32 fingerprint, DateADT anchor, int nentries);
+extern char *evalstate_put_entry(char *p, int idx, int32 count, double sum);
+extern const char *evalstate_get_header(const char *p, Size len, int *nitems, uint32 *fingerprint,
+                                        DateADT *anchor, int *nentries);
+extern const char *evalstate_get_entry(const char *p, int nitems, int *idx, int32 *count, double *sum);
 extern void evalstate_finalize(const EvalState *st, const EvalModel *model,
                                DateADT as_of, EvalResult *res);
 extern Jsonb *evalresult_dimensions(const EvalModel *model, const EvalResult *res);
