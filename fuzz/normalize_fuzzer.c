@@ -137,9 +137,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         require(strlen(canon) > 0 && strlen(canon) <= CODE_CANON_MAX);
         CodeKind    again = code_classify(canon, strlen(canon), 20260101, false, canon2);
 
-        /* 18 digits can be valid both as a USCC and as an ID number (USCC is tried first) */
+        /* 18 characters can be valid both as an ID number and as a USCC */
         require(again == kind ||
-                (kind == CODE_RESIDENT_ID && again == CODE_USCC));
+                (kind == CODE_USCC && again == CODE_RESIDENT_ID));
         require(strcmp(canon, canon2) == 0);
     }
     else

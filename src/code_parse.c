@@ -120,6 +120,25 @@ pseudonym_parse(const char *s, size_t len, char *out)
     return true;
 }
 
+/*
+ * Can s (white space removed) be an ID number at all?  A cheap test that
+ * spares most USCCs a failing parse: an ASCII letter other than x.
+ */
+static bool
+maybe_resident_id(const char *s, size_t len)
+{
+    size_t      i;
+
+    for (i = 0; i < len; i++)
+    {
+        char        c = s[i];
+
+        if (((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) && c != 'x' && c != 'X')
+            return false;
+    }
+    return true;
+}
+
 /* Classify an identifier and write its canonical form. */
 CodeKind
 code_classify(const char *s, size_t len, int today, bool lenient, char *canon)
@@ -150,16 +169,22 @@ code_classify(const char *s, size_t len, int today, bool lenient, char *canon)
     len = n;
     if (len == 0)
         return CODE_NONE;
-    if (uscc_parse(s, len, lenient, canon, reason, sizeof(reason)))
-    {
-        canon[USCC_LEN] = '\0';
-        return CODE_USCC;
-    }
-    if (resident_id_parse(s, len, today, &value, reason, sizeof(reason)))
+    /*
+     * An ID number first: 18 digits valid both ways are far more often an ID
+     * number that passes the USCC checks by chance (1 in 341) than a USCC
+     * whose positions 7-14 spell a real birth date.
+     */
+    if (maybe_resident_id(s, len) &&
+        resident_id_parse(s, len, today, &value, reason, sizeof(reason)))
     {
         resident_id_format(value, canon);
         canon[RESIDENT_ID_LEN] = '\0';
         return CODE_RESIDENT_ID;
+    }
+    if (uscc_parse(s, len, lenient, canon, reason, sizeof(reason)))
+    {
+        canon[USCC_LEN] = '\0';
+        return CODE_USCC;
     }
     if (org_code_parse(s, len, canon))
     {

@@ -31,8 +31,8 @@ extern const char *code_kind_name(CodeKind kind);
  * Classify s (len bytes).  canon receives the canonical form, NUL-terminated
  * (room for CODE_CANON_MAX + 1 bytes).  today is YYYYMMDD (birth dates after
  * it are refused); lenient accepts USCCs with a bad position-18 check but a
- * valid organisation code (uscc_parse).  A USCC is tried first, then a resident ID number, an
- * organisation code and a pseudonym.
+ * valid organisation code (uscc_parse).  A resident ID number is tried
+ * first, then a USCC, an organisation code and a pseudonym.
  */
 extern CodeKind code_classify(const char *s, size_t len, int today, bool lenient,
                               char *canon);

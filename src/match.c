@@ -147,7 +147,16 @@ credit_match(PG_FUNCTION_ARGS)
                 cap = 0,
                 i;
 
-    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    /*
+     * Materialize mode; with no hits the executor makes the (empty) result
+     * itself, which spares a tuplestore per probe that matches nothing.
+     */
+    if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+        (rsinfo->allowedModes & SFRM_Materialize) == 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("materialize mode required, but it is not allowed in this context")));
+    rsinfo->returnMode = SFRM_Materialize;
     if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
         return (Datum) 0;
 
@@ -170,7 +179,10 @@ credit_match(PG_FUNCTION_ARGS)
     probe.kind = PG_ARGISNULL(1) ? CODE_NONE : classify_text(PG_GETARG_TEXT_PP(1), probe.canon);
     match_probe_prepare(ix, &probe);
     match_probe(ix, &probe, want, min_sim, &hits, &nhits, &cap);
+    if (nhits == 0)
+        return (Datum) 0;
 
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
     for (i = 0; i < nhits; i++)
     {
         MEntry     *e = &ix->entries[hits[i].entry];

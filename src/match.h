@@ -40,6 +40,8 @@ typedef struct MEntry
     int32       next_org;
     int32       next_name;
     int32       next_pseud;
+    int16       core_start;     /* core of the name key, in characters */
+    int16       core_end;
 } MEntry;
 
 /* Open-addressing heads of one hash map: bucket → first entry, -1. */
@@ -49,6 +51,15 @@ typedef struct MMap
     int32      *heads;
 } MMap;
 
+/* One registration of an entry under a core key (a substring of its name key). */
+typedef struct MCoreNode
+{
+    int32       entry;
+    int32       next;           /* next node in the bucket, -1 */
+    int32       off;            /* bytes of the key within the entry's name_key */
+    int32       len;
+} MCoreNode;
+
 /* The index. Everything lives in cxt. */
 typedef struct MIndex
 {
@@ -57,15 +68,25 @@ typedef struct MIndex
     char      **lists;          /* list codes, sorted */
     int32       nentries;
     MEntry     *entries;
+    int32       npseudonyms;    /* entries sent as pseudonyms */
     MMap        by_code;        /* canonical 18-character codes */
     MMap        by_org;         /* organisation codes (of USCCs and of old codes) */
     MMap        by_name;        /* name keys */
     MMap        by_pseud;       /* pseudonyms (given, or computed from codes) */
+    MMap        by_core;        /* core keys of names → nodes (fuzzy candidates) */
+    int32       ncore;
+    MCoreNode  *core_nodes;
+    MMap        by_stem;        /* region stems seen in entries (江阴 of 江阴市) → nodes */
+    int32       nstem;
+    MCoreNode  *stem_nodes;
+    uint64      stem_first;     /* bit (first character % 64) of every stem */
     /* n-gram inverted index (CSR): sorted distinct gram hashes and their postings */
     int32       ngrams;
     uint32     *gram;
     int32      *gram_start;     /* ngrams + 1 offsets into postings */
     int32      *postings;       /* entry indexes */
+    uint32      gram_mask;      /* open-addressing table of the grams: slot → gram index + 1, 0 empty */
+    int32      *gram_slots;
     /* scratch for candidate counting */
     uint16     *counts;
     int32      *touched;

@@ -27,14 +27,29 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include <unicode/utf8.h>
+
 #include "credit.h"
 #include "match.h"
 
 const char *const match_level_names[LEVEL_COUNT] =
 {"code", "org_code", "pseudonym", "name", "fuzzy"};
 
-/* Grams whose posting list is longer than this are too common to find candidates by. */
-#define MAX_POSTING     20000
+/*
+ * Fuzzy candidates come from two places: entries whose name core (the name
+ * without region prefix and legal form) equals the probe's, or equals it
+ * once a region stem seen in the entries (江阴 of 江阴市) is taken off the
+ * front of either (a region written without 市 is read as part of the core:
+ * 江阴华达机械); and entries sharing the probe's rare core bigrams (posting
+ * lists at most RARE_POSTING long): all of the probe's rare bigrams but two
+ * (a typo changes two), and at least RARE_SHARED, for cores of at least
+ * RARE_MIN_CORE characters (in a shorter one a typo costs too much similarity).
+ */
+#define RARE_POSTING    16      /* a bigram in at most this many entries is rare */
+#define RARE_SHARED     2
+#define RARE_MIN_CORE   6       /* shortest core searched by rare bigrams */
+#define CORE_HIT        128     /* count mark of a core-key candidate */
+#define MAX_CANDIDATES  4096    /* candidates examined per probe, at most */
 
 static MIndex *current = NULL;
 static uint64 inval_count = 1;
@@ -190,7 +205,7 @@ load_entries(MIndex *ix)
                         " WHERE e.removed_on IS NULL"
                         "   AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE)"
                         "   AND e.listed_on <= CURRENT_DATE"
-                        " ORDER BY e.list_code, e.id", true, 0) != SPI_OK_SELECT)
+                        " ORDER BY e.id", true, 0) != SPI_OK_SELECT)
             elog(ERROR, "could not read credit.list_entry");
         n = SPI_processed;
         old = MemoryContextSwitchTo(ix->cxt);
@@ -242,6 +257,7 @@ load_entries(MIndex *ix)
             {
                 hex_to_bytes(e->canon, e->pseudonym);
                 e->has_pseudonym = true;
+                ix->npseudonyms++;
             }
             ix->nentries++;
         }
@@ -253,6 +269,94 @@ load_entries(MIndex *ix)
         SetUserIdAndSecContext(save_userid, save_sec);
     }
     PG_END_TRY();
+}
+
+/* Byte offset of character idx of a UTF-8 key. */
+static int32
+char_offset(const char *key, int32 len, int idx)
+{
+    int32       off = 0;
+
+    while (idx > 0 && off < len)
+    {
+        off++;
+        while (off < len && (key[off] & 0xC0) == 0x80)
+            off++;
+        idx--;
+    }
+    return off;
+}
+
+/* Find a byte string in a map of nodes; the node index or -1. */
+static int32
+node_find(const MMap *m, const MCoreNode *nodes, const MIndex *ix, const char *key, int32 len)
+{
+    int32       i;
+
+    for (i = m->heads[map_bucket(m, key, len)]; i >= 0; i = nodes[i].next)
+        if (nodes[i].len == len &&
+            memcmp(ix->entries[nodes[i].entry].name_key + nodes[i].off, key, len) == 0)
+            return i;
+    return -1;
+}
+
+/* Add node (entry, off, len) to a map. */
+static void
+node_add(MMap *m, MCoreNode *nodes, int32 *count, int32 entry, const char *key, int32 off, int32 len)
+{
+    MCoreNode  *node = &nodes[*count];
+    uint32      b = map_bucket(m, key + off, len);
+
+    node->entry = entry;
+    node->off = off;
+    node->len = len;
+    node->next = m->heads[b];
+    m->heads[b] = (*count)++;
+}
+
+/*
+ * Byte range of the core of a key without a leading region stem known to the
+ * index (2-4 characters, at least 2 left); false when it starts with none.
+ */
+static bool
+core_without_stem(const MIndex *ix, const char *key, int32 len, int cs, int ce, int32 *off, int32 *end)
+{
+    int         l;
+    int32       i = char_offset(key, len, cs);
+    UChar32     first;
+
+    /* most cores start with no stem's first character */
+    U8_NEXT((const uint8_t *) key, i, len, first);
+    if (first < 0 || (ix->stem_first & (UINT64_C(1) << (first % 64))) == 0)
+        return false;
+    for (l = 2; l <= 4 && ce - cs - l >= 2; l++)
+    {
+        int32       o = char_offset(key, len, cs),
+                    m = char_offset(key, len, cs + l);
+
+        if (node_find(&ix->by_stem, ix->stem_nodes, ix, key + o, m - o) >= 0)
+        {
+            *off = m;
+            *end = char_offset(key, len, ce);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Register entry i under its core key, and under the core without a leading region stem. */
+static void
+add_core_nodes(MIndex *ix, int32 i)
+{
+    MEntry     *e = &ix->entries[i];
+    int32       off = char_offset(e->name_key, e->name_len, e->core_start),
+                end = char_offset(e->name_key, e->name_len, e->core_end);
+
+    if (e->core_end - e->core_start < 2)
+        return;
+    node_add(&ix->by_core, ix->core_nodes, &ix->ncore, i, e->name_key, off, end - off);
+    if (core_without_stem(ix, e->name_key, e->name_len, e->core_start, e->core_end, &off, &end))
+        node_add(&ix->by_core, ix->core_nodes, &ix->ncore, i, e->name_key, off, end - off);
 }
 
 /* Build the maps and the n-gram index over the loaded entries. */
@@ -270,15 +374,56 @@ build_maps(MIndex *ix)
     map_init(&ix->by_org, n);
     map_init(&ix->by_name, n);
     map_init(&ix->by_pseud, n);
+    map_init(&ix->by_core, n * 2);
+    map_init(&ix->by_stem, n);
+    ix->core_nodes = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MCoreNode) * ((Size) n * 2 + 1));
+    ix->stem_nodes = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MCoreNode) * ((Size) n + 1));
+    ix->ncore = ix->nstem = 0;
     pairs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * cap);
+
+    /* first the cores, and the region stems the entries show */
+    for (i = 0; i < n; i++)
+    {
+        MEntry     *e = &ix->entries[i];
+        int         ss,
+                    se;
+
+        uint32      grams[NN_MAX_CHARS];
+        int         k,
+                    ng;
+
+        if (e->name_len == 0)
+            continue;
+        nn_split(e->name_key, e->name_len, g);
+        e->core_start = (int16) g->core_start;
+        e->core_end = (int16) g->core_end;
+        ng = nn_core_grams(g, grams, NN_MAX_CHARS);
+        for (k = 0; k < ng; k++)
+        {
+            if (npairs == cap)
+            {
+                cap *= 2;
+                pairs = repalloc_huge(pairs, sizeof(uint64) * cap);
+            }
+            pairs[npairs++] = ((uint64) grams[k] << 32) | (uint32) i;
+        }
+        if (nn_region_stem(g, &ss, &se))
+        {
+            int32       o = char_offset(e->name_key, e->name_len, ss),
+                        m = char_offset(e->name_key, e->name_len, se);
+
+            if (node_find(&ix->by_stem, ix->stem_nodes, ix, e->name_key + o, m - o) < 0)
+            {
+                node_add(&ix->by_stem, ix->stem_nodes, &ix->nstem, i, e->name_key, o, m - o);
+                ix->stem_first |= UINT64_C(1) << (g->chars[ss] % 64);
+            }
+        }
+    }
 
     for (i = n - 1; i >= 0; i--)    /* prepend in reverse: chains run by id */
     {
         MEntry     *e = &ix->entries[i];
         uint32      b;
-        uint32      grams[NN_MAX_CHARS];
-        int         k,
-                    ng;
 
         e->next_code = e->next_org = e->next_name = e->next_pseud = -1;
         if (e->kind == CODE_USCC || e->kind == CODE_RESIDENT_ID)
@@ -286,8 +431,11 @@ build_maps(MIndex *ix)
             b = map_bucket(&ix->by_code, e->canon, strlen(e->canon));
             e->next_code = ix->by_code.heads[b];
             ix->by_code.heads[b] = i;
-            /* raw codes are found by pseudonym too when a key is set */
-            if (ix->key_copy != NULL)
+            /*
+             * a person's raw ID number is found by pseudonym too when a key is
+             * set (pseudonyms stand for personal numbers; USCCs are public)
+             */
+            if (ix->key_copy != NULL && e->kind == CODE_RESIDENT_ID)
             {
                 credit_pseudonym_hmac(e->canon, strlen(e->canon), e->pseudonym);
                 e->has_pseudonym = true;
@@ -311,17 +459,7 @@ build_maps(MIndex *ix)
             e->next_name = ix->by_name.heads[b];
             ix->by_name.heads[b] = i;
 
-            nn_split(e->name_key, e->name_len, g);
-            ng = nn_core_grams(g, grams, NN_MAX_CHARS);
-            for (k = 0; k < ng; k++)
-            {
-                if (npairs == cap)
-                {
-                    cap *= 2;
-                    pairs = repalloc_huge(pairs, sizeof(uint64) * cap);
-                }
-                pairs[npairs++] = ((uint64) grams[k] << 32) | (uint32) i;
-            }
+            add_core_nodes(ix, i);
         }
     }
 
@@ -344,6 +482,25 @@ build_maps(MIndex *ix)
         ix->postings[i] = (int32) (pairs[i] & 0xFFFFFFFF);
     }
     ix->gram_start[ix->ngrams] = npairs;
+
+    /* a hash table over the distinct grams, so that a probe finds each with one look */
+    {
+        uint32      size = 16;
+
+        while (size < (uint32) ix->ngrams * 2)
+            size <<= 1;
+        ix->gram_mask = size - 1;
+        ix->gram_slots = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * size);
+        memset(ix->gram_slots, 0, sizeof(int32) * size);
+        for (i = 0; i < ix->ngrams; i++)
+        {
+            uint32      slot = ix->gram[i] & ix->gram_mask;
+
+            while (ix->gram_slots[slot] != 0)
+                slot = (slot + 1) & ix->gram_mask;
+            ix->gram_slots[slot] = i + 1;
+        }
+    }
     pfree(pairs);
     pfree(g);
 
@@ -419,7 +576,10 @@ match_index_get(void)
 /* Probing                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* Fill the organisation code and, when a key is set, the pseudonym of a probe. */
+/*
+ * Fill the organisation code of a probe and its pseudonym: given, or of a
+ * person's ID number when a key is set and some entry was sent as a pseudonym.
+ */
 void
 match_probe_prepare(MIndex *ix, MProbe *p)
 {
@@ -430,7 +590,7 @@ match_probe_prepare(MIndex *ix, MProbe *p)
         hex_to_bytes(p->canon, p->pseudonym);
         p->has_pseudonym = true;
     }
-    else if ((p->kind == CODE_USCC || p->kind == CODE_RESIDENT_ID) && ix->key_copy != NULL)
+    else if (p->kind == CODE_RESIDENT_ID && ix->key_copy != NULL && ix->npseudonyms > 0)
     {
         credit_pseudonym_hmac(p->canon, strlen(p->canon), p->pseudonym);
         p->has_pseudonym = true;
@@ -547,67 +707,126 @@ match_probe(MIndex *ix, const MProbe *p, const bool *lists, double min_similarit
     }
     if (p->name_key != NULL && p->name_len > 0)
     {
-        for (i = ix->by_name.heads[map_bucket(&ix->by_name, p->name_key, (int) p->name_len)];
-             i >= 0; i = ix->entries[i].next_name)
-        {
-            MEntry     *e = &ix->entries[i];
+        uint32      grams[NN_MAX_CHARS];
+        int         ng,
+                    k,
+                    shift,
+                    nrare = 0,
+                    need,
+                    ntouched = 0;
+        NNGrams    *eg;
 
-            if (WANTED(e) && (size_t) e->name_len == p->name_len &&
-                memcmp(e->name_key, p->name_key, p->name_len) == 0 &&
-                !codes_conflict(p, e))
-                add_hit(i, LEVEL_NAME, 1.0, hits, nhits, cap, first);
+        pg = palloc(sizeof(NNGrams));
+        nn_split(p->name_key, p->name_len, pg);
+
+        if (pg->core_end - pg->core_start < 2)
+        {
+            /* no core to look up by: equal names only */
+            for (i = ix->by_name.heads[map_bucket(&ix->by_name, p->name_key, (int) p->name_len)];
+                 i >= 0; i = ix->entries[i].next_name)
+            {
+                MEntry     *e = &ix->entries[i];
+
+                if (WANTED(e) && (size_t) e->name_len == p->name_len &&
+                    memcmp(e->name_key, p->name_key, p->name_len) == 0 &&
+                    !codes_conflict(p, e))
+                    add_hit(i, LEVEL_NAME, 1.0, hits, nhits, cap, first);
+            }
+        }
+        else
+        {
+            /*
+             * Entries with the same core, with or without a leading region
+             * stem: among them those with the same name (an equal name has an
+             * equal core), the rest fuzzy candidates.
+             */
+            for (shift = 0; shift < 2; shift++)
+            {
+                int32       off = char_offset(p->name_key, (int32) p->name_len, pg->core_start),
+                            end = char_offset(p->name_key, (int32) p->name_len, pg->core_end);
+
+                if (shift == 1 &&
+                    !core_without_stem(ix, p->name_key, (int32) p->name_len, pg->core_start, pg->core_end,
+                                       &off, &end))
+                    break;
+                for (i = ix->by_core.heads[map_bucket(&ix->by_core, p->name_key + off, end - off)];
+                     i >= 0; i = ix->core_nodes[i].next)
+                {
+                    MCoreNode  *node = &ix->core_nodes[i];
+
+                    if (node->len == end - off && ix->counts[node->entry] < CORE_HIT &&
+                        memcmp(ix->entries[node->entry].name_key + node->off, p->name_key + off, node->len) == 0)
+                    {
+                        if (ix->counts[node->entry] == 0)
+                        {
+                            if (ntouched == MAX_CANDIDATES)
+                                continue;
+                            ix->touched[ntouched++] = node->entry;
+                        }
+                        ix->counts[node->entry] += CORE_HIT;
+                    }
+                }
+            }
+            for (k = 0; k < ntouched; k++)
+            {
+                MEntry     *e = &ix->entries[ix->touched[k]];
+
+                if (WANTED(e) && (size_t) e->name_len == p->name_len &&
+                    memcmp(e->name_key, p->name_key, p->name_len) == 0 &&
+                    !codes_conflict(p, e))
+                    add_hit(ix->touched[k], LEVEL_NAME, 1.0, hits, nhits, cap, first);
+            }
         }
 
         /* fuzzy: only when nothing stronger matched */
         if (*nhits == first && min_similarity <= 1.0)
         {
-            uint32      grams[NN_MAX_CHARS];
-            int         ng,
-                        k,
-                        need,
-                        ntouched = 0;
-            NNGrams    *eg = palloc(sizeof(NNGrams));
-
-            pg = palloc(sizeof(NNGrams));
-            nn_split(p->name_key, p->name_len, pg);
-            ng = nn_core_grams(pg, grams, NN_MAX_CHARS);
-            need = ng <= 2 ? 1 : (ng + 1) / 2;
+            /*
+             * entries sharing rare core bigrams: a typo keeps a name above a
+             * useful threshold only in a core of RARE_MIN_CORE characters or more
+             */
+            ng = pg->core_end - pg->core_start >= RARE_MIN_CORE ? nn_core_grams(pg, grams, NN_MAX_CHARS) : 0;
             for (k = 0; k < ng; k++)
             {
-                int         lo = 0,
-                            hi = ix->ngrams - 1,
-                            at = -1;
+                uint32      slot = grams[k] & ix->gram_mask;
+                int         at = -1;
 
-                while (lo <= hi)
+                while (ix->gram_slots[slot] != 0)
                 {
-                    int         mid = (lo + hi) / 2;
-
-                    if (ix->gram[mid] == grams[k])
+                    if (ix->gram[ix->gram_slots[slot] - 1] == grams[k])
                     {
-                        at = mid;
+                        at = ix->gram_slots[slot] - 1;
                         break;
                     }
-                    if (ix->gram[mid] < grams[k])
-                        lo = mid + 1;
-                    else
-                        hi = mid - 1;
+                    slot = (slot + 1) & ix->gram_mask;
                 }
-                if (at < 0 || ix->gram_start[at + 1] - ix->gram_start[at] > MAX_POSTING)
+                if (at < 0 || ix->gram_start[at + 1] - ix->gram_start[at] > RARE_POSTING)
                     continue;
+                nrare++;
                 for (i = ix->gram_start[at]; i < ix->gram_start[at + 1]; i++)
                 {
                     int32       en = ix->postings[i];
 
-                    if (ix->counts[en]++ == 0)
+                    if (ix->counts[en] == 0)
+                    {
+                        if (ntouched == MAX_CANDIDATES)
+                            continue;
                         ix->touched[ntouched++] = en;
+                    }
+                    ix->counts[en]++;
                 }
             }
+
+            /* a typo costs at most two bigrams: share all rare ones but two, and at least two */
+            need = Max(RARE_SHARED, nrare - 2);
+            eg = palloc(sizeof(NNGrams));
             for (k = 0; k < ntouched; k++)
             {
                 int32       en = ix->touched[k];
                 MEntry     *e = &ix->entries[en];
 
-                if (ix->counts[en] >= need && WANTED(e) && !codes_conflict(p, e))
+                if ((ix->counts[en] >= CORE_HIT || ix->counts[en] >= need) &&
+                    WANTED(e) && !codes_conflict(p, e))
                 {
                     double      sim;
 
@@ -616,10 +835,11 @@ match_probe(MIndex *ix, const MProbe *p, const bool *lists, double min_similarit
                     if (sim >= min_similarity)
                         add_hit(en, LEVEL_FUZZY, sim, hits, nhits, cap, first);
                 }
-                ix->counts[en] = 0;
             }
             pfree(eg);
         }
+        for (k = 0; k < ntouched; k++)
+            ix->counts[ix->touched[k]] = 0;
     }
 
     /* similarity of the names for the code levels */

@@ -116,6 +116,23 @@ build_trigger(NameNormalizer *nn, UErrorCode *err)
         }
     qsort(nn->t2s_pairs, nn->t2s_npairs, sizeof(uint64_t), u64_cmp);
     uset_freeze(trigger);
+    /* a bitmap of the BMP characters of the set, and of the first characters of the pairs */
+    nn->t2s_bmp = calloc(2 * 65536 / 32, sizeof(uint32_t));
+    if (nn->t2s_bmp == NULL)
+    {
+        *err = U_MEMORY_ALLOCATION_ERROR;
+        goto done;
+    }
+    for (i = 0; i < 65536; i++)
+        if (uset_contains(trigger, i))
+            nn->t2s_bmp[i >> 5] |= UINT32_C(1) << (i & 31);
+    for (i = 0; i < nn->t2s_npairs; i++)
+    {
+        uint32_t    c = (uint32_t) (nn->t2s_pairs[i] >> 21);
+
+        if (c < 65536)
+            nn->t2s_bmp[2048 + (c >> 5)] |= UINT32_C(1) << (c & 31);
+    }
 
 done:
     free(inert);
@@ -130,19 +147,23 @@ needs_t2s(const NameNormalizer *nn, const UChar *s, int32_t n)
 {
     int32_t     i = 0;
     UChar32     prev = -1;
+    bool        pair_start = false;
 
     if (nn->always_t2s)
         return true;
-    if (uset_span((const USet *) nn->t2s_source, s, n, USET_SPAN_NOT_CONTAINED) < n)
-        return true;
-    if (nn->t2s_npairs == 0)
-        return false;
     while (i < n)
     {
         UChar32     c;
 
         U16_NEXT(s, i, n, c);
-        if (prev >= 0)
+        if (c < 65536)
+        {
+            if (nn->t2s_bmp[c >> 5] & (UINT32_C(1) << (c & 31)))
+                return true;
+        }
+        else if (uset_contains((const USet *) nn->t2s_source, c))
+            return true;
+        if (pair_start)
         {
             uint64_t    key = ((uint64_t) prev << 21) | (uint64_t) c;
 
@@ -150,6 +171,8 @@ needs_t2s(const NameNormalizer *nn, const UChar *s, int32_t n)
                 return true;
         }
         prev = c;
+        pair_start = c >= 65536 ||
+            (nn->t2s_bmp[2048 + (c >> 5)] & (UINT32_C(1) << (c & 31))) != 0;
     }
     return false;
 }
@@ -188,6 +211,7 @@ nn_close(NameNormalizer *nn)
     if (nn->t2s_source)
         uset_close((USet *) nn->t2s_source);
     free(nn->t2s_pairs);
+    free(nn->t2s_bmp);
     memset(nn, 0, sizeof(*nn));
 }
 
@@ -212,6 +236,25 @@ ends_with(const char *s, size_t n, const char *lit)
     return n >= l && memcmp(s + n - l, lit, l) == 0;
 }
 
+/* First occurrence of the lf bytes of from in s (n bytes), or NULL. */
+static const char *
+find_bytes(const char *s, size_t n, const char *from, size_t lf)
+{
+    const char *p = s,
+               *end = s + n;
+
+    if (lf == 0 || lf > n)
+        return NULL;
+    while ((p = memchr(p, (unsigned char) from[0], (size_t) (end - p) - lf + 1)) != NULL)
+    {
+        if (memcmp(p, from, lf) == 0)
+            return p;
+        if (++p > end - lf)
+            break;
+    }
+    return NULL;
+}
+
 /* Replace every occurrence of from by the shorter or equal to in s (in place). */
 static size_t
 replace_all(char *s, size_t n, const char *from, const char *to)
@@ -220,7 +263,11 @@ replace_all(char *s, size_t n, const char *from, const char *to)
                 lt = strlen(to),
                 r = 0,
                 w = 0;
+    const char *at = find_bytes(s, n, from, lf);
 
+    if (at == NULL)
+        return n;               /* the common case: nothing to replace */
+    r = w = (size_t) (at - s);
     while (r < n)
     {
         if (r + lf <= n && memcmp(s + r, from, lf) == 0)
@@ -580,35 +627,63 @@ is_region_end(uint32_t c)
     }
 }
 
-/* Number of characters of the UTF-8 literal lit. */
-static int
-lit_chars(const char *lit)
+/* A literal decoded into characters (at most 8). */
+typedef struct DecodedLit
 {
-    int         n = 0;
+    int         n;
+    uint32_t    c[8];
+} DecodedLit;
 
-    for (; *lit; lit++)
-        if ((*lit & 0xC0) != 0x80)
-            n++;
-    return n;
-}
+#define NSUFFIXES   ((int) (sizeof(legal_suffixes) / sizeof(legal_suffixes[0])))
+#define NPROVINCES  ((int) (sizeof(provinces) / sizeof(provinces[0])))
 
-/* Do the characters of g at [at, at + n) spell the UTF-8 literal lit? */
-static bool
-chars_equal(const NNGrams *g, int at, const char *lit)
+static DecodedLit dec_suffixes[NSUFFIXES];
+static DecodedLit dec_provinces[NPROVINCES];
+static DecodedLit dec_autonomous;
+static bool decoded = false;
+
+/* Decode a UTF-8 literal. */
+static void
+decode_lit(const char *lit, DecodedLit *d)
 {
     int32_t     i = 0,
                 len = (int32_t) strlen(lit);
 
-    while (i < len)
+    d->n = 0;
+    while (i < len && d->n < 8)
     {
         UChar32     c;
 
-        if (at >= g->nchars)
-            return false;
         U8_NEXT((const uint8_t *) lit, i, len, c);
-        if ((uint32_t) c != g->chars[at++])
-            return false;
+        d->c[d->n++] = (uint32_t) c;
     }
+}
+
+/* Decode the suffix and province tables once. */
+static void
+decode_tables(void)
+{
+    int         k;
+
+    for (k = 0; k < NSUFFIXES; k++)
+        decode_lit(legal_suffixes[k], &dec_suffixes[k]);
+    for (k = 0; k < NPROVINCES; k++)
+        decode_lit(provinces[k], &dec_provinces[k]);
+    decode_lit("自治区", &dec_autonomous);
+    decoded = true;
+}
+
+/* Do the characters of g at [at, at + d->n) equal the decoded literal? */
+static inline bool
+chars_at(const NNGrams *g, int at, const DecodedLit *d)
+{
+    int         k;
+
+    if (at < 0 || at + d->n > g->nchars)
+        return false;
+    for (k = 0; k < d->n; k++)
+        if (g->chars[at + k] != d->c[k])
+            return false;
     return true;
 }
 
@@ -645,11 +720,13 @@ nn_split(const char *key, size_t len, NNGrams *g)
             end = k;
     }
     /* then one legal form */
-    for (k = 0; k < (int) (sizeof(legal_suffixes) / sizeof(legal_suffixes[0])); k++)
+    if (!decoded)
+        decode_tables();
+    for (k = 0; k < NSUFFIXES; k++)
     {
-        int         l = lit_chars(legal_suffixes[k]);
+        int         l = dec_suffixes[k].n;
 
-        if (end - l >= 2 && chars_equal(g, end - l, legal_suffixes[k]))
+        if (end - l >= 2 && chars_at(g, end - l, &dec_suffixes[k]))
         {
             end -= l;
             break;
@@ -657,18 +734,18 @@ nn_split(const char *key, size_t len, NNGrams *g)
     }
 
     /* a province-level name, with or without 省/市/自治区 */
-    for (k = 0; k < (int) (sizeof(provinces) / sizeof(provinces[0])); k++)
+    for (k = 0; k < NPROVINCES; k++)
     {
-        int         l = lit_chars(provinces[k]);
+        int         l = dec_provinces[k].n;
 
-        if (chars_equal(g, 0, provinces[k]) && end - l >= 2)
+        if (end - l >= 2 && chars_at(g, 0, &dec_provinces[k]))
         {
             start = l;
             if (start < end && g->chars[start] == 0x7701)   /* 省 */
                 start++;
             else if (start < end && g->chars[start] == 0x5E02)  /* 市 */
                 start++;
-            else if (chars_equal(g, start, "自治区"))
+            else if (chars_at(g, start, &dec_autonomous))
                 start += 3;
             break;
         }
@@ -680,7 +757,12 @@ nn_split(const char *key, size_t len, NNGrams *g)
 
         for (p = start + 1; p < start + 6 && p < end; p++)
             if (is_region_end(g->chars[p]))
+            {
+                /* 苏州市, 新疆维吾尔自治区 ... : the division ends at the last of them */
+                while (p + 1 < end && is_region_end(g->chars[p + 1]))
+                    p++;
                 break;
+            }
         if (p < start + 6 && p < end && end - (p + 1) >= 2)
             start = p + 1;
         else
@@ -697,50 +779,69 @@ char_weight(const NNGrams *g, int i)
     return (i >= g->core_start && i < g->core_end) ? 1.0 : NN_WEAK_WEIGHT;
 }
 
-typedef struct Gram
-{
-    uint64_t    id;
-    double      w;
-} Gram;
+/*
+ * A gram packed in 64 bits: bit 0 is set for the weak weight, the rest is the
+ * gram (a unigram: its character; a bigram: both characters and bit 43).
+ */
+#define GRAM_WEAK   UINT64_C(1)
 
-/* Unigrams and bigrams of g with their weights; returns how many. */
+/* Unigrams and bigrams of g, packed; returns how many. */
 static int
-grams_of(const NNGrams *g, Gram *out)
+grams_of(const NNGrams *g, uint64_t *out)
 {
     int         n = 0,
                 i;
 
     for (i = 0; i < g->nchars; i++)
-    {
-        out[n].id = g->chars[i];
-        out[n++].w = char_weight(g, i);
-    }
+        out[n++] = ((uint64_t) g->chars[i] << 1) | (char_weight(g, i) < 1.0 ? GRAM_WEAK : 0);
     for (i = 0; i + 1 < g->nchars; i++)
     {
-        double      w1 = char_weight(g, i),
-                    w2 = char_weight(g, i + 1);
+        bool        weak = char_weight(g, i) < 1.0 || char_weight(g, i + 1) < 1.0;
 
-        out[n].id = (UINT64_C(1) << 42) | ((uint64_t) g->chars[i] << 21) | g->chars[i + 1];
-        out[n++].w = w1 < w2 ? w1 : w2;
+        out[n++] = (((UINT64_C(1) << 42) | ((uint64_t) g->chars[i] << 21) | g->chars[i + 1]) << 1) |
+            (weak ? GRAM_WEAK : 0);
     }
     return n;
 }
 
-/* Order grams by id, then weight descending, for the merge in nn_similarity. */
-static int
-gram_cmp(const void *x, const void *y)
+/* Sort packed grams (names are short: insertion sort, shell steps for long ones). */
+static void
+sort_grams(uint64_t *a, int n)
 {
-    const Gram *a = x,
-               *b = y;
+    static const int gaps[] = {57, 23, 10, 4, 1};
+    int         gi;
 
-    if (a->id != b->id)
-        return a->id < b->id ? -1 : 1;
-    if (a->w != b->w)
-        return a->w > b->w ? -1 : 1;
-    return 0;
+    for (gi = 0; gi < 5; gi++)
+    {
+        int         gap = gaps[gi],
+                    i;
+
+        for (i = gap; i < n; i++)
+        {
+            uint64_t    v = a[i];
+            int         j = i;
+
+            while (j >= gap && a[j - gap] > v)
+            {
+                a[j] = a[j - gap];
+                j -= gap;
+            }
+            a[j] = v;
+        }
+    }
 }
 
-/* Region prefix of g without the characters that end divisions (省, 市, ...). */
+/* Weight of a packed gram. */
+static inline double
+gram_weight(uint64_t g)
+{
+    return (g & GRAM_WEAK) ? NN_WEAK_WEIGHT : 1.0;
+}
+
+/*
+ * Region prefix of g without the characters that end its divisions: the
+ * last of each run of 省/市/县/区/州... (常州市 → 常州, 江苏省江阴市 → 江苏江阴).
+ */
 static int
 region_chars(const NNGrams *g, uint32_t *out)
 {
@@ -748,7 +849,8 @@ region_chars(const NNGrams *g, uint32_t *out)
                 i;
 
     for (i = 0; i < g->core_start; i++)
-        if (!is_region_end(g->chars[i]))
+        if (!is_region_end(g->chars[i]) ||
+            (i + 1 < g->core_start && is_region_end(g->chars[i + 1])))
             out[n++] = g->chars[i];
     return n;
 }
@@ -787,7 +889,7 @@ region_conflict(const NNGrams *a, const NNGrams *b)
 double
 nn_similarity(const NNGrams *a, const NNGrams *b)
 {
-    Gram        ga[2 * NN_MAX_CHARS],
+    uint64_t    ga[2 * NN_MAX_CHARS],
                 gb[2 * NN_MAX_CHARS];
     int         na,
                 nb,
@@ -805,22 +907,26 @@ nn_similarity(const NNGrams *a, const NNGrams *b)
     nb = grams_of(b, gb);
     if (na == 0 || nb == 0)
         return 0.0;
-    qsort(ga, na, sizeof(Gram), gram_cmp);
-    qsort(gb, nb, sizeof(Gram), gram_cmp);
+    sort_grams(ga, na);
+    sort_grams(gb, nb);
     for (i = 0; i < na; i++)
-        total += ga[i].w;
+        total += gram_weight(ga[i]);
     for (j = 0; j < nb; j++)
-        total += gb[j].w;
+        total += gram_weight(gb[j]);
     i = j = 0;
+    /* same gram: full weight before weak (bit 0), pairs matched in order */
     while (i < na && j < nb)
     {
-        if (ga[i].id == gb[j].id)
+        uint64_t    x = ga[i] >> 1,
+                    y = gb[j] >> 1;
+
+        if (x == y)
         {
-            common += ga[i].w + gb[j].w;
+            common += gram_weight(ga[i]) + gram_weight(gb[j]);
             i++;
             j++;
         }
-        else if (ga[i].id < gb[j].id)
+        else if (x < y)
             i++;
         else
             j++;
@@ -828,6 +934,26 @@ nn_similarity(const NNGrams *a, const NNGrams *b)
     if (total <= 0)
         return 0.0;
     return conflict ? NN_REGION_CONFLICT * common / total : common / total;
+}
+
+/* Stem of the last division of the region prefix (see normalize_core.h). */
+bool
+nn_region_stem(const NNGrams *g, int *start, int *end)
+{
+    int         e = g->core_start - 1,
+                s;
+
+    if (e < 2 || !is_region_end(g->chars[e]))
+        return false;
+    /* back to the end of the previous division: an ending followed by a non-ending (省常 of 江苏省常州市) */
+    s = e;
+    while (s > 0 && !(is_region_end(g->chars[s - 1]) && !is_region_end(g->chars[s])))
+        s--;
+    if (e - s < 2 || e - s > 4)
+        return false;
+    *start = s;
+    *end = e;
+    return true;
 }
 
 /* Hash of the bigram at characters i, i+1 (or of the unigram at i when it is last). */

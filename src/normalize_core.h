@@ -29,6 +29,7 @@ typedef struct NameNormalizer
     void       *t2s_source;     /* frozen USet *: characters t2s changes alone */
     uint64_t   *t2s_pairs;      /* sorted two-character phrases t2s changes */
     int         t2s_npairs;
+    uint32_t   *t2s_bmp;        /* bits: BMP characters of t2s_source, then first characters of pairs */
     bool        always_t2s;     /* transliterate every string (the fuzzer checks the filter) */
 } NameNormalizer;
 
@@ -86,6 +87,13 @@ extern void nn_split(const char *key, size_t len, NNGrams *g);
  * NN_REGION_CONFLICT when both name a region and the regions differ.
  */
 extern double nn_similarity(const NNGrams *a, const NNGrams *b);
+
+/*
+ * The stem of the last division of a key's region prefix (江阴 of 江苏省江阴市,
+ * 常州 of 常州市),
+ * as characters [*start, *end) of g; false when there is none of 2-4 characters.
+ */
+extern bool nn_region_stem(const NNGrams *g, int *start, int *end);
 
 /* Hash of the core bigram starting at character i (the index's n-gram). */
 extern uint32_t nn_gram_hash(const NNGrams *g, int i);

@@ -34,8 +34,15 @@ credit_pseudonym_key_set(void)
 }
 
 /*
- * Compute the MAC without raising: every OpenSSL handle is freed before
- * returning, so the caller may ereport afterwards.  Returns NULL on
+ * A MAC context keyed with the current key, kept for the backend and
+ * restarted for each message (keying computes the HMAC pads once).
+ */
+static EVP_MAC_CTX *keyed_ctx = NULL;
+static char *keyed_with = NULL;
+
+/*
+ * Compute the MAC without raising: no OpenSSL handle is left half-used (the
+ * kept context is freed on failure), so the caller may ereport afterwards.  Returns NULL on
  * success, else what failed.
  */
 static const char *
@@ -43,28 +50,58 @@ hmac_sha256(const unsigned char *key, size_t keylen,
             const unsigned char *data, size_t len, uint8 out[PSEUDONYM_LEN])
 {
     EVP_MAC_CTX *ctx;
-    OSSL_PARAM  params[2];
     size_t      outlen = 0;
     const char *failed = NULL;
 
-    if (hmac_alg == NULL)
+    if (keyed_ctx == NULL || keyed_with == NULL || strlen(keyed_with) != keylen ||
+        memcmp(keyed_with, key, keylen) != 0)
     {
-        hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        OSSL_PARAM  params[2];
+        EVP_MAC_CTX *fresh;
+
         if (hmac_alg == NULL)
-            return "EVP_MAC_fetch(HMAC)";
+        {
+            hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+            if (hmac_alg == NULL)
+                return "EVP_MAC_fetch(HMAC)";
+        }
+        fresh = EVP_MAC_CTX_new(hmac_alg);
+        if (fresh == NULL)
+            return "EVP_MAC_CTX_new";
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (EVP_MAC_init(fresh, key, keylen, params) != 1)
+        {
+            EVP_MAC_CTX_free(fresh);
+            return "EVP_MAC_init";
+        }
+        if (keyed_ctx)
+            EVP_MAC_CTX_free(keyed_ctx);
+        keyed_ctx = fresh;
+        if (keyed_with)
+            free(keyed_with);
+        keyed_with = strndup((const char *) key, keylen);
+        if (keyed_with == NULL)
+        {
+            EVP_MAC_CTX_free(keyed_ctx);
+            keyed_ctx = NULL;
+            return "strndup";
+        }
     }
-    ctx = EVP_MAC_CTX_new(hmac_alg);
-    if (ctx == NULL)
-        return "EVP_MAC_CTX_new";
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (EVP_MAC_init(ctx, key, keylen, params) != 1)
+    /* a keyed HMAC context restarts with its key when initialised without one */
+    ctx = keyed_ctx;
+    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1)
         failed = "EVP_MAC_init";
     else if (EVP_MAC_update(ctx, data, len) != 1)
         failed = "EVP_MAC_update";
     else if (EVP_MAC_final(ctx, out, &outlen, PSEUDONYM_LEN) != 1 || outlen != PSEUDONYM_LEN)
         failed = "EVP_MAC_final";
-    EVP_MAC_CTX_free(ctx);
+    if (failed)
+    {
+        /* start afresh next time */
+        EVP_MAC_CTX_free(keyed_ctx);
+        keyed_ctx = NULL;
+    }
     return failed;
 }
 

@@ -117,19 +117,19 @@ BEGIN
 
     -- resolution by identifier
     IF NEW.subject_id IS NULL AND NEW.code_canonical IS NOT NULL THEN
-        IF NEW.code_kind = 'uscc' THEN
+        IF NEW.code_kind = 'resident_id' THEN
             SELECT s.id INTO NEW.subject_id FROM @extschema@.subject s
-             WHERE s.uscc OPERATOR(@extschema@.=) NEW.code_canonical::@extschema@.uscc;
+             WHERE s.person_id OPERATOR(@extschema@.=) NEW.code_canonical::@extschema@.resident_id;
         ELSIF NEW.code_kind = 'org_code' THEN
             SELECT s.id INTO NEW.subject_id FROM @extschema@.subject s
              WHERE @extschema@.org_code(s.uscc) = NEW.code_canonical
              ORDER BY s.id LIMIT 1;
         END IF;
-        -- an 18-digit number may be read as a USCC and be an ID number too
+        -- a USCC, or 18 characters read as an ID number that are a valid USCC too
         IF NEW.subject_id IS NULL AND NEW.code_kind IN ('uscc', 'resident_id')
-           AND @extschema@.resident_id_check(NEW.code_canonical) IS NULL THEN
+           AND (NEW.code_kind = 'uscc' OR @extschema@.uscc_check(NEW.code_canonical) IS NULL) THEN
             SELECT s.id INTO NEW.subject_id FROM @extschema@.subject s
-             WHERE s.person_id OPERATOR(@extschema@.=) NEW.code_canonical::@extschema@.resident_id;
+             WHERE s.uscc OPERATOR(@extschema@.=) NEW.code_canonical::@extschema@.uscc;
         END IF;
     END IF;
 
