@@ -137,6 +137,11 @@ SELECT credit.raise_warning(id, 'report_conflict', '{"report": "third party"}', 
        credit.raise_warning(id, 'report_conflict', '{"report": "third party"}', 'r1') IS NULL AS not_again
   FROM tr_subject WHERE n = 7;
 SELECT * FROM tr_check;
+-- BI: the summary counts them (other tests may have raised warnings too: only the kinds here)
+SELECT kind, level, open_warnings >= 1 AS some_open, enabled
+  FROM credit.v_warning_summary
+ WHERE (kind, level) IN (('serious_record', 'high'), ('repeat_offence', 'high'), ('report_conflict', 'low'))
+ ORDER BY kind;
 
 SELECT max(id) AS last_change FROM credit.grade_change \gset
 -- An industry grade is a record of the comprehensive model: key supervision

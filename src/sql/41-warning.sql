@@ -97,10 +97,31 @@ $$;
 COMMENT ON FUNCTION @extschema@.resolve_warning(bigint, text) IS
     'Resolve (close) an open warning, with an optional note kept in its details; false when it was not open';
 
+-- BI: warnings by kind and level.
+CREATE VIEW @extschema@.v_warning_summary AS
+    SELECT r.kind, coalesce(w.level, r.level) AS level,
+           count(w.id) FILTER (WHERE w.resolved_at IS NULL) AS open_warnings,
+           count(w.id) FILTER (WHERE w.resolved_at IS NOT NULL) AS resolved_warnings,
+           count(DISTINCT w.subject_id) FILTER (WHERE w.resolved_at IS NULL) AS subjects_open,
+           max(w.raised_at) AS last_raised_at,
+           r.enabled
+      FROM @extschema@.warning_rule r
+      LEFT JOIN @extschema@.warning w ON w.kind = r.kind
+     GROUP BY r.kind, coalesce(w.level, r.level), r.enabled;
+COMMENT ON VIEW @extschema@.v_warning_summary IS
+    'Credit warnings (信用预警) by kind and level: how many are open and resolved, on how many subjects, and the latest';
+COMMENT ON COLUMN @extschema@.v_warning_summary.kind IS 'Warning kind (credit.warning_rule)';
+COMMENT ON COLUMN @extschema@.v_warning_summary.level IS 'Level: low, medium or high';
+COMMENT ON COLUMN @extschema@.v_warning_summary.open_warnings IS 'Warnings not yet resolved';
+COMMENT ON COLUMN @extschema@.v_warning_summary.resolved_warnings IS 'Warnings resolved';
+COMMENT ON COLUMN @extschema@.v_warning_summary.subjects_open IS 'Subjects with at least one open warning of the kind and level';
+COMMENT ON COLUMN @extschema@.v_warning_summary.last_raised_at IS 'When the latest warning of the kind and level was raised (NULL: never)';
+COMMENT ON COLUMN @extschema@.v_warning_summary.enabled IS 'Whether the kind is raised at present';
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.grade_change', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.warning', '');
 
-GRANT SELECT ON @extschema@.grade_change, @extschema@.warning, @extschema@.warning_rule
-    TO credit_analyst;
+GRANT SELECT ON @extschema@.grade_change, @extschema@.warning, @extschema@.warning_rule,
+    @extschema@.v_warning_summary TO credit_analyst;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.grade_change, @extschema@.warning, @extschema@.warning_rule
     TO credit_admin;
