@@ -1,0 +1,65 @@
+# Many concurrent writers on a few shared subjects: six clients run
+# single-statement transactions (two-row inserts from two departments,
+# objections and their withdrawal, deletions, value changes, industry
+# indicators that move industry grades and so write industry grade records
+# inside the statement).  None may fail (no deadlock) and every stored state
+# must equal a fresh evaluation at the end.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('writers');
+$node->init;
+$node->append_conf('postgresql.conf', "max_connections = 20\n");
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION credit;
+INSERT INTO credit.department (code, name) VALUES ('cw1', 'Writers test unit 1'), ('cw2', 'Writers test unit 2');
+INSERT INTO credit.subject (id, kind, name, industries)
+SELECT 980000 + g, 'enterprise', 'Writers test Co. ' || g,
+       CASE WHEN g % 3 = 0 THEN '{work_safety}'::text[] ELSE '{}' END
+  FROM generate_series(1, 40) g;
+SELECT credit.run_evaluation('comprehensive_enterprise');
+SELECT credit.run_evaluation('industry_work_safety');
+});
+
+my $items = q{(ARRAY['penalty_general', 'honour_city', 'contract_breach', 'penalty_serious', 'work_safety_random_fail', 'work_safety_key_supervision', 'loan_overdue', 'list_key_attention', 'work_safety_daily_ok'])};
+$node->pgbench(
+	'--no-vacuum --client=6 --transactions=300',
+	0,
+	[qr{processed: 1800/1800}, qr{number of failed transactions: 0 }],
+	[qr{^$}],
+	'six concurrent writers, no failed transaction',
+	{
+		'writers' => qq{
+\\set s random(980001, 980040)
+\\set t random(980001, 980040)
+\\set k random(0, 8)
+\\set d random(0, 900)
+\\set op random(1, 4)
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, value) VALUES
+ (:s, ${items}[1 + :k], 'cw1', CURRENT_DATE - :d, 1 + :k % 3),
+ (:t, ${items}[1 + (:k + 3) % 9], 'cw2', CURRENT_DATE - :d / 2, 1);
+UPDATE credit.record SET status = CASE WHEN status = 'active' THEN 'objected' ELSE 'active' END
+ WHERE id IN (SELECT id FROM credit.record WHERE subject_id IN (:s, :t) AND department IN ('cw1', 'cw2') ORDER BY random() LIMIT 2);
+DELETE FROM credit.record WHERE id IN (SELECT id FROM credit.record WHERE subject_id = :t AND department = 'cw2' AND :op = 1 LIMIT 1);
+UPDATE credit.record SET value = value + 1 WHERE id IN (SELECT id FROM credit.record WHERE subject_id = :s AND department = 'cw1' AND :op = 2 LIMIT 1);
+}
+	});
+
+is( $node->safe_psql('postgres', q{
+SELECT count(*) FILTER (WHERE g.subject_id IS NULL) AS missing,
+       count(*) FILTER (WHERE abs(g.score - e.score) > 1e-6) AS score_diff,
+       count(*) FILTER (WHERE g.grade IS DISTINCT FROM e.grade) AS grade_diff
+  FROM credit.model_subject ms
+  LEFT JOIN credit.subject_grade g ON g.subject_id = ms.subject_id AND g.model = ms.model
+  CROSS JOIN LATERAL credit.evaluate_subject(ms.subject_id, ms.model) e
+ WHERE ms.subject_id > 980000}),
+	'0|0|0', 'every stored state equals a fresh evaluation');
+cmp_ok($node->safe_psql('postgres', "SELECT count(*) FROM credit.grade_change"), '>', 50,
+	'grades changed along the way');
+
+$node->stop;
+done_testing();
