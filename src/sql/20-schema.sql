@@ -95,6 +95,8 @@ BEGIN
     RETURN NEW;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.catalog_item_defaults() IS
+    'Trigger of credit.catalog_item: derives published, min_publicity and max_publicity from the severity when not given (DOMAIN §4)';
 CREATE TRIGGER catalog_item_defaults BEFORE INSERT OR UPDATE ON @extschema@.catalog_item
     FOR EACH ROW EXECUTE FUNCTION @extschema@.catalog_item_defaults();
 

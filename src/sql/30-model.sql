@@ -78,6 +78,8 @@ END
 $$;
 CREATE TRIGGER model_check_scope BEFORE INSERT OR UPDATE OF scope ON @extschema@.model
     FOR EACH ROW EXECUTE FUNCTION @extschema@.model_check_scope();
+COMMENT ON FUNCTION @extschema@.model_check_scope() IS
+    'Trigger of credit.model: a scope is ''comprehensive'' or the code of a row of credit.industry';
 
 -- Every backend's model cache is invalidated when a model table changes.
 CREATE FUNCTION @extschema@.model_changed() RETURNS trigger
