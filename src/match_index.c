@@ -111,14 +111,31 @@ map_bucket(const MMap *m, const void *key, int len)
 /* Building                                                                */
 /* ---------------------------------------------------------------------- */
 
-/* Order of uint64 (gram << 32 | entry) pairs. */
-static int
-pair_cmp(const void *a, const void *b)
+/*
+ * Sort (gram << 32 | entry) pairs by gram, keeping the entry order of equal
+ * grams: a stable radix sort on the gram's four bytes (pairs come in entry
+ * order).  tmp has room for n pairs.
+ */
+static void
+sort_pairs(uint64 *pairs, uint64 *tmp, int32 n)
 {
-    uint64      x = *(const uint64 *) a,
-                y = *(const uint64 *) b;
+    int         byte;
 
-    return x < y ? -1 : x > y;
+    for (byte = 4; byte < 8; byte++)
+    {
+        int32       count[257];
+        int32       i;
+        int         shift = byte * 8;
+
+        memset(count, 0, sizeof(count));
+        for (i = 0; i < n; i++)
+            count[((pairs[i] >> shift) & 0xFF) + 1]++;
+        for (i = 0; i < 256; i++)
+            count[i + 1] += count[i];
+        for (i = 0; i < n; i++)
+            tmp[count[(pairs[i] >> shift) & 0xFF]++] = pairs[i];
+        memcpy(pairs, tmp, sizeof(uint64) * n);
+    }
 }
 
 /* Decode 64 hex digits into 32 bytes. */
@@ -205,7 +222,7 @@ load_entries(MIndex *ix)
                         " WHERE e.removed_on IS NULL"
                         "   AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE)"
                         "   AND e.listed_on <= CURRENT_DATE"
-                        " ORDER BY e.id", true, 0) != SPI_OK_SELECT)
+                        "", true, 0) != SPI_OK_SELECT)
             elog(ERROR, "could not read credit.list_entry");
         n = SPI_processed;
         old = MemoryContextSwitchTo(ix->cxt);
@@ -464,7 +481,12 @@ build_maps(MIndex *ix)
     }
 
     /* the inverted index: sort (gram, entry) pairs and cut them into postings */
-    qsort(pairs, npairs, sizeof(uint64), pair_cmp);
+    {
+        uint64     *tmp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * (npairs + 1));
+
+        sort_pairs(pairs, tmp, npairs);
+        pfree(tmp);
+    }
     ix->postings = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * (npairs + 1));
     ix->gram = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * (npairs + 1));
     ix->gram_start = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * (npairs + 2));
@@ -649,16 +671,21 @@ add_hit(int32 entry, MatchLevel level, double sim, MHit **hits, int *nhits, int 
 
 /* Order hits: level, then similarity descending, then entry id. */
 static int
-hit_cmp(const void *a, const void *b)
+hit_cmp(const void *a, const void *b, void *arg)
 {
     const MHit *x = a,
                *y = b;
+    const MIndex *ix = arg;
+    int64       ia,
+                ib;
 
     if (x->level != y->level)
         return x->level < y->level ? -1 : 1;
     if (x->similarity != y->similarity)
         return x->similarity > y->similarity ? -1 : 1;
-    return x->entry < y->entry ? -1 : x->entry > y->entry;
+    ia = ix->entries[x->entry].id;
+    ib = ix->entries[y->entry].id;
+    return ia < ib ? -1 : ia > ib;
 }
 
 /* Run one probe against the index (see match.h). */
@@ -826,7 +853,10 @@ match_probe(MIndex *ix, const MProbe *p, const bool *lists, double min_similarit
                 MEntry     *e = &ix->entries[en];
 
                 if ((ix->counts[en] >= CORE_HIT || ix->counts[en] >= need) &&
-                    WANTED(e) && !codes_conflict(p, e))
+                    WANTED(e) && !codes_conflict(p, e) &&
+                    /* different regions cap the similarity below NN_REGION_CONFLICT */
+                    !(min_similarity >= NN_REGION_CONFLICT &&
+                      nn_regions_conflict(pg, e->name_key, e->name_len, e->core_start)))
                 {
                     double      sim;
 
@@ -874,6 +904,6 @@ match_probe(MIndex *ix, const MProbe *p, const bool *lists, double min_similarit
     if (pg)
         pfree(pg);
     if (*nhits - first > 1)
-        qsort(*hits + first, *nhits - first, sizeof(MHit), hit_cmp);
+        qsort_arg(*hits + first, *nhits - first, sizeof(MHit), hit_cmp, ix);
 #undef WANTED
 }

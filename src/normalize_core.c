@@ -885,6 +885,27 @@ region_conflict(const NNGrams *a, const NNGrams *b)
     return !(contains_seq(ra, na, rb, nb) || contains_seq(rb, nb, ra, na));
 }
 
+/* Region conflict of a split key and the region prefix of another key (see normalize_core.h). */
+bool
+nn_regions_conflict(const NNGrams *a, const char *key, size_t len, int core_start)
+{
+    NNGrams     b;
+    int32_t     i = 0;
+
+    if (a->core_start == 0 || core_start == 0)
+        return false;
+    b.nchars = 0;
+    while (i < (int32_t) len && b.nchars < core_start && b.nchars < NN_MAX_CHARS)
+    {
+        UChar32     c;
+
+        U8_NEXT((const uint8_t *) key, i, (int32_t) len, c);
+        b.chars[b.nchars++] = (uint32_t) (c < 0 ? 0xFFFD : c);
+    }
+    b.core_start = b.core_end = b.nchars;
+    return region_conflict(a, &b);
+}
+
 /* Weighted Dice coefficient of the unigrams and bigrams of two split keys. */
 double
 nn_similarity(const NNGrams *a, const NNGrams *b)

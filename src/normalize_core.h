@@ -95,6 +95,13 @@ extern double nn_similarity(const NNGrams *a, const NNGrams *b);
  */
 extern bool nn_region_stem(const NNGrams *g, int *start, int *end);
 
+/*
+ * Do split key a and the key (len bytes) whose core starts at character
+ * core_start name different regions?  Decodes only that key's prefix; the
+ * same test nn_similarity applies (NN_REGION_CONFLICT).
+ */
+extern bool nn_regions_conflict(const NNGrams *a, const char *key, size_t len, int core_start);
+
 /* Hash of the core bigram starting at character i (the index's n-gram). */
 extern uint32_t nn_gram_hash(const NNGrams *g, int i);
 
