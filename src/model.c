@@ -212,7 +212,8 @@ model_load(const char *code)
         return NULL;
     }
 
-    cxt = AllocSetContextCreate(model_cache_cxt, "credit model", ALLOCSET_SMALL_SIZES);
+    /* under the transaction until complete, so an error frees it */
+    cxt = AllocSetContextCreate(CurTransactionContext, "credit model", ALLOCSET_SMALL_SIZES);
     MemoryContextCopyAndSetIdentifier(cxt, code);
     old = MemoryContextSwitchTo(cxt);
     m = palloc0(sizeof(EvalModel));
@@ -320,6 +321,7 @@ model_load(const char *code)
     MemoryContextSwitchTo(old);
 
     SPI_finish();
+    MemoryContextSetParent(cxt, model_cache_cxt);
     return m;
 }
 
