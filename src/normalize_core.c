@@ -687,6 +687,35 @@ chars_at(const NNGrams *g, int at, const DecodedLit *d)
     return true;
 }
 
+/*
+ * Characters of a province-level name (with 省, 市 or 自治区) at the start of
+ * g, the name itself ending at or before limit; 0 when there is none.
+ */
+static int
+province_prefix(const NNGrams *g, int limit)
+{
+    int         k;
+
+    if (!decoded)
+        decode_tables();
+    for (k = 0; k < NPROVINCES; k++)
+    {
+        int         l = dec_provinces[k].n;
+
+        if (l <= limit && chars_at(g, 0, &dec_provinces[k]))
+        {
+            if (l < g->nchars && g->chars[l] == 0x7701)     /* 省 */
+                return l + 1;
+            if (l < g->nchars && g->chars[l] == 0x5E02)     /* 市 */
+                return l + 1;
+            if (chars_at(g, l, &dec_autonomous))
+                return l + 3;
+            return l;
+        }
+    }
+    return 0;
+}
+
 /* Decode a normalised key and find its region prefix, core and legal-form suffix. */
 void
 nn_split(const char *key, size_t len, NNGrams *g)
@@ -734,22 +763,8 @@ nn_split(const char *key, size_t len, NNGrams *g)
     }
 
     /* a province-level name, with or without 省/市/自治区 */
-    for (k = 0; k < NPROVINCES; k++)
-    {
-        int         l = dec_provinces[k].n;
-
-        if (end - l >= 2 && chars_at(g, 0, &dec_provinces[k]))
-        {
-            start = l;
-            if (start < end && g->chars[start] == 0x7701)   /* 省 */
-                start++;
-            else if (start < end && g->chars[start] == 0x5E02)  /* 市 */
-                start++;
-            else if (chars_at(g, start, &dec_autonomous))
-                start += 3;
-            break;
-        }
-    }
+    start = province_prefix(g, end - 2);
+    g->province_end = start;
     /* up to two divisions ending in 市/县/区/州/盟/旗, each 2-6 characters */
     for (step = 0; step < 2; step++)
     {
@@ -839,18 +854,18 @@ gram_weight(uint64_t g)
 }
 
 /*
- * Region prefix of g without the characters that end its divisions: the
- * last of each run of 省/市/县/区/州... (常州市 → 常州, 江苏省江阴市 → 江苏江阴).
+ * Characters [from, to) of g without those that end its divisions: the last
+ * of each run of 省/市/县/区/州... (常州市 → 常州, 江苏省江阴市 → 江苏江阴).
  */
 static int
-region_chars(const NNGrams *g, uint32_t *out)
+region_chars(const NNGrams *g, int from, int to, uint32_t *out)
 {
     int         n = 0,
                 i;
 
-    for (i = 0; i < g->core_start; i++)
+    for (i = from; i < to; i++)
         if (!is_region_end(g->chars[i]) ||
-            (i + 1 < g->core_start && is_region_end(g->chars[i + 1])))
+            (i + 1 < to && is_region_end(g->chars[i + 1])))
             out[n++] = g->chars[i];
     return n;
 }
@@ -867,22 +882,38 @@ contains_seq(const uint32_t *y, int ny, const uint32_t *x, int nx)
     return false;
 }
 
+/* Do two character sequences differ, neither containing the other? */
+static bool
+seq_conflict(const uint32_t *x, int nx, const uint32_t *y, int ny)
+{
+    return !(contains_seq(x, nx, y, ny) || contains_seq(y, ny, x, nx));
+}
+
 /*
- * Do two keys name different regions?  True when both have a region prefix
- * and neither prefix (without 省/市/县...) is contained in the other:
- * 江阴市 and 江苏省江阴市 agree, 江阴市 and 宜兴市 do not.
+ * Do two keys name different regions?  The divisions below the province
+ * decide when both have some (江阴市 and 江苏省江阴市 agree, 江阴市 and 宜兴市
+ * do not); else the provinces when both have one (江苏省 and 浙江省 do not);
+ * a province alone never contradicts a city (江苏省 and 昆山市).
  */
 static bool
 region_conflict(const NNGrams *a, const NNGrams *b)
 {
-    uint32_t    ra[NN_MAX_CHARS],
-                rb[NN_MAX_CHARS];
-    int         na = region_chars(a, ra),
-                nb = region_chars(b, rb);
+    uint32_t    xa[NN_MAX_CHARS],
+                xb[NN_MAX_CHARS];
+    int         na,
+                nb;
 
-    if (na == 0 || nb == 0)
+    if (a->core_start == 0 || b->core_start == 0)
         return false;
-    return !(contains_seq(ra, na, rb, nb) || contains_seq(rb, nb, ra, na));
+    na = region_chars(a, a->province_end, a->core_start, xa);
+    nb = region_chars(b, b->province_end, b->core_start, xb);
+    if (na > 0 && nb > 0)
+        return seq_conflict(xa, na, xb, nb);
+    na = region_chars(a, 0, a->province_end, xa);
+    nb = region_chars(b, 0, b->province_end, xb);
+    if (na > 0 && nb > 0)
+        return seq_conflict(xa, na, xb, nb);
+    return false;
 }
 
 /* Region conflict of a split key and the region prefix of another key (see normalize_core.h). */
@@ -903,6 +934,7 @@ nn_regions_conflict(const NNGrams *a, const char *key, size_t len, int core_star
         b.chars[b.nchars++] = (uint32_t) (c < 0 ? 0xFFFD : c);
     }
     b.core_start = b.core_end = b.nchars;
+    b.province_end = province_prefix(&b, b.nchars);
     return region_conflict(a, &b);
 }
 

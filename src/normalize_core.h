@@ -75,6 +75,7 @@ typedef struct NNGrams
     int         nchars;
     int         core_start;     /* first character of the core */
     int         core_end;       /* one past its last character */
+    int         province_end;   /* the region prefix's province part ends here (0: none) */
     uint32_t    chars[NN_MAX_CHARS];
 } NNGrams;
 
@@ -84,7 +85,8 @@ extern void nn_split(const char *key, size_t len, NNGrams *g);
 /*
  * Similarity in [0, 1] of two split keys: the weighted Dice coefficient of
  * their character unigrams and bigrams (1 for equal keys), times
- * NN_REGION_CONFLICT when both name a region and the regions differ.
+ * NN_REGION_CONFLICT when both name a region and the regions differ (see
+ * nn_regions_conflict).
  */
 extern double nn_similarity(const NNGrams *a, const NNGrams *b);
 
