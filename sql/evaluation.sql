@@ -264,8 +264,9 @@ BEGIN
     RETURN false;
 END
 $$;
+-- (the query of credit.run_evaluation: the aggregate itself skips inactive and later records)
 SELECT pg_temp.plan_has($$SELECT r.subject_id, credit.evaluate_agg('ev_model', date '2025-09-01', r.item_code, r.decided_on, r.value, r.status)
-                            FROM credit.record r WHERE r.status = 'active' AND r.decided_on <= date '2025-09-01'
+                            FROM credit.record r
                            GROUP BY r.subject_id$$, 'Partial (Hash|Group)?Aggregate') AS partial_aggregate;
 -- and the parallel result equals the serial one
 CREATE TEMP TABLE ev_par AS
