@@ -38,6 +38,9 @@
  *                  on or after the anchor: the state cannot forget records
  *                  dated between as_of and the anchor)
  *
+ * The aggregate (evalagg.c) keeps a sparse form of the same state while
+ * aggregating and produces this binary form.
+ *
  * SQL-level equivalents: credit.evaluate_agg (aggregate → state bytea),
  * credit.evalstate_result, credit.evalstate_merge, credit.evalstate_reanchor,
  * credit.evalstate_anchor, credit.evalstate_valid.
