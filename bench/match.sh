@@ -72,6 +72,10 @@ VACUUM ANALYZE bench_match.probe_key;
 VACUUM ANALYZE bench_match.entry_key;
 VACUUM ANALYZE bench_match.entry_raw;
 VACUUM ANALYZE credit.list_entry;
+VACUUM ANALYZE credit.record;
+VACUUM ANALYZE bench_match.truth;
+VACUUM ANALYZE bench_match.entry_in;
+CHECKPOINT;
 SQL
 
 echo "match: running the three methods"

@@ -539,7 +539,7 @@ index_fresh(void)
 
     if (current == NULL || current->inval_count != inval_count)
         return false;
-    if (current->built_on != GetSQLCurrentDate())
+    if (current->built_on != credit_today())
         return false;
     if ((key == NULL) != (current->key_copy == NULL) ||
         (key != NULL && strcmp(key, current->key_copy) != 0))
@@ -572,7 +572,7 @@ match_index_get(void)
         ix = palloc0(sizeof(MIndex));
         ix->cxt = cxt;
         ix->inval_count = inval_count;
-        ix->built_on = GetSQLCurrentDate();
+        ix->built_on = credit_today();
         ix->xact_snapshot = IsolationUsesXactSnapshot();
         ix->lenient = credit_uscc_lenient;
         ix->key_copy = credit_pseudonym_key_set() ? pstrdup(credit_pseudonym_key) : NULL;

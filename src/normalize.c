@@ -10,6 +10,8 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "pgtime.h"
+#include "access/xact.h"
 
 #include "credit.h"
 #include "normalize.h"
@@ -98,16 +100,46 @@ credit_normalize(const char *s, size_t len, size_t *outlen)
     return out;
 }
 
+/*
+ * CURRENT_DATE, computed once per transaction start and time zone (the
+ * conversion is costly next to a probe of credit.match).
+ */
+DateADT
+credit_today(void)
+{
+    static TimestampTz at = 0;
+    static const pg_tz *tz = NULL;
+    static DateADT today = 0;
+    TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+    if (now != at || session_timezone != tz || tz == NULL)
+    {
+        today = GetSQLCurrentDate();
+        at = now;
+        tz = session_timezone;
+    }
+    return today;
+}
+
 /* Today's date in the session time zone as YYYYMMDD. */
 int
 credit_today_ymd(void)
 {
-    int         y,
-                m,
-                d;
+    static DateADT cached = DATEVAL_NOBEGIN;
+    static int  ymd = 0;
+    DateADT     today = credit_today();
 
-    j2date(GetSQLCurrentDate() + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-    return y * 10000 + m * 100 + d;
+    if (today != cached)
+    {
+        int         y,
+                    m,
+                    d;
+
+        j2date(today + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+        ymd = y * 10000 + m * 100 + d;
+        cached = today;
+    }
+    return ymd;
 }
 
 /* credit.normalize_name(text) → text: the matching key of a name. */

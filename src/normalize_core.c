@@ -440,6 +440,12 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
             UChar32     c;
 
             U16_NEXT(a, i, na, c);
+            if (c >= 0x4E00 && c <= 0x9FFF)
+            {
+                /* CJK unified ideographs: letters, kept (most of a Chinese name) */
+                U16_APPEND_UNSAFE(a, w, c);
+                continue;
+            }
             if (u_isUWhiteSpace(c))
                 continue;
             switch (u_charType(c))
