@@ -286,8 +286,11 @@ INSERT INTO @extschema@.list (code, name, kind, authority, legal_basis, item_cod
     ('red_honour', 'Red list: honoured enterprises (守信激励红名单)', 'red',
      'Competent departments', NULL, 'list_red_honour');
 
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.list', '');
+-- pg_dump keeps the lists users add (the default ones come with the extension) and every entry.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.list',
+    $$WHERE code NOT IN ('serious_dishonesty', 'dishonest_debtor', 'abnormal_operation', 'key_attention', 'red_tax_a', 'red_honour')$$);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.list_entry', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.list_entry_id_seq', '');
 
 -- Privileges.
 GRANT SELECT ON @extschema@.list TO credit_department, credit_analyst, credit_public;
