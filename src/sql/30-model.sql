@@ -130,7 +130,10 @@ CREATE AGGREGATE @extschema@.evaluate_agg(model text, as_of date, item_code text
                                          value double precision, status text) (
     SFUNC = @extschema@.evaluate_agg_trans,
     STYPE = internal,
-    SSPACE = 256,
+    -- a subject with records of every item of a large model (32 rules: a
+    -- 1 KB allocation); the planner then prefers a sorted input (the
+    -- covering record_subject_idx) to hashing hundreds of thousands of states
+    SSPACE = 1024,
     FINALFUNC = @extschema@.evaluate_agg_final,
     COMBINEFUNC = @extschema@.evaluate_agg_combine,
     SERIALFUNC = @extschema@.evaluate_agg_serialize,

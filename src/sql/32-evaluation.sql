@@ -49,6 +49,7 @@ CREATE INDEX subject_grade_model_idx ON @extschema@.subject_grade (model, grade)
 CREATE FUNCTION @extschema@.run_evaluation(model text, as_of date DEFAULT CURRENT_DATE) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- compiling the run's large plans costs more than it saves
 AS $$
 #variable_conflict use_column
 DECLARE
