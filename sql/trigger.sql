@@ -239,6 +239,75 @@ SELECT jobname, schedule FROM cron.job WHERE jobname = 'credit_reanchor';
 SELECT cron.unschedule('credit_reanchor');
 DROP EXTENSION pg_cron;
 
+-- Folding at commit (credit.fold_at = 'commit', the default): inside a
+-- transaction the statements only queue their changes (credit.pending_fold);
+-- the grades move at COMMIT, all at once.  A statement rolled back to a
+-- savepoint counts for nothing: neither its records nor its warnings.
+SELECT max(id) AS last_change FROM credit.grade_change \gset
+SELECT grade AS grade8_before FROM credit.subject_grade
+ WHERE subject_id = 930008 AND model = 'comprehensive_enterprise' \gset
+BEGIN;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+VALUES (930008, 'penalty_serious', 'tr_market', CURRENT_DATE - 1, 'tr-tx-1');
+SAVEPOINT sp;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+VALUES (930008, 'list_serious_dishonesty', 'tr_market', CURRENT_DATE - 1, 'tr-tx-2'),
+       (930007, 'list_serious_dishonesty', 'tr_market', CURRENT_DATE - 1, 'tr-tx-2');
+ROLLBACK TO SAVEPOINT sp;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+VALUES (930007, 'contract_breach', 'tr_bank', CURRENT_DATE - 2, 'tr-tx-3');
+SELECT count(*) AS pending_statements FROM credit.pending_fold;
+SELECT grade = :'grade8_before' AS grade8_unchanged_inside FROM credit.subject_grade
+ WHERE subject_id = 930008 AND model = 'comprehensive_enterprise';
+COMMIT;
+SELECT count(*) AS pending_after_commit FROM credit.pending_fold;
+SELECT t.n, c.model, c.old_grade, c.new_grade, c.cause, r.document_no
+  FROM credit.grade_change c JOIN tr_subject t ON t.id = c.subject_id
+  LEFT JOIN credit.record r ON r.id = c.record_id
+ WHERE c.id > :last_change ORDER BY c.id;
+SELECT t.n, w.kind, w.topic FROM credit.warning w JOIN tr_subject t ON t.id = w.subject_id
+ WHERE t.n IN (7, 8) AND w.resolved_at IS NULL AND w.kind IN ('serious_record', 'listed')
+ ORDER BY t.n, w.kind;
+SELECT * FROM tr_check;
+
+-- Grades visible inside the transaction: SET CONSTRAINTS ... IMMEDIATE folds
+-- the queued changes at once and every later statement at its end;
+-- credit.fold_at = 'statement' folds at the end of each statement without
+-- queueing.
+BEGIN;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+VALUES (930007, 'penalty_serious', 'tr_market', CURRENT_DATE - 1, 'tr-tx-4');
+SELECT grade AS grade7_queued FROM credit.subject_grade WHERE subject_id = 930007 AND model = 'comprehensive_enterprise';
+SET CONSTRAINTS credit.pending_fold_apply IMMEDIATE;
+SELECT grade AS grade7_immediate FROM credit.subject_grade WHERE subject_id = 930007 AND model = 'comprehensive_enterprise';
+UPDATE credit.record SET status = 'objected' WHERE document_no = 'tr-tx-4';
+SELECT grade AS grade7_after_objection, (SELECT count(*) FROM credit.pending_fold) AS pending
+  FROM credit.subject_grade WHERE subject_id = 930007 AND model = 'comprehensive_enterprise';
+COMMIT;
+BEGIN;
+SET LOCAL credit.fold_at = 'statement';
+UPDATE credit.record SET status = 'active' WHERE document_no = 'tr-tx-4';
+SELECT grade AS grade7_statement_mode, (SELECT count(*) FROM credit.pending_fold) AS pending
+  FROM credit.subject_grade WHERE subject_id = 930007 AND model = 'comprehensive_enterprise';
+COMMIT;
+SELECT * FROM tr_check;
+
+-- A transaction of several statements that moves an industry grade: the
+-- industry grade record written at commit is counted by the comprehensive
+-- model in the same commit.
+SELECT max(id) AS last_change FROM credit.grade_change \gset
+BEGIN;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+VALUES (930012, 'work_safety_key_supervision', 'tr_market', CURRENT_DATE - 1, 'tr-tx-ws');
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+VALUES (930012, 'honour_city', 'tr_market', CURRENT_DATE - 1, 'tr-tx-ws');
+COMMIT;
+SELECT r.item_code, r.status, r.details ->> 'model' AS model, r.details ->> 'grade' AS grade
+  FROM credit.record r WHERE r.subject_id = 930012 AND r.item_code LIKE 'industry_grade_%' ORDER BY r.id;
+SELECT c.model, c.old_grade, c.new_grade, c.cause
+  FROM credit.grade_change c WHERE c.subject_id = 930012 AND c.id > :last_change ORDER BY c.id;
+SELECT * FROM tr_check;
+
 -- The example of docs/auto-evaluation.md.
 INSERT INTO credit.department (code, name) VALUES ('example_bureau', 'Market Supervision Bureau (市场监管局)');
 INSERT INTO credit.subject (id, kind, name) VALUES (930100, 'enterprise', '江阴示例科技有限公司');

@@ -33,6 +33,11 @@ typedef enum FoldCause
 
 extern const char *const fold_cause_name[];
 
+/* credit.fold_at */
+#define FOLD_AT_COMMIT      0
+#define FOLD_AT_STATEMENT   1
+extern int  credit_fold_at;
+
 /* A model taking part in this statement. */
 typedef struct StmtModel
 {
@@ -63,7 +68,10 @@ typedef struct GradeWork
     GradeKey    key;
     EvalState  *delta;          /* the statement's change, anchored today */
     int64       record_id;      /* last record that touched it */
+    FoldCause   cause;          /* what the last change of it was */
     bool        in_scope;
+    bool        lock_only;      /* locked for lock order only: not written unless missing */
+    bool        fresh;          /* its delta is unusable: evaluate afresh */
     bool        locked;         /* its stored row is locked */
     bool        inserted;       /* its row was inserted by this statement */
     bool        has_old;        /* old grade/score known */
@@ -117,7 +125,10 @@ enum
 };
 extern const char *const fold_warn_kind[];
 
-/* trigger.c and trigger_write.c */
+/* trigger.c, trigger_write.c and trigger_commit.c */
+extern void ingest_load_config(FoldCtx *c);
+extern GradeWork **ingest_fold_scope(FoldCtx *c, int *nout);
+extern void ingest_queue_fold(FoldCtx *c, GradeWork **w, int n);
 extern void ingest_spi_check(int ret, int expected, const char *what);
 extern int ingest_spi_run(const char *sql, int nargs, Oid *types, Datum *values, bool readonly);
 extern Datum ingest_int8_array(int64 *v, int n);

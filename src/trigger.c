@@ -54,6 +54,15 @@
 /* credit.auto_evaluation: whether the record triggers fold (superusers may switch it off). */
 static bool credit_auto_evaluation = true;
 
+/* credit.fold_at: when a transaction's record changes are folded into the grades. */
+int         credit_fold_at = FOLD_AT_COMMIT;
+
+static const struct config_enum_entry fold_at_options[] = {
+    {"commit", FOLD_AT_COMMIT, false},
+    {"statement", FOLD_AT_STATEMENT, false},
+    {NULL, 0, false}
+};
+
 /* Define the GUC of auto-evaluation. */
 void
 credit_trigger_init(void)
@@ -65,6 +74,17 @@ credit_trigger_init(void)
                              &credit_auto_evaluation,
                              true,
                              PGC_SUSET,
+                             0,
+                             NULL, NULL, NULL);
+    DefineCustomEnumVariable("credit.fold_at",
+                             "When the record changes of a transaction are folded into credit.subject_grade.",
+                             "commit: once, at commit, locking every touched grade in one (subject, model) order "
+                             "(concurrent writers never deadlock); statement: at the end of each statement "
+                             "(grades visible inside the transaction; transactions of several statements can deadlock).",
+                             &credit_fold_at,
+                             FOLD_AT_COMMIT,
+                             fold_at_options,
+                             PGC_USERSET,
                              0,
                              NULL, NULL, NULL);
 }
@@ -201,8 +221,8 @@ ingest_text_array(char **s, int n)
 }
 
 /* Load the models and the warning rules for this statement. */
-static void
-fold_load_config(FoldCtx *c)
+void
+ingest_load_config(FoldCtx *c)
 {
     StringInfoData q;
     int         ret;
@@ -428,6 +448,7 @@ fold_row(FoldCtx *c, TupleTableSlot *slot, int sign)
             MemoryContextSwitchTo(old);
         }
         evalstate_add(w->delta, sm->m, ir->rule[k], decided, value, sign);
+        w->cause = c->cause;
         if (record > w->record_id)
             w->record_id = record;
     }
@@ -551,8 +572,8 @@ ingest_work_key_arrays(FoldCtx *c, GradeWork **w, int n, Datum *subjects, Datum 
 }
 
 /* Keep only the pairs whose subject is in the model's scope. */
-static GradeWork **
-fold_scope(FoldCtx *c, int *nout)
+GradeWork **
+ingest_fold_scope(FoldCtx *c, int *nout)
 {
     HASH_SEQ_STATUS seq;
     GradeWork  *w;
@@ -675,16 +696,21 @@ credit_record_fold(PG_FUNCTION_ARGS)
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
 
-    fold_load_config(&c);
+    ingest_load_config(&c);
     if (cause == CAUSE_INSERT)
         fold_rows(&c, td->tg_newtable, 1);
     else if (cause == CAUSE_DELETE)
         fold_rows(&c, td->tg_oldtable, -1);
     else
         fold_update_rows(&c, td->tg_oldtable, td->tg_newtable);
-    w = fold_scope(&c, &n);
-    ingest_fold_apply(&c, w, n);
-    ingest_emit_record_warnings(&c);
+    w = ingest_fold_scope(&c, &n);
+    if (credit_fold_at == FOLD_AT_COMMIT)
+        ingest_queue_fold(&c, w, n);
+    else
+    {
+        ingest_fold_apply(&c, w, n);
+        ingest_emit_record_warnings(&c);
+    }
 
     SPI_finish();
     SetUserIdAndSecContext(save_userid, save_sec);
@@ -729,7 +755,7 @@ credit_reanchor_grades(PG_FUNCTION_ARGS)
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    fold_load_config(&c);
+    ingest_load_config(&c);
     ingest_lock_models_shared(&c, NULL, 0);
     LockRelationOid(get_relname_relid("subject_grade", nspid), RowExclusiveLock);
 
@@ -762,6 +788,7 @@ credit_reanchor_grades(PG_FUNCTION_ARGS)
         e = hash_search(c.work, &key, HASH_ENTER, &found);
         memset(((char *) e) + sizeof(GradeKey), 0, sizeof(GradeWork) - sizeof(GradeKey));
         e->in_scope = true;
+        e->cause = CAUSE_DECAY;
         w[n++] = e;
     }
     SPI_freetuptable(SPI_tuptable);

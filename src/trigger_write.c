@@ -120,6 +120,9 @@ ingest_lock_and_fold(FoldCtx *c, GradeWork **w, int n)
          */
         if (e->st != NULL && DatumGetBool(SPI_getbinval(tup, td, 6, &isnull)) && !isnull)
             e->st = NULL;
+        /* a delta of an older rule set (rules edited within the transaction) */
+        if (e->fresh)
+            e->st = NULL;
         if (e->st != NULL)
         {
             if (e->st->anchor < c->today)
@@ -321,11 +324,12 @@ ingest_emit_grade_changes(FoldCtx *c, GradeWork **w, int n)
     double     *ns = palloc(sizeof(double) * Max(n, 1));
     int64      *rid = palloc(sizeof(int64) * Max(n, 1));
     bool       *drop = palloc(sizeof(bool) * Max(n, 1));
+    char      **ca = palloc(sizeof(char *) * Max(n, 1));
     int         nc = 0;
     int         i;
     Datum       args[9];
     Oid         types[9] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-        FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT8ARRAYOID, TEXTOID, BOOLARRAYOID};
+        FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
     StringInfoData q;
     int         ret;
 
@@ -336,7 +340,7 @@ ingest_emit_grade_changes(FoldCtx *c, GradeWork **w, int n)
         const char *newg = e->res.grade < 0 ? NULL : mm->grades[e->res.grade].grade;
         int         new_rank = e->res.grade < 0 ? 0 : mm->grades[e->res.grade].rank;
 
-        if (!e->has_old)
+        if (!e->has_old || e->lock_only)
             continue;
         if ((newg == NULL) == e->old_grade_null &&
             (newg == NULL || strcmp(newg, e->old_grade) == 0))
@@ -349,6 +353,7 @@ ingest_emit_grade_changes(FoldCtx *c, GradeWork **w, int n)
         os[nc] = e->old_score;
         ns[nc] = e->res.score;
         rid[nc] = e->record_id;
+        ca[nc] = (char *) fold_cause_name[c->cause == CAUSE_DECAY ? CAUSE_DECAY : e->cause];
         drop[nc] = c->warn_enabled[W_GRADE_DROP] && e->old_rank > 0 && new_rank > 0 &&
             new_rank - e->old_rank >= c->drop_threshold;
         nc++;
@@ -362,20 +367,20 @@ ingest_emit_grade_changes(FoldCtx *c, GradeWork **w, int n)
     args[4] = ingest_float8_array(os, nc);
     args[5] = ingest_float8_array(ns, nc);
     args[6] = ingest_int8_array(rid, nc);
-    args[7] = CStringGetTextDatum(fold_cause_name[c->cause]);
+    args[7] = ingest_text_array(ca, nc);
     args[8] = ingest_bool_array(drop, nc);
     initStringInfo(&q);
     appendStringInfo(&q,
-                     "WITH u AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $9) "
-                     "             AS u(s, m, og, ng, os, ns, rid, dr)), "
+                     "WITH u AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $9, $8) "
+                     "             AS u(s, m, og, ng, os, ns, rid, dr, ca)), "
                      "gc AS (INSERT INTO %s.grade_change "
                      "         (subject_id, model, old_grade, new_grade, old_score, new_score, record_id, cause) "
-                     "       SELECT s, m, og, ng, os, ns, nullif(rid, 0), $8 FROM u "
+                     "       SELECT s, m, og, ng, os, ns, nullif(rid, 0), ca FROM u "
                      "       RETURNING id, subject_id, model, old_grade, new_grade, cause, record_id), "
                      "wd AS (INSERT INTO %s.warning (subject_id, kind, level, details, topic) "
                      "       SELECT u.s, r.kind, r.level, "
                      "              pg_catalog.jsonb_build_object('model', u.m, 'old_grade', u.og, "
-                     "                'new_grade', u.ng, 'old_score', u.os, 'new_score', u.ns, 'cause', $8), u.m "
+                     "                'new_grade', u.ng, 'old_score', u.os, 'new_score', u.ns, 'cause', u.ca), u.m "
                      "         FROM u JOIN %s.warning_rule r ON r.kind = 'grade_drop' AND r.enabled "
                      "        WHERE u.dr "
                      "       ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING) "
@@ -647,7 +652,7 @@ ingest_fold_apply(FoldCtx *c, GradeWork **w, int n)
                                 again[i]->key.subject, c->models[again[i]->key.model].code)));
     }
     for (i = 0; i < n; i++)
-        if (w[i]->locked && !w[i]->inserted && w[i]->st != NULL)
+        if (w[i]->locked && !w[i]->inserted && w[i]->st != NULL && !w[i]->lock_only)
             upd[nupd++] = w[i];
     ingest_write_updates(c, upd, nupd);
     changes = ingest_emit_grade_changes(c, w, n);

@@ -26,7 +26,9 @@ $listener->query_safe('LISTEN credit_grade_change');
 # Grade changes of several kinds: a bulk insert (some subjects change, some
 # do not; work-safety records also move industry grades, whose new grade
 # records move the comprehensive grade again), objections, a deletion, and
-# one transaction in which the same change happens twice (A -> B twice).
+# one transaction in which the same change happens twice (A -> B twice;
+# folding at each statement: at commit, the default, only a transaction's
+# net change is logged).
 $node->safe_psql('postgres', q{
 INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
 SELECT 970001 + g % 20,
@@ -36,6 +38,7 @@ SELECT 970001 + g % 20,
 UPDATE credit.record SET status = 'objected' WHERE document_no IN ('ntf-1', 'ntf-6', 'ntf-11');
 DELETE FROM credit.record WHERE document_no IN ('ntf-21', 'ntf-26');
 BEGIN;
+SET LOCAL credit.fold_at = 'statement';
 INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
     VALUES (970003, 'honour_national', 'ntf', CURRENT_DATE, 'ntf-up');
 DELETE FROM credit.record WHERE document_no = 'ntf-up';
@@ -73,6 +76,22 @@ SELECT string_agg(old_grade || '>' || new_grade, ' ' ORDER BY id) FROM credit.gr
  WHERE subject_id = 970003 AND model = 'comprehensive_enterprise'
    AND changed_at = (SELECT max(changed_at) FROM credit.grade_change WHERE subject_id = 970003)});
 is($twice, 'B>A A>B B>A A>B', 'the same change twice in one transaction is logged (and notified) twice');
+
+# folding at commit: a transaction whose changes cancel out logs nothing
+$node->safe_psql('postgres', q{
+BEGIN;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+    VALUES (970003, 'honour_national', 'ntf', CURRENT_DATE, 'ntf-net');
+DELETE FROM credit.record WHERE document_no = 'ntf-net';
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+    VALUES (970005, 'penalty_serious', 'ntf', CURRENT_DATE, 'ntf-net');
+UPDATE credit.record SET status = 'objected' WHERE document_no = 'ntf-net';
+COMMIT;
+});
+is($node->safe_psql('postgres', "SELECT count(*) FROM credit.grade_change WHERE subject_id > 970000"),
+	$changes, 'a transaction whose changes cancel out logs no grade change at commit');
+$out = $listener->query_safe('SELECT 1');
+is(scalar(() = $out =~ /with payload/g), 0, 'and notifies none');
 
 $listener->quit;
 $node->stop;

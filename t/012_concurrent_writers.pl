@@ -2,8 +2,11 @@
 # single-statement transactions (two-row inserts from two departments,
 # objections and their withdrawal, deletions, value changes, industry
 # indicators that move industry grades and so write industry grade records
-# inside the statement).  None may fail (no deadlock) and every stored state
-# must equal a fresh evaluation at the end.
+# inside the statement); then six clients running transactions of several
+# statements that touch shared subjects in random orders (the pattern that
+# deadlocks when grades are locked at the end of each statement).  None may
+# fail (no deadlock) and every stored state must equal a fresh evaluation
+# after each run.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -60,6 +63,55 @@ SELECT count(*) FILTER (WHERE g.subject_id IS NULL) AS missing,
 	'0|0|0', 'every stored state equals a fresh evaluation');
 cmp_ok($node->safe_psql('postgres', "SELECT count(*) FROM credit.grade_change"), '>', 50,
 	'grades changed along the way');
+
+# Multi-statement transactions: each touches three or four of 12 shared
+# subjects, one statement at a time, in a random order; some roll a
+# statement back to a savepoint.
+$node->pgbench(
+	'--no-vacuum --client=6 --transactions=400',
+	0,
+	[qr{processed: 2400/2400}, qr{number of failed transactions: 0 }],
+	[qr{^$}],
+	'six concurrent multi-statement writers in random subject orders, no deadlock',
+	{
+		'multi' => qq{
+\\set a random(980001, 980012)
+\\set b random(980001, 980012)
+\\set c random(980001, 980012)
+\\set d random(980001, 980012)
+\\set k random(0, 8)
+\\set n random(0, 700)
+BEGIN;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, value)
+ VALUES (:a, ${items}[1 + :k], 'cw1', CURRENT_DATE - :n, 1 + :k % 3);
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, value)
+ VALUES (:b, ${items}[1 + (:k + 2) % 9], 'cw2', CURRENT_DATE - :n / 3, 1);
+SAVEPOINT s;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, value)
+ VALUES (:c, ${items}[1 + (:k + 5) % 9], 'cw1', CURRENT_DATE - :n / 2, 2);
+UPDATE credit.record SET status = CASE WHEN status = 'active' THEN 'objected' ELSE 'active' END
+ WHERE id IN (SELECT id FROM credit.record WHERE subject_id = :d AND department IN ('cw1', 'cw2') ORDER BY random() LIMIT 1);
+\\if :k < 3
+ROLLBACK TO SAVEPOINT s;
+\\endif
+DELETE FROM credit.record WHERE id IN (SELECT id FROM credit.record WHERE subject_id = :c AND department = 'cw2' AND :k = 4 LIMIT 1);
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, value)
+ VALUES (:a, ${items}[1 + (:k + 7) % 9], 'cw2', CURRENT_DATE - :n / 4, 1);
+COMMIT;
+}
+	});
+
+is( $node->safe_psql('postgres', q{
+SELECT count(*) FILTER (WHERE g.subject_id IS NULL) AS missing,
+       count(*) FILTER (WHERE abs(g.score - e.score) > 1e-6) AS score_diff,
+       count(*) FILTER (WHERE g.grade IS DISTINCT FROM e.grade) AS grade_diff
+  FROM credit.model_subject ms
+  LEFT JOIN credit.subject_grade g ON g.subject_id = ms.subject_id AND g.model = ms.model
+  CROSS JOIN LATERAL credit.evaluate_subject(ms.subject_id, ms.model) e
+ WHERE ms.subject_id > 980000}),
+	'0|0|0', 'after the multi-statement writers, every stored state equals a fresh evaluation');
+is($node->safe_psql('postgres', "SELECT count(*) FROM credit.pending_fold"), '0',
+	'nothing left pending');
 
 $node->stop;
 done_testing();

@@ -5,7 +5,41 @@
 CREATE FUNCTION @extschema@.record_fold() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'credit_record_fold';
 COMMENT ON FUNCTION @extschema@.record_fold() IS
-    'Statement trigger of credit.record: folds the statement''s inserted, changed or deleted records into the evaluation state of every touched subject and model in scope (one write per pair), logs grade changes in credit.grade_change, sends NOTIFY credit_grade_change and raises warnings';
+    'Statement trigger of credit.record: computes the change the statement''s inserted, changed or deleted records make to the evaluation state of every touched subject and model in scope; with credit.fold_at = commit (default) queues it in credit.pending_fold for the commit, with statement folds it at once (one write per pair), logs grade changes in credit.grade_change, sends NOTIFY credit_grade_change and raises warnings';
+
+-- Folding at commit (credit.fold_at = 'commit', the default): each
+-- statement queues its delta states here; the deferred constraint trigger
+-- folds all of a transaction's rows at commit, taking every grade lock in
+-- one (subject, model) order.  Rows live only inside their transaction (the
+-- apply deletes them before commit); rollbacks discard them by MVCC.
+CREATE TABLE @extschema@.pending_fold (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    xid           xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    subjects      int8[] NOT NULL,
+    models        text[] NOT NULL,
+    deltas        bytea[] NOT NULL,
+    record_ids    int8[] NOT NULL,
+    causes        text[] NOT NULL,
+    warn_subjects int8[] NOT NULL,
+    warn_records  int8[] NOT NULL,
+    warn_items    text[] NOT NULL,
+    warn_kinds    text[] NOT NULL
+);
+COMMENT ON TABLE @extschema@.pending_fold IS
+    'Record changes of open transactions waiting to be folded into credit.subject_grade at commit (credit.fold_at = commit): one row per statement on credit.record, with its (subject, model) delta states and the record warnings to raise; emptied by the deferred trigger pending_fold_apply before commit, so never visible to other transactions';
+COMMENT ON COLUMN @extschema@.pending_fold.xid IS 'Top-level transaction that queued the row';
+COMMENT ON COLUMN @extschema@.pending_fold.deltas IS 'Per (subjects[i], models[i]): the statement''s change of the evaluation state (serialized, anchored at the current date)';
+COMMENT ON COLUMN @extschema@.pending_fold.causes IS 'Per pair: insert, update or delete (with record_ids[i], the last record of the statement that touched it)';
+COMMENT ON COLUMN @extschema@.pending_fold.warn_kinds IS 'Record warnings to raise (serious_record, listed, commitment_broken, or repeat_offence to check), per warn_subjects[i], warn_records[i], warn_items[i]';
+REVOKE ALL ON TABLE @extschema@.pending_fold FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.pending_fold_apply() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'credit_pending_fold_apply';
+COMMENT ON FUNCTION @extschema@.pending_fold_apply() IS
+    'Deferred constraint trigger of credit.pending_fold: at commit, merges every pending change of the transaction per (subject, model), locks the grades in (subject, model) order, folds, writes them once, logs and notifies grade changes, writes industry grade records and raises warnings';
+CREATE CONSTRAINT TRIGGER pending_fold_apply AFTER INSERT ON @extschema@.pending_fold
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.pending_fold_apply();
 
 CREATE TRIGGER record_fold_insert AFTER INSERT ON @extschema@.record
     REFERENCING NEW TABLE AS new_rows
