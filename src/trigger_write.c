@@ -100,7 +100,8 @@ ingest_lock_and_fold(FoldCtx *c, GradeWork **w, int n)
         StmtModel  *sm;
         MemoryContext old;
 
-        if (e == NULL)
+        /* a placeholder this fold inserted: evaluated afresh */
+        if (e == NULL || e->inserted)
             continue;
         sm = &c->models[e->key.model];
         old = MemoryContextSwitchTo(c->cxt);
@@ -270,32 +271,36 @@ ingest_write_updates(FoldCtx *c, GradeWork **w, int n)
 }
 
 /*
- * Insert the rows of pairs that had none and mark them locked.  A pair another transaction inserted meanwhile is
- * left unlocked (the caller locks and folds it).
+ * Lock the stored rows of all pairs in one pass, in their sorted order,
+ * inserting a placeholder row (filled in later by the same fold) for a pair
+ * that has none.  ON CONFLICT DO UPDATE ... WHERE false locks an existing row
+ * without writing it, so every grade lock of the fold, existing row or new
+ * one, is taken in one global order: two folds never wait for each other in
+ * a cycle.  The pairs whose row was inserted are marked inserted and locked.
  */
 static void
-write_inserts(FoldCtx *c, GradeWork **w, int n)
+lock_or_insert(FoldCtx *c, GradeWork **w, int n)
 {
-    Datum       args[6];
-    Oid         types[6] = {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, FLOAT8ARRAYOID,
-    TEXTARRAYOID, DATEARRAYOID};
+    Datum       args[3];
+    Oid         types[3] = {INT8ARRAYOID, TEXTARRAYOID, DATEOID};
     StringInfoData q;
     int         ret;
     uint64      i;
 
     if (n == 0)
         return;
-    result_arrays(c, w, n, args);
+    ingest_work_key_arrays(c, w, n, &args[0], &args[1]);
+    args[2] = DateADTGetDatum(c->today);
     initStringInfo(&q);
     appendStringInfo(&q,
-                     "INSERT INTO %s.subject_grade AS g (subject_id, model, state, score, grade, anchor, updated_at) "
-                     "SELECT u.s, u.m, u.st, u.sc, u.gr, u.an, pg_catalog.now() "
-                     "FROM unnest($1, $2, $3, $4, $5, $6) AS u(s, m, st, sc, gr, an) "
-                     "ORDER BY u.s, u.m "
-                     "ON CONFLICT (subject_id, model) DO NOTHING RETURNING g.subject_id, g.model",
+                     "INSERT INTO %s.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at) "
+                     "SELECT u.s, u.m, 0, NULL, '\\x'::bytea, $3, pg_catalog.now() "
+                     "FROM unnest($1, $2) WITH ORDINALITY AS u(s, m, o) ORDER BY u.o "
+                     "ON CONFLICT (subject_id, model) DO UPDATE SET anchor = g.anchor WHERE false "
+                     "RETURNING g.subject_id, g.model",
                      c->nsp);
-    ret = ingest_spi_run(q.data, 6, types, args, false);
-    ingest_spi_check(ret, SPI_OK_INSERT_RETURNING, "inserting the grades");
+    ret = ingest_spi_run(q.data, 3, types, args, false);
+    ingest_spi_check(ret, SPI_OK_INSERT_RETURNING, "locking the grades");
     for (i = 0; i < SPI_processed; i++)
     {
         bool        isnull;
@@ -307,6 +312,7 @@ write_inserts(FoldCtx *c, GradeWork **w, int n)
             e->locked = e->inserted = true;
     }
     SPI_freetuptable(SPI_tuptable);
+    pfree(q.data);
 }
 
 /*
@@ -614,46 +620,30 @@ ingest_fold_apply(FoldCtx *c, GradeWork **w, int n)
      * credit.run_evaluation holds its model's advisory lock exclusively while
      * it reads the records and writes the grades: waiting for it here (and
      * making it wait for us) means no fold is lost under a run.  Then the
-     * table lock, before any row lock.
+     * table lock, then every row lock in one sorted pass.
      */
     ingest_lock_models_shared(c, w, n);
     LockRelationOid(get_relname_relid("subject_grade", c->nspid), RowExclusiveLock);
+    lock_or_insert(c, w, n);
 
+    /* re-read the locked rows (without waiting: they are ours) and fold */
     ingest_lock_and_fold(c, w, n);
     for (i = 0; i < n; i++)
         if (w[i]->st == NULL)
             todo[ntodo++] = w[i];
     if (ntodo > 0)
-    {
-        GradeWork **ins = palloc(sizeof(GradeWork *) * ntodo);
-        int         nins = 0;
-        GradeWork **again = palloc(sizeof(GradeWork *) * ntodo);
-        int         nagain = 0;
-
         ingest_fold_fresh(c, todo, ntodo);
-        for (i = 0; i < ntodo; i++)
-            if (!todo[i]->locked)
-                ins[nins++] = todo[i];
-        write_inserts(c, ins, nins);
-        /* inserted meanwhile by another transaction: lock, fold as usual */
-        for (i = 0; i < nins; i++)
-            if (!ins[i]->locked)
-            {
-                ins[i]->st = NULL;
-                ins[i]->has_old = false;
-                again[nagain++] = ins[i];
-            }
-        ingest_lock_and_fold(c, again, nagain);
-        for (i = 0; i < nagain; i++)
-            if (again[i]->st == NULL)
-                ereport(ERROR,
-                        (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                         errmsg("could not update the grade of subject " INT64_FORMAT " under model \"%s\"",
-                                again[i]->key.subject, c->models[again[i]->key.model].code)));
-    }
     for (i = 0; i < n; i++)
-        if (w[i]->locked && !w[i]->inserted && w[i]->st != NULL && !w[i]->lock_only)
+    {
+        if (w[i]->st == NULL)
+            ereport(ERROR,
+                    (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                     errmsg("could not update the grade of subject " INT64_FORMAT " under model \"%s\"",
+                            w[i]->key.subject, c->models[w[i]->key.model].code)));
+        /* a lock-only pair is written only to fill the placeholder it inserted */
+        if (w[i]->locked && (!w[i]->lock_only || w[i]->inserted))
             upd[nupd++] = w[i];
+    }
     ingest_write_updates(c, upd, nupd);
     changes = ingest_emit_grade_changes(c, w, n);
     ingest_emit_industry_grades(c, w, n);

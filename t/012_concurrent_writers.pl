@@ -64,9 +64,14 @@ SELECT count(*) FILTER (WHERE g.subject_id IS NULL) AS missing,
 cmp_ok($node->safe_psql('postgres', "SELECT count(*) FROM credit.grade_change"), '>', 50,
 	'grades changed along the way');
 
-# Multi-statement transactions: each touches three or four of 12 shared
-# subjects, one statement at a time, in a random order; some roll a
-# statement back to a savepoint.
+# Multi-statement transactions: each touches up to three of 12 shared
+# subjects and one of six new ones (no stored grade yet: their first grades
+# are inserted by racing commits), one statement at a time, in a random
+# order; some roll statements back to a savepoint.
+$node->safe_psql('postgres', q{
+INSERT INTO credit.subject (id, kind, name)
+SELECT 980040 + g, 'enterprise', 'Writers test new Co. ' || g FROM generate_series(1, 6) g;
+});
 $node->pgbench(
 	'--no-vacuum --client=6 --transactions=400',
 	0,
@@ -77,7 +82,7 @@ $node->pgbench(
 		'multi' => qq{
 \\set a random(980001, 980012)
 \\set b random(980001, 980012)
-\\set c random(980001, 980012)
+\\set c random(980041, 980046)
 \\set d random(980001, 980012)
 \\set k random(0, 8)
 \\set n random(0, 700)
