@@ -7,13 +7,16 @@
  *      warnings.  Also the daily re-anchoring credit.reanchor_grades.
  *
  * A statement's rows are read straight from the transition tuplestores and
- * folded into one delta state per (subject, model) (evalstate.h).  The
- * stored states of the touched pairs are then locked in (subject, model)
- * order, so concurrent writers never deadlock, and re-read after locking, so
- * no update is lost; each is re-anchored to the current date, the delta is
- * merged in, and the result finalized and written back in one UPDATE.  A pair
- * without a stored state (or with a state of an older rule set) is evaluated
- * afresh from its records, which already include the statement's rows.
+ * folded into one delta state per (subject, model) (evalstate.h).  With
+ * credit.fold_at = 'commit' (the default) the deltas are queued in
+ * credit.pending_fold and folded at commit, for the whole transaction at
+ * once (trigger_commit.c); with 'statement' they are folded right away.
+ * Folding locks the stored states of the touched pairs in one (subject,
+ * model) ordered pass and re-reads them, so no update is lost; each is
+ * re-anchored to the current date, the delta is merged in, and the result
+ * finalized and written back in one UPDATE.  A pair without a stored state
+ * (or with a state of an older rule set) is evaluated afresh from its
+ * records, which already include the transaction's rows.
  *
  * The work runs as the owner of credit.record, so a department that may
  * insert records but not write grades still has its grades maintained.

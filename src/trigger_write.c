@@ -1,7 +1,7 @@
 /*
  * trigger_write.c
- *      Second phase of auto-evaluation (see trigger.c): lock the touched
- *      states in (subject, model) order, fold the deltas in or evaluate
+ *      Second phase of auto-evaluation (see trigger.c, trigger_commit.c):
+ *      lock the touched states in (subject, model) order, fold the deltas in or evaluate
  *      afresh, write them back in one statement, and emit grade changes,
  *      notifications, industry grade records and warnings.
  */
@@ -524,7 +524,8 @@ ingest_emit_record_warnings(FoldCtx *c)
                          "       pg_catalog.jsonb_build_object('record_id', u.rid, 'item_code', u.it), u.it "
                          "  FROM unnest($1, $2, $3, $4) AS u(s, rid, it, k) "
                          "  JOIN %s.warning_rule r ON r.kind = u.k AND r.enabled "
-                         "ORDER BY u.s, u.rid "
+                         /* in the order of the open-warning key: concurrent folds never wait in a cycle */
+                         "ORDER BY u.s, r.kind, u.it, u.rid "
                          "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
                          c->nsp, c->nsp);
         ret = ingest_spi_run(q.data, 4, types, args, false);
