@@ -762,12 +762,14 @@ credit_reanchor_grades(PG_FUNCTION_ARGS)
     ingest_lock_models_shared(&c, NULL, 0);
     LockRelationOid(get_relname_relid("subject_grade", nspid), RowExclusiveLock);
 
-    /* every stored state anchored before as_of, locked in (subject, model) order */
+    /* every stored state anchored before as_of, locked in the (subject, model
+     * byte order) order of the folds, so a fold and a re-anchoring never wait
+     * for each other in a cycle */
     initStringInfo(&q);
     appendStringInfo(&q,
                      "SELECT g.subject_id, g.model FROM %s.subject_grade g "
                      "WHERE g.anchor < $1 "
-                     "ORDER BY g.subject_id, g.model FOR UPDATE OF g",
+                     "ORDER BY g.subject_id, g.model COLLATE \"C\" FOR UPDATE OF g",
                      c.nsp);
     arg = DateADTGetDatum(as_of);
     ret = ingest_spi_run(q.data, 1, &argtype, &arg, false);

@@ -84,7 +84,7 @@ ingest_lock_and_fold(FoldCtx *c, GradeWork **w, int n)
                      "FROM %s.subject_grade g JOIN unnest($1, $2) AS k(s, m) "
                      "ON g.subject_id = k.s AND g.model = k.m "
                      "LEFT JOIN %s.evaluation_run r ON r.id = g.run_id "
-                     "ORDER BY g.subject_id, g.model FOR UPDATE OF g",
+                     "ORDER BY g.subject_id, g.model COLLATE \"C\" FOR UPDATE OF g",
                      c->nsp, c->nsp);
     ret = ingest_spi_run(q.data, 2, types, args, false);
     ingest_spi_check(ret, SPI_OK_SELECT, "locking the grades");
