@@ -304,6 +304,8 @@ legal_form_rules(char *s, size_t n)
     /* 有限责任公司 (and the inverted 责任有限公司) is the long form of 有限公司 */
     n = replace_all(s, n, "有限责任公司", "有限公司");
     n = replace_all(s, n, "责任有限公司", "有限公司");
+    /* 华达(集团)有限公司 is 华达集团有限公司 */
+    n = replace_all(s, n, "(集团)", "集团");
 
     /* a partnership's kind is written in brackets: 合伙企业(普通合伙) */
     for (i = 0; i < sizeof(partnership) / sizeof(partnership[0]); i++)
@@ -793,18 +795,23 @@ nn_split(const char *key, size_t len, NNGrams *g)
     g->core_end = end;
 }
 
-/* Weight of character i of g. */
-static inline double
-char_weight(const NNGrams *g, int i)
+/* Weight class of character i of g: 0 core, 1 region prefix, 2 legal-form suffix. */
+static inline int
+char_class(const NNGrams *g, int i)
 {
-    return (i >= g->core_start && i < g->core_end) ? 1.0 : NN_WEAK_WEIGHT;
+    if (i < g->core_start)
+        return 1;
+    if (i >= g->core_end)
+        return 2;
+    return 0;
 }
 
 /*
- * A gram packed in 64 bits: bit 0 is set for the weak weight, the rest is the
- * gram (a unigram: its character; a bigram: both characters and bit 43).
+ * A gram packed in 64 bits: bits 0-1 hold its weight class (a bigram takes
+ * the lighter of its characters'), the rest the gram (a unigram: its
+ * character; a bigram: both characters and bit 42 above them).
  */
-#define GRAM_WEAK   UINT64_C(1)
+#define GRAM_CLASS(g)   ((int) ((g) & 3))
 
 /* Unigrams and bigrams of g, packed; returns how many. */
 static int
@@ -814,13 +821,14 @@ grams_of(const NNGrams *g, uint64_t *out)
                 i;
 
     for (i = 0; i < g->nchars; i++)
-        out[n++] = ((uint64_t) g->chars[i] << 1) | (char_weight(g, i) < 1.0 ? GRAM_WEAK : 0);
+        out[n++] = ((uint64_t) g->chars[i] << 2) | (uint64_t) char_class(g, i);
     for (i = 0; i + 1 < g->nchars; i++)
     {
-        bool        weak = char_weight(g, i) < 1.0 || char_weight(g, i + 1) < 1.0;
+        int         c1 = char_class(g, i),
+                    c2 = char_class(g, i + 1);
 
-        out[n++] = (((UINT64_C(1) << 42) | ((uint64_t) g->chars[i] << 21) | g->chars[i + 1]) << 1) |
-            (weak ? GRAM_WEAK : 0);
+        out[n++] = (((UINT64_C(1) << 42) | ((uint64_t) g->chars[i] << 21) | g->chars[i + 1]) << 2) |
+            (uint64_t) (c1 > c2 ? c1 : c2);
     }
     return n;
 }
@@ -856,7 +864,9 @@ sort_grams(uint64_t *a, int n)
 static inline double
 gram_weight(uint64_t g)
 {
-    return (g & GRAM_WEAK) ? NN_WEAK_WEIGHT : 1.0;
+    static const double weight[4] = {1.0, NN_REGION_WEIGHT, NN_SUFFIX_WEIGHT, NN_SUFFIX_WEIGHT};
+
+    return weight[GRAM_CLASS(g)];
 }
 
 /*
@@ -973,11 +983,11 @@ nn_similarity(const NNGrams *a, const NNGrams *b)
     for (j = 0; j < nb; j++)
         total += gram_weight(gb[j]);
     i = j = 0;
-    /* same gram: full weight before weak (bit 0), pairs matched in order */
+    /* same gram: heavier class first, pairs matched in order */
     while (i < na && j < nb)
     {
-        uint64_t    x = ga[i] >> 1,
-                    y = gb[j] >> 1;
+        uint64_t    x = ga[i] >> 2,
+                    y = gb[j] >> 2;
 
         if (x == y)
         {

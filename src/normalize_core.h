@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the hand-written rules change the keys they produce. */
-#define NN_RULES_VERSION    1
+#define NN_RULES_VERSION    2
 
 /* Longest input accepted, in bytes. */
 #define NN_MAX_INPUT        (16 * 1024 * 1024)
@@ -63,10 +63,12 @@ extern void nn_version(char *buf, size_t buflen);
 /*
  * Name keys as weighted character n-grams.  A key (already normalised) is
  * split into a region prefix (江苏省江阴市 ...), a core and a legal-form
- * suffix (有限公司, (普通合伙) ...); grams of the prefix and suffix weigh
- * NN_WEAK_WEIGHT, those of the core 1.
+ * suffix (有限公司, (普通合伙) ...); grams of the prefix weigh
+ * NN_REGION_WEIGHT, those of the suffix NN_SUFFIX_WEIGHT (an old legal
+ * form is a common difference), those of the core 1.
  */
-#define NN_WEAK_WEIGHT      0.3
+#define NN_REGION_WEIGHT    0.2
+#define NN_SUFFIX_WEIGHT    0.15
 #define NN_REGION_CONFLICT  0.85    /* factor when both keys name different regions */
 #define NN_MAX_CHARS        256     /* longer keys are compared on their first 256 characters */
 

@@ -10,7 +10,7 @@ CREATE FUNCTION @extschema@.normalize_name(text) RETURNS text
     AS 'MODULE_PATHNAME', 'credit_normalize_name'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.normalize_name(text) IS
-    'Matching key of an organisation or person name (名称规范化): ICU NFKC with case folding (full-width → half-width), Traditional → Simplified, brackets unified to (), other punctuation and white space removed, legal forms unified (有限责任公司 → 有限公司, 普通合伙 → (普通合伙), trailing branch brackets dropped)';
+    'Matching key of an organisation or person name (名称规范化): ICU NFKC with case folding (full-width → half-width), Traditional → Simplified, brackets unified to (), other punctuation and white space removed, legal forms unified (有限责任公司 → 有限公司, (集团) → 集团, 普通合伙 → (普通合伙), trailing branch brackets dropped)';
 
 CREATE FUNCTION @extschema@.normalize_name_version() RETURNS text
     AS 'MODULE_PATHNAME', 'credit_normalize_name_version'
@@ -23,7 +23,7 @@ CREATE FUNCTION @extschema@.name_similarity(text, text) RETURNS real
     AS 'MODULE_PATHNAME', 'credit_name_similarity'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.name_similarity(text, text) IS
-    'Similarity (0-1) of two names (名称相似度): weighted Dice coefficient of the character unigrams and bigrams of their normalised keys; grams of the region prefix (江苏省江阴市) and of the legal-form suffix (有限公司, (普通合伙)) weigh 0.3, those of the distinctive core 1; times 0.85 when both name different regions';
+    'Similarity (0-1) of two names (名称相似度): weighted Dice coefficient of the character unigrams and bigrams of their normalised keys; grams of the region prefix (江苏省江阴市) weigh 0.2, of the legal-form suffix (有限公司, (普通合伙)) 0.15, of the distinctive core 1; times 0.85 when both name different regions';
 
 -- STABLE: the result depends on the GUC credit.pseudonym_key, which may change
 -- between statements.
