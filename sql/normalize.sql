@@ -44,5 +44,8 @@ SELECT round(credit.name_similarity('江阴市华达机械有限公司', '江阴
        round(credit.name_similarity('江阴市华达机械有限公司', '宜兴市华达机械有限公司')::numeric, 3) AS other_region,
        round(credit.name_similarity('江阴市华达机械有限公司', '江苏省江阴市华达机械有限公司')::numeric, 3) AS province_added,
        credit.name_similarity('华达', '') AS empty;
+-- a region in brackets in front is a region prefix too
+SELECT round(credit.name_similarity('江阴市华达机械有限公司', '【江阴】华达机械有限公司')::numeric, 3) AS region_in_brackets,
+       round(credit.name_similarity('江阴市华达机械有限公司', '（宜兴）华达机械有限公司')::numeric, 3) AS other_region_in_brackets;
 -- symmetric
 SELECT credit.name_similarity('江阴市华达机械有限公司', '华达机械厂') = credit.name_similarity('华达机械厂', '江阴市华达机械有限公司') AS symmetric;

@@ -770,6 +770,21 @@ nn_split(const char *key, size_t len, NNGrams *g)
         }
     }
 
+    /* a region in brackets in front, (江阴)华达机械: the bracket group is the region prefix */
+    if (end > 0 && g->chars[0] == '(')
+    {
+        for (k = 1; k < 8 && k < end; k++)
+            if (g->chars[k] == ')' || g->chars[k] == '(')
+                break;
+        if (k < 8 && k < end && g->chars[k] == ')' && k >= 3 && end - (k + 1) >= 2)
+        {
+            g->province_end = 0;
+            g->core_start = k + 1;
+            g->core_end = end;
+            return;
+        }
+    }
+
     /* a province-level name, with or without 省/市/自治区 */
     start = province_prefix(g, end - 2);
     g->province_end = start;
