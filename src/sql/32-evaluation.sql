@@ -56,6 +56,7 @@ DECLARE
     m      @extschema@.model;
     run    bigint;
     n      bigint;
+    hashagg text := current_setting('enable_hashagg');
 BEGIN
     SELECT * INTO m FROM @extschema@.model md WHERE md.code = run_evaluation.model;
     IF NOT FOUND THEN
@@ -72,39 +73,60 @@ BEGIN
 
     INSERT INTO @extschema@.evaluation_run (model, as_of) VALUES (m.code, run_evaluation.as_of) RETURNING id INTO run;
 
-    -- The core query: every record read once, folded by the parallel C aggregate.
+    -- The core query: every record read once, folded by the parallel C aggregate
+    -- in subject order (the covering record_subject_idx): hashing the states of
+    -- all subjects instead costs a cache miss or two per record.
     IF to_regclass('pg_temp.credit_evaluation_state') IS NOT NULL THEN
         DROP TABLE pg_temp.credit_evaluation_state;
     END IF;
+    PERFORM set_config('enable_hashagg', 'off', true);
     EXECUTE format($q$
         CREATE TEMP TABLE credit_evaluation_state ON COMMIT DROP AS
         SELECT r.subject_id,
                @extschema@.evaluate_agg(%1$L, %2$L::date, r.item_code, r.decided_on, r.value, r.status) AS state
           FROM @extschema@.record r
          GROUP BY r.subject_id$q$, m.code, as_of);   -- the aggregate skips inactive and later records itself
-    ANALYZE pg_temp.credit_evaluation_state;
+    PERFORM set_config('enable_hashagg', hashagg, true);
 
-    WITH res AS (
-        SELECT s.id AS subject_id, st.state, e.score, e.grade, e.dimensions
-          FROM @extschema@.subject s
-          LEFT JOIN pg_temp.credit_evaluation_state st ON st.subject_id = s.id
-          CROSS JOIN LATERAL @extschema@.evalstate_result(m.code, st.state, run_evaluation.as_of) e
-         WHERE s.kind = ANY (m.subject_kinds)
-           AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries))
-    ), hist AS (
-        INSERT INTO @extschema@.evaluation (run_id, subject_id, model, score, grade, dimensions)
-        SELECT run, res.subject_id, m.code, res.score, res.grade, res.dimensions FROM res
-    )
+    -- Finalized once per subject in scope (subjects without records: the base score).
+    IF to_regclass('pg_temp.credit_evaluation_result') IS NOT NULL THEN
+        DROP TABLE pg_temp.credit_evaluation_result;
+    END IF;
+    CREATE TEMP TABLE credit_evaluation_result ON COMMIT DROP AS
+    SELECT s.id AS subject_id, coalesce(st.state, @extschema@.evalstate_empty(m.code, run_evaluation.as_of)) AS state,
+           e.score, e.grade, e.dimensions
+      FROM @extschema@.subject s
+      LEFT JOIN pg_temp.credit_evaluation_state st ON st.subject_id = s.id
+      CROSS JOIN LATERAL @extschema@.evalstate_result(m.code, st.state, run_evaluation.as_of) e
+     WHERE s.kind = ANY (m.subject_kinds)
+       AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries));
+    ANALYZE pg_temp.credit_evaluation_result;
+
+    INSERT INTO @extschema@.evaluation (run_id, subject_id, model, score, grade, dimensions)
+    SELECT run, res.subject_id, m.code, res.score, res.grade, res.dimensions
+      FROM pg_temp.credit_evaluation_result res ORDER BY res.subject_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+
+    -- Current grades: one set-based UPDATE of the rows that exist (no
+    -- speculative insertion per row), then the subjects that have none yet
+    -- (a row written meanwhile by the record triggers is updated instead).
+    -- A row already exact for a later date is left alone.
+    UPDATE @extschema@.subject_grade g
+       SET score = res.score, grade = res.grade, state = res.state,
+           anchor = run_evaluation.as_of, updated_at = pg_catalog.now(), run_id = run
+      FROM pg_temp.credit_evaluation_result res
+     WHERE g.subject_id = res.subject_id AND g.model = m.code
+       AND g.anchor <= run_evaluation.as_of;
     INSERT INTO @extschema@.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at, run_id)
-    SELECT res.subject_id, m.code, res.score, res.grade,
-           coalesce(res.state, @extschema@.evalstate_empty(m.code, run_evaluation.as_of)), run_evaluation.as_of, pg_catalog.now(), run
-      FROM res
+    SELECT res.subject_id, m.code, res.score, res.grade, res.state, run_evaluation.as_of, pg_catalog.now(), run
+      FROM pg_temp.credit_evaluation_result res
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.subject_grade x
+                        WHERE x.subject_id = res.subject_id AND x.model = m.code)
+     ORDER BY res.subject_id
     ON CONFLICT (subject_id, model) DO UPDATE
        SET score = EXCLUDED.score, grade = EXCLUDED.grade, state = EXCLUDED.state,
            anchor = EXCLUDED.anchor, updated_at = EXCLUDED.updated_at, run_id = EXCLUDED.run_id
      WHERE g.anchor <= EXCLUDED.anchor;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    SELECT count(*) INTO n FROM @extschema@.evaluation e WHERE e.run_id = run;
 
     -- subjects that left the model's scope have no current grade under it
     DELETE FROM @extschema@.subject_grade g
@@ -130,6 +152,7 @@ BEGIN
 
     UPDATE @extschema@.evaluation_run SET finished_at = clock_timestamp(), subjects = n WHERE id = run;
     DROP TABLE pg_temp.credit_evaluation_state;
+    DROP TABLE pg_temp.credit_evaluation_result;
     RETURN run;
 END
 $$;
