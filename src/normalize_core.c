@@ -531,7 +531,8 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
         int         pass;
 
         *rules_changed = false;
-        for (pass = 0; pass < 16; pass++)
+        /* every pass but one (the partnership brackets) shortens the key: this ends */
+        for (pass = 0; pass < no + 16; pass++)
         {
             pn = (size_t) no;
             memcpy(prev, o, pn);
@@ -572,7 +573,7 @@ nn_normalize(const NameNormalizer *nn, const char *in, size_t len,
     NNStatus    st = normalize_once(nn, in, len, alloc, dealloc, out, outlen, icu_error, &changed);
     int         round;
 
-    for (round = 0; st == NN_OK && changed && round < 4; round++)
+    for (round = 0; st == NN_OK && changed && round < 16; round++)
     {
         char       *again;
         size_t      againlen;
