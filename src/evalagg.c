@@ -322,13 +322,27 @@ credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(credit_evaluate_agg_final);
-/* Final function: the state in its stored binary form (NULL when no row was seen). */
+/*
+ * Final function: the state in its stored binary form (NULL when no row was
+ * seen), written straight from the sparse entries: they are sorted by rule
+ * index and each holds at least one record, as the stored form lists them.
+ */
 Datum
 credit_evaluate_agg_final(PG_FUNCTION_ARGS)
 {
     AggEvalState *s = PG_ARGISNULL(0) ? NULL : (AggEvalState *) PG_GETARG_POINTER(0);
+    Size        size;
+    bytea      *b;
+    char       *p;
+    int         i;
 
     if (s == NULL)
         PG_RETURN_NULL();
-    PG_RETURN_BYTEA_P(evalstate_serialize(agg_to_state(s)));
+    size = EVALSTATE_HEADER + (Size) s->n * EVALSTATE_ENTRY;
+    b = palloc(VARHDRSZ + size);
+    SET_VARSIZE(b, VARHDRSZ + size);
+    p = evalstate_put_header(VARDATA(b), s->model->nrules, s->model->fingerprint, s->anchor, s->n);
+    for (i = 0; i < s->n; i++)
+        p = evalstate_put_entry(p, s->e[i].rule, s->e[i].count, s->e[i].sum);
+    PG_RETURN_BYTEA_P(b);
 }
