@@ -57,3 +57,6 @@ bench:
 	bench/run
 deps:
 	tools/deps.sh
+
+# Objects depend on every header of src/ (PGXS tracks no header dependencies).
+$(OBJS): $(wildcard src/*.h)
