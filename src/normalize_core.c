@@ -38,6 +38,108 @@ t2s_changes(const UTransliterator *t, const UChar *b, int32_t n)
     return U_FAILURE(err) || len != n || memcmp(c, b, sizeof(UChar) * n) != 0;
 }
 
+static int u64_cmp(const void *x, const void *y);
+
+/* The transliterator's image of one BMP character, or -1 when it is not one BMP character. */
+static int32_t
+t2s_char(const UTransliterator *t, UChar32 c)
+{
+    UChar       b[8];
+    int32_t     len = 1,
+                limit = 1;
+    UErrorCode  err = U_ZERO_ERROR;
+
+    if (c > 0xFFFF)
+        return -1;
+    b[0] = (UChar) c;
+    utrans_transUChars(t, b, &len, 8, 0, &limit, &err);
+    return (U_FAILURE(err) || len != 1) ? -1 : (int32_t) b[0];
+}
+
+/*
+ * ICU's Traditional-Simplified data maps a few characters in a cycle
+ * (苎 → 苧 → 苎, 薴 → 苧): transliterating twice would change a key again.
+ * Record, for every character of such an orbit, its smallest member; the
+ * normaliser replaces transliterated characters by it, so keys are fixed
+ * points.
+ */
+static bool
+build_fix(NameNormalizer *nn, const USet *source)
+{
+    const UTransliterator *t = (const UTransliterator *) nn->t2s;
+    int32_t     n = uset_size(source),
+                i,
+                cap = 8;
+
+    nn->t2s_fix = malloc(sizeof(uint64_t) * cap);
+    if (nn->t2s_fix == NULL)
+        return false;
+    for (i = 0; i < n; i++)
+    {
+        UChar32     orbit[8];
+        int32_t     k = 0,
+                    j,
+                    min;
+        int32_t     c = uset_charAt(source, i);
+        int32_t     d = t2s_char(t, c);
+
+        if (d < 0 || d == c || t2s_char(t, d) == d)
+            continue;           /* not mapped alone, unchanged, or mapped to a fixed point */
+        /* follow the orbit until it repeats */
+        orbit[k++] = c;
+        while (d >= 0 && k < 8)
+        {
+            for (j = 0; j < k && orbit[j] != d; j++)
+                ;
+            if (j < k)
+                break;
+            orbit[k++] = d;
+            d = t2s_char(t, d);
+        }
+        min = orbit[0];
+        for (j = 1; j < k; j++)
+            if (orbit[j] < min)
+                min = orbit[j];
+        for (j = 0; j < k; j++)
+        {
+            if (nn->t2s_nfix == cap)
+            {
+                uint64_t   *p = realloc(nn->t2s_fix, sizeof(uint64_t) * cap * 2);
+
+                if (p == NULL)
+                    return false;
+                nn->t2s_fix = p;
+                cap *= 2;
+            }
+            nn->t2s_fix[nn->t2s_nfix++] = ((uint64_t) orbit[j] << 21) | (uint64_t) min;
+        }
+    }
+    qsort(nn->t2s_fix, nn->t2s_nfix, sizeof(uint64_t), u64_cmp);
+    return true;
+}
+
+/* The fixed-point representative of a transliterated BMP character. */
+static UChar
+t2s_fixed(const NameNormalizer *nn, UChar c)
+{
+    int32_t     lo = 0,
+                hi = nn->t2s_nfix - 1;
+
+    while (lo <= hi)
+    {
+        int32_t     mid = (lo + hi) / 2;
+        uint32_t    from = (uint32_t) (nn->t2s_fix[mid] >> 21);
+
+        if (from == c)
+            return (UChar) (nn->t2s_fix[mid] & ((UINT64_C(1) << 21) - 1));
+        if (from < c)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return c;
+}
+
 /* Order of uint64 keys for qsort and bsearch. */
 static int
 u64_cmp(const void *x, const void *y)
@@ -133,6 +235,8 @@ build_trigger(NameNormalizer *nn, UErrorCode *err)
         if (c < 65536)
             nn->t2s_bmp[2048 + (c >> 5)] |= UINT32_C(1) << (c & 31);
     }
+    if (!build_fix(nn, source))
+        *err = U_MEMORY_ALLOCATION_ERROR;
 
 done:
     free(inert);
@@ -212,6 +316,7 @@ nn_close(NameNormalizer *nn)
         uset_close((USet *) nn->t2s_source);
     free(nn->t2s_pairs);
     free(nn->t2s_bmp);
+    free(nn->t2s_fix);
     memset(nn, 0, sizeof(*nn));
 }
 
@@ -509,6 +614,8 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
             a = b;
             b = NULL;
             na = nb;
+            for (int32_t fi = 0; fi < na && nn->t2s_nfix > 0; fi++)
+                a[fi] = t2s_fixed(nn, a[fi]);
             break;
         }
     }

@@ -30,6 +30,8 @@ typedef struct NameNormalizer
     uint64_t   *t2s_pairs;      /* sorted two-character phrases t2s changes */
     int         t2s_npairs;
     uint32_t   *t2s_bmp;        /* bits: BMP characters of t2s_source, then first characters of pairs */
+    uint64_t   *t2s_fix;        /* sorted (from << 21 | to): characters whose t2s mapping is not a fixed point */
+    int         t2s_nfix;
     bool        always_t2s;     /* transliterate every string (the fuzzer checks the filter) */
 } NameNormalizer;
 
