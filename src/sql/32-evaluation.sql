@@ -79,7 +79,13 @@ BEGIN
     IF to_regclass('pg_temp.credit_evaluation_state') IS NOT NULL THEN
         DROP TABLE pg_temp.credit_evaluation_state;
     END IF;
-    PERFORM set_config('enable_hashagg', 'off', true);
+    -- Sorted input only when the table is mostly all-visible (vacuumed):
+    -- otherwise the index-only scan visits the heap for each record and
+    -- hashing wins.
+    IF (SELECT c.relallvisible >= 0.9 * c.relpages FROM pg_catalog.pg_class c
+         WHERE c.oid = '@extschema@.record'::pg_catalog.regclass) THEN
+        PERFORM set_config('enable_hashagg', 'off', true);
+    END IF;
     EXECUTE format($q$
         CREATE TEMP TABLE credit_evaluation_state ON COMMIT DROP AS
         SELECT r.subject_id,
