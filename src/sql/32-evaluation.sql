@@ -165,6 +165,23 @@ $$;
 COMMENT ON FUNCTION @extschema@.run_evaluation(text, date) IS
     'Evaluate every subject in a model''s scope as of a date (subjects without records get the base score): appends credit.evaluation, refreshes credit.subject_grade, writes industry grades as records for industry models; returns the run id';
 
+-- A clear error, with the steps to take, when pg_cron is not installed here.
+CREATE FUNCTION @extschema@.require_pg_cron(why text) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = why,
+                  HINT = 'Install postgresql-15-cron, set shared_preload_libraries = ''pg_cron'' and cron.database_name to this database, restart the server, then run CREATE EXTENSION pg_cron.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.require_pg_cron(text) IS
+    'Raises feature_not_supported (with the steps to install pg_cron) unless pg_cron is installed in this database; why is the error detail';
+
 -- Schedule a model's evaluation with pg_cron.
 CREATE FUNCTION @extschema@.schedule_evaluation(model text, schedule text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -173,12 +190,7 @@ AS $$
 DECLARE
     job bigint;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
-        RAISE EXCEPTION 'pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'credit.schedule_evaluation runs evaluations as pg_cron jobs.',
-                  HINT = 'Install postgresql-15-cron, set shared_preload_libraries = ''pg_cron'' and cron.database_name to this database, restart the server, then run CREATE EXTENSION pg_cron.';
-    END IF;
+    PERFORM @extschema@.require_pg_cron('credit.schedule_evaluation runs evaluations as pg_cron jobs.');
     IF NOT EXISTS (SELECT 1 FROM @extschema@.model md WHERE md.code = schedule_evaluation.model) THEN
         RAISE EXCEPTION 'evaluation model "%" does not exist', schedule_evaluation.model
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Models are rows of credit.model.';

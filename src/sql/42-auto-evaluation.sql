@@ -67,12 +67,7 @@ AS $$
 DECLARE
     job bigint;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
-        RAISE EXCEPTION 'pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'credit.schedule_reanchor runs credit.reanchor_grades as a pg_cron job.',
-                  HINT = 'Install postgresql-15-cron, set shared_preload_libraries = ''pg_cron'' and cron.database_name to this database, restart the server, then run CREATE EXTENSION pg_cron.';
-    END IF;
+    PERFORM @extschema@.require_pg_cron('credit.schedule_reanchor runs credit.reanchor_grades as a pg_cron job.');
     EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
         USING 'credit_reanchor', schedule, 'SELECT @extschema@.reanchor_grades()';
     RETURN job;
