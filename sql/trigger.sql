@@ -322,6 +322,22 @@ DELETE FROM credit.record WHERE subject_id = 930100;
 DELETE FROM credit.subject WHERE id = 930100;
 DELETE FROM credit.department WHERE code = 'example_bureau';
 
+-- A subject has a current grade under every model in its scope from the
+-- moment it is registered (the base score without records); when its
+-- industries change it is evaluated afresh under the models it enters and
+-- leaves the ones it no longer belongs to.
+INSERT INTO credit.subject (id, kind, name, industries)
+     VALUES (930200, 'enterprise', 'Trigger test scope Co.', '{water}');
+SELECT model, round(score, 3) AS score, grade FROM credit.subject_grade WHERE subject_id = 930200 ORDER BY model;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on)
+     VALUES (930200, 'transport_random_fail', 'tr_market', CURRENT_DATE - 3);
+UPDATE credit.subject SET industries = '{transport}' WHERE id = 930200;
+SELECT g.model, round(g.score, 3) AS score, g.grade, abs(g.score - e.score) < 1e-6 AS exact
+  FROM credit.subject_grade g CROSS JOIN LATERAL credit.evaluate_subject(g.subject_id, g.model) e
+ WHERE g.subject_id = 930200 ORDER BY g.model;
+DELETE FROM credit.record WHERE subject_id = 930200;
+DELETE FROM credit.subject WHERE id = 930200;
+
 -- clean up (removing the work-safety records moves subject 9's industry
 -- grade back, which writes one more industry grade record: delete twice)
 DELETE FROM credit.record r USING tr_subject t WHERE r.subject_id = t.id;

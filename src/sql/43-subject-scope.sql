@@ -1,0 +1,52 @@
+-- Every subject has a current grade under every model in its scope, from the
+-- moment it is registered: a new subject gets the model's base evaluation, a
+-- subject whose kind or industries change is evaluated afresh under the models
+-- it enters and loses its grades under the models it leaves.  So
+-- credit.subject_grade equals a fresh credit.run_evaluation for every subject,
+-- records or not.
+
+-- Insert the current grade of each given (subject, model) pair from the subject's records.
+CREATE FUNCTION @extschema@.subject_scope_grades() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- like the record triggers, this follows credit.auto_evaluation
+    IF lower(coalesce(current_setting('credit.auto_evaluation', true), 'on')) IN ('off', 'false', 'f', 'no', 'n', '0') THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        DELETE FROM @extschema@.subject_grade g
+         USING new_subjects s
+         WHERE g.subject_id = s.id
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.model m
+                            WHERE m.code = g.model AND s.kind = ANY (m.subject_kinds)
+                              AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries)));
+    END IF;
+    INSERT INTO @extschema@.subject_grade (subject_id, model, score, grade, state, anchor)
+    SELECT s.id, m.code, r.score, r.grade, st.state, CURRENT_DATE
+      FROM new_subjects s
+      JOIN @extschema@.model m
+        ON s.kind = ANY (m.subject_kinds) AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries))
+     CROSS JOIN LATERAL (
+           SELECT coalesce(@extschema@.evaluate_agg(m.code, CURRENT_DATE, rec.item_code, rec.decided_on, rec.value, rec.status),
+                           @extschema@.evalstate_empty(m.code, CURRENT_DATE)) AS state
+             FROM @extschema@.record rec
+            WHERE rec.subject_id = s.id) st
+     CROSS JOIN LATERAL @extschema@.evalstate_result(m.code, st.state, CURRENT_DATE) r
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.subject_grade g WHERE g.subject_id = s.id AND g.model = m.code)
+     ORDER BY s.id, m.code
+    ON CONFLICT (subject_id, model) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.subject_scope_grades() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.subject_scope_grades() IS
+    'Statement trigger of credit.subject: gives new subjects, and subjects whose kind or industries changed, their current grade under every model in scope (base score without records), and drops grades under models they left';
+
+CREATE TRIGGER subject_scope_insert AFTER INSERT ON @extschema@.subject
+    REFERENCING NEW TABLE AS new_subjects
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.subject_scope_grades();
+CREATE TRIGGER subject_scope_update AFTER UPDATE ON @extschema@.subject
+    REFERENCING NEW TABLE AS new_subjects
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.subject_scope_grades();
