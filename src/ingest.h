@@ -138,6 +138,7 @@ extern Datum ingest_varlena_array(Datum *d, bool *nulls, int n, Oid type);
 extern Datum ingest_text_array(char **s, int n);
 extern int ingest_model_index(FoldCtx *c, const char *code);
 extern GradeWork * ingest_work_lookup(FoldCtx *c, int64 subject, const char *model);
+extern GradeWork * ingest_work_of_row(FoldCtx *c, uint64 i);
 extern void ingest_work_key_arrays(FoldCtx *c, GradeWork **w, int n, Datum *subjects, Datum *models);
 extern int ingest_work_cmp(const void *a, const void *b, void *arg);
 extern int64 ingest_fold_apply(FoldCtx *c, GradeWork **w, int n);

@@ -542,6 +542,19 @@ ingest_model_index(FoldCtx *c, const char *code)
     return -1;
 }
 
+/* The work entry named by columns 1 (subject) and 2 (model code) of SPI result row i, or NULL. */
+GradeWork *
+ingest_work_of_row(FoldCtx *c, uint64 i)
+{
+    HeapTuple   tup = SPI_tuptable->vals[i];
+    TupleDesc   td = SPI_tuptable->tupdesc;
+    bool        isnull;
+    int64       s = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+    char       *m = TextDatumGetCString(SPI_getbinval(tup, td, 2, &isnull));
+
+    return ingest_work_lookup(c, s, m);
+}
+
 /* The work entry of a (subject, model code), or NULL. */
 GradeWork *
 ingest_work_lookup(FoldCtx *c, int64 subject, const char *model)
@@ -612,10 +625,7 @@ ingest_fold_scope(FoldCtx *c, int *nout)
     ingest_spi_check(ret, SPI_OK_SELECT, "checking the models' scope");
     for (i = 0; i < SPI_processed; i++)
     {
-        bool        isnull;
-        int64       s = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-        char       *m = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-        GradeWork  *e = ingest_work_lookup(c, s, m);
+        GradeWork  *e = ingest_work_of_row(c, i);
 
         if (e)
             e->in_scope = true;

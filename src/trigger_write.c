@@ -93,9 +93,7 @@ ingest_lock_and_fold(FoldCtx *c, GradeWork **w, int n)
         HeapTuple   tup = SPI_tuptable->vals[i];
         TupleDesc   td = SPI_tuptable->tupdesc;
         bool        isnull;
-        int64       s = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-        char       *m = TextDatumGetCString(SPI_getbinval(tup, td, 2, &isnull));
-        GradeWork  *e = ingest_work_lookup(c, s, m);
+        GradeWork  *e = ingest_work_of_row(c, i);
         Datum       d;
         StmtModel  *sm;
         MemoryContext old;
@@ -303,10 +301,7 @@ lock_or_insert(FoldCtx *c, GradeWork **w, int n)
     ingest_spi_check(ret, SPI_OK_INSERT_RETURNING, "locking the grades");
     for (i = 0; i < SPI_processed; i++)
     {
-        bool        isnull;
-        int64       s = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-        char       *m = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-        GradeWork  *e = ingest_work_lookup(c, s, m);
+        GradeWork  *e = ingest_work_of_row(c, i);
 
         if (e)
             e->locked = e->inserted = true;
