@@ -12,6 +12,7 @@
 PG_MODULE_MAGIC;
 
 char       *credit_pseudonym_key = NULL;
+bool        credit_restoring = false;
 
 void        _PG_init(void);
 
@@ -27,6 +28,17 @@ _PG_init(void)
                                PGC_SUSET,
                                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
                                NULL, NULL, NULL);
+
+    DefineCustomBoolVariable("credit.restoring",
+                             "The session loads a dump of a credit database (pg_restore, psql).",
+                             "On: the triggers of the credit tables keep the loaded rows as they are (no "
+                             "incremental evaluation, no list-entry resolution, no derived columns "
+                             "recomputed), since the dump holds their results too.",
+                             &credit_restoring,
+                             false,
+                             PGC_SUSET,
+                             0,
+                             NULL, NULL, NULL);
 
     credit_ident_init();
     credit_model_init();

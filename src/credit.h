@@ -10,6 +10,7 @@
 
 /* GUC variables (credit.c) */
 extern char *credit_pseudonym_key;
+extern bool credit_restoring;     /* credit.restoring: loading a dump */
 
 /* Identifier types (uscc.c, resident_id.c) */
 extern bool credit_uscc_lenient;

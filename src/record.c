@@ -247,7 +247,8 @@ PG_FUNCTION_INFO_V1(credit_record_defaults);
 
 /*
  * BEFORE INSERT OR UPDATE row trigger of credit.record: refuse a future
- * decision date and derive publicity_until from the catalogue item.
+ * decision date and derive publicity_until from the catalogue item (rows
+ * loaded with credit.restoring on are kept as they are).
  */
 Datum
 credit_record_defaults(PG_FUNCTION_ARGS)
@@ -271,6 +272,8 @@ credit_record_defaults(PG_FUNCTION_ARGS)
     if (!is_insert && !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
         elog(ERROR, "credit_record_defaults: must be fired by INSERT or UPDATE");
     newtup = is_insert ? td->tg_trigtuple : td->tg_newtuple;
+    if (credit_restoring)       /* a dumped row already holds its publicity_until */
+        return PointerGetDatum(newtup);
     nspid = RelationGetNamespace(td->tg_relation);
 
     if (rec_att.relid != RelationGetRelid(td->tg_relation))

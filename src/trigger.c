@@ -698,7 +698,7 @@ credit_record_fold(PG_FUNCTION_ARGS)
         (cause != CAUSE_INSERT && td->tg_oldtable == NULL))
         elog(ERROR, "credit_record_fold: the trigger needs its transition tables");
 
-    if (!credit_auto_evaluation)
+    if (!credit_auto_evaluation || credit_restoring)
         return PointerGetDatum(NULL);
     fold_init(&c, td->tg_relation, cause);
 

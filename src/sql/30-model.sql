@@ -67,7 +67,7 @@ COMMENT ON COLUMN @extschema@.model_rule.veto_grade IS 'One-vote veto (一票否
 CREATE FUNCTION @extschema@.model_check_scope() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.scope <> 'comprehensive'
+    IF NEW.scope <> 'comprehensive' AND current_setting('credit.restoring', true) IS DISTINCT FROM 'on' -- a restore loads models before industries
        AND NOT EXISTS (SELECT 1 FROM @extschema@.industry i WHERE i.code = NEW.scope) THEN
         RAISE EXCEPTION 'model scope "%" is neither comprehensive nor an industry', NEW.scope
             USING ERRCODE = 'foreign_key_violation',
