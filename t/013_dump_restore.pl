@@ -23,9 +23,10 @@ $node->start;
 # A county in small: departments, subjects of every kind, records (some under
 # objection), a catalogue item, model and list of the county's own, list
 # entries resolved, unresolved and one whose subject registered later (not
-# resolved again), evaluation runs of an industry and two comprehensive
-# models, grade changes, warnings (one resolved), a logged look-up and an
-# added entity type.
+# resolved again), changes to shipped rows (a rule of a shipped model, a
+# catalogue item, a warning rule, a list), evaluation runs of an industry
+# and two comprehensive models, grade changes, warnings (one resolved), a
+# logged look-up and an added entity type.
 $node->safe_psql('postgres', 'CREATE DATABASE county');
 $node->safe_psql('county', q{
 CREATE EXTENSION credit;
@@ -40,6 +41,10 @@ INSERT INTO credit.model_grade VALUES ('dr_model', 'good', 100, 1), ('dr_model',
 INSERT INTO credit.model_dimension (model, dimension, weight) VALUES ('dr_model', 'food', 2);
 INSERT INTO credit.model_rule (model, item_code, dimension, points) VALUES ('dr_model', 'dr_food_violation', 'food', -30);
 INSERT INTO credit.list (code, name, kind, item_code) VALUES ('dr_food_black', 'Food black list', 'black', 'dr_food_violation');
+UPDATE credit.model_rule SET points = -77 WHERE model = 'comprehensive_enterprise' AND item_code = 'penalty_general';
+UPDATE credit.catalog_item SET max_publicity = interval '2 years' WHERE code = 'penalty_general';
+UPDATE credit.warning_rule SET level = 'high' WHERE kind = 'grade_drop';
+UPDATE credit.list SET authority = 'County court' WHERE code = 'dishonest_debtor';
 INSERT INTO credit.subject (kind, name, uscc, industries) VALUES
     ('enterprise', '江阴市华达机械有限公司', '91320281142232229Q', '{}'),
     ('enterprise', '深圳示例科技有限公司', '9144030071526726XG', '{dr_food}');
@@ -80,7 +85,7 @@ INSERT INTO credit.uscc_entity_type (authority, entity_type, authority_name, nam
 
 my @tables = qw(department catalog_item industry warning_rule uscc_entity_type subject record
   list list_entry model model_grade model_dimension model_rule evaluation_run evaluation
-  subject_grade grade_change warning query_log pending_fold shipped_row);
+  subject_grade grade_change warning query_log pending_fold);
 
 # count and md5 of a table's ordered rows (created_at of the rows CREATE
 # EXTENSION ships is the time of that CREATE EXTENSION)
@@ -137,6 +142,14 @@ for my $db ('restored', 'restored_plain')
 		"SELECT string_agg(code || '=' || created_at, ',' ORDER BY code) FROM credit.list WHERE code LIKE 'dr_%'"),
 		$dumped_lists, "$db: added lists keep their creation time");
 }
+
+# changed shipped rows come back as changed
+is($node->safe_psql('restored', q{
+SELECT (SELECT points FROM credit.model_rule WHERE model = 'comprehensive_enterprise' AND item_code = 'penalty_general'),
+       (SELECT max_publicity FROM credit.catalog_item WHERE code = 'penalty_general'),
+       (SELECT level FROM credit.warning_rule WHERE kind = 'grade_drop'),
+       (SELECT authority FROM credit.list WHERE code = 'dishonest_debtor')}),
+	'-77|2 years|high|County court', 'changes to shipped rows are restored');
 
 # the rows CREATE EXTENSION ships are there once
 is($node->safe_psql('restored', q{

@@ -199,15 +199,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.evaluate_subject(bigint, text, date) IS
     'Score, grade and dimension totals of a subject under a model as of a date, from its records (DESIGN §4 semantics)';
 
--- pg_dump keeps the models users add (the shipped ones are created by CREATE EXTENSION).
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.model',
-    $$WHERE code !~ '^(comprehensive_enterprise|comprehensive_individual|industry_(work_safety|water|transport|construction|decoration|building_materials|medical_insurance|public_institution))$'$$);
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_grade',
-    $$WHERE model !~ '^(comprehensive_enterprise|comprehensive_individual|industry_(work_safety|water|transport|construction|decoration|building_materials|medical_insurance|public_institution))$'$$);
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_dimension',
-    $$WHERE model !~ '^(comprehensive_enterprise|comprehensive_individual|industry_(work_safety|water|transport|construction|decoration|building_materials|medical_insurance|public_institution))$'$$);
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.model_rule',
-    $$WHERE model !~ '^(comprehensive_enterprise|comprehensive_individual|industry_(work_safety|water|transport|construction|decoration|building_materials|medical_insurance|public_institution))$'$$);
+-- (pg_dump keeps the models users add or change: registered by 99-backup.sql)
 
 GRANT SELECT ON @extschema@.model, @extschema@.model_grade, @extschema@.model_dimension,
     @extschema@.model_rule, @extschema@.model_subject TO credit_department, credit_analyst;

@@ -290,9 +290,7 @@ INSERT INTO @extschema@.list (code, name, kind, authority, legal_basis, item_cod
     ('red_honour', 'Red list: honoured enterprises (守信激励红名单)', 'red',
      'Competent departments', NULL, 'list_red_honour');
 
--- pg_dump keeps the lists users add (the default ones come with the extension) and every entry.
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.list',
-    $$WHERE code NOT IN ('serious_dishonesty', 'dishonest_debtor', 'abnormal_operation', 'key_attention', 'red_tax_a', 'red_honour')$$);
+-- pg_dump keeps every entry (and the lists users add or change: registered by 99-backup.sql).
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.list_entry', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.list_entry_id_seq', '');
 

@@ -6,30 +6,78 @@
 -- they are instead of evaluating, resolving and logging them a second time
 -- (docs/backup.md).
 
--- The rows CREATE EXTENSION ships, recorded after every fragment has added its own.
+-- The rows CREATE EXTENSION ships, as shipped, recorded after every fragment
+-- has added its own: a reference row identical to one of them is not dumped;
+-- a shipped row the county changed is dumped and, on restore, replaces the
+-- shipped row of the same key.
 CREATE TABLE @extschema@.shipped_row (
     tbl  text NOT NULL,
-    key  text NOT NULL,
-    PRIMARY KEY (tbl, key)
+    "row" jsonb NOT NULL,
+    PRIMARY KEY (tbl, "row")
 );
 COMMENT ON TABLE @extschema@.shipped_row IS
-    'Keys of the rows CREATE EXTENSION inserts into the reference tables (department, catalog_item, industry, warning_rule): pg_dump leaves them out, since the extension recreates them on restore';
-INSERT INTO @extschema@.shipped_row (tbl, key)
-SELECT 'department', code FROM @extschema@.department
-UNION ALL SELECT 'catalog_item', code FROM @extschema@.catalog_item
-UNION ALL SELECT 'industry', code FROM @extschema@.industry
-UNION ALL SELECT 'warning_rule', kind FROM @extschema@.warning_rule;
+    'Rows CREATE EXTENSION inserts into the reference tables (department, catalog_item, industry, warning_rule, model, model_grade, model_dimension, model_rule, list), as shipped: pg_dump leaves out the rows still equal to them, since the extension recreates them on restore';
+INSERT INTO @extschema@.shipped_row (tbl, "row")
+SELECT 'department', pg_catalog.to_jsonb(t) FROM @extschema@.department t
+UNION ALL SELECT 'catalog_item', pg_catalog.to_jsonb(t) FROM @extschema@.catalog_item t
+UNION ALL SELECT 'industry', pg_catalog.to_jsonb(t) FROM @extschema@.industry t
+UNION ALL SELECT 'warning_rule', pg_catalog.to_jsonb(t) FROM @extschema@.warning_rule t
+UNION ALL SELECT 'model', pg_catalog.to_jsonb(t) FROM @extschema@.model t
+UNION ALL SELECT 'model_grade', pg_catalog.to_jsonb(t) FROM @extschema@.model_grade t
+UNION ALL SELECT 'model_dimension', pg_catalog.to_jsonb(t) FROM @extschema@.model_dimension t
+UNION ALL SELECT 'model_rule', pg_catalog.to_jsonb(t) FROM @extschema@.model_rule t
+UNION ALL SELECT 'list', pg_catalog.to_jsonb(t) FROM @extschema@.list t;
 GRANT SELECT ON @extschema@.shipped_row TO credit_admin, credit_department, credit_analyst;
 
--- Reference tables: the rows added since CREATE EXTENSION.
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.department',
-    $$WHERE code NOT IN (SELECT s.key FROM @extschema@.shipped_row s WHERE s.tbl = 'department')$$);
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.catalog_item',
-    $$WHERE code NOT IN (SELECT s.key FROM @extschema@.shipped_row s WHERE s.tbl = 'catalog_item')$$);
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.industry',
-    $$WHERE code NOT IN (SELECT s.key FROM @extschema@.shipped_row s WHERE s.tbl = 'industry')$$);
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.warning_rule',
-    $$WHERE kind NOT IN (SELECT s.key FROM @extschema@.shipped_row s WHERE s.tbl = 'warning_rule')$$);
+-- While restoring, a dumped row whose key CREATE EXTENSION has already
+-- inserted (a shipped row changed by the county) overwrites that row.
+CREATE FUNCTION @extschema@.restore_shipped_row() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cols text;
+    keys text;
+    n    bigint;
+BEGIN
+    IF current_setting('credit.restoring', true) IS DISTINCT FROM 'on' THEN
+        RETURN NEW;
+    END IF;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_attribute a WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped;
+    SELECT string_agg(quote_ident(k), ', ') INTO keys FROM unnest(TG_ARGV) k;
+    EXECUTE format('UPDATE %1$I.%2$I SET (%3$s) = (SELECT %3$s FROM jsonb_populate_record(NULL::%1$I.%2$I, $1))
+                     WHERE (%4$s) = (SELECT %4$s FROM jsonb_populate_record(NULL::%1$I.%2$I, $1))',
+                   TG_TABLE_SCHEMA, TG_TABLE_NAME, cols, keys)
+        USING to_jsonb(NEW);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN CASE WHEN n > 0 THEN NULL ELSE NEW END;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.restore_shipped_row() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.restore_shipped_row() IS
+    'BEFORE INSERT trigger of the reference tables (arguments: the key columns): with credit.restoring on, a loaded row whose key exists replaces that row (a shipped row changed before the dump) instead of failing';
+-- Each reference table gets the trigger above, and pg_dump keeps its rows
+-- added or changed since CREATE EXTENSION.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('department', '{code}'::text[]), ('catalog_item', '{code}'),
+                                   ('industry', '{code}'), ('warning_rule', '{kind}'), ('model', '{code}'),
+                                   ('model_grade', '{model,grade}'), ('model_dimension', '{model,dimension}'),
+                                   ('model_rule', '{model,item_code}'), ('list', '{code}')) v (tbl, keys)
+    LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER restore_shipped_row BEFORE INSERT ON @extschema@.%I
+                                   FOR EACH ROW EXECUTE FUNCTION @extschema@.restore_shipped_row(%s)',
+                                  t.tbl, (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(k), ', ')
+                                            FROM pg_catalog.unnest(t.keys) k));
+        PERFORM pg_catalog.pg_extension_config_dump(
+            pg_catalog.format('@extschema@.%I', t.tbl)::pg_catalog.regclass,
+            pg_catalog.format('WHERE to_jsonb(%1$I.*) NOT IN (SELECT s."row" FROM @extschema@.shipped_row s WHERE s.tbl = %1$L)', t.tbl));
+    END LOOP;
+END
+$$;
 
 -- Evaluation history and current grades (the other data tables register themselves).
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.evaluation_run', '');
