@@ -4,20 +4,26 @@
 #   (a) SELECT subject_id, count(*) FROM credit.record GROUP BY 1    (the scan limit)
 #   (b) the C aggregate credit.evaluate_agg over all subjects, finalized to score and grade
 #   (c) the same model written as one plain SQL query
-#   (d) a PL/pgSQL loop over subjects (one query per subject), run on a sample and
-#       extrapolated per subject to all subjects
+#   (d1) (d2) (d3) three PL/pgSQL loops over subjects (bench/evaluation_loops.sql):
+#        one query per subject with the rules applied in PL/pgSQL; one grouped
+#        query per subject; one query per subject and rule
 #   (e) the whole credit.run_evaluation
-# and prints b/a, c/b, d/b, e/a.  Targets: b/a <= 1.5, c/b >= 3, d/b >= 20.
+# and prints b/a, c/b, d1/b, d2/b, d3/b, d1/a, e/a.
+# Targets: b/a <= 1.5, c/b >= 3, d/b >= 20.  Every loop's result is checked
+# against the C aggregate over the same subjects.
 # Runs against the server PGHOST/PGPORT/PGUSER name (bench/run sets them) in
 # PGDATABASE (default bench).
-#   SUBJECTS (200000)  RECORDS (10000000)  SAMPLE (2000)  REPEAT (3: best of)
+#   SUBJECTS (200000)  RECORDS (10000000)  REPEAT (3: best of)
+#   SAMPLE (0: the loops evaluate every subject; N: N subjects, extrapolated)
+#   LOOP_REPEAT (1: best of, for the loops)
 #   SKEW (1): 1 = half the records skewed towards few subjects and common items
 #             (like a real county), 0 = records and items spread evenly
 set -euo pipefail
 SUBJECTS=${SUBJECTS:-200000}
 RECORDS=${RECORDS:-10000000}
-SAMPLE=${SAMPLE:-2000}
+SAMPLE=${SAMPLE:-0}
 REPEAT=${REPEAT:-3}
+LOOP_REPEAT=${LOOP_REPEAT:-1}
 SKEW=${SKEW:-1}
 export PGDATABASE=${PGDATABASE:-bench}
 MODEL=comprehensive_enterprise
@@ -141,66 +147,38 @@ SELECT count(*), sum(e.score), count(*) FILTER (WHERE e.grade = 'A')
 
 SCAN_SQL="SELECT count(*), sum(n) FROM (SELECT subject_id, count(*) AS n FROM credit.record GROUP BY 1) t"
 
-# (d): one query per subject from PL/pgSQL, the way a naive implementation does it.
+# (d1), (d2), (d3): PL/pgSQL loops over subjects (bench/evaluation_loops.sql),
+# over every subject in scope or, with SAMPLE=N, over N subjects drawn by a
+# hash of their id (a sample by id arithmetic would follow the generator's
+# own patterns), extrapolated per subject.
+q -f "$(dirname "$0")/evaluation_loops.sql" >/dev/null
+if [ "$SAMPLE" -gt 0 ]; then
+    sample_sql="ORDER BY hashint8(s.id), s.id LIMIT $SAMPLE"
+else
+    sample_sql=""
+fi
 q >/dev/null <<SQL
-CREATE OR REPLACE FUNCTION public.bench_eval_plpgsql(p_subject bigint, p_model text, p_as_of date,
-                                                     OUT score float8, OUT grade text)
-LANGUAGE plpgsql STABLE AS \$\$
-DECLARE
-    m credit.model;
-    it record;
-    dims jsonb := '{}';
-    d record;
-    s float8;
-    veto int;
-    best int;
-BEGIN
-    SELECT * INTO m FROM credit.model WHERE code = p_model;
-    FOR it IN
-        SELECT ru.dimension, ru.cap::float8 AS cap, max(g.rank) AS veto,
-               sum(ru.points::float8 * CASE WHEN ru.per_value THEN r.value ELSE 1 END
-                   * CASE WHEN ru.half_life_days IS NULL THEN 1
-                          ELSE power(0.5::float8, (p_as_of - r.decided_on) / ru.half_life_days::float8) END) AS s
-          FROM credit.record r
-          JOIN credit.model_rule ru ON ru.model = p_model AND ru.item_code = r.item_code
-          LEFT JOIN credit.model_grade g ON g.model = ru.model AND g.grade = ru.veto_grade
-         WHERE r.subject_id = p_subject AND r.status = 'active' AND r.decided_on <= p_as_of
-         GROUP BY ru.item_code, ru.dimension, ru.cap
-    LOOP
-        s := CASE WHEN it.cap IS NULL THEN it.s ELSE greatest(-it.cap, least(it.cap, it.s)) END;
-        dims := jsonb_set(dims, ARRAY[it.dimension], to_jsonb(coalesce((dims ->> it.dimension)::float8, 0) + s));
-        veto := greatest(veto, it.veto);
-    END LOOP;
-    score := m.base;
-    FOR d IN SELECT k.key, k.value::float8 AS v, md.weight, md.lo, md.hi
-               FROM jsonb_each_text(dims) k
-               LEFT JOIN credit.model_dimension md ON md.model = p_model AND md.dimension = k.key
-    LOOP
-        score := score + greatest(coalesce(d.lo::float8, '-infinity'),
-                                  least(coalesce(d.hi::float8, 'infinity'), coalesce(d.weight::float8, 1) * d.v));
-    END LOOP;
-    score := greatest(m.lo::float8, least(m.hi::float8, score));
-    SELECT min(g.rank) INTO best FROM credit.model_grade g WHERE g.model = p_model AND g.min_score <= score;
-    SELECT g.grade INTO grade FROM credit.model_grade g WHERE g.model = p_model AND g.rank = greatest(best, veto);
-END
-\$\$;
+DROP TABLE IF EXISTS public.bench_sample;
+CREATE TABLE public.bench_sample AS
+SELECT s.id FROM credit.subject s, credit.model m
+ WHERE m.code = '$MODEL' AND s.kind = ANY (m.subject_kinds) $sample_sql;
+ANALYZE public.bench_sample;
 SQL
 IN_SCOPE=$(q -At -c "SELECT count(*) FROM credit.subject s, credit.model m WHERE m.code = '$MODEL' AND s.kind = ANY (m.subject_kinds)")
-LOOP_SQL="
-DO \$\$
-DECLARE
-    sid bigint;
-    r record;
-BEGIN
-    FOR sid IN SELECT s.id FROM credit.subject s, credit.model m
-                WHERE m.code = '$MODEL' AND s.kind = ANY (m.subject_kinds)
-                  AND s.id % greatest($IN_SCOPE / $SAMPLE, 1) = 0   -- every n-th subject
-                ORDER BY s.id LIMIT $SAMPLE
-    LOOP
-        r := public.bench_eval_plpgsql(sid, '$MODEL', date '$AS_OF');
-    END LOOP;
-END
-\$\$"
+d_n=$(q -At -c "SELECT count(*) FROM public.bench_sample")
+LOOPS="bench_loop_records bench_loop_subject_query bench_loop_rule_queries"
+
+# The C aggregate over the subjects of the sample, for the loops' checks.
+AGG_SAMPLE_SQL="
+SELECT count(*), sum(e.score), count(*) FILTER (WHERE e.grade = 'A')
+  FROM public.bench_sample b
+  LEFT JOIN (SELECT r.subject_id,
+                    credit.evaluate_agg('$MODEL', date '$AS_OF', r.item_code, r.decided_on, r.value, r.status) AS st
+               FROM credit.record r
+              WHERE r.subject_id IN (SELECT id FROM public.bench_sample)
+              GROUP BY r.subject_id) a ON a.subject_id = b.id
+  CROSS JOIN LATERAL (SELECT credit.evalstate_score('$MODEL', a.st, date '$AS_OF') AS score,
+                             credit.evalstate_grade('$MODEL', a.st, date '$AS_OF') AS grade) e"
 
 echo "records: $RECORDS_NOW, subjects: $SUBJECTS_NOW ($IN_SCOPE in the scope of $MODEL), as of $AS_OF, skew $SKEW"
 # warm the cache
@@ -209,9 +187,19 @@ a=$(timeit "$SCAN_SQL")
 a_seq=$(timeit "SET enable_indexonlyscan = off; SET enable_indexscan = off; SET enable_bitmapscan = off; $SCAN_SQL")
 b=$(timeit "$AGG_SQL")
 c=$(timeit "$PLAIN_SQL")
-d_sample=$(timeit "$LOOP_SQL")
-d_n=$(q -At -c "SELECT count(*) FROM (SELECT s.id FROM credit.subject s, credit.model m WHERE m.code = '$MODEL' AND s.kind = ANY (m.subject_kinds) AND s.id % greatest($IN_SCOPE / $SAMPLE, 1) = 0 LIMIT $SAMPLE) x")
-d=$(awk "BEGIN{printf \"%.1f\", $d_sample * $IN_SCOPE / $d_n}")
+# The loops: best time of LOOP_REPEAT runs, and the result of the last one.
+declare -A d loop_result
+for f in $LOOPS; do
+    best=""
+    for _ in $(seq "$LOOP_REPEAT"); do
+        out=$(q -At -c '\timing on' -c "SELECT x::text FROM public.$f('$MODEL', date '$AS_OF') x")
+        loop_result[$f]=$(printf '%s\n' "$out" | grep '^(' | tail -n 1)
+        t=$(printf '%s\n' "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)
+        [ -n "$t" ] && [ -n "${loop_result[$f]}" ] || { echo "loop $f failed" >&2; exit 1; }
+        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+    done
+    d[$f]=$(awk "BEGIN{printf \"%.1f\", $best * $IN_SCOPE / $d_n}")
+done
 e=$(timeit "SELECT credit.run_evaluation('$MODEL', date '$AS_OF')")
 
 # the three evaluations agree
@@ -220,19 +208,50 @@ q -At -c "SELECT 'check: plain SQL  (subjects, sum of scores, grade A): ' || x::
 q -At -c "SELECT 'check: run        (subjects, sum of scores, grade A): ' || (count(*), sum(score::float8), count(*) FILTER (WHERE grade = 'A'))::text
           FROM credit.evaluation WHERE run_id = (SELECT max(id) FROM credit.evaluation_run)"
 
-printf '\n%-58s %12s\n' "step" "ms"
-printf '%-58s %12.1f\n' "(a) SELECT subject_id, count(*) ... GROUP BY 1" "$a"
-printf '%-58s %12.1f\n' "(a') the same, heap scan (index scans off), for reference" "$a_seq"
-printf '%-58s %12.1f\n' "(b) C aggregate evaluate_agg, all subjects" "$b"
-printf '%-58s %12.1f\n' "(c) same model as one plain SQL query" "$c"
-printf '%-58s %12.1f\n' "(d) PL/pgSQL loop ($d_n-subject sample, extrapolated)" "$d"
-printf '%-58s %12.1f\n' "(e) credit.run_evaluation('$MODEL')" "$e"
+# each loop agrees with the C aggregate on the subjects it evaluated
+agg_sample=$(q -At -c "SELECT x::text FROM ($AGG_SAMPLE_SQL) x")
+echo "check: aggregate  over the $d_n loop subjects: $agg_sample"
+for f in $LOOPS; do
+    got=${loop_result[$f]}
+    echo "check: $f: $got"
+    awk -v want="$agg_sample" -v got="$got" 'BEGIN{
+        gsub(/[()]/, "", want); gsub(/[()]/, "", got); split(want, w, ","); split(got, g, ",");
+        tol = 1e-9 * (w[2] < 0 ? -w[2] : w[2]) + 1e-6;
+        d = w[2] - g[2]; if (d < 0) d = -d;
+        exit !(w[1] == g[1] && w[3] == g[3] && d <= tol) }' \
+        || { echo "$f disagrees with the C aggregate" >&2; exit 1; }
+done
+
+if [ "$d_n" = "$IN_SCOPE" ]; then
+    loop_note="all $d_n subjects"
+else
+    loop_note="$d_n-subject sample, extrapolated"
+fi
+printf '\n%-64s %12s\n' "step" "ms"
+printf '%-64s %12.1f\n' "(a) SELECT subject_id, count(*) ... GROUP BY 1" "$a"
+printf '%-64s %12.1f\n' "(a') the same, heap scan (index scans off), for reference" "$a_seq"
+printf '%-64s %12.1f\n' "(b) C aggregate evaluate_agg, all subjects" "$b"
+printf '%-64s %12.1f\n' "(c) same model as one plain SQL query" "$c"
+printf '%-64s %12.1f\n' "(d1) PL/pgSQL loop: a query per subject, rules in PL/pgSQL" "${d[bench_loop_records]}"
+printf '%-64s %12.1f\n' "(d2) PL/pgSQL loop: a grouped query per subject, jsonb" "${d[bench_loop_subject_query]}"
+printf '%-64s %12.1f\n' "(d3) PL/pgSQL loop: a query per subject and rule" "${d[bench_loop_rule_queries]}"
+printf '%-64s\n' "     (the three loops: $loop_note)"
+printf '%-64s %12.1f\n' "(e) credit.run_evaluation('$MODEL')" "$e"
 printf '\n%-10s %8s %10s\n' "ratio" "value" "target"
-awk -v a="$a" -v as="$a_seq" -v b="$b" -v c="$c" -v d="$d" -v e="$e" 'BEGIN{
+awk -v a="$a" -v as="$a_seq" -v b="$b" -v c="$c" -v d1="${d[bench_loop_records]}" \
+    -v d2="${d[bench_loop_subject_query]}" -v d3="${d[bench_loop_rule_queries]}" -v e="$e" 'BEGIN{
     printf "%-10s %8.2f %10s\n", "b/a", b / a, "<= 1.5";
     printf "%-10s %8.2f %10s\n", "b/a'"'"'", b / as, "";
     printf "%-10s %8.2f %10s\n", "c/b", c / b, ">= 3";
-    printf "%-10s %8.2f %10s\n", "d/b", d / b, ">= 20";
+    printf "%-10s %8.2f %10s\n", "d1/b", d1 / b, ">= 20";
+    printf "%-10s %8.2f %10s\n", "d2/b", d2 / b, ">= 20";
+    printf "%-10s %8.2f %10s\n", "d3/b", d3 / b, ">= 20";
+    printf "%-10s %8.2f %10s   %s\n", "d1/a", d1 / a, "", "(what d1/b would be if (b) cost no more than (a))";
     printf "%-10s %8.2f %10s\n", "e/a", e / a, "";
 }'
-q -c "DROP FUNCTION public.bench_eval_plpgsql(bigint, text, date)" >/dev/null
+q >/dev/null <<SQL
+DROP FUNCTION public.bench_loop_records(text, date), public.bench_loop_subject_query(text, date),
+              public.bench_loop_rule_queries(text, date), public.bench_eval_subject(bigint, text, date),
+              public.bench_finish(record, double precision[], integer), public.bench_model_arrays(text);
+DROP TABLE public.bench_sample;
+SQL

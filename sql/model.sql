@@ -78,6 +78,17 @@ UPDATE credit.model_rule SET veto_grade = NULL WHERE model = 'm_test';
 -- a grade threshold
 UPDATE credit.model_grade SET min_score = 105 WHERE model = 'm_test' AND grade = 'A';
 SELECT score, grade FROM credit.evaluate_subject((SELECT id FROM m_subject), 'm_test', date '2024-07-01');
+-- a score reaching a min_score exactly in decimals gets that grade, although
+-- the sum in binary floating point falls short by one unit in the last place:
+-- scores are rounded to 9 decimal places before grading
+SELECT 0.7::float8 + 0.1::float8 < 0.8::float8 AS binary_sum_falls_short;
+INSERT INTO credit.model (code, name, subject_kinds, base) VALUES ('m_edge', 'Decimal boundary', '{enterprise}', 0.7);
+INSERT INTO credit.model_grade (model, grade, min_score, rank) VALUES ('m_edge', 'A', 0.8, 1), ('m_edge', 'B', 0, 2);
+INSERT INTO credit.model_rule (model, item_code, dimension, points) VALUES ('m_edge', 'honour_county', 'honours', 0.1);
+SELECT score, grade FROM credit.evaluate_subject((SELECT id FROM m_subject), 'm_edge', date '2024-07-01');
+SELECT credit.run_evaluation('m_edge', date '2024-07-01') > 0 AS ran;
+SELECT score, grade FROM credit.subject_grade WHERE subject_id = (SELECT id FROM m_subject) AND model = 'm_edge';
+DELETE FROM credit.model WHERE code = 'm_edge';
 
 -- Evaluation states: stored form, anchor, re-anchoring, merging.
 CREATE TEMP TABLE m_state AS

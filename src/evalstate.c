@@ -336,6 +336,23 @@ clamp(double v, bool has_lo, double lo, bool has_hi, double hi)
 }
 
 /*
+ * The score as graded and stored: rounded to 9 decimal places (SCORE_SCALE),
+ * so that decimal points summed in binary floating point (0.7 + 0.1 =
+ * 0.7999999999999999) reach a min_score as exact decimal arithmetic does, and
+ * the score shown never disagrees with its grade.  Scores of a million or more
+ * (no shipped model comes near) are left as they are: scaled, they would pass
+ * the integers a double holds exactly.
+ */
+#define SCORE_SCALE 1e9          /* 9 decimal places */
+static inline double
+score_round(double score)
+{
+    if (fabs(score) < 1e6)
+        return rint(score * SCORE_SCALE) / SCORE_SCALE;
+    return score;
+}
+
+/*
  * Score, grade and dimension values at as_of (on or after the anchor):
  * item caps, weighted and clamped dimensions, clamped score, best grade
  * reached, then the one-vote veto.
@@ -378,7 +395,7 @@ evalstate_finalize(const EvalState *st, const EvalModel *model, DateADT as_of, E
         res->dim_value[i] = clamp(d->weight * res->dim_value[i], d->has_lo, d->lo, d->has_hi, d->hi);
         score += res->dim_value[i];
     }
-    score = clamp(score, model->has_lo, model->lo, model->has_hi, model->hi);
+    score = score_round(clamp(score, model->has_lo, model->lo, model->has_hi, model->hi));
     for (i = 0; i < model->ngrades; i++)
         if (model->grades[i].min_score <= score)
         {
