@@ -43,4 +43,30 @@ RESET ROLE;
 SET ROLE credit_public;
 SELECT credit.pseudonym('11010519491231002X');
 RESET ROLE;
+-- a key set in the session (seen by this session only) follows SET LOCAL and rollback
+BEGIN;
+SET LOCAL credit.pseudonym_key = 'another key of enough length';
+SELECT encode(credit.pseudonym('11010519491231002X'), 'hex');
+ROLLBACK;
+SELECT encode(credit.pseudonym('11010519491231002X'), 'hex');
+-- the key cannot be stored where every role can read it (pg_db_role_setting, pg_proc, dumps)
+ALTER DATABASE contrib_regression SET credit.pseudonym_key = '0123456789abcdef0123';
+ALTER ROLE credit_analyst SET credit.pseudonym_key = '0123456789abcdef0123';
+DO $$
+BEGIN
+    ALTER ROLE ALL SET credit.pseudonym_key = '0123456789abcdef0123';
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'SQLSTATE %', SQLSTATE;
+END
+$$;
+CREATE FUNCTION pseudonym_keyed(text) RETURNS bytea LANGUAGE sql
+    SET credit.pseudonym_key = '0123456789abcdef0123' AS 'SELECT credit.pseudonym($1)';
+SELECT count(*) AS stored FROM pg_db_role_setting
+ WHERE array_to_string(setconfig, ',') LIKE '%credit.pseudonym_key%';
+-- taking such a setting out is always possible
+ALTER DATABASE contrib_regression RESET credit.pseudonym_key;
+ALTER ROLE credit_analyst RESET credit.pseudonym_key;
+-- the session's key is still in use
+SELECT encode(credit.pseudonym('11010519491231002X'), 'hex');
 RESET credit.pseudonym_key;
+SELECT credit.pseudonym('11010519491231002X');

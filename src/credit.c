@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "credit.h"
@@ -13,6 +14,7 @@ PG_MODULE_MAGIC;
 
 char       *credit_pseudonym_key = NULL;
 bool        credit_restoring = false;
+bool        credit_preloaded = false;
 
 void        _PG_init(void);
 
@@ -20,6 +22,14 @@ void        _PG_init(void);
 void
 _PG_init(void)
 {
+    /*
+     * Only a library loaded with the postmaster defines credit.pseudonym_key
+     * in every backend before any query runs; otherwise a value from the
+     * server configuration sits in each new backend as a placeholder that
+     * every role can read until credit is loaded, and the key is refused.
+     */
+    credit_preloaded = process_shared_preload_libraries_in_progress;
+
     DefineCustomStringVariable("credit.pseudonym_key",
                                "Secret key of credit.pseudonym (HMAC-SHA256).",
                                "Readable and settable by superusers only.",
@@ -27,7 +37,7 @@ _PG_init(void)
                                NULL,
                                PGC_SUSET,
                                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-                               NULL, NULL, NULL);
+                               credit_pseudonym_key_check, credit_pseudonym_key_assign, NULL);
 
     DefineCustomBoolVariable("credit.restoring",
                              "The session loads a dump of a credit database (pg_restore, psql).",

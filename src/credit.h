@@ -7,10 +7,16 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "utils/guc.h"
 
 /* GUC variables (credit.c) */
 extern char *credit_pseudonym_key;
 extern bool credit_restoring;     /* credit.restoring: loading a dump */
+extern bool credit_preloaded;     /* loaded by shared_preload_libraries */
+
+/* Hooks of credit.pseudonym_key (pseudonym.c) */
+extern bool credit_pseudonym_key_check(char **newval, void **extra, GucSource source);
+extern void credit_pseudonym_key_assign(const char *newval, void *extra);
 
 /* Identifier types (uscc.c, resident_id.c) */
 extern bool credit_uscc_lenient;

@@ -556,6 +556,9 @@ match_index_get(void)
     MIndex     *ix;
     Oid         nsp;
 
+    /* a key other roles can read is refused here too, even for a built index */
+    if (credit_pseudonym_key_set())
+        credit_pseudonym_key_guard();
     if (index_fresh())
         return current;
 

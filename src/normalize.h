@@ -26,7 +26,10 @@ extern int  credit_today_ymd(void);
 /* Is credit.pseudonym_key set? */
 extern bool credit_pseudonym_key_set(void);
 
-/* HMAC-SHA256 of len bytes under credit.pseudonym_key; an error when it is unset. */
+/* Error when the current key is readable by roles other than superusers. */
+extern void credit_pseudonym_key_guard(void);
+
+/* HMAC-SHA256 of len bytes under credit.pseudonym_key; an error when it is unset or exposed. */
 extern void credit_pseudonym_hmac(const char *data, size_t len, uint8 out[PSEUDONYM_LEN]);
 
 /* Canonical identifier of text (USCC, resident ID, else the text as given). */

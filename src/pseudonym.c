@@ -15,6 +15,7 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "credit.h"
 #include "ident_parse.h"
@@ -25,6 +26,107 @@
 
 /* The HMAC algorithm, fetched once per backend. */
 static EVP_MAC *hmac_alg = NULL;
+
+/*
+ * Where the current value of credit.pseudonym_key came from.  The check hook
+ * records the GucSource in the value's "extra" and the assign hook copies it
+ * here, so the source follows the value through SET, RESET, SET LOCAL and
+ * rollback (the GUC machinery keeps value and extra together).
+ */
+static GucSource key_source = PGC_S_DEFAULT;
+
+/*
+ * Check hook of credit.pseudonym_key: refuse to store the key where every
+ * role can read it, and remember where each accepted value comes from.
+ */
+bool
+credit_pseudonym_key_check(char **newval, void **extra, GucSource source)
+{
+    GucSource  *saved;
+
+    /*
+     * PGC_S_TEST is the validation of ALTER DATABASE/ROLE ... SET and of a
+     * function's SET clause, whose values land in pg_db_role_setting and
+     * pg_proc (readable by every role) and in dumps.  Removing a setting
+     * (RESET) is not checked, so a stored key can always be taken out.  A
+     * session that has not loaded credit yet cannot be stopped here; the key
+     * is then refused when used (credit_pseudonym_key_guard).
+     */
+    if (source == PGC_S_TEST && *newval != NULL && (*newval)[0] != '\0')
+    {
+        GUC_check_errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM);
+        GUC_check_errmsg("credit.pseudonym_key cannot be stored with ALTER DATABASE, ALTER ROLE or a function's SET clause");
+        GUC_check_errdetail("Such settings are kept in catalogs that every role can read (pg_db_role_setting, pg_proc) and are written into dumps.");
+        GUC_check_errhint("Set the key in postgresql.conf and add credit to shared_preload_libraries.");
+        return false;
+    }
+    saved = malloc(sizeof(GucSource));
+    if (saved == NULL)
+    {
+        GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+        GUC_check_errmsg("out of memory");
+        return false;
+    }
+    *saved = source;
+    *extra = saved;
+    return true;
+}
+
+/* Assign hook of credit.pseudonym_key: the new value's source becomes current. */
+void
+credit_pseudonym_key_assign(const char *newval, void *extra)
+{
+    key_source = extra != NULL ? *(const GucSource *) extra : PGC_S_DEFAULT;
+}
+
+/*
+ * Error unless the current key is hidden from other roles.  A key from a
+ * database or role setting is in pg_db_role_setting, which every role reads;
+ * one from the server configuration (postgresql.conf, ALTER SYSTEM, the
+ * command line) is hidden only when credit is in shared_preload_libraries:
+ * otherwise a backend that has not loaded credit holds it as an ordinary
+ * placeholder setting, which every role can SHOW.  A key set in the session
+ * (SET, or connection options of a superuser) is seen by that session only.
+ *
+ * SQLSTATE 55000 (object_not_in_prerequisite_state), as for an unset key:
+ * the server's configuration is not in the state pseudonyms need.  Not 42501
+ * or class 28: the caller lacks no privilege and the refusal holds for
+ * superusers too; granting anything would not help, fixing the setup does.
+ */
+void
+credit_pseudonym_key_guard(void)
+{
+    switch (key_source)
+    {
+            /* PGC_S_GLOBAL is ALTER ROLE ALL SET: pg_db_role_setting too */
+        case PGC_S_GLOBAL:
+        case PGC_S_DATABASE:
+        case PGC_S_USER:
+        case PGC_S_DATABASE_USER:
+            ereport(ERROR,
+                    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                     errmsg("credit.pseudonym_key is readable by other roles"),
+                     errdetail("The key comes from ALTER DATABASE or ALTER ROLE ... SET, which stores it in pg_db_role_setting, a catalog every role can read."),
+                     errhint("Remove that setting (ALTER DATABASE name RESET credit.pseudonym_key, ALTER ROLE name [IN DATABASE name] RESET credit.pseudonym_key), "
+                             "put the key in postgresql.conf, set shared_preload_libraries = 'credit' (or 'pg_cron,credit' where pg_cron is used) and restart the server; "
+                             "then replace the key, since it was exposed.")));
+            break;
+        case PGC_S_ENV_VAR:
+        case PGC_S_FILE:
+        case PGC_S_ARGV:
+            if (!credit_preloaded)
+                ereport(ERROR,
+                        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                         errmsg("credit.pseudonym_key is readable by other roles"),
+                         errdetail("The key comes from the server configuration, but credit is not in shared_preload_libraries: "
+                                   "until a session loads credit, the key is a placeholder setting that every role can read with SHOW."),
+                         errhint("Set shared_preload_libraries = 'credit' (or 'pg_cron,credit' where pg_cron is used) in postgresql.conf and restart the server; "
+                                 "then replace the key, since it was exposed.")));
+            break;
+        default:
+            break;
+    }
+}
 
 /* Is credit.pseudonym_key set (to anything)? */
 bool
@@ -105,7 +207,10 @@ hmac_sha256(const unsigned char *key, size_t keylen,
     return failed;
 }
 
-/* HMAC-SHA256 of data under credit.pseudonym_key; errors when the key is unset or short. */
+/*
+ * HMAC-SHA256 of data under credit.pseudonym_key; errors when the key is
+ * unset, readable by other roles or short.
+ */
 void
 credit_pseudonym_hmac(const char *data, size_t len, uint8 out[PSEUDONYM_LEN])
 {
@@ -117,8 +222,10 @@ credit_pseudonym_hmac(const char *data, size_t len, uint8 out[PSEUDONYM_LEN])
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("credit.pseudonym_key is not set"),
                  errdetail("Pseudonyms are keyed with a secret that only superusers can read or set."),
-                 errhint("A superuser sets it in postgresql.conf or with ALTER DATABASE ... SET credit.pseudonym_key = '...' (at least %d bytes).",
+                 errhint("A superuser sets it (at least %d bytes) in postgresql.conf with shared_preload_libraries = 'credit' "
+                         "(or 'pg_cron,credit' where pg_cron is used) and restarts the server, or for one session with SET credit.pseudonym_key.",
                          PSEUDONYM_MIN_KEY)));
+    credit_pseudonym_key_guard();
     keylen = strlen(credit_pseudonym_key);
     if (keylen < PSEUDONYM_MIN_KEY)
         ereport(ERROR,
