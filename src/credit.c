@@ -54,5 +54,6 @@ _PG_init(void)
     credit_model_init();
     credit_match_init();
     credit_trigger_init();
+    credit_measure_init();
     MarkGUCPrefixReserved("credit");
 }

@@ -27,6 +27,7 @@ extern const char *credit_reason_to_server(const char *reason);
 extern void credit_model_init(void);   /* model.c */
 extern void credit_match_init(void);   /* match_index.c */
 extern void credit_trigger_init(void); /* trigger.c */
+extern void credit_measure_init(void); /* measure.c */
 
 
 #endif                          /* CREDIT_H */

@@ -81,11 +81,16 @@ SELECT credit.find_person('11010519491231002X', 'restore test');
 SELECT credit.resolve_warning(min(id), 'checked') FROM credit.warning;
 INSERT INTO credit.uscc_entity_type (authority, entity_type, authority_name, name)
     VALUES ('Y', '2', 'other authorities', 'restore test type');
+INSERT INTO credit.measure (code, name, kind, effect, scenario, subject_kinds, list_codes)
+    VALUES ('dr_food_bar', 'No food licence', 'punishment', 'bar', 'administrative_licensing', '{enterprise}', '{dr_food_black}');
+UPDATE credit.measure SET authority = 'County finance bureau' WHERE code = 'black_fiscal_bar';
+SELECT credit.record_application(id, 'dr_food_bar', 'dr_market', 'applied', 'licence refused')
+  FROM credit.subject WHERE name = '深圳示例科技有限公司';
 });
 
 my @tables = qw(department catalog_item industry warning_rule uscc_entity_type subject record
   list list_entry model model_grade model_dimension model_rule evaluation_run evaluation
-  subject_grade grade_change warning query_log pending_fold);
+  subject_grade grade_change warning query_log pending_fold scenario measure measure_application);
 
 # count and md5 of a table's ordered rows (created_at of the rows CREATE
 # EXTENSION ships is the time of that CREATE EXTENSION)
@@ -148,16 +153,18 @@ is($node->safe_psql('restored', q{
 SELECT (SELECT points FROM credit.model_rule WHERE model = 'comprehensive_enterprise' AND item_code = 'penalty_general'),
        (SELECT max_publicity FROM credit.catalog_item WHERE code = 'penalty_general'),
        (SELECT level FROM credit.warning_rule WHERE kind = 'grade_drop'),
-       (SELECT authority FROM credit.list WHERE code = 'dishonest_debtor')}),
-	'-77|2 years|high|County court', 'changes to shipped rows are restored');
+       (SELECT authority FROM credit.list WHERE code = 'dishonest_debtor'),
+       (SELECT authority FROM credit.measure WHERE code = 'black_fiscal_bar')}),
+	'-77|2 years|high|County court|County finance bureau', 'changes to shipped rows are restored');
 
 # the rows CREATE EXTENSION ships are there once
 is($node->safe_psql('restored', q{
 SELECT (SELECT count(*) FROM credit.department WHERE code = 'platform'),
        (SELECT count(*) FROM credit.catalog_item WHERE code = 'penalty_serious'),
        (SELECT count(*) FROM credit.list WHERE code = 'serious_dishonesty'),
-       (SELECT count(*) FROM credit.model WHERE code = 'comprehensive_enterprise')}),
-	'1|1|1|1', 'no shipped row is duplicated');
+       (SELECT count(*) FROM credit.model WHERE code = 'comprehensive_enterprise'),
+       (SELECT count(*) FROM credit.measure WHERE code = 'ent_a_priority')}),
+	'1|1|1|1|1', 'no shipped row is duplicated');
 
 # the entry whose subject registered after it is still unresolved, as dumped
 is($node->safe_psql('restored',
@@ -206,7 +213,7 @@ is($node->safe_psql('restored',
 my $max = q{SELECT (SELECT max(id) FROM credit.subject) || ',' || (SELECT max(id) FROM credit.record) || ','
   || (SELECT max(id) FROM credit.grade_change) || ',' || (SELECT max(id) FROM credit.warning) || ','
   || (SELECT max(id) FROM credit.query_log) || ',' || (SELECT max(id) FROM credit.evaluation_run) || ','
-  || (SELECT max(id) FROM credit.list_entry)};
+  || (SELECT max(id) FROM credit.list_entry) || ',' || (SELECT max(id) FROM credit.measure_application)};
 my @old = split /,/, $node->safe_psql('county', $max);
 for my $db ('restored', 'restored_plain')
 {
@@ -220,7 +227,12 @@ SELECT id, 'penalty_serious', 'dr_market', current_date FROM credit.subject WHER
 INSERT INTO credit.list_entry (list_code, name, code, listed_on) VALUES ('dr_food_black', 'x', NULL, current_date);
 SELECT credit.find_person('11010519491231002X', 'after restore');
 SELECT credit.run_evaluation('dr_model');
+SELECT credit.record_application(id, 'dr_food_bar', 'dr_market', 'not_applied', NULL)
+  FROM credit.subject WHERE name = 'New after restore';
 });
+	is($node->safe_psql($db, q{
+SELECT string_agg(f.measure_code, ',') FROM credit.subject s, credit.measures_for(s.id, 'administrative_licensing') f
+ WHERE s.name = '深圳示例科技有限公司' AND f.measure_code LIKE 'dr\_%'}), 'dr_food_bar', "$db: the county's measure matches its list");
 	my @new = split /,/, $node->safe_psql($db, $max);
 	for my $i (0 .. $#old)
 	{

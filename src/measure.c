@@ -1,0 +1,456 @@
+/*
+ * measure.c
+ *      Joint rewards and punishments (联合奖惩): matching a subject to the
+ *      measures of credit.measure by its current grades, its active list
+ *      entries, its kind and the scenario.
+ *
+ * The measures (with their grade ranges turned into model_grade ranks) and
+ * the scenario codes are cached per backend in their own memory context.  A
+ * relcache invalidation of credit.measure, credit.scenario or
+ * credit.model_grade (sent by the statement triggers credit.measure_changed
+ * and credit.model_changed, so every backend receives it at commit) marks the
+ * cache stale; the next call reloads it.  A call reads the subject's kind,
+ * grades and active lists with one saved query.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "credit.h"
+
+#define MEASURE_TABLES 3
+
+/* One row of credit.measure, as matching needs it. */
+typedef struct MeasureDef
+{
+    char       *code;
+    char       *name;
+    char       *kind;           /* 'incentive' or 'punishment' */
+    char       *scenario;       /* NULL: every scenario */
+    uint32      kinds_mask;     /* bit (n - 1) for the n-th label of credit.subject_kind */
+    char       *model;          /* NULL: no grade condition */
+    char       *best_grade;     /* NULL: open end */
+    char       *worst_grade;
+    int32       best_rank;      /* 0 when best_grade is NULL */
+    int32       worst_rank;     /* PG_INT32_MAX when worst_grade is NULL */
+    int         nlists;
+    char      **lists;
+} MeasureDef;
+
+typedef struct MeasureCache
+{
+    MemoryContext cxt;
+    uint64      generation;
+    int         nmeasures;
+    MeasureDef *measures;
+    int         nscenarios;
+    char      **scenarios;
+} MeasureCache;
+
+/* One current grade or active list of the subject being matched. */
+typedef struct SubjectFact
+{
+    char       *key;            /* model or list code */
+    char       *value;          /* grade, or first listed_on of the list */
+    int32       rank;
+} SubjectFact;
+
+static MeasureCache *measure_cache = NULL;
+static uint64 measure_generation = 1;
+static Oid  measure_table_oid[MEASURE_TABLES];
+static bool measure_oids_known = false;
+static SPIPlanPtr subject_plan = NULL;
+
+/* A change of the measure, scenario or grade tables (or a full reset) makes the cache stale. */
+static void
+measure_relcache_callback(Datum arg, Oid relid)
+{
+    int         i;
+
+    if (!OidIsValid(relid) || !measure_oids_known)
+    {
+        measure_generation++;
+        measure_oids_known = false;
+        return;
+    }
+    for (i = 0; i < MEASURE_TABLES; i++)
+        if (measure_table_oid[i] == relid)
+        {
+            measure_generation++;
+            measure_oids_known = false; /* the table may have been dropped: look again */
+            return;
+        }
+}
+
+/* Register the invalidation callback (from _PG_init). */
+void
+credit_measure_init(void)
+{
+    CacheRegisterRelcacheCallback(measure_relcache_callback, (Datum) 0);
+}
+
+/* Remember the OIDs of the tables the cache is built from. */
+static void
+measure_learn_oids(void)
+{
+    static const char *const names[MEASURE_TABLES] = {"measure", "scenario", "model_grade"};
+    Oid         nsp = get_namespace_oid("credit", true);
+    int         i;
+
+    if (!OidIsValid(nsp))
+        return;
+    for (i = 0; i < MEASURE_TABLES; i++)
+        measure_table_oid[i] = get_relname_relid(names[i], nsp);
+    measure_oids_known = true;
+}
+
+/* Text column of the current SPI row copied into the current context; NULL stays NULL. */
+static char *
+measure_spi_text(HeapTuple tup, TupleDesc desc, int col)
+{
+    bool        isnull;
+    Datum       d = SPI_getbinval(tup, desc, col, &isnull);
+
+    return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* Read the measures and scenarios through SPI (connected by the caller) into a new cache. */
+static MeasureCache *
+measure_cache_load(void)
+{
+    MemoryContext cxt;
+    MemoryContext old;
+    MeasureCache *c;
+    uint64      gen = measure_generation;
+    uint64      i;
+    int         ret;
+
+    ret = SPI_execute("SELECT m.code, m.name, m.kind, m.scenario, "
+                      "       (SELECT pg_catalog.bit_or(1 << (pg_catalog.array_position("
+                      "                   pg_catalog.enum_range(NULL::credit.subject_kind), k) - 1))"
+                      "          FROM pg_catalog.unnest(m.subject_kinds) k)::int4, "
+                      "       m.model, m.best_grade, m.worst_grade, "
+                      "       coalesce(b.rank, 0), coalesce(w.rank, 2147483647), m.list_codes "
+                      "  FROM credit.measure m "
+                      "  LEFT JOIN credit.model_grade b ON b.model = m.model AND b.grade = m.best_grade "
+                      "  LEFT JOIN credit.model_grade w ON w.model = m.model AND w.grade = m.worst_grade "
+                      " ORDER BY m.kind COLLATE \"C\", m.code COLLATE \"C\"",
+                      true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.measure failed: %s", SPI_result_code_string(ret));
+
+    /* under the transaction until complete, so an error frees it */
+    cxt = AllocSetContextCreate(CurTransactionContext, "credit measure cache", ALLOCSET_SMALL_SIZES);
+    old = MemoryContextSwitchTo(cxt);
+    c = palloc0(sizeof(MeasureCache));
+    c->cxt = cxt;
+    c->generation = gen;
+    c->nmeasures = (int) SPI_processed;
+    c->measures = palloc0(sizeof(MeasureDef) * Max(c->nmeasures, 1));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        HeapTuple   tup = SPI_tuptable->vals[i];
+        TupleDesc   desc = SPI_tuptable->tupdesc;
+        MeasureDef *m = &c->measures[i];
+        bool        isnull;
+        Datum       d;
+
+        m->code = measure_spi_text(tup, desc, 1);
+        m->name = measure_spi_text(tup, desc, 2);
+        m->kind = measure_spi_text(tup, desc, 3);
+        m->scenario = measure_spi_text(tup, desc, 4);
+        d = SPI_getbinval(tup, desc, 5, &isnull);
+        m->kinds_mask = isnull ? 0 : (uint32) DatumGetInt32(d);
+        m->model = measure_spi_text(tup, desc, 6);
+        m->best_grade = measure_spi_text(tup, desc, 7);
+        m->worst_grade = measure_spi_text(tup, desc, 8);
+        m->best_rank = DatumGetInt32(SPI_getbinval(tup, desc, 9, &isnull));
+        m->worst_rank = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
+        d = SPI_getbinval(tup, desc, 11, &isnull);
+        if (!isnull)
+        {
+            ArrayType  *arr = DatumGetArrayTypeP(d);
+            Datum      *elems;
+            bool       *nulls;
+            int         n;
+            int         j;
+
+            deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+            m->lists = palloc0(sizeof(char *) * Max(n, 1));
+            for (j = 0; j < n; j++)
+                if (!nulls[j])
+                    m->lists[m->nlists++] = TextDatumGetCString(elems[j]);
+        }
+    }
+    MemoryContextSwitchTo(old);
+
+    ret = SPI_execute("SELECT code FROM credit.scenario ORDER BY code COLLATE \"C\"", true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.scenario failed: %s", SPI_result_code_string(ret));
+    old = MemoryContextSwitchTo(cxt);
+    c->nscenarios = (int) SPI_processed;
+    c->scenarios = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
+    for (i = 0; i < SPI_processed; i++)
+        c->scenarios[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+    MemoryContextSwitchTo(old);
+
+    MemoryContextSetParent(cxt, CacheMemoryContext);
+    return c;
+}
+
+/*
+ * The cached measures, reloaded when a table they come from changed.  Called
+ * with SPI connected; the cache stays valid for the rest of the call.
+ */
+static MeasureCache *
+measure_cache_get(void)
+{
+    MeasureCache *c;
+
+    if (!measure_oids_known)
+        measure_learn_oids();
+    /* see committed changes even when the tables are already locked */
+    AcceptInvalidationMessages();
+    if (measure_cache != NULL && measure_cache->generation == measure_generation)
+        return measure_cache;
+    c = measure_cache_load();
+    if (measure_cache != NULL)
+        MemoryContextDelete(measure_cache->cxt);
+    measure_cache = c;
+    return c;
+}
+
+/* Whether the scenario code is a row of credit.scenario (binary search of the sorted codes). */
+static bool
+measure_scenario_known(const MeasureCache *c, const char *code)
+{
+    int         lo = 0;
+    int         hi = c->nscenarios - 1;
+
+    while (lo <= hi)
+    {
+        int         mid = (lo + hi) / 2;
+        int         cmp = strcmp(c->scenarios[mid], code);
+
+        if (cmp == 0)
+            return true;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return false;
+}
+
+/* The subject's fact (grade under a model, or list entry) with this key, or NULL. */
+static const SubjectFact *
+measure_find_fact(const SubjectFact *facts, int n, const char *key)
+{
+    int         i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(facts[i].key, key) == 0)
+            return &facts[i];
+    return NULL;
+}
+
+/*
+ * Appends to reason why the measure applies, or returns false when it does
+ * not: the grade condition first, then the lists.
+ */
+static bool
+measure_matches(const MeasureDef *m, const SubjectFact *grades, int ngrades,
+                const SubjectFact *lists, int nlists, StringInfo reason)
+{
+    int         start = reason->len;
+    int         nmatched = 0;
+    int         j;
+
+    if (m->model != NULL)
+    {
+        const SubjectFact *g = measure_find_fact(grades, ngrades, m->model);
+
+        if (g == NULL || g->rank < m->best_rank || g->rank > m->worst_rank)
+            return false;
+        appendStringInfo(reason, "grade %s under %s", g->value, m->model);
+        if (m->best_grade == NULL && m->worst_grade == NULL)
+            appendStringInfoString(reason, " (any grade)");
+        else if (m->best_grade == NULL)
+            appendStringInfo(reason, " (measure range: %s or better)", m->worst_grade);
+        else if (m->worst_grade == NULL)
+            appendStringInfo(reason, " (measure range: %s or worse)", m->best_grade);
+        else if (strcmp(m->best_grade, m->worst_grade) != 0)
+            appendStringInfo(reason, " (measure range: %s to %s)", m->best_grade, m->worst_grade);
+    }
+    if (m->nlists == 0)
+        return true;
+    for (j = 0; j < m->nlists; j++)
+    {
+        const SubjectFact *l = measure_find_fact(lists, nlists, m->lists[j]);
+
+        if (l == NULL)
+            continue;
+        if (nmatched == 0)
+            appendStringInfoString(reason, reason->len > start ? "; on list " : "on list ");
+        else
+            appendStringInfoString(reason, ", ");
+        appendStringInfo(reason, "%s since %s", l->key, l->value);
+        nmatched++;
+    }
+    if (nmatched == 0)
+    {
+        reason->len = start;
+        reason->data[start] = '\0';
+        return false;
+    }
+    return true;
+}
+
+PG_FUNCTION_INFO_V1(credit_measures_for);
+/*
+ * credit.measures_for(subject_id, scenario): the measures whose subject kinds,
+ * grade range, lists and scenario fit the subject, with the reason in words.
+ */
+Datum
+credit_measures_for(PG_FUNCTION_ARGS)
+{
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+    int64       subject_id;
+    char       *scenario = NULL;
+    MeasureCache *c;
+    Oid         argtypes[1] = {INT8OID};
+    Datum       args[1];
+    int         ret;
+    int         kind_pos = 0;
+    bool        found = false;
+    SubjectFact *grades;
+    SubjectFact *lists;
+    int         ngrades = 0;
+    int         nlists = 0;
+    uint64      i;
+    int         k;
+    StringInfoData reason;
+
+    InitMaterializedSRF(fcinfo, 0);
+    if (PG_ARGISNULL(0))
+        return (Datum) 0;       /* no subject, no measures */
+    subject_id = PG_GETARG_INT64(0);
+    if (!PG_ARGISNULL(1))
+        scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+    if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+    c = measure_cache_get();
+    if (scenario != NULL && !measure_scenario_known(c, scenario))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("scenario \"%s\" does not exist", scenario),
+                 errhint("Scenarios are rows of credit.scenario.")));
+
+    /* the subject's kind, current grades and active lists, in one query */
+    if (subject_plan == NULL)
+    {
+        SPIPlanPtr  plan = SPI_prepare(
+            "SELECT 0, pg_catalog.array_position(pg_catalog.enum_range(NULL::credit.subject_kind), s.kind)::int4, "
+            "       NULL::text, NULL::text "
+            "  FROM credit.subject s WHERE s.id = $1 "
+            "UNION ALL "
+            "SELECT 1, mg.rank, g.model, g.grade "
+            "  FROM credit.subject_grade g "
+            "  JOIN credit.model_grade mg ON mg.model = g.model AND mg.grade = g.grade "
+            " WHERE g.subject_id = $1 "
+            "UNION ALL "
+            "SELECT 2, NULL::int4, e.list_code, pg_catalog.to_char(pg_catalog.min(e.listed_on), 'YYYY-MM-DD') "
+            "  FROM credit.list_entry e "
+            " WHERE e.subject_id = $1 AND e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL "
+            "   AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE) "
+            " GROUP BY e.list_code",
+            1, argtypes);
+
+        if (plan == NULL)
+            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(plan) != 0)
+            elog(ERROR, "SPI_keepplan failed");
+        subject_plan = plan;
+    }
+    args[0] = Int64GetDatum(subject_id);
+    ret = SPI_execute_plan(subject_plan, args, NULL, true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading the subject's grades and lists failed: %s", SPI_result_code_string(ret));
+
+    grades = palloc(sizeof(SubjectFact) * Max(SPI_processed, 1));
+    lists = palloc(sizeof(SubjectFact) * Max(SPI_processed, 1));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        HeapTuple   tup = SPI_tuptable->vals[i];
+        TupleDesc   desc = SPI_tuptable->tupdesc;
+        bool        isnull;
+        int32       part = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+        Datum       n = SPI_getbinval(tup, desc, 2, &isnull);
+        SubjectFact *f;
+
+        if (part == 0)
+        {
+            found = true;
+            kind_pos = isnull ? 0 : DatumGetInt32(n);
+            continue;
+        }
+        f = part == 1 ? &grades[ngrades++] : &lists[nlists++];
+        f->rank = isnull ? 0 : DatumGetInt32(n);
+        f->key = measure_spi_text(tup, desc, 3);
+        f->value = measure_spi_text(tup, desc, 4);
+    }
+    if (!found)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("subject " INT64_FORMAT " does not exist", subject_id)));
+
+    initStringInfo(&reason);
+    for (k = 0; k < c->nmeasures; k++)
+    {
+        const MeasureDef *m = &c->measures[k];
+        Datum       values[4];
+        bool        nulls[4] = {false, false, false, false};
+
+        if (kind_pos < 1 || kind_pos > 32 || (m->kinds_mask & ((uint32) 1 << (kind_pos - 1))) == 0)
+            continue;
+        if (scenario != NULL && m->scenario != NULL && strcmp(scenario, m->scenario) != 0)
+            continue;
+        resetStringInfo(&reason);
+        if (!measure_matches(m, grades, ngrades, lists, nlists, &reason))
+            continue;
+        values[0] = CStringGetTextDatum(m->code);
+        values[1] = CStringGetTextDatum(m->name);
+        values[2] = CStringGetTextDatum(m->kind);
+        values[3] = CStringGetTextDatum(reason.data);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    SPI_finish();
+    return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(credit_measure_changed);
+/* Statement trigger on credit.measure and credit.scenario: every backend reloads its measures. */
+Datum
+credit_measure_changed(PG_FUNCTION_ARGS)
+{
+    TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("credit.measure_changed must be called as a trigger")));
+    CacheInvalidateRelcache(trigdata->tg_relation);
+    return PointerGetDatum(NULL);
+}
