@@ -60,6 +60,9 @@ step tour psql_demo -f demo/tour.sql
 echo "== evaluation"
 step evaluation psql_demo -f demo/evaluate.sql
 
+echo "== joint rewards and punishments"
+step measures psql_demo -f demo/measures.sql
+
 echo
 echo "== timings"
 printf '%s\n' "${timings[@]}"
