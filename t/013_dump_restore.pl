@@ -86,11 +86,20 @@ INSERT INTO credit.measure (code, name, kind, effect, scenario, subject_kinds, l
 UPDATE credit.measure SET authority = 'County finance bureau' WHERE code = 'black_fiscal_bar';
 SELECT credit.record_application(id, 'dr_food_bar', 'dr_market', 'applied', 'licence refused')
   FROM credit.subject WHERE name = '深圳示例科技有限公司';
+INSERT INTO credit.commitment (subject_id, department, matter, content, made_on, due_on)
+SELECT id, 'dr_market', 'administrative_licensing', 'Restore test commitment ' || k, current_date - 20, current_date - k
+  FROM credit.subject, generate_series(1, 3) k WHERE name = 'Restore subject 6';
+SELECT credit.resolve_commitment(min(id), false) FROM credit.commitment;
+SELECT credit.resolve_commitment(max(id), true) FROM credit.commitment;
+UPDATE credit.tier_rule SET tier = 'C' WHERE model = 'comprehensive_enterprise' AND grade = 'B';
+INSERT INTO credit.tier_rule (model, grade, tier) VALUES ('dr_model', 'good', 'A'), ('dr_model', 'bad', 'D');
+UPDATE credit.tier SET inspection_ratio = 0.5 WHERE tier = 'D';
+UPDATE credit.tier SET is_default = (tier = 'C');
 });
 
 my @tables = qw(department catalog_item industry warning_rule uscc_entity_type subject record
   list list_entry model model_grade model_dimension model_rule evaluation_run evaluation
-  subject_grade grade_change warning query_log pending_fold scenario measure measure_application);
+  subject_grade grade_change warning query_log pending_fold scenario measure measure_application commitment tier tier_rule);
 
 # count and md5 of a table's ordered rows (created_at of the rows CREATE
 # EXTENSION ships is the time of that CREATE EXTENSION)
@@ -154,8 +163,11 @@ SELECT (SELECT points FROM credit.model_rule WHERE model = 'comprehensive_enterp
        (SELECT max_publicity FROM credit.catalog_item WHERE code = 'penalty_general'),
        (SELECT level FROM credit.warning_rule WHERE kind = 'grade_drop'),
        (SELECT authority FROM credit.list WHERE code = 'dishonest_debtor'),
-       (SELECT authority FROM credit.measure WHERE code = 'black_fiscal_bar')}),
-	'-77|2 years|high|County court|County finance bureau', 'changes to shipped rows are restored');
+       (SELECT authority FROM credit.measure WHERE code = 'black_fiscal_bar'),
+       (SELECT tier FROM credit.tier_rule WHERE model = 'comprehensive_enterprise' AND grade = 'B'),
+       (SELECT inspection_ratio || ' ' || tier FROM credit.tier WHERE tier = 'D'),
+       (SELECT tier FROM credit.tier WHERE is_default)}),
+	'-77|2 years|high|County court|County finance bureau|C|0.5 D|C', 'changes to shipped rows are restored');
 
 # the rows CREATE EXTENSION ships are there once
 is($node->safe_psql('restored', q{
@@ -213,7 +225,8 @@ is($node->safe_psql('restored',
 my $max = q{SELECT (SELECT max(id) FROM credit.subject) || ',' || (SELECT max(id) FROM credit.record) || ','
   || (SELECT max(id) FROM credit.grade_change) || ',' || (SELECT max(id) FROM credit.warning) || ','
   || (SELECT max(id) FROM credit.query_log) || ',' || (SELECT max(id) FROM credit.evaluation_run) || ','
-  || (SELECT max(id) FROM credit.list_entry) || ',' || (SELECT max(id) FROM credit.measure_application)};
+  || (SELECT max(id) FROM credit.list_entry) || ',' || (SELECT max(id) FROM credit.measure_application) || ','
+  || (SELECT max(id) FROM credit.commitment)};
 my @old = split /,/, $node->safe_psql('county', $max);
 for my $db ('restored', 'restored_plain')
 {
@@ -229,6 +242,8 @@ SELECT credit.find_person('11010519491231002X', 'after restore');
 SELECT credit.run_evaluation('dr_model');
 SELECT credit.record_application(id, 'dr_food_bar', 'dr_market', 'not_applied', NULL)
   FROM credit.subject WHERE name = 'New after restore';
+INSERT INTO credit.commitment (subject_id, department, matter, content)
+SELECT id, 'dr_market', 'bidding', 'after restore' FROM credit.subject WHERE name = 'New after restore';
 });
 	is($node->safe_psql($db, q{
 SELECT string_agg(f.measure_code, ',') FROM credit.subject s, credit.measures_for(s.id, 'administrative_licensing') f
@@ -248,6 +263,14 @@ SELECT count(*) FILTER (WHERE g.subject_id IS NULL), count(*) FILTER (WHERE abs(
 	is($node->safe_psql($db, q{
 SELECT count(*) FROM credit.warning w JOIN credit.subject s ON s.id = w.subject_id
  WHERE s.name = 'New after restore' AND w.kind = 'serious_record'}), '1', "$db: the new subject is warned");
+	is($node->safe_psql($db, q{
+SELECT credit.resolve_commitment(id, false) IS NOT NULL FROM credit.commitment WHERE content = 'Restore test commitment 2';
+SELECT r.item_code FROM credit.commitment c JOIN credit.record r ON r.id = c.record_id
+ WHERE c.content = 'Restore test commitment 2'}), "t\ncommitment_broken", "$db: an open commitment is resolved into a record");
+	my ($stdout, $stderr) = ('', '');
+	$node->psql($db, "SELECT credit.resolve_commitment(min(id), true) FROM credit.commitment",
+		stdout => \$stdout, stderr => \$stderr);
+	like($stderr, qr/is already resolved/, "$db: a restored resolved commitment stays resolved");
 }
 
 $node->stop;

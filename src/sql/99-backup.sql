@@ -16,7 +16,7 @@ CREATE TABLE @extschema@.shipped_row (
     PRIMARY KEY (tbl, "row")
 );
 COMMENT ON TABLE @extschema@.shipped_row IS
-    'Rows CREATE EXTENSION inserts into the reference tables (department, catalog_item, industry, warning_rule, model, model_grade, model_dimension, model_rule, list, scenario, measure), as shipped: pg_dump leaves out the rows still equal to them, since the extension recreates them on restore';
+    'Rows CREATE EXTENSION inserts into the reference tables (department, catalog_item, industry, warning_rule, model, model_grade, model_dimension, model_rule, list, scenario, measure, tier, tier_rule), as shipped: pg_dump leaves out the rows still equal to them, since the extension recreates them on restore';
 INSERT INTO @extschema@.shipped_row (tbl, "row")
 SELECT 'department', pg_catalog.to_jsonb(t) FROM @extschema@.department t
 UNION ALL SELECT 'catalog_item', pg_catalog.to_jsonb(t) FROM @extschema@.catalog_item t
@@ -28,7 +28,9 @@ UNION ALL SELECT 'model_dimension', pg_catalog.to_jsonb(t) FROM @extschema@.mode
 UNION ALL SELECT 'model_rule', pg_catalog.to_jsonb(t) FROM @extschema@.model_rule t
 UNION ALL SELECT 'list', pg_catalog.to_jsonb(t) FROM @extschema@.list t
 UNION ALL SELECT 'scenario', pg_catalog.to_jsonb(t) FROM @extschema@.scenario t
-UNION ALL SELECT 'measure', pg_catalog.to_jsonb(t) FROM @extschema@.measure t;
+UNION ALL SELECT 'measure', pg_catalog.to_jsonb(t) FROM @extschema@.measure t
+UNION ALL SELECT 'tier', pg_catalog.to_jsonb(t) FROM @extschema@.tier t
+UNION ALL SELECT 'tier_rule', pg_catalog.to_jsonb(t) FROM @extschema@.tier_rule t;
 GRANT SELECT ON @extschema@.shipped_row TO credit_admin, credit_department, credit_analyst;
 
 -- While restoring, a dumped row whose key CREATE EXTENSION has already
@@ -69,7 +71,8 @@ BEGIN
                                    ('industry', '{code}'), ('warning_rule', '{kind}'), ('model', '{code}'),
                                    ('model_grade', '{model,grade}'), ('model_dimension', '{model,dimension}'),
                                    ('model_rule', '{model,item_code}'), ('list', '{code}'),
-                                   ('scenario', '{code}'), ('measure', '{code}')) v (tbl, keys)
+                                   ('scenario', '{code}'), ('measure', '{code}'),
+                                   ('tier', '{tier}'), ('tier_rule', '{model,grade}')) v (tbl, keys)
     LOOP
         EXECUTE pg_catalog.format('CREATE TRIGGER restore_shipped_row BEFORE INSERT ON @extschema@.%I
                                    FOR EACH ROW EXECUTE FUNCTION @extschema@.restore_shipped_row(%s)',
