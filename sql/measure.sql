@@ -242,4 +242,19 @@ SELECT pg_temp.try('SELECT * FROM credit.measure_application') AS read_applicati
 SELECT pg_temp.try('SELECT * FROM credit.v_measure_feedback') AS read_feedback;
 RESET SESSION AUTHORIZATION;
 
+-- Where row-level security applies to a table measures_for reads, it reads
+-- through a query, so the policies apply (here: a unit that may not see the
+-- serious dishonesty list).
+ALTER TABLE credit.list_entry ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ms_all ON credit.list_entry TO PUBLIC USING (true);
+CREATE POLICY ms_hide ON credit.list_entry AS RESTRICTIVE FOR SELECT TO regress_credit_dept_ms_market
+    USING (list_code <> 'serious_dishonesty');
+SET SESSION AUTHORIZATION regress_credit_ms_clerk;
+SELECT * FROM credit.measures_for(:firm_black, 'routine_supervision');
+SELECT * FROM credit.measures_for(:person_debtor, 'civil_service_recruitment');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_credit_ms_fclerk;
+SELECT measure_code FROM credit.measures_for(:firm_black, 'routine_supervision');
+RESET SESSION AUTHORIZATION;
+
 ROLLBACK;

@@ -10,22 +10,37 @@
  * credit.model_grade (sent by the statement triggers credit.measure_changed
  * and credit.model_changed, so every backend receives it at commit) marks the
  * cache stale; the next call reloads it.  A call reads the subject's kind,
- * grades and active lists with one saved query.
+ * current grades and active list entries straight from the primary keys of
+ * credit.subject and credit.subject_grade and the subject index of
+ * credit.list_entry (after the same privilege checks a query makes), or with
+ * one saved query through SPI when row-level security applies to one of them.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "miscadmin.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
 
 #include "credit.h"
 
@@ -48,6 +63,14 @@ typedef struct MeasureDef
     char      **lists;
 } MeasureDef;
 
+/* Rank of a grade of a model (credit.model_grade). */
+typedef struct MeasureGrade
+{
+    char       *model;
+    char       *grade;
+    int32       rank;
+} MeasureGrade;
+
 typedef struct MeasureCache
 {
     MemoryContext cxt;
@@ -56,7 +79,32 @@ typedef struct MeasureCache
     MeasureDef *measures;
     int         nscenarios;
     char      **scenarios;
+    int         ngrades;
+    MeasureGrade *grades;
+    int         nkinds;
+    Oid        *kinds;          /* labels of credit.subject_kind in sort order */
 } MeasureCache;
+
+/* The relations a call reads the subject from, and the columns it reads. */
+typedef struct MeasureRels
+{
+    Oid         subject;
+    Oid         subject_pkey;
+    Oid         subject_grade;
+    Oid         subject_grade_pkey;
+    Oid         list_entry;
+    Oid         list_entry_subject_idx;
+    AttrNumber  subject_id;
+    AttrNumber  subject_kind;
+    AttrNumber  grade_subject;
+    AttrNumber  grade_model;
+    AttrNumber  grade_grade;
+    AttrNumber  entry_subject;
+    AttrNumber  entry_list;
+    AttrNumber  entry_listed_on;
+    AttrNumber  entry_expires_on;
+    AttrNumber  entry_removed_on;
+} MeasureRels;
 
 /* One current grade or active list of the subject being matched. */
 typedef struct SubjectFact
@@ -70,6 +118,8 @@ static MeasureCache *measure_cache = NULL;
 static uint64 measure_generation = 1;
 static Oid  measure_table_oid[MEASURE_TABLES];
 static bool measure_oids_known = false;
+static MeasureRels measure_rels;
+static bool measure_rels_known = false;
 static SPIPlanPtr subject_plan = NULL;
 
 /* A change of the measure, scenario or grade tables (or a full reset) makes the cache stale. */
@@ -82,8 +132,15 @@ measure_relcache_callback(Datum arg, Oid relid)
     {
         measure_generation++;
         measure_oids_known = false;
+        measure_rels_known = false;
         return;
     }
+    /* a data relation changed its definition (or was dropped): look its OIDs up again */
+    if (measure_rels_known &&
+        (relid == measure_rels.subject || relid == measure_rels.subject_pkey ||
+         relid == measure_rels.subject_grade || relid == measure_rels.subject_grade_pkey ||
+         relid == measure_rels.list_entry || relid == measure_rels.list_entry_subject_idx))
+        measure_rels_known = false;
     for (i = 0; i < MEASURE_TABLES; i++)
         if (measure_table_oid[i] == relid)
         {
@@ -115,6 +172,47 @@ measure_learn_oids(void)
     measure_oids_known = true;
 }
 
+/* An attribute number by name, or an error naming the missing column. */
+static AttrNumber
+measure_attnum(Oid relid, const char *name)
+{
+    AttrNumber  a = get_attnum(relid, name);
+
+    if (a == InvalidAttrNumber)
+        elog(ERROR, "column \"%s\" of %s is missing", name, get_rel_name(relid));
+    return a;
+}
+
+/* Look up the relations and columns the subject is read from. */
+static void
+measure_learn_rels(void)
+{
+    Oid         nsp = get_namespace_oid("credit", false);
+    MeasureRels r;
+
+    r.subject = get_relname_relid("subject", nsp);
+    r.subject_pkey = get_relname_relid("subject_pkey", nsp);
+    r.subject_grade = get_relname_relid("subject_grade", nsp);
+    r.subject_grade_pkey = get_relname_relid("subject_grade_pkey", nsp);
+    r.list_entry = get_relname_relid("list_entry", nsp);
+    r.list_entry_subject_idx = get_relname_relid("list_entry_subject_idx", nsp);
+    if (!OidIsValid(r.subject) || !OidIsValid(r.subject_pkey) || !OidIsValid(r.subject_grade) ||
+        !OidIsValid(r.subject_grade_pkey) || !OidIsValid(r.list_entry) || !OidIsValid(r.list_entry_subject_idx))
+        elog(ERROR, "a relation of the credit schema is missing");
+    r.subject_id = measure_attnum(r.subject, "id");
+    r.subject_kind = measure_attnum(r.subject, "kind");
+    r.grade_subject = measure_attnum(r.subject_grade, "subject_id");
+    r.grade_model = measure_attnum(r.subject_grade, "model");
+    r.grade_grade = measure_attnum(r.subject_grade, "grade");
+    r.entry_subject = measure_attnum(r.list_entry, "subject_id");
+    r.entry_list = measure_attnum(r.list_entry, "list_code");
+    r.entry_listed_on = measure_attnum(r.list_entry, "listed_on");
+    r.entry_expires_on = measure_attnum(r.list_entry, "expires_on");
+    r.entry_removed_on = measure_attnum(r.list_entry, "removed_on");
+    measure_rels = r;
+    measure_rels_known = true;
+}
+
 /* Text column of the current SPI row copied into the current context; NULL stays NULL. */
 static char *
 measure_spi_text(HeapTuple tup, TupleDesc desc, int col)
@@ -125,7 +223,7 @@ measure_spi_text(HeapTuple tup, TupleDesc desc, int col)
     return isnull ? NULL : TextDatumGetCString(d);
 }
 
-/* Read the measures and scenarios through SPI (connected by the caller) into a new cache. */
+/* Read the measures, scenarios, grade ranks and subject kinds through SPI (connected by the caller) into a new cache. */
 static MeasureCache *
 measure_cache_load(void)
 {
@@ -205,18 +303,53 @@ measure_cache_load(void)
         c->scenarios[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
     MemoryContextSwitchTo(old);
 
+    /* grade ranks of every model, to rank a subject's current grades */
+    ret = SPI_execute("SELECT model, grade, rank FROM credit.model_grade", true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.model_grade failed: %s", SPI_result_code_string(ret));
+    old = MemoryContextSwitchTo(cxt);
+    c->ngrades = (int) SPI_processed;
+    c->grades = palloc0(sizeof(MeasureGrade) * Max(c->ngrades, 1));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        bool        isnull;
+
+        c->grades[i].model = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        c->grades[i].grade = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+        c->grades[i].rank = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+    }
+    MemoryContextSwitchTo(old);
+
+    /* the kinds of subject in the order of enum_range (the bits of kinds_mask) */
+    ret = SPI_execute("SELECT oid FROM pg_catalog.pg_enum "
+                      " WHERE enumtypid = 'credit.subject_kind'::pg_catalog.regtype ORDER BY enumsortorder",
+                      true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.subject_kind failed: %s", SPI_result_code_string(ret));
+    old = MemoryContextSwitchTo(cxt);
+    c->nkinds = (int) SPI_processed;
+    c->kinds = palloc0(sizeof(Oid) * Max(c->nkinds, 1));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        bool        isnull;
+
+        c->kinds[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+    }
+    MemoryContextSwitchTo(old);
+
     MemoryContextSetParent(cxt, CacheMemoryContext);
     return c;
 }
 
 /*
- * The cached measures, reloaded when a table they come from changed.  Called
- * with SPI connected; the cache stays valid for the rest of the call.
+ * The cached measures, reloaded (through SPI) when a table they come from
+ * changed; the cache stays valid for the rest of the call.
  */
 static MeasureCache *
 measure_cache_get(void)
 {
     MeasureCache *c;
+    int         ret;
 
     if (!measure_oids_known)
         measure_learn_oids();
@@ -224,7 +357,10 @@ measure_cache_get(void)
     AcceptInvalidationMessages();
     if (measure_cache != NULL && measure_cache->generation == measure_generation)
         return measure_cache;
+    if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
     c = measure_cache_load();
+    SPI_finish();
     if (measure_cache != NULL)
         MemoryContextDelete(measure_cache->cxt);
     measure_cache = c;
@@ -317,48 +453,203 @@ measure_matches(const MeasureDef *m, const SubjectFact *grades, int ngrades,
     return true;
 }
 
-PG_FUNCTION_INFO_V1(credit_measures_for);
-/*
- * credit.measures_for(subject_id, scenario): the measures whose subject kinds,
- * grade range, lists and scenario fit the subject, with the reason in words.
- */
-Datum
-credit_measures_for(PG_FUNCTION_ARGS)
+/* What a call knows of the subject being matched. */
+typedef struct SubjectFacts
 {
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-    int64       subject_id;
-    char       *scenario = NULL;
-    MeasureCache *c;
+    bool        found;
+    int         kind_pos;       /* 1-based position of its kind in enum_range; 0 unknown */
+    int         ngrades;
+    int         nlists;
+    int         capacity;
+    SubjectFact *grades;
+    SubjectFact *lists;
+} SubjectFacts;
+
+/* Room for one more grade or list of the subject. */
+static SubjectFact *
+measure_add_fact(SubjectFacts *sf, bool grade)
+{
+    if (sf->grades == NULL)
+    {
+        sf->capacity = 8;
+        sf->grades = palloc(sizeof(SubjectFact) * sf->capacity);
+        sf->lists = palloc(sizeof(SubjectFact) * sf->capacity);
+    }
+    if ((grade ? sf->ngrades : sf->nlists) == sf->capacity)
+    {
+        sf->capacity *= 2;
+        sf->grades = repalloc(sf->grades, sizeof(SubjectFact) * sf->capacity);
+        sf->lists = repalloc(sf->lists, sizeof(SubjectFact) * sf->capacity);
+    }
+    return grade ? &sf->grades[sf->ngrades++] : &sf->lists[sf->nlists++];
+}
+
+/* Rank of a grade under a model in the cached credit.model_grade; 0 when it is none of its grades. */
+static int32
+measure_grade_rank(const MeasureCache *c, const char *model, const char *grade)
+{
+    int         i;
+
+    for (i = 0; i < c->ngrades; i++)
+        if (strcmp(c->grades[i].grade, grade) == 0 && strcmp(c->grades[i].model, model) == 0)
+            return c->grades[i].rank;
+    return 0;
+}
+
+/* A date as YYYY-MM-DD whatever DateStyle says (to_char(date, 'YYYY-MM-DD')). */
+static char *
+measure_date_text(DateADT d)
+{
+    int         y;
+    int         m;
+    int         dd;
+
+    if (DATE_NOT_FINITE(d))
+        return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+    j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
+    return psprintf("%04d-%02d-%02d", y, m, dd);
+}
+
+/* Permission to read the columns of a relation, as a query would check it (42501 otherwise). */
+static void
+measure_require_select(Oid relid, const AttrNumber *cols, int ncols)
+{
+    Oid         user = GetUserId();
+    int         i;
+
+    if (pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK)
+        return;
+    for (i = 0; i < ncols; i++)
+        if (pg_attribute_aclcheck(relid, cols[i], user, ACL_SELECT) != ACLCHECK_OK)
+            aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+}
+
+/* Open a scan of the rows of a relation whose indexed column col equals the bigint id. */
+static SysScanDesc
+measure_scan(Relation rel, Oid index, AttrNumber col, int64 id, ScanKeyData *key)
+{
+    ScanKeyInit(key, col, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+    return systable_beginscan(rel, index, true, GetActiveSnapshot(), 1, key);
+}
+
+/*
+ * The subject's kind, current grades (ranked) and active lists (with the first
+ * day listed), read through the primary keys and the subject index of the
+ * list entries under the statement's snapshot.
+ */
+static void
+measure_read_direct(const MeasureCache *c, int64 subject_id, SubjectFacts *sf)
+{
+    MeasureRels *r = &measure_rels;
+    AttrNumber  scols[2] = {r->subject_id, r->subject_kind};
+    AttrNumber  gcols[3] = {r->grade_subject, r->grade_model, r->grade_grade};
+    AttrNumber  ecols[5] = {r->entry_subject, r->entry_list, r->entry_listed_on,
+                            r->entry_expires_on, r->entry_removed_on};
+    DateADT     today = GetSQLCurrentDate();
+    Relation    rel;
+    SysScanDesc scan;
+    ScanKeyData key;
+    HeapTuple   tup;
+    int         k;
+
+    measure_require_select(r->subject, scols, 2);
+    measure_require_select(r->subject_grade, gcols, 3);
+    measure_require_select(r->list_entry, ecols, 5);
+
+    rel = table_open(r->subject, AccessShareLock);
+    scan = measure_scan(rel, r->subject_pkey, r->subject_id, subject_id, &key);
+    if ((tup = systable_getnext(scan)) != NULL)
+    {
+        bool        isnull;
+        Oid         kind = DatumGetObjectId(heap_getattr(tup, r->subject_kind, RelationGetDescr(rel), &isnull));
+
+        sf->found = true;
+        for (k = 0; k < c->nkinds; k++)
+            if (c->kinds[k] == kind)
+                sf->kind_pos = k + 1;
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    if (!sf->found)
+        return;
+
+    rel = table_open(r->subject_grade, AccessShareLock);
+    scan = measure_scan(rel, r->subject_grade_pkey, r->grade_subject, subject_id, &key);
+    while ((tup = systable_getnext(scan)) != NULL)
+    {
+        TupleDesc   desc = RelationGetDescr(rel);
+        bool        isnull;
+        Datum       model = heap_getattr(tup, r->grade_model, desc, &isnull);
+        Datum       grade = heap_getattr(tup, r->grade_grade, desc, &isnull);
+        char       *m;
+        char       *g;
+        int32       rank;
+        SubjectFact *f;
+
+        if (isnull)
+            continue;           /* a model without grades */
+        m = TextDatumGetCString(model);
+        g = TextDatumGetCString(grade);
+        if ((rank = measure_grade_rank(c, m, g)) == 0)
+            continue;
+        f = measure_add_fact(sf, true);
+        f->key = m;
+        f->value = g;
+        f->rank = rank;
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+
+    rel = table_open(r->list_entry, AccessShareLock);
+    scan = measure_scan(rel, r->list_entry_subject_idx, r->entry_subject, subject_id, &key);
+    while ((tup = systable_getnext(scan)) != NULL)
+    {
+        TupleDesc   desc = RelationGetDescr(rel);
+        bool        isnull;
+        DateADT     listed;
+        Datum       d;
+        char       *list;
+        int         i;
+
+        heap_getattr(tup, r->entry_removed_on, desc, &isnull);
+        if (!isnull)
+            continue;
+        listed = DatumGetDateADT(heap_getattr(tup, r->entry_listed_on, desc, &isnull));
+        if (isnull || listed > today)
+            continue;
+        d = heap_getattr(tup, r->entry_expires_on, desc, &isnull);
+        if (!isnull && DatumGetDateADT(d) < today)
+            continue;
+        list = TextDatumGetCString(heap_getattr(tup, r->entry_list, desc, &isnull));
+        for (i = 0; i < sf->nlists; i++)
+            if (strcmp(sf->lists[i].key, list) == 0)
+                break;
+        if (i < sf->nlists)
+        {
+            if (listed < (DateADT) sf->lists[i].rank)
+                sf->lists[i].rank = (int32) listed;     /* the first day listed */
+            continue;
+        }
+        /* (rank holds the first day listed until it is written out below) */
+        measure_add_fact(sf, false)->key = list;
+        sf->lists[sf->nlists - 1].rank = (int32) listed;
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+
+    for (k = 0; k < sf->nlists; k++)
+        sf->lists[k].value = measure_date_text((DateADT) sf->lists[k].rank);
+}
+
+/* The same facts through SPI (connected), so that row-level security policies apply. */
+static void
+measure_read_spi(int64 subject_id, SubjectFacts *sf)
+{
     Oid         argtypes[1] = {INT8OID};
     Datum       args[1];
     int         ret;
-    int         kind_pos = 0;
-    bool        found = false;
-    SubjectFact *grades;
-    SubjectFact *lists;
-    int         ngrades = 0;
-    int         nlists = 0;
     uint64      i;
-    int         k;
-    StringInfoData reason;
 
-    InitMaterializedSRF(fcinfo, 0);
-    if (PG_ARGISNULL(0))
-        return (Datum) 0;       /* no subject, no measures */
-    subject_id = PG_GETARG_INT64(0);
-    if (!PG_ARGISNULL(1))
-        scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-    if ((ret = SPI_connect()) != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
-    c = measure_cache_get();
-    if (scenario != NULL && !measure_scenario_known(c, scenario))
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("scenario \"%s\" does not exist", scenario),
-                 errhint("Scenarios are rows of credit.scenario.")));
-
-    /* the subject's kind, current grades and active lists, in one query */
     if (subject_plan == NULL)
     {
         SPIPlanPtr  plan = SPI_prepare(
@@ -389,8 +680,6 @@ credit_measures_for(PG_FUNCTION_ARGS)
     if (ret != SPI_OK_SELECT)
         elog(ERROR, "reading the subject's grades and lists failed: %s", SPI_result_code_string(ret));
 
-    grades = palloc(sizeof(SubjectFact) * Max(SPI_processed, 1));
-    lists = palloc(sizeof(SubjectFact) * Max(SPI_processed, 1));
     for (i = 0; i < SPI_processed; i++)
     {
         HeapTuple   tup = SPI_tuptable->vals[i];
@@ -402,16 +691,64 @@ credit_measures_for(PG_FUNCTION_ARGS)
 
         if (part == 0)
         {
-            found = true;
-            kind_pos = isnull ? 0 : DatumGetInt32(n);
+            sf->found = true;
+            sf->kind_pos = isnull ? 0 : DatumGetInt32(n);
             continue;
         }
-        f = part == 1 ? &grades[ngrades++] : &lists[nlists++];
+        f = measure_add_fact(sf, part == 1);
         f->rank = isnull ? 0 : DatumGetInt32(n);
         f->key = measure_spi_text(tup, desc, 3);
         f->value = measure_spi_text(tup, desc, 4);
     }
-    if (!found)
+}
+
+PG_FUNCTION_INFO_V1(credit_measures_for);
+/*
+ * credit.measures_for(subject_id, scenario): the measures whose subject kinds,
+ * grade range, lists and scenario fit the subject, with the reason in words.
+ */
+Datum
+credit_measures_for(PG_FUNCTION_ARGS)
+{
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+    int64       subject_id;
+    char       *scenario = NULL;
+    MeasureCache *c;
+    SubjectFacts sf;
+    int         ret;
+    int         k;
+    bool        spi = false;
+    StringInfoData reason;
+
+    InitMaterializedSRF(fcinfo, 0);
+    if (PG_ARGISNULL(0))
+        return (Datum) 0;       /* no subject, no measures */
+    subject_id = PG_GETARG_INT64(0);
+    if (!PG_ARGISNULL(1))
+        scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+    c = measure_cache_get();
+    if (scenario != NULL && !measure_scenario_known(c, scenario))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("scenario \"%s\" does not exist", scenario),
+                 errhint("Scenarios are rows of credit.scenario.")));
+
+    memset(&sf, 0, sizeof(sf));
+    if (!measure_rels_known)
+        measure_learn_rels();
+    if (check_enable_rls(measure_rels.subject, InvalidOid, false) == RLS_ENABLED ||
+        check_enable_rls(measure_rels.subject_grade, InvalidOid, false) == RLS_ENABLED ||
+        check_enable_rls(measure_rels.list_entry, InvalidOid, false) == RLS_ENABLED)
+    {
+        if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+        spi = true;             /* the facts live in SPI's memory until the rows are out */
+        measure_read_spi(subject_id, &sf);
+    }
+    else
+        measure_read_direct(c, subject_id, &sf);
+    if (!sf.found)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("subject " INT64_FORMAT " does not exist", subject_id)));
@@ -423,12 +760,12 @@ credit_measures_for(PG_FUNCTION_ARGS)
         Datum       values[4];
         bool        nulls[4] = {false, false, false, false};
 
-        if (kind_pos < 1 || kind_pos > 32 || (m->kinds_mask & ((uint32) 1 << (kind_pos - 1))) == 0)
+        if (sf.kind_pos < 1 || sf.kind_pos > 32 || (m->kinds_mask & ((uint32) 1 << (sf.kind_pos - 1))) == 0)
             continue;
         if (scenario != NULL && m->scenario != NULL && strcmp(scenario, m->scenario) != 0)
             continue;
         resetStringInfo(&reason);
-        if (!measure_matches(m, grades, ngrades, lists, nlists, &reason))
+        if (!measure_matches(m, sf.grades, sf.ngrades, sf.lists, sf.nlists, &reason))
             continue;
         values[0] = CStringGetTextDatum(m->code);
         values[1] = CStringGetTextDatum(m->name);
@@ -436,7 +773,8 @@ credit_measures_for(PG_FUNCTION_ARGS)
         values[3] = CStringGetTextDatum(reason.data);
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
-    SPI_finish();
+    if (spi)
+        SPI_finish();
     return (Datum) 0;
 }
 
