@@ -241,6 +241,16 @@ SELECT pg_temp.try(format($q$SELECT credit.record_application(%s, 'black_fiscal_
 SELECT pg_temp.try('SELECT * FROM credit.measure_application') AS read_applications;
 SELECT pg_temp.try('SELECT * FROM credit.v_measure_feedback') AS read_feedback;
 RESET SESSION AUTHORIZATION;
+-- measures_for checks the caller's right to read the subject, its grades and
+-- lists as a query would, even when it may call the function
+GRANT EXECUTE ON FUNCTION credit.measures_for(bigint, text) TO regress_credit_ms_web;
+SET SESSION AUTHORIZATION regress_credit_ms_web;
+SELECT pg_temp.try(format('SELECT * FROM credit.measures_for(%s)', :firm_a)) AS without_select;
+RESET SESSION AUTHORIZATION;
+GRANT SELECT (id, kind) ON credit.subject TO regress_credit_ms_web;
+SET SESSION AUTHORIZATION regress_credit_ms_web;
+SELECT pg_temp.try(format('SELECT * FROM credit.measures_for(%s)', :firm_a)) AS without_grades;
+RESET SESSION AUTHORIZATION;
 
 -- Where row-level security applies to a table measures_for reads, it reads
 -- through a query, so the policies apply (here: a unit that may not see the
