@@ -179,6 +179,11 @@ SELECT pg_temp.try($q$INSERT INTO credit.measure (code, name, kind, effect, list
 SELECT pg_temp.try($q$INSERT INTO credit.measure (code, name, kind, effect, subject_kinds, list_codes)
                       VALUES ('ms_bad', 'x', 'punishment', 'bar', '{}', '{serious_dishonesty}')$q$) AS no_subject_kind;
 SELECT pg_temp.try('DELETE FROM credit.list WHERE code = ''dishonest_debtor''') AS delete_used_list;
+-- a renamed list is renamed in the measures (and the entries follow it)
+UPDATE credit.list SET code = 'court_dishonest_debtor' WHERE code = 'dishonest_debtor';
+SELECT code, list_codes FROM credit.measure WHERE 'court_dishonest_debtor' = ANY (list_codes) ORDER BY code LIMIT 3;
+SELECT * FROM credit.measures_for(:person_debtor, 'civil_service_recruitment');
+UPDATE credit.list SET code = 'dishonest_debtor' WHERE code = 'court_dishonest_debtor';
 SELECT pg_temp.try('DELETE FROM credit.model_grade WHERE model = ''comprehensive_enterprise'' AND grade = ''A''') AS delete_used_grade;
 -- a renamed grade is renamed in the measures
 UPDATE credit.model_grade SET grade = 'A1' WHERE model = 'comprehensive_enterprise' AND grade = 'A';

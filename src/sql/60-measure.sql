@@ -110,7 +110,8 @@ COMMENT ON FUNCTION @extschema@.measure_check() IS
 CREATE TRIGGER measure_check BEFORE INSERT OR UPDATE ON @extschema@.measure
     FOR EACH ROW EXECUTE FUNCTION @extschema@.measure_check();
 
--- A list named by a measure cannot disappear under it.
+-- A list named by a measure cannot disappear under it; a renamed list is
+-- renamed in the measures (after the update, when the new code exists).
 CREATE FUNCTION @extschema@.measure_list_guard() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -118,26 +119,27 @@ AS $$
 DECLARE
     used text;
 BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.code = OLD.code THEN
-        RETURN NEW;
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.code IS DISTINCT FROM OLD.code THEN
+            UPDATE @extschema@.measure m SET list_codes = array_replace(m.list_codes, OLD.code, NEW.code)
+             WHERE OLD.code = ANY (m.list_codes);
+        END IF;
+        RETURN NULL;
     END IF;
     SELECT string_agg(m.code, ', ' ORDER BY m.code) INTO used
       FROM @extschema@.measure m WHERE OLD.code = ANY (m.list_codes);
-    IF used IS NULL THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    IF used IS NOT NULL THEN
+        RAISE EXCEPTION 'list "%" is named by measures: %', OLD.code, used
+            USING ERRCODE = 'foreign_key_violation', HINT = 'Remove the list from those measures first.';
     END IF;
-    IF TG_OP = 'UPDATE' THEN    -- a renamed list: measures follow it
-        UPDATE @extschema@.measure m SET list_codes = array_replace(m.list_codes, OLD.code, NEW.code)
-         WHERE OLD.code = ANY (m.list_codes);
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'list "%" is named by measures: %', OLD.code, used
-        USING ERRCODE = 'foreign_key_violation', HINT = 'Remove the list from those measures first.';
+    RETURN OLD;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.measure_list_guard() IS
     'Trigger of credit.list: a list named by measures cannot be deleted (23503); a renamed list is renamed in their list_codes';
-CREATE TRIGGER measure_list_guard BEFORE UPDATE OF code OR DELETE ON @extschema@.list
+CREATE TRIGGER measure_list_guard BEFORE DELETE ON @extschema@.list
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.measure_list_guard();
+CREATE TRIGGER measure_list_rename AFTER UPDATE OF code ON @extschema@.list
     FOR EACH ROW EXECUTE FUNCTION @extschema@.measure_list_guard();
 
 -- Every backend's measure cache is rebuilt after a change.
