@@ -123,6 +123,18 @@ SELECT count(*) FILTER (WHERE d.tier <> credit.supervision_tier(d.subject_id, 's
 SELECT (SELECT array_agg(subject_id ORDER BY ord) FROM credit.draw_inspection('sv_test', 20, 7) WITH ORDINALITY d (subject_id, tier, ord))
      = (SELECT array_agg(subject_id ORDER BY ord) FROM sv_draw WHERE seed = 7 AND ord <= 20) AS prefix;
 
+-- The same draw in a parallel worker (the function is PARALLEL SAFE) and for a unit's role.
+SELECT string_agg(subject_id::text, ',' ORDER BY ord) AS draw_1 FROM sv_draw WHERE seed = 1 \gset
+SET force_parallel_mode = on;
+EXPLAIN (COSTS OFF) SELECT * FROM credit.draw_inspection('sv_test', 100, 1);
+SELECT string_agg(subject_id::text, ',' ORDER BY ord) = :'draw_1' AS same_in_worker
+  FROM credit.draw_inspection('sv_test', 100, 1) WITH ORDINALITY d (subject_id, tier, ord);
+RESET force_parallel_mode;
+SET ROLE credit_department;
+SELECT string_agg(subject_id::text, ',' ORDER BY ord) = :'draw_1' AS same_for_unit
+  FROM credit.draw_inspection('sv_test', 100, 1) WITH ORDINALITY d (subject_id, tier, ord);
+RESET ROLE;
+
 -- Realized shares follow the ratios: per tier, the draws of seed 1 and the
 -- mean over 40 seeds against n × (subjects × ratio) / Σ (subjects × ratio).
 WITH expected AS (
