@@ -190,6 +190,14 @@ UPDATE credit.model_grade SET grade = 'A1' WHERE model = 'comprehensive_enterpri
 SELECT code, best_grade, worst_grade FROM credit.measure WHERE code = 'ent_a_priority';
 UPDATE credit.model_grade SET grade = 'A' WHERE model = 'comprehensive_enterprise' AND grade = 'A1';
 
+-- Several lists and entries: each list once, with its first day listed among
+-- active entries, in the measure's order of lists.
+INSERT INTO credit.list_entry (list_code, name, subject_id, listed_on, removed_on) VALUES
+    ('serious_dishonesty', '孙失信', :person_debtor, date '2025-09-01', NULL),
+    ('serious_dishonesty', '孙失信', :person_debtor, date '2025-08-01', NULL),
+    ('serious_dishonesty', '孙失信', :person_debtor, date '2024-01-01', date '2024-06-01');
+SELECT * FROM credit.measures_for(:person_debtor, 'government_procurement');
+
 -- Roles: a unit records and reads its own feedback; analysts read all; the public reads the measures only.
 CREATE ROLE regress_credit_dept_ms_market NOLOGIN IN ROLE credit_department;
 CREATE ROLE regress_credit_dept_ms_finance NOLOGIN IN ROLE credit_department;
