@@ -159,6 +159,12 @@ VALUES (:firm3, 'cm_housing', 'government_procurement', 'Deliver by the deadline
 SELECT department, matter, open, overdue, kept, broken, kept_share FROM credit.v_commitment_summary
  WHERE department LIKE 'cm\_%' ORDER BY department, matter;
 
+-- A unit's code may be renamed: its commitments, resolved or not, and records follow.
+UPDATE credit.department SET code = 'cm_housing_bureau' WHERE code = 'cm_housing';
+SELECT c.department, c.status, r.department AS record_department
+  FROM credit.commitment c LEFT JOIN credit.record r ON r.id = c.record_id
+ WHERE c.subject_id IN (:firm1, :firm2, :firm3) ORDER BY c.id;
+
 -- Clean up: the test's commitments, records, subjects, units and roles
 -- (without evaluation: the grades go with the subjects).
 SET credit.auto_evaluation = off;

@@ -50,9 +50,10 @@ BEGIN
                   HINT = 'Insert it with status open, then resolve it with credit.resolve_commitment(id, kept).';
     END IF;
     IF TG_OP = 'UPDATE' AND OLD.status <> 'open'
-       AND (NEW.status, NEW.subject_id, NEW.department, NEW.matter, NEW.content, NEW.document_no,
+       -- (a renamed department code cascades here: the unit stays the same)
+       AND (NEW.status, NEW.subject_id, NEW.matter, NEW.content, NEW.document_no,
             NEW.made_on, NEW.due_on, NEW.resolved_at)
-           IS DISTINCT FROM (OLD.status, OLD.subject_id, OLD.department, OLD.matter, OLD.content, OLD.document_no,
+           IS DISTINCT FROM (OLD.status, OLD.subject_id, OLD.matter, OLD.content, OLD.document_no,
                              OLD.made_on, OLD.due_on, OLD.resolved_at) THEN
         RAISE EXCEPTION 'credit commitment % is already resolved', OLD.id
             USING ERRCODE = 'object_not_in_prerequisite_state',
