@@ -95,11 +95,21 @@ UPDATE credit.tier_rule SET tier = 'C' WHERE model = 'comprehensive_enterprise' 
 INSERT INTO credit.tier_rule (model, grade, tier) VALUES ('dr_model', 'good', 'A'), ('dr_model', 'bad', 'D');
 UPDATE credit.tier SET inspection_ratio = 0.5 WHERE tier = 'D';
 UPDATE credit.tier SET is_default = (tier = 'C');
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+SELECT s.id, 'penalty_general', 'dr_market', current_date - 200, 'dr-repair-' || n
+  FROM credit.subject s, generate_series(1, 3) n WHERE s.name = 'Restore subject 12';
+SELECT credit.decide_repair(credit.request_repair(id, 'fine paid', true, true, 'commitment'), true, 'approved')
+  FROM credit.record WHERE document_no = 'dr-repair-1';
+SELECT credit.request_repair(id, 'fine paid') FROM credit.record WHERE document_no = 'dr-repair-2';
+SELECT credit.file_objection(id, 'wrong subject') FROM credit.record WHERE document_no = 'dr-repair-3';
+INSERT INTO credit.calendar_day VALUES (current_date + 1, false, 'county holiday');
+INSERT INTO credit.repair_rule VALUES ('general', '2020-01-01', interval '1 month', 'a county rule');
 });
 
 my @tables = qw(department catalog_item industry warning_rule uscc_entity_type subject record
   list list_entry model model_grade model_dimension model_rule evaluation_run evaluation
-  subject_grade grade_change warning query_log pending_fold scenario measure measure_application commitment tier tier_rule);
+  subject_grade grade_change warning query_log pending_fold scenario measure measure_application commitment tier tier_rule
+  repair_rule repair_request objection calendar_day);
 
 # count and md5 of a table's ordered rows (created_at of the rows CREATE
 # EXTENSION ships is the time of that CREATE EXTENSION)

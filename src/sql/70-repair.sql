@@ -1,0 +1,612 @@
+-- Credit repair (信用修复) and objections (异议处理), DESIGN §8 and DOMAIN §4.
+--
+-- Repair: once the minimum publicity period of a published administrative
+-- penalty has passed, the subject may ask for it to be repaired; a unit (or
+-- an administrator) approves once the conduct was corrected, the obligations
+-- performed and a public credit commitment made.  The record then becomes
+-- 'repaired': its publicity stops and it no longer counts in evaluation (the
+-- record triggers re-evaluate the grades), but it is kept, annotated, never
+-- deleted.
+--
+-- Objection: a subject disputes a record.  While the objection is open the
+-- record is 'objected' (marked in the publicity views, not counted); the
+-- objection is decided within a number of working days: upheld (the record
+-- is revoked, its publicity withdrawn), corrected (the unit corrected the
+-- record, which counts again), dismissed or withdrawn (the record counts
+-- again).
+--
+-- Both are done with the caller's own rights: a unit (credit_department)
+-- acts on the records of the departments it acts for (row-level security of
+-- credit.record), administrators on every record.  Lock order: the record
+-- first, then its request or objection, so that concurrent calls on one
+-- record queue behind each other and never deadlock.
+
+-- Minimum publicity periods of earlier rules.  The rule in force is chosen
+-- by the record's decision date: a record decided before decided_before
+-- keeps the minimum of the rule it was decided under; records decided later
+-- take the minimum of their catalogue item (credit.catalog_item.min_publicity,
+-- the 2025 credit repair measures by default).
+CREATE TABLE @extschema@.repair_rule (
+    severity       text NOT NULL CHECK (severity IN ('minor', 'general', 'serious')),
+    decided_before date NOT NULL,
+    min_publicity  interval NOT NULL CHECK (min_publicity >= interval '0 days'),
+    name           text NOT NULL,
+    PRIMARY KEY (severity, decided_before)
+);
+COMMENT ON TABLE @extschema@.repair_rule IS
+    'Minimum publicity periods (最短公示期) of earlier rules, by severity: a penalty decided before decided_before may be repaired after min_publicity; later penalties after their catalogue item''s min_publicity. When several rows match, the earliest decided_before wins (the rule in force on the decision date)';
+COMMENT ON COLUMN @extschema@.repair_rule.decided_before IS
+    'The rule applies to records decided before this date (the day the next rule took effect)';
+COMMENT ON COLUMN @extschema@.repair_rule.min_publicity IS
+    'Publicity period that must have passed, from the decision date, before credit repair may be requested';
+INSERT INTO @extschema@.repair_rule (severity, decided_before, min_publicity, name) VALUES
+    ('general', '2026-04-01', interval '3 months', 'NDRC 2019 rule (before the 2025 credit repair measures took effect on 2026-04-01)'),
+    ('serious', '2026-04-01', interval '6 months', 'NDRC 2019 rule (before the 2025 credit repair measures took effect on 2026-04-01)');
+
+-- The minimum publicity period of a record of an item decided on a day.
+CREATE FUNCTION @extschema@.minimum_publicity(item_code text, decided_on date,
+                                              OUT min_publicity interval, OUT rule text, OUT repair_from date)
+RETURNS record
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.p, m.rule, (minimum_publicity.decided_on + m.p)::date
+      FROM @extschema@.catalog_item c
+     CROSS JOIN LATERAL (
+            SELECT coalesce(r.min_publicity, c.min_publicity, interval '0 days') AS p,
+                   coalesce(r.name, pg_catalog.format('catalogue item %s', c.code)) AS rule
+              FROM (SELECT 1) one
+              LEFT JOIN LATERAL (
+                     SELECT x.min_publicity, x.name FROM @extschema@.repair_rule x
+                      WHERE x.severity = c.severity AND x.decided_before > minimum_publicity.decided_on
+                      ORDER BY x.decided_before LIMIT 1) r ON true) m
+     WHERE c.code = minimum_publicity.item_code
+$$;
+COMMENT ON FUNCTION @extschema@.minimum_publicity(text, date) IS
+    'Minimum publicity period (最短公示期) of a record of this catalogue item decided on this day, the rule it comes from (credit.repair_rule for records decided under an earlier rule, else the catalogue item) and repair_from, the first day credit repair may be requested (decided_on + min_publicity); no row for an unknown item';
+
+-- A period in words, whatever the session's IntervalStyle ("1 year", "3 months").
+CREATE FUNCTION @extschema@.period_text(p interval) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(pg_catalog.string_agg(n || ' ' || unit || CASE WHEN n = 1 THEN '' ELSE 's' END, ' ' ORDER BY o), '0 days')
+      FROM (VALUES (1, pg_catalog.date_part('year', p)::bigint, 'year'),
+                   (2, pg_catalog.date_part('month', p)::bigint, 'month'),
+                   (3, pg_catalog.date_part('day', p)::bigint, 'day')) v (o, n, unit)
+     WHERE n <> 0
+$$;
+COMMENT ON FUNCTION @extschema@.period_text(interval) IS
+    'A publicity period in words (1 year, 3 months, 1 year 6 months), the same under every IntervalStyle; time of day is ignored';
+
+-- Working days: Monday to Friday, unless credit.calendar_day says otherwise.
+CREATE TABLE @extschema@.calendar_day (
+    day     date PRIMARY KEY,
+    working boolean NOT NULL,
+    name    text
+);
+COMMENT ON TABLE @extschema@.calendar_day IS
+    'Exceptions to the Monday-to-Friday working week used for objection deadlines: public holidays (working false) and the weekend days worked in their place (调休, working true). Shipped empty: the county enters each year''s calendar';
+
+CREATE FUNCTION @extschema@.is_working_day(day date) RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT c.working FROM @extschema@.calendar_day c WHERE c.day = is_working_day.day),
+                    pg_catalog.date_part('isodow', is_working_day.day) < 6)
+$$;
+COMMENT ON FUNCTION @extschema@.is_working_day(date) IS
+    'Whether a day is a working day (工作日): Monday to Friday unless credit.calendar_day marks it otherwise';
+
+CREATE FUNCTION @extschema@.add_working_days(day date, n integer) RETURNS date
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d         date := day;
+    remaining integer := n;
+BEGIN
+    IF n < 0 THEN
+        RAISE EXCEPTION 'number of working days must not be negative: %', n
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    WHILE remaining > 0 LOOP
+        d := d + 1;
+        IF @extschema@.is_working_day(d) THEN
+            remaining := remaining - 1;
+        END IF;
+    END LOOP;
+    RETURN d;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.add_working_days(date, integer) IS
+    'The n-th working day after day (the day itself not counted; n = 0 gives day): the deadline of something to be done within n working days';
+
+-- Repair requests.
+CREATE TABLE @extschema@.repair_request (
+    id                    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    record_id             bigint NOT NULL REFERENCES @extschema@.record (id) ON DELETE CASCADE,
+    subject_id            bigint NOT NULL,
+    department            text NOT NULL REFERENCES @extschema@.department (code) ON UPDATE CASCADE,
+    reason                text NOT NULL CHECK (pg_catalog.btrim(reason) <> ''),
+    conduct_corrected     boolean NOT NULL DEFAULT false,
+    obligations_performed boolean NOT NULL DEFAULT false,
+    commitment            text,
+    evidence              jsonb NOT NULL DEFAULT '{}',
+    status                text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'approved', 'rejected')),
+    requested_by          name NOT NULL DEFAULT current_user,
+    requested_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    decided_by            name,
+    decided_at            timestamptz,
+    decision_note         text,
+    CHECK ((status = 'open') = (decided_at IS NULL))
+);
+COMMENT ON TABLE @extschema@.repair_request IS
+    'Credit repair requests (信用修复申请) of penalty records: what repair needs (conduct corrected, obligations performed, a public credit commitment, evidence) and the decision; written by credit.request_repair, credit.amend_repair and credit.decide_repair, kept for good';
+COMMENT ON COLUMN @extschema@.repair_request.subject_id IS 'Subject of the record (copied from it)';
+COMMENT ON COLUMN @extschema@.repair_request.department IS 'Department of the record: its unit decides (row-level security keys on it)';
+COMMENT ON COLUMN @extschema@.repair_request.conduct_corrected IS 'The dishonest conduct has been corrected (纠正失信行为)';
+COMMENT ON COLUMN @extschema@.repair_request.obligations_performed IS 'The legal obligations of the decision have been performed (履行法定义务), e.g. the fine paid';
+COMMENT ON COLUMN @extschema@.repair_request.commitment IS 'The public credit commitment (信用承诺书) made by the subject: its text or a reference to it; NULL: not yet made';
+COMMENT ON COLUMN @extschema@.repair_request.evidence IS 'Supporting documents (证明材料), e.g. {"fine_receipt": "..."}';
+COMMENT ON COLUMN @extschema@.repair_request.status IS 'open, approved (the record is repaired) or rejected (the record is kept as it was)';
+COMMENT ON COLUMN @extschema@.repair_request.requested_by IS 'Role that entered the request';
+COMMENT ON COLUMN @extschema@.repair_request.decided_by IS 'Role that decided it';
+CREATE UNIQUE INDEX repair_request_open_idx ON @extschema@.repair_request (record_id) WHERE status = 'open';
+CREATE INDEX repair_request_record_idx ON @extschema@.repair_request (record_id);
+CREATE INDEX repair_request_department_idx ON @extschema@.repair_request (department, status);
+
+-- Objections.
+CREATE TABLE @extschema@.objection (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    record_id   bigint NOT NULL REFERENCES @extschema@.record (id) ON DELETE CASCADE,
+    subject_id  bigint NOT NULL,
+    department  text NOT NULL REFERENCES @extschema@.department (code) ON UPDATE CASCADE,
+    reason      text NOT NULL CHECK (pg_catalog.btrim(reason) <> ''),
+    filed_on    date NOT NULL DEFAULT CURRENT_DATE,
+    due_on      date NOT NULL,
+    status      text NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'upheld', 'corrected', 'dismissed', 'withdrawn')),
+    filed_by    name NOT NULL DEFAULT current_user,
+    filed_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    resolved_by name,
+    resolved_at timestamptz,
+    note        text,
+    CHECK (due_on >= filed_on),
+    CHECK ((status = 'open') = (resolved_at IS NULL))
+);
+COMMENT ON TABLE @extschema@.objection IS
+    'Objections (异议) to credit records: while open the record is ''objected'' (marked in publicity, not counted in evaluation); decided by due_on; written by credit.file_objection and credit.resolve_objection, kept for good';
+COMMENT ON COLUMN @extschema@.objection.department IS 'Department of the record: its unit resolves the objection (row-level security keys on it)';
+COMMENT ON COLUMN @extschema@.objection.filed_on IS 'Day the objection was filed; the record is marked under objection at once (DOMAIN: within 1 working day)';
+COMMENT ON COLUMN @extschema@.objection.due_on IS 'Last day to decide: filed_on plus the working days allowed (5 to 20, credit.add_working_days)';
+COMMENT ON COLUMN @extschema@.objection.status IS
+    'open; upheld (the record was wrong: revoked, publicity withdrawn); corrected (the unit corrected the record, which counts again); dismissed (the record stands); withdrawn (by the subject)';
+CREATE UNIQUE INDEX objection_open_idx ON @extschema@.objection (record_id) WHERE status = 'open';
+CREATE INDEX objection_record_idx ON @extschema@.objection (record_id);
+CREATE INDEX objection_due_idx ON @extschema@.objection (due_on) WHERE status = 'open';
+
+-- A decided request or resolved objection is never changed again.
+CREATE FUNCTION @extschema@.closed_case_guard() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('credit.restoring', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.status <> 'open' THEN
+        RAISE EXCEPTION '% % was already % on %', TG_ARGV[0], OLD.id,
+            CASE OLD.status WHEN 'approved' THEN 'approved' WHEN 'rejected' THEN 'rejected'
+                            ELSE 'resolved (' || OLD.status || ')' END,
+            pg_catalog.to_char(coalesce(to_jsonb(OLD) ->> 'decided_at', to_jsonb(OLD) ->> 'resolved_at')::timestamptz,
+                               'YYYY-MM-DD')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'A decision is final; file a new request or objection instead.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.closed_case_guard() IS
+    'BEFORE UPDATE trigger of credit.repair_request and credit.objection: a decided request or resolved objection cannot change again (55000); skipped while restoring a dump';
+CREATE TRIGGER closed_case_guard BEFORE UPDATE ON @extschema@.repair_request
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.closed_case_guard('repair request');
+CREATE TRIGGER closed_case_guard BEFORE UPDATE ON @extschema@.objection
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.closed_case_guard('objection');
+
+-- Lock a record the caller may act on, or say why not.  With the caller's
+-- rights: SELECT ... FOR UPDATE passes the record's UPDATE policies, so a
+-- unit locks only the records of the departments it acts for.
+CREATE FUNCTION @extschema@.lock_governed_record(record_id bigint, action text) RETURNS @extschema@.record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r    @extschema@.record;
+    dept text;
+BEGIN
+    IF record_id IS NULL THEN
+        RAISE EXCEPTION 'record id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT * INTO r FROM @extschema@.record x WHERE x.id = lock_governed_record.record_id FOR UPDATE;
+    IF FOUND THEN
+        RETURN r;
+    END IF;
+    IF pg_catalog.pg_has_role(current_user, 'credit_admin', 'MEMBER') THEN
+        RAISE EXCEPTION 'record % does not exist', record_id USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT x.department INTO dept FROM @extschema@.record x WHERE x.id = lock_governed_record.record_id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'permission denied to % record %', action, record_id
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('The record belongs to department "%s", which role %s does not act for.',
+                                             dept, current_user),
+                  HINT = 'A unit acts on the records of its own departments; administrators (credit_admin) on all.';
+    END IF;
+    -- units learn nothing about records they cannot see
+    RAISE EXCEPTION 'permission denied to % record %', action, record_id
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = pg_catalog.format('Role %s cannot see record %s.', current_user, record_id),
+              HINT = 'A unit acts on the records of its own departments; administrators (credit_admin) on all.';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lock_governed_record(bigint, text) IS
+    'Locks (FOR UPDATE) and returns a record the caller may act on (a unit: a record of a department it acts for; an administrator: any); 42501 otherwise (also when a unit cannot see the record), 22023 when an administrator names no record';
+
+-- What approval of a repair request still lacks (DOMAIN §4).
+CREATE FUNCTION @extschema@.repair_missing(q @extschema@.repair_request) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.array_remove(ARRAY[
+        CASE WHEN NOT q.conduct_corrected THEN 'conduct corrected' END,
+        CASE WHEN NOT q.obligations_performed THEN 'obligations performed' END,
+        CASE WHEN coalesce(pg_catalog.btrim(q.commitment), '') = '' THEN 'public credit commitment' END], NULL)
+$$;
+COMMENT ON FUNCTION @extschema@.repair_missing(@extschema@.repair_request) IS
+    'What a repair request still lacks before it can be approved: conduct corrected, obligations performed, public credit commitment (empty: complete)';
+
+-- Ask for credit repair of a penalty record.
+CREATE FUNCTION @extschema@.request_repair(record_id bigint, reason text,
+                                           conduct_corrected boolean DEFAULT false,
+                                           obligations_performed boolean DEFAULT false,
+                                           commitment text DEFAULT NULL,
+                                           evidence jsonb DEFAULT '{}') RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r   @extschema@.record;
+    c   @extschema@.catalog_item;
+    m   record;
+    q   bigint;
+BEGIN
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'a reason is required to request credit repair' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    r := @extschema@.lock_governed_record(request_repair.record_id, 'request credit repair of');
+    SELECT * INTO c FROM @extschema@.catalog_item x WHERE x.code = r.item_code;
+    IF c.category IS DISTINCT FROM 'penalty' THEN
+        RAISE EXCEPTION 'record % is not an administrative penalty: credit repair applies to penalty records', r.id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Its item %s is of category %s.', r.item_code, c.category);
+    END IF;
+    IF r.status = 'objected' THEN
+        RAISE EXCEPTION 'record % cannot be repaired: it is under objection', r.id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Resolve the objection first (credit.resolve_objection).';
+    ELSIF r.status <> 'active' THEN
+        RAISE EXCEPTION 'record % cannot be repaired: %', r.id,
+            CASE r.status
+                WHEN 'repaired' THEN 'it was already repaired'
+                WHEN 'revoked' THEN 'its decision was revoked and its publicity withdrawn'
+                WHEN 'expired' THEN 'it has expired'
+                ELSE 'its status is ' || r.status END
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    SELECT x.id INTO q FROM @extschema@.repair_request x
+     WHERE x.record_id = r.id AND x.status = 'open';
+    IF FOUND THEN
+        RAISE EXCEPTION 'repair request % of record % is still open', q, r.id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Complete it with credit.amend_repair, or decide it with credit.decide_repair.';
+    END IF;
+    IF r.publicity_until IS NULL THEN
+        RAISE EXCEPTION 'record % cannot be repaired: it is not published', r.id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Its item is not published, or the penalty is a warning only.';
+    END IF;
+    IF r.publicity_until < CURRENT_DATE THEN
+        RAISE EXCEPTION 'record % cannot be repaired: its publicity ended on %', r.id,
+            pg_catalog.to_char(r.publicity_until, 'YYYY-MM-DD')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Publicity stops by itself at the end of the maximum period.';
+    END IF;
+    SELECT * INTO m FROM @extschema@.minimum_publicity(r.item_code, r.decided_on);
+    IF m.repair_from > CURRENT_DATE THEN
+        RAISE EXCEPTION 'credit repair of record % may be requested from %', r.id,
+            pg_catalog.to_char(m.repair_from, 'YYYY-MM-DD')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('The minimum publicity period of a %s penalty decided on %s is %s (%s).',
+                                             coalesce(c.severity, 'unclassified'),
+                                             pg_catalog.to_char(r.decided_on, 'YYYY-MM-DD'),
+                                             @extschema@.period_text(m.min_publicity), m.rule);
+    END IF;
+    INSERT INTO @extschema@.repair_request (record_id, subject_id, department, reason, conduct_corrected,
+                                            obligations_performed, commitment, evidence)
+    VALUES (r.id, r.subject_id, r.department, request_repair.reason,
+            coalesce(request_repair.conduct_corrected, false),
+            coalesce(request_repair.obligations_performed, false),
+            request_repair.commitment, coalesce(request_repair.evidence, '{}'))
+    RETURNING id INTO q;
+    RETURN q;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.request_repair(bigint, text, boolean, boolean, text, jsonb) IS
+    'Request credit repair (信用修复) of a published, active administrative penalty record whose minimum publicity period has passed (credit.minimum_publicity); returns the request id. Refused (55000) before that period, saying the earliest date, and for records that are not penalties, not published, repaired, revoked, under objection or with an open request. The requirements of repair (conduct corrected, obligations performed, a public credit commitment, evidence) may be given here or later with credit.amend_repair';
+
+-- Complete an open repair request.
+CREATE FUNCTION @extschema@.amend_repair(request_id bigint,
+                                         conduct_corrected boolean DEFAULT NULL,
+                                         obligations_performed boolean DEFAULT NULL,
+                                         commitment text DEFAULT NULL,
+                                         evidence jsonb DEFAULT NULL) RETURNS text[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    q @extschema@.repair_request;
+BEGIN
+    PERFORM @extschema@.lock_case('repair_request', request_id, 'amend');
+    UPDATE @extschema@.repair_request x
+       SET conduct_corrected = coalesce(amend_repair.conduct_corrected, x.conduct_corrected),
+           obligations_performed = coalesce(amend_repair.obligations_performed, x.obligations_performed),
+           commitment = coalesce(amend_repair.commitment, x.commitment),
+           evidence = x.evidence || coalesce(amend_repair.evidence, '{}')
+     WHERE x.id = amend_repair.request_id
+    RETURNING x.* INTO q;
+    RETURN @extschema@.repair_missing(q);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.amend_repair(bigint, boolean, boolean, text, jsonb) IS
+    'Complete an open repair request: set conduct_corrected, obligations_performed, the public credit commitment, and add evidence (merged into the jsonb); NULL arguments leave a field as it is. Returns what approval still lacks (empty: complete)';
+
+-- Lock an open repair request or objection the caller may act on, its
+-- record first; returns the record id.  (tbl: repair_request or objection)
+CREATE FUNCTION @extschema@.lock_case(tbl text, id bigint, action text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    what text := replace(tbl, '_', ' ');
+    rid  bigint;
+    st   text;
+    closed_at timestamptz;
+BEGIN
+    IF tbl NOT IN ('repair_request', 'objection') THEN
+        RAISE EXCEPTION 'no such kind of case: %', tbl USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF id IS NULL THEN
+        RAISE EXCEPTION '% id must not be NULL', what USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE format('SELECT record_id FROM @extschema@.%I WHERE id = $1', tbl) INTO rid USING id;
+    IF rid IS NULL THEN
+        IF pg_catalog.pg_has_role(current_user, 'credit_admin', 'MEMBER') THEN
+            RAISE EXCEPTION '% % does not exist', what, id USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        RAISE EXCEPTION 'permission denied to % % %', action, what, id
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Role %s cannot see %s %s.', current_user, what, id),
+                  HINT = 'A unit acts on the cases of its own departments; administrators (credit_admin) on all.';
+    END IF;
+    PERFORM @extschema@.lock_governed_record(rid, action || ' a ' || what || ' of');
+    EXECUTE format('SELECT status, coalesce(to_jsonb(x) ->> ''decided_at'', to_jsonb(x) ->> ''resolved_at'')::timestamptz
+                      FROM @extschema@.%I x WHERE id = $1 FOR UPDATE', tbl) INTO st, closed_at USING id;
+    IF st <> 'open' THEN
+        RAISE EXCEPTION '% % was already % on %', what, id,
+            CASE WHEN tbl = 'objection' THEN 'resolved (' || st || ')' ELSE st END, pg_catalog.to_char(closed_at, 'YYYY-MM-DD')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = pg_catalog.format('A decision is final; file a new %s instead.', what);
+    END IF;
+    RETURN rid;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lock_case(text, bigint, text) IS
+    'Locks the record of an open repair request or objection (tbl) the caller may act on, then the request or objection, and returns the record id; 42501 when the caller may not act on the record, 55000 when already decided, 22023 when an administrator names none';
+
+-- Approve or reject a repair request.
+CREATE FUNCTION @extschema@.decide_repair(request_id bigint, approve boolean, note text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    q       @extschema@.repair_request;
+    missing text[];
+    st      text;
+BEGIN
+    IF approve IS NULL THEN
+        RAISE EXCEPTION 'approve must be true or false' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT approve AND coalesce(btrim(note), '') = '' THEN
+        RAISE EXCEPTION 'a rejection needs a note saying why' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM @extschema@.lock_case('repair_request', request_id, 'decide');
+    SELECT * INTO q FROM @extschema@.repair_request x WHERE x.id = decide_repair.request_id;
+    IF approve THEN
+        missing := @extschema@.repair_missing(q);
+        IF cardinality(missing) > 0 THEN
+            RAISE EXCEPTION 'repair request % cannot be approved: it lacks %', q.id, array_to_string(missing, ', ')
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Record what the subject has done with credit.amend_repair.';
+        END IF;
+        SELECT x.status INTO st FROM @extschema@.record x WHERE x.id = q.record_id;
+        IF st <> 'active' THEN
+            RAISE EXCEPTION 'repair request % cannot be approved: record % is %', q.id, q.record_id, st
+                USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+        -- publicity stops (credit.is_published) and the record no longer counts;
+        -- it is kept, annotated
+        UPDATE @extschema@.record x
+           SET status = 'repaired',
+               details = x.details || jsonb_build_object('repair', jsonb_build_object(
+                             'request', q.id, 'approved_on', CURRENT_DATE, 'approved_by', current_user))
+         WHERE x.id = q.record_id;
+    END IF;
+    UPDATE @extschema@.repair_request x
+       SET status = CASE WHEN approve THEN 'approved' ELSE 'rejected' END,
+           decided_by = current_user, decided_at = now(), decision_note = note
+     WHERE x.id = q.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.decide_repair(bigint, boolean, text) IS
+    'Decide a repair request. Approval (needs conduct corrected, obligations performed and a public credit commitment) sets the record to repaired: its publicity stops and the grades are re-evaluated, the record is kept and annotated (details.repair); rejection (needs a note) keeps the record as it is. A decision is final (55000 the second time). A unit decides for its own departments, administrators for all (42501 otherwise)';
+
+-- File an objection to a record.
+CREATE FUNCTION @extschema@.file_objection(record_id bigint, reason text, working_days integer DEFAULT 20) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r  @extschema@.record;
+    o  bigint;
+    q  bigint;
+BEGIN
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'a reason is required to file an objection' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF working_days IS NULL OR working_days NOT BETWEEN 5 AND 20 THEN
+        RAISE EXCEPTION 'an objection is decided within 5 to 20 working days, not %', coalesce(working_days::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    r := @extschema@.lock_governed_record(file_objection.record_id, 'file an objection to');
+    IF r.status <> 'active' THEN
+        SELECT x.id INTO o FROM @extschema@.objection x WHERE x.record_id = r.id AND x.status = 'open';
+        RAISE EXCEPTION 'no objection can be filed to record %: %', r.id,
+            CASE r.status
+                WHEN 'objected' THEN 'it is already under objection' || coalesce(' (objection ' || o || ')', '')
+                WHEN 'repaired' THEN 'it was repaired, so it is neither published nor counted'
+                WHEN 'revoked' THEN 'its decision was revoked and its publicity withdrawn'
+                WHEN 'expired' THEN 'it has expired'
+                ELSE 'its status is ' || r.status END
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    SELECT x.id INTO q FROM @extschema@.repair_request x WHERE x.record_id = r.id AND x.status = 'open';
+    IF FOUND THEN
+        RAISE EXCEPTION 'no objection can be filed to record %: its repair request % is open', r.id, q
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Decide the repair request first (credit.decide_repair).';
+    END IF;
+    INSERT INTO @extschema@.objection (record_id, subject_id, department, reason, filed_on, due_on)
+    VALUES (r.id, r.subject_id, r.department, file_objection.reason, CURRENT_DATE,
+            @extschema@.add_working_days(CURRENT_DATE, working_days))
+    RETURNING id INTO o;
+    UPDATE @extschema@.record x SET status = 'objected' WHERE x.id = r.id;
+    RETURN o;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.file_objection(bigint, text, integer) IS
+    'File an objection (异议) to an active record; returns the objection id. The record becomes objected at once: marked under objection in the publicity views and no longer counted in evaluation (grades re-evaluate). It is to be decided within working_days working days (5 to 20, default 20; credit.add_working_days), stored as due_on. Refused (55000) for records not active (already objected, repaired, revoked, expired) or with an open repair request';
+
+-- Resolve an objection.
+CREATE FUNCTION @extschema@.resolve_objection(id bigint, outcome text, note text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o   @extschema@.objection;
+BEGIN
+    IF outcome IS NULL OR outcome NOT IN ('upheld', 'corrected', 'dismissed', 'withdrawn') THEN
+        RAISE EXCEPTION 'invalid objection outcome: %', coalesce(quote_literal(outcome), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'upheld (the record is revoked), corrected (the record was corrected and counts again), dismissed or withdrawn (the record counts again).';
+    END IF;
+    PERFORM @extschema@.lock_case('objection', resolve_objection.id, 'resolve');
+    SELECT * INTO o FROM @extschema@.objection x WHERE x.id = resolve_objection.id;
+    IF outcome = 'upheld' THEN
+        -- the record was wrong: its decision is revoked, its publicity withdrawn
+        UPDATE @extschema@.record x
+           SET status = 'revoked',
+               details = x.details || jsonb_build_object('revoked', jsonb_build_object(
+                             'objection', o.id, 'revoked_on', CURRENT_DATE, 'revoked_by', current_user))
+         WHERE x.id = o.record_id;
+    ELSE
+        -- objections are filed to active records only: back to active
+        UPDATE @extschema@.record x SET status = 'active'
+         WHERE x.id = o.record_id AND x.status = 'objected';
+    END IF;
+    UPDATE @extschema@.objection x
+       SET status = outcome, resolved_by = current_user, resolved_at = now(), note = resolve_objection.note
+     WHERE x.id = o.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.resolve_objection(bigint, text, text) IS
+    'Resolve an open objection: upheld (the record is revoked, its publicity withdrawn, annotated details.revoked), corrected (the unit corrected the record; it is active again), dismissed or withdrawn (active again, counted and published as before). Final (55000 the second time). A unit resolves for its own departments, administrators for all (42501 otherwise)';
+
+-- Open objections past their deadline.
+CREATE VIEW @extschema@.v_objection_overdue WITH (security_invoker = true) AS
+    SELECT o.id AS objection_id, o.record_id, o.subject_id, o.department, o.filed_on, o.due_on,
+           CURRENT_DATE - o.due_on AS days_overdue, o.reason
+      FROM @extschema@.objection o
+     WHERE o.status = 'open' AND o.due_on < CURRENT_DATE;
+COMMENT ON VIEW @extschema@.v_objection_overdue IS
+    'Open objections (异议) not decided by their due date; reads with the caller''s rights, so a unit sees its own';
+COMMENT ON COLUMN @extschema@.v_objection_overdue.objection_id IS 'Objection id (credit.objection)';
+COMMENT ON COLUMN @extschema@.v_objection_overdue.record_id IS 'Record under objection';
+COMMENT ON COLUMN @extschema@.v_objection_overdue.subject_id IS 'Subject of the record';
+COMMENT ON COLUMN @extschema@.v_objection_overdue.department IS 'Department that must decide';
+COMMENT ON COLUMN @extschema@.v_objection_overdue.filed_on IS 'Day the objection was filed';
+COMMENT ON COLUMN @extschema@.v_objection_overdue.due_on IS 'Last day to decide';
+COMMENT ON COLUMN @extschema@.v_objection_overdue.days_overdue IS 'Calendar days since due_on';
+COMMENT ON COLUMN @extschema@.v_objection_overdue.reason IS 'Why the subject objects';
+
+-- Row-level security: a unit reads and writes the requests and objections of
+-- its own departments.  (credit.acting_departments() is created with the
+-- roles by a later part of this script: the policies call it through
+-- credit.feedback_departments(), a PL/pgSQL wrapper resolved at run time,
+-- once per statement.)
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['repair_request', 'objection'] LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE pg_catalog.format('CREATE POLICY admin_all ON @extschema@.%I TO credit_admin USING (true) WITH CHECK (true)', t);
+        EXECUTE pg_catalog.format('CREATE POLICY analyst_read ON @extschema@.%I FOR SELECT TO credit_analyst USING (true)', t);
+        EXECUTE pg_catalog.format('CREATE POLICY department_all ON @extschema@.%I TO credit_department
+            USING (department = ANY (coalesce((SELECT @extschema@.feedback_departments()), ''{}'')))
+            WITH CHECK (department = ANY (coalesce((SELECT @extschema@.feedback_departments()), ''{}'')))', t);
+    END LOOP;
+END
+$$;
+
+-- pg_dump keeps every request, objection and calendar day (the rules: 99-backup.sql).
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.repair_request', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.repair_request_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.objection', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.objection_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.calendar_day', '');
+
+-- Privileges: units work through the functions with their own rights.
+GRANT SELECT ON @extschema@.repair_rule, @extschema@.calendar_day TO credit_department, credit_analyst;
+GRANT SELECT, INSERT, UPDATE ON @extschema@.repair_request, @extschema@.objection TO credit_department;
+GRANT SELECT ON @extschema@.repair_request, @extschema@.objection, @extschema@.v_objection_overdue
+    TO credit_department, credit_analyst;
+GRANT USAGE ON SEQUENCE @extschema@.repair_request_id_seq, @extschema@.objection_id_seq TO credit_department;
+REVOKE ALL ON FUNCTION
+    @extschema@.request_repair(bigint, text, boolean, boolean, text, jsonb),
+    @extschema@.amend_repair(bigint, boolean, boolean, text, jsonb),
+    @extschema@.decide_repair(bigint, boolean, text),
+    @extschema@.file_objection(bigint, text, integer),
+    @extschema@.resolve_objection(bigint, text, text),
+    @extschema@.lock_governed_record(bigint, text),
+    @extschema@.lock_case(text, bigint, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.request_repair(bigint, text, boolean, boolean, text, jsonb),
+    @extschema@.amend_repair(bigint, boolean, boolean, text, jsonb),
+    @extschema@.decide_repair(bigint, boolean, text),
+    @extschema@.file_objection(bigint, text, integer),
+    @extschema@.resolve_objection(bigint, text, text),
+    @extschema@.lock_governed_record(bigint, text),
+    @extschema@.lock_case(text, bigint, text)
+    TO credit_admin, credit_department;
