@@ -63,7 +63,7 @@ AS $$
      WHERE c.code = minimum_publicity.item_code
 $$;
 COMMENT ON FUNCTION @extschema@.minimum_publicity(text, date) IS
-    'Minimum publicity period (最短公示期) of a record of this catalogue item decided on this day, the rule it comes from (credit.repair_rule for records decided under an earlier rule, else the catalogue item) and repair_from, the first day credit repair may be requested (decided_on + min_publicity); no row for an unknown item';
+    'Minimum publicity period (最短公示期) of a record of this catalogue item decided on this day, the rule it comes from (credit.repair_rule for records decided under an earlier rule, else the catalogue item) and repair_from, the first day credit repair may be requested (decided_on + min_publicity); all NULL for an unknown item';
 
 -- A period in words, whatever the session's IntervalStyle ("1 year", "3 months").
 CREATE FUNCTION @extschema@.period_text(p interval) RETURNS text
