@@ -140,6 +140,10 @@ SELECT pg_temp.try(format('SELECT credit.request_repair(%s, %L)', :g100, 'x'), :
 SELECT pg_temp.try(format('UPDATE credit.repair_request SET status = %L WHERE id = %s', 'rejected', :req),
                    jsonb_build_object('request ' || :req, 'request <REQ>', pg_temp.ymd(current_date), '<today>')) AS update_decided;
 
+-- nor created decided (23514)
+SELECT pg_temp.try(format('INSERT INTO credit.repair_request (record_id, subject_id, department, reason, status, decided_at)
+                           VALUES (%s, %s, %L, %L, %L, now())', :g80, :firm, 'rp_market', 'x', 'approved')) AS insert_decided;
+
 -- A serious penalty decided under an earlier rule (6 months) may be repaired
 -- after 250 days; rejected (a rejection needs a note), the record stays.
 SELECT credit.request_repair(:s250, 'fine paid') AS req2 \gset
@@ -261,10 +265,15 @@ SET SESSION AUTHORIZATION regress_credit_rp_taxclerk;
 SELECT count(*) AS tax_unit_sees FROM credit.v_objection_overdue WHERE record_id = :orec2;
 RESET SESSION AUTHORIZATION;
 
+-- A renamed department takes its decided requests and resolved objections along.
+UPDATE credit.department SET code = 'rp_market_renamed' WHERE code = 'rp_market';
+SELECT (SELECT count(*) FROM credit.repair_request WHERE department = 'rp_market_renamed' AND status <> 'open') AS decided_requests,
+       (SELECT count(*) FROM credit.objection WHERE department = 'rp_market_renamed' AND status <> 'open') AS resolved_objections;
+
 -- Clean up: records (their requests and objections go with them), subjects, units, roles.
-DELETE FROM credit.record WHERE department IN ('rp_market', 'rp_tax');
+DELETE FROM credit.record WHERE department IN ('rp_market_renamed', 'rp_tax');
 DELETE FROM credit.subject WHERE id IN (:firm, :graded, :objector);
-DELETE FROM credit.department WHERE code IN ('rp_market', 'rp_tax');
+DELETE FROM credit.department WHERE code IN ('rp_market_renamed', 'rp_tax');
 DELETE FROM credit.repair_rule WHERE name = 'Repair test: an earlier rule';
 DROP ROLE regress_credit_rp_marketclerk, regress_credit_rp_taxclerk, regress_credit_rp_admin,
           regress_credit_rp_analyst, regress_credit_rp_web, regress_credit_rp_market, regress_credit_rp_tax;

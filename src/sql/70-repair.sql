@@ -186,7 +186,8 @@ CREATE UNIQUE INDEX objection_open_idx ON @extschema@.objection (record_id) WHER
 CREATE INDEX objection_record_idx ON @extschema@.objection (record_id);
 CREATE INDEX objection_due_idx ON @extschema@.objection (due_on) WHERE status = 'open';
 
--- A decided request or resolved objection is never changed again.
+-- A request or objection is born open, and once decided never changes again
+-- (except its department code, which follows a renamed department).
 CREATE FUNCTION @extschema@.closed_case_guard() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -195,10 +196,16 @@ BEGIN
     IF current_setting('credit.restoring', true) = 'on' THEN
         RETURN NEW;
     END IF;
-    IF OLD.status <> 'open' THEN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'open' THEN
+            RAISE EXCEPTION 'a new % must be open, not %', TG_ARGV[0], NEW.status
+                USING ERRCODE = 'check_violation',
+                      HINT = 'It is decided afterwards, by credit.decide_repair or credit.resolve_objection.';
+        END IF;
+    ELSIF OLD.status <> 'open' AND (to_jsonb(NEW) - 'department') IS DISTINCT FROM (to_jsonb(OLD) - 'department') THEN
         RAISE EXCEPTION '% % was already % on %', TG_ARGV[0], OLD.id,
-            CASE OLD.status WHEN 'approved' THEN 'approved' WHEN 'rejected' THEN 'rejected'
-                            ELSE 'resolved (' || OLD.status || ')' END,
+            CASE WHEN OLD.status IN ('approved', 'rejected') THEN OLD.status
+                 ELSE 'resolved (' || OLD.status || ')' END,
             pg_catalog.to_char(coalesce(to_jsonb(OLD) ->> 'decided_at', to_jsonb(OLD) ->> 'resolved_at')::timestamptz,
                                'YYYY-MM-DD')
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -208,10 +215,10 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.closed_case_guard() IS
-    'BEFORE UPDATE trigger of credit.repair_request and credit.objection: a decided request or resolved objection cannot change again (55000); skipped while restoring a dump';
-CREATE TRIGGER closed_case_guard BEFORE UPDATE ON @extschema@.repair_request
+    'BEFORE INSERT OR UPDATE trigger of credit.repair_request and credit.objection: a new one must be open (23514); a decided request or resolved objection cannot change again (55000), except its department code when the department is renamed; skipped while restoring a dump';
+CREATE TRIGGER closed_case_guard BEFORE INSERT OR UPDATE ON @extschema@.repair_request
     FOR EACH ROW EXECUTE FUNCTION @extschema@.closed_case_guard('repair request');
-CREATE TRIGGER closed_case_guard BEFORE UPDATE ON @extschema@.objection
+CREATE TRIGGER closed_case_guard BEFORE INSERT OR UPDATE ON @extschema@.objection
     FOR EACH ROW EXECUTE FUNCTION @extschema@.closed_case_guard('objection');
 
 -- Lock a record the caller may act on, or say why not.  With the caller's
