@@ -55,5 +55,6 @@ _PG_init(void)
     credit_match_init();
     credit_trigger_init();
     credit_measure_init();
+    credit_report_init();
     MarkGUCPrefixReserved("credit");
 }

@@ -20,6 +20,7 @@
 #include "credit.h"
 #include "ident_parse.h"
 #include "normalize.h"
+#include "secret.h"
 
 /* Shortest key accepted, in bytes. */
 #define PSEUDONYM_MIN_KEY   16
@@ -28,10 +29,8 @@
 static EVP_MAC *hmac_alg = NULL;
 
 /*
- * Where the current value of credit.pseudonym_key came from.  The check hook
- * records the GucSource in the value's "extra" and the assign hook copies it
- * here, so the source follows the value through SET, RESET, SET LOCAL and
- * rollback (the GUC machinery keeps value and extra together).
+ * Where the current value of credit.pseudonym_key came from (see
+ * credit_secret_check): set by the assign hook from the value's extra.
  */
 static GucSource key_source = PGC_S_DEFAULT;
 
@@ -42,90 +41,21 @@ static GucSource key_source = PGC_S_DEFAULT;
 bool
 credit_pseudonym_key_check(char **newval, void **extra, GucSource source)
 {
-    GucSource  *saved;
-
-    /*
-     * PGC_S_TEST is the validation of ALTER DATABASE/ROLE ... SET and of a
-     * function's SET clause, whose values land in pg_db_role_setting and
-     * pg_proc (readable by every role) and in dumps.  Removing a setting
-     * (RESET) is not checked, so a stored key can always be taken out.  A
-     * session that has not loaded credit yet cannot be stopped here; the key
-     * is then refused when used (credit_pseudonym_key_guard).
-     */
-    if (source == PGC_S_TEST && *newval != NULL && (*newval)[0] != '\0')
-    {
-        GUC_check_errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM);
-        GUC_check_errmsg("credit.pseudonym_key cannot be stored with ALTER DATABASE, ALTER ROLE or a function's SET clause");
-        GUC_check_errdetail("Such settings are kept in catalogs that every role can read (pg_db_role_setting, pg_proc) and are written into dumps.");
-        GUC_check_errhint("Set the key in postgresql.conf and add credit to shared_preload_libraries.");
-        return false;
-    }
-    saved = malloc(sizeof(GucSource));
-    if (saved == NULL)
-    {
-        GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
-        GUC_check_errmsg("out of memory");
-        return false;
-    }
-    *saved = source;
-    *extra = saved;
-    return true;
+    return credit_secret_check("credit.pseudonym_key", newval, extra, source);
 }
 
 /* Assign hook of credit.pseudonym_key: the new value's source becomes current. */
 void
 credit_pseudonym_key_assign(const char *newval, void *extra)
 {
-    key_source = extra != NULL ? *(const GucSource *) extra : PGC_S_DEFAULT;
+    key_source = credit_secret_source(extra);
 }
 
-/*
- * Error unless the current key is hidden from other roles.  A key from a
- * database or role setting is in pg_db_role_setting, which every role reads;
- * one from the server configuration (postgresql.conf, ALTER SYSTEM, the
- * command line) is hidden only when credit is in shared_preload_libraries:
- * otherwise a backend that has not loaded credit holds it as an ordinary
- * placeholder setting, which every role can SHOW.  A key set in the session
- * (SET, or connection options of a superuser) is seen by that session only.
- *
- * SQLSTATE 55000 (object_not_in_prerequisite_state), as for an unset key:
- * the server's configuration is not in the state pseudonyms need.  Not 42501
- * or class 28: the caller lacks no privilege and the refusal holds for
- * superusers too; granting anything would not help, fixing the setup does.
- */
+/* Error (55000) unless the current key is hidden from other roles. */
 void
 credit_pseudonym_key_guard(void)
 {
-    switch (key_source)
-    {
-            /* PGC_S_GLOBAL is ALTER ROLE ALL SET: pg_db_role_setting too */
-        case PGC_S_GLOBAL:
-        case PGC_S_DATABASE:
-        case PGC_S_USER:
-        case PGC_S_DATABASE_USER:
-            ereport(ERROR,
-                    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                     errmsg("credit.pseudonym_key is readable by other roles"),
-                     errdetail("The key comes from ALTER DATABASE or ALTER ROLE ... SET, which stores it in pg_db_role_setting, a catalog every role can read."),
-                     errhint("Remove that setting (ALTER DATABASE name RESET credit.pseudonym_key, ALTER ROLE name [IN DATABASE name] RESET credit.pseudonym_key), "
-                             "put the key in postgresql.conf, set shared_preload_libraries = 'credit' (or 'pg_cron,credit' where pg_cron is used) and restart the server; "
-                             "then replace the key, since it was exposed.")));
-            break;
-        case PGC_S_ENV_VAR:
-        case PGC_S_FILE:
-        case PGC_S_ARGV:
-            if (!credit_preloaded)
-                ereport(ERROR,
-                        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                         errmsg("credit.pseudonym_key is readable by other roles"),
-                         errdetail("The key comes from the server configuration, but credit is not in shared_preload_libraries: "
-                                   "until a session loads credit, the key is a placeholder setting that every role can read with SHOW."),
-                         errhint("Set shared_preload_libraries = 'credit' (or 'pg_cron,credit' where pg_cron is used) in postgresql.conf and restart the server; "
-                                 "then replace the key, since it was exposed.")));
-            break;
-        default:
-            break;
-    }
+    credit_secret_guard("credit.pseudonym_key", key_source);
 }
 
 /* Is credit.pseudonym_key set (to anything)? */
