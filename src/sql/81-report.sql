@@ -101,8 +101,9 @@ BEGIN
         ON CONFLICT DO NOTHING;
     SELECT k.revoked_at INTO revoked FROM @extschema@.signing_key k WHERE k.key_id = report_content.key_id;
     IF revoked IS NOT NULL THEN
-        RAISE EXCEPTION 'the report signing key % was revoked at %', report_content.key_id, revoked
+        RAISE EXCEPTION 'the report signing key % is revoked', report_content.key_id
             USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('credit.signing_key says it was revoked at %s.', revoked),
                   HINT = 'A superuser sets a new key (credit.generate_signing_key()) in credit.report_signing_key.';
     END IF;
 

@@ -40,7 +40,7 @@ CREATE TABLE @extschema@.third_party_report (
 );
 COMMENT ON TABLE @extschema@.third_party_report IS
     'Third-party credit reports (第三方信用报告) filed by units: the agency, the subject, what the report states (content) and the agency''s Ed25519 signature; credit.verify_third_party_report checks them against the agency''s key and platform data';
-COMMENT ON COLUMN @extschema@.third_party_report.report_no IS 'The agency''s own number of the report';
+COMMENT ON COLUMN @extschema@.third_party_report.report_no IS 'The agency''s own number of the report; taken from content.report_no when not given';
 COMMENT ON COLUMN @extschema@.third_party_report.subject_id IS
     'Subject the report is filed for; when not given, the subject whose USCC or ID number the report names (content.subject), if any';
 COMMENT ON COLUMN @extschema@.third_party_report.issued_at IS 'When the agency issued the report; taken from content.issued_at when not given';
@@ -116,6 +116,9 @@ BEGIN
         RAISE EXCEPTION 'content of a third-party report must be a JSON object'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF NEW.report_no IS NULL THEN
+        NEW.report_no := NEW.content ->> 'report_no';
+    END IF;
     IF NEW.issued_at IS NULL AND NEW.content ? 'issued_at' THEN
         NEW.issued_at := (NEW.content ->> 'issued_at')::timestamptz;
     END IF;
@@ -127,8 +130,8 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.third_party_report_maintain() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.third_party_report_maintain() IS
-    'Trigger of credit.third_party_report: content parsed from document (22023 when both are given and differ), issued_at from content.issued_at and the subject from the identifier content.subject names, when not given; skipped while restoring a dump';
-CREATE TRIGGER third_party_report_maintain BEFORE INSERT OR UPDATE OF document, content, issued_at, subject_id
+    'Trigger of credit.third_party_report: content parsed from document (22023 when both are given and differ), report_no and issued_at from content.report_no and content.issued_at, and the subject from the identifier content.subject names, when not given; skipped while restoring a dump';
+CREATE TRIGGER third_party_report_maintain BEFORE INSERT OR UPDATE OF document, content, report_no, issued_at, subject_id
     ON @extschema@.third_party_report
     FOR EACH ROW EXECUTE FUNCTION @extschema@.third_party_report_maintain();
 
@@ -183,6 +186,7 @@ DECLARE
     claims     jsonb;
     conflicts  text[] := '{}';
     compared   text[] := '{}';
+    skipped    text[] := '{}';
     item       jsonb;
     platform   text;
     facts      text;
@@ -226,11 +230,13 @@ BEGIN
         detail := format('no subject on the platform has %s', who);
     ELSIF r.subject_id IS DISTINCT FROM named.subject_id THEN
         ok := false;
-        detail := format('the report names subject %s (%s), but is filed for subject %s',
-                         named.subject_id, who, coalesce(r.subject_id::text, 'none'));
+        detail := format('the report names %s (%s), but is filed for %s',
+                         (SELECT s.name FROM @extschema@.subject s WHERE s.id = named.subject_id), who,
+                         coalesce((SELECT s.name FROM @extschema@.subject s WHERE s.id = r.subject_id), 'no subject'));
     ELSE
         ok := true;
-        detail := format('%s is subject %s', who, named.subject_id);
+        detail := format('%s is %s, the subject the report is filed for', who,
+                         (SELECT s.name FROM @extschema@.subject s WHERE s.id = named.subject_id));
     END IF;
     subj_ok := ok;
     RETURN NEXT;
@@ -252,13 +258,13 @@ BEGIN
         detail := format('the report states issued_at %s, which is not a time', stated);
     ELSIF stated_at <> r.issued_at THEN
         ok := false;
-        detail := format('the report states issued_at %s, the row says %s', stated, r.issued_at);
+        detail := format('the report states issued_at %s, the row says %s', stated, to_jsonb(r.issued_at) #>> '{}');
     ELSIF r.issued_at > r.received_at THEN
         ok := false;
-        detail := format('issued at %s, after it was received (%s)', r.issued_at, r.received_at);
+        detail := format('issued at %s, after it was received (%s)', to_jsonb(r.issued_at) #>> '{}', to_jsonb(r.received_at) #>> '{}');
     ELSE
         ok := true;
-        detail := format('issued at %s', r.issued_at);
+        detail := format('issued at %s', to_jsonb(r.issued_at) #>> '{}');
     END IF;
     RETURN NEXT;
     all_ok := all_ok AND ok;
@@ -275,13 +281,14 @@ BEGIN
         claims := coalesce(r.content -> 'claims', '{}');
         IF claims -> 'no_serious_dishonesty' = 'true' THEN
             compared := compared || 'no_serious_dishonesty'::text;
-            SELECT string_agg(f, '; ' ORDER BY f) INTO facts FROM (
-                SELECT format('on black list %s since %s', e.list_code, e.listed_on) AS f
+            SELECT string_agg(f, ' and ' ORDER BY f) INTO facts FROM (
+                SELECT format('on black list %s since %s', e.list_code, to_char(e.listed_on, 'YYYY-MM-DD')) AS f
                   FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code = e.list_code
                  WHERE e.subject_id = r.subject_id AND l.kind = 'black'
                    AND @extschema@.list_entry_active(e, as_of)
                 UNION ALL
-                SELECT format('serious record %s (%s) of %s', rc.id, rc.item_code, rc.decided_on)
+                SELECT format('under serious record %s of %s (%s)', rc.item_code, to_char(rc.decided_on, 'YYYY-MM-DD'),
+                              coalesce(rc.document_no, 'no document number'))
                   FROM @extschema@.record rc JOIN @extschema@.catalog_item c ON c.code = rc.item_code
                  WHERE rc.subject_id = r.subject_id AND rc.status = 'active'
                    AND c.severity = 'serious' AND c.polarity = 'negative' AND rc.decided_on <= as_of
@@ -292,7 +299,7 @@ BEGIN
         END IF;
         IF jsonb_typeof(claims -> 'not_listed') = 'array' THEN
             compared := compared || 'not_listed'::text;
-            SELECT string_agg(format('%s since %s', e.list_code, e.listed_on), '; ' ORDER BY e.list_code, e.listed_on)
+            SELECT string_agg(format('%s since %s', e.list_code, to_char(e.listed_on, 'YYYY-MM-DD')), ', ' ORDER BY e.list_code, e.listed_on)
               INTO facts
               FROM @extschema@.list_entry e
              WHERE e.subject_id = r.subject_id
@@ -307,13 +314,19 @@ BEGIN
         IF jsonb_typeof(r.content -> 'grades') = 'array' THEN
             FOR item IN SELECT g FROM jsonb_array_elements(r.content -> 'grades') g
             LOOP
-                CONTINUE WHEN NOT EXISTS (SELECT 1 FROM @extschema@.model m WHERE m.code = item ->> 'model');
-                compared := compared || format('grade under %s', item ->> 'model');
+                IF NOT EXISTS (SELECT 1 FROM @extschema@.model m WHERE m.code = item ->> 'model') THEN
+                    skipped := skipped || format('grade under %s (not a platform model)', coalesce(item ->> 'model', 'no model'));
+                    CONTINUE;
+                END IF;
                 platform := @extschema@.grade_at(r.subject_id, item ->> 'model', r.issued_at);
+                IF platform IS NULL THEN
+                    skipped := skipped || format('grade under %s (no platform grade then)', item ->> 'model');
+                    CONTINUE;
+                END IF;
+                compared := compared || format('grade under %s', item ->> 'model');
                 IF platform IS DISTINCT FROM item ->> 'grade' THEN
                     conflicts := conflicts || format('states grade %s under %s, but the platform grade then was %s',
-                                                     coalesce(item ->> 'grade', 'none'), item ->> 'model',
-                                                     coalesce(platform, 'none'));
+                                                     coalesce(item ->> 'grade', 'none'), item ->> 'model', platform);
                 END IF;
             END LOOP;
         END IF;
@@ -324,6 +337,11 @@ BEGIN
             detail := format('no conflict (compared: %s)', array_to_string(compared, ', '));
         ELSE
             detail := array_to_string(conflicts, '; ');
+        END IF;
+        IF cardinality(skipped) > 0 THEN
+            detail := detail || format('; not compared: %s', array_to_string(skipped, ', '));
+        END IF;
+        IF NOT ok THEN
             -- a warning only from a report the agency signed about the subject filed for
             IF sig_ok AND subj_ok THEN
                 warning_id := @extschema@.raise_warning(r.subject_id, 'report_conflict',
