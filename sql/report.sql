@@ -196,6 +196,9 @@ SELECT :'r2'::jsonb ->> 'key_id' AS new_key_id, credit.verify_report(:'r2') AS n
 SELECT key_id, revoked_at FROM credit.signing_key ORDER BY registered_at, key_id;
 -- a report of the new key that names the old key id does not verify
 SELECT credit.verify_report(jsonb_set(:'r2', '{key_id}', to_jsonb(:'r'::jsonb ->> 'key_id'))) AS swapped_key_id;
+-- a key's first report verifies in the statement that issues it
+SET LOCAL credit.report_signing_key = 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7';
+SELECT credit.verify_report(credit.report(:firm, 'licence review, same statement')) AS same_statement;
 -- revoking a key: its reports no longer verify, and it signs no more
 UPDATE credit.signing_key SET revoked_at = now(), note = 'seed published in RFC 8032'
  WHERE key_id = :'r'::jsonb ->> 'key_id';

@@ -170,8 +170,10 @@ CREATE FUNCTION @extschema@.report(subject_id bigint, purpose text) RETURNS json
 COMMENT ON FUNCTION @extschema@.report(bigint, text) IS
     'Credit report (信用报告) of a subject as of now, signed with Ed25519: format, report_id, issued_at, issuer (the platform), requested_by, purpose, subject (ID number whole only for roles that may read credit.subject.person_id, else masked), current grades, published records (credit.is_published) and their counts by category, active lists, key_id, and signature (hex) over the UTF-8 text of the report without its signature member. Every report is logged in credit.query_log; a purpose is required (22023); 55000 when no signing key is set';
 
+-- VOLATILE, not STABLE: it must see the key registered by a report issued
+-- earlier in the same statement (SELECT credit.verify_report(credit.report(...))).
 CREATE FUNCTION @extschema@.verify_report(report jsonb) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce((
