@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/measures: measure matching (credit.measures_for, C over a per-backend
 # cache) against the same matching written as one plain SQL query (hash joins
-# of current grades, active list entries and measures), on BENCH_SUBJECTS
+# of current grades, active list entries, active records of list items and
+# measures), on BENCH_SUBJECTS
 # (200,000) generated subjects: 70% enterprises, 5% social organisations, 25%
 # individuals, graded by records (A / A+ for two sevenths, C or B for a seventh) and
 # 2% on a black list (a fifth of those entries expired).  Both methods must
@@ -108,10 +109,17 @@ WITH ms AS (
     SELECT s.id, s.kind FROM bench_measures.subject b JOIN credit.subject s ON s.id = b.id
      WHERE b.n BETWEEN lo AND hi
 ), ls AS (
-    SELECT e.subject_id, e.list_code, pg_catalog.to_char(min(e.listed_on), 'YYYY-MM-DD') AS since
-      FROM credit.list_entry e JOIN subj ON subj.id = e.subject_id
-     WHERE e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL
-       AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE)
+    -- on a list: an active entry, or an active record of the list's catalogue item
+    SELECT x.subject_id, x.list_code, pg_catalog.to_char(min(x.since), 'YYYY-MM-DD') AS since
+      FROM (SELECT e.subject_id, e.list_code, e.listed_on AS since
+              FROM credit.list_entry e JOIN subj ON subj.id = e.subject_id
+             WHERE e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL
+               AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE)
+            UNION ALL
+            SELECT r.subject_id, l.code, r.decided_on
+              FROM credit.record r JOIN subj ON subj.id = r.subject_id
+              JOIN credit.list l ON l.item_code = r.item_code
+             WHERE r.status = 'active' AND r.decided_on <= CURRENT_DATE) x
      GROUP BY 1, 2
 ), by_list AS (
     SELECT ls.subject_id, m.code,

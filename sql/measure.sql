@@ -265,13 +265,35 @@ SET SESSION AUTHORIZATION regress_credit_ms_web;
 SELECT pg_temp.try(format('SELECT * FROM credit.measures_for(%s)', :firm_a)) AS without_grades;
 RESET SESSION AUTHORIZATION;
 
+-- A list collected as records (a unit's feed of its list, without list
+-- entries): the record both vetoes the grade and puts the subject on the list.
+INSERT INTO credit.subject (kind, name, uscc) VALUES ('enterprise', '江阴失信物流有限公司', '91320281MA1ME0072X')
+    RETURNING id AS firm_fed \gset
+INSERT INTO credit.record (subject_id, item_code, department, decided_on)
+    VALUES (:firm_fed, 'list_serious_dishonesty', 'ms_market', current_date - 40);
+SELECT grade FROM credit.subject_grade WHERE subject_id = :firm_fed AND model = 'comprehensive_enterprise';
+SELECT measure_code, kind, reason = 'on list serious_dishonesty since ' || to_char(current_date - 40, 'YYYY-MM-DD') AS listed_since_record
+  FROM credit.measures_for(:firm_fed, 'government_procurement');
+SELECT j ->> 'decision' AS decision, j -> 'decided_by' AS decided_by,
+       jsonb_path_query_array(j, '$.lists[*].list') AS lists,
+       jsonb_path_query_array(j, '$.lists[*].department') AS reported_by
+  FROM credit.check(:firm_fed, 'government_procurement') j;
+-- the entries' own records are not listed twice
+SELECT jsonb_array_length(credit.check(:firm_black, 'government_procurement') -> 'lists') AS firm_black_lists;
+-- the record revoked, the subject is off the list (and back at grade B)
+UPDATE credit.record SET status = 'revoked' WHERE subject_id = :firm_fed;
+SELECT grade FROM credit.subject_grade WHERE subject_id = :firm_fed AND model = 'comprehensive_enterprise';
+SELECT count(*) AS measures FROM credit.measures_for(:firm_fed, 'government_procurement');
+
 -- Where row-level security applies to a table measures_for reads, it reads
 -- through a query, so the policies apply (here: a unit that may not see the
--- serious dishonesty list).
+-- serious dishonesty list: neither its entries nor the records they made).
 ALTER TABLE credit.list_entry ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ms_all ON credit.list_entry TO PUBLIC USING (true);
 CREATE POLICY ms_hide ON credit.list_entry AS RESTRICTIVE FOR SELECT TO regress_credit_dept_ms_market
     USING (list_code <> 'serious_dishonesty');
+CREATE POLICY ms_hide_records ON credit.record AS RESTRICTIVE FOR SELECT TO regress_credit_dept_ms_market
+    USING (item_code <> 'list_serious_dishonesty');
 SET SESSION AUTHORIZATION regress_credit_ms_clerk;
 SELECT * FROM credit.measures_for(:firm_black, 'routine_supervision');
 SELECT * FROM credit.measures_for(:person_debtor, 'civil_service_recruitment');

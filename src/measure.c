@@ -10,10 +10,17 @@
  * credit.model_grade (sent by the statement triggers credit.measure_changed
  * and credit.model_changed, so every backend receives it at commit) marks the
  * cache stale; the next call reloads it.  A call reads the subject's kind,
- * current grades and active list entries straight from the primary keys of
- * credit.subject and credit.subject_grade and the subject index of
- * credit.list_entry (after the same privilege checks a query makes), or with
- * one saved query through SPI when row-level security applies to one of them.
+ * current grades, active list entries and active credit records of list
+ * items straight from the primary keys of credit.subject and
+ * credit.subject_grade and the subject indexes of credit.list_entry and
+ * credit.record (after the same privilege checks a query makes), or with one
+ * saved query through SPI when row-level security applies to one of them.
+ *
+ * A subject is on a list while it has an active entry on it, or an active
+ * credit record of the list's catalogue item (credit.list.item_code): lists
+ * are also collected as records (a department's feed of its list), and the
+ * evaluation models count those records (the one-vote veto), so a measure
+ * must see them too.
  */
 #include "postgres.h"
 
@@ -44,7 +51,7 @@
 
 #include "credit.h"
 
-#define MEASURE_TABLES 3
+#define MEASURE_TABLES 4
 
 /* One row of credit.measure, as matching needs it. */
 typedef struct MeasureDef
@@ -77,6 +84,9 @@ typedef struct MeasureCache
     uint64      generation;
     int         nmeasures;
     MeasureDef *measures;
+    int         nlistitems;     /* lists with a catalogue item */
+    char      **listitem_list;  /* list code */
+    char      **listitem_item;  /* its item code */
     int         nscenarios;
     char      **scenarios;
     int         ngrades;
@@ -104,6 +114,12 @@ typedef struct MeasureRels
     AttrNumber  entry_listed_on;
     AttrNumber  entry_expires_on;
     AttrNumber  entry_removed_on;
+    Oid         record;
+    Oid         record_subject_idx;
+    AttrNumber  rec_subject;
+    AttrNumber  rec_item;
+    AttrNumber  rec_decided_on;
+    AttrNumber  rec_status;
 } MeasureRels;
 
 /* One current grade or active list of the subject being matched. */
@@ -139,7 +155,8 @@ measure_relcache_callback(Datum arg, Oid relid)
     if (measure_rels_known &&
         (relid == measure_rels.subject || relid == measure_rels.subject_pkey ||
          relid == measure_rels.subject_grade || relid == measure_rels.subject_grade_pkey ||
-         relid == measure_rels.list_entry || relid == measure_rels.list_entry_subject_idx))
+         relid == measure_rels.list_entry || relid == measure_rels.list_entry_subject_idx ||
+         relid == measure_rels.record || relid == measure_rels.record_subject_idx))
         measure_rels_known = false;
     for (i = 0; i < MEASURE_TABLES; i++)
         if (measure_table_oid[i] == relid)
@@ -161,7 +178,7 @@ credit_measure_init(void)
 static void
 measure_learn_oids(void)
 {
-    static const char *const names[MEASURE_TABLES] = {"measure", "scenario", "model_grade"};
+    static const char *const names[MEASURE_TABLES] = {"measure", "scenario", "model_grade", "list"};
     Oid         nsp = get_namespace_oid("credit", true);
     int         i;
 
@@ -196,8 +213,11 @@ measure_learn_rels(void)
     r.subject_grade_pkey = get_relname_relid("subject_grade_pkey", nsp);
     r.list_entry = get_relname_relid("list_entry", nsp);
     r.list_entry_subject_idx = get_relname_relid("list_entry_subject_idx", nsp);
+    r.record = get_relname_relid("record", nsp);
+    r.record_subject_idx = get_relname_relid("record_subject_idx", nsp);
     if (!OidIsValid(r.subject) || !OidIsValid(r.subject_pkey) || !OidIsValid(r.subject_grade) ||
-        !OidIsValid(r.subject_grade_pkey) || !OidIsValid(r.list_entry) || !OidIsValid(r.list_entry_subject_idx))
+        !OidIsValid(r.subject_grade_pkey) || !OidIsValid(r.list_entry) || !OidIsValid(r.list_entry_subject_idx) ||
+        !OidIsValid(r.record) || !OidIsValid(r.record_subject_idx))
         elog(ERROR, "a relation of the credit schema is missing");
     r.subject_id = measure_attnum(r.subject, "id");
     r.subject_kind = measure_attnum(r.subject, "kind");
@@ -209,6 +229,10 @@ measure_learn_rels(void)
     r.entry_listed_on = measure_attnum(r.list_entry, "listed_on");
     r.entry_expires_on = measure_attnum(r.list_entry, "expires_on");
     r.entry_removed_on = measure_attnum(r.list_entry, "removed_on");
+    r.rec_subject = measure_attnum(r.record, "subject_id");
+    r.rec_item = measure_attnum(r.record, "item_code");
+    r.rec_decided_on = measure_attnum(r.record, "decided_on");
+    r.rec_status = measure_attnum(r.record, "status");
     measure_rels = r;
     measure_rels_known = true;
 }
@@ -334,6 +358,22 @@ measure_cache_load(void)
         bool        isnull;
 
         c->kinds[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+    }
+    MemoryContextSwitchTo(old);
+
+    /* the lists whose catalogue item makes a record a listing */
+    ret = SPI_execute("SELECT code, item_code FROM credit.list WHERE item_code IS NOT NULL "
+                      " ORDER BY code COLLATE \"C\"", true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "reading credit.list failed: %s", SPI_result_code_string(ret));
+    old = MemoryContextSwitchTo(cxt);
+    c->nlistitems = (int) SPI_processed;
+    c->listitem_list = palloc0(sizeof(char *) * Max(c->nlistitems, 1));
+    c->listitem_item = palloc0(sizeof(char *) * Max(c->nlistitems, 1));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        c->listitem_list[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        c->listitem_item[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
     }
     MemoryContextSwitchTo(old);
 
@@ -484,6 +524,27 @@ measure_add_fact(SubjectFacts *sf, bool grade)
     return grade ? &sf->grades[sf->ngrades++] : &sf->lists[sf->nlists++];
 }
 
+/*
+ * The subject is on a list since a day: a new list fact, or an earlier first
+ * day for a list already noted (rank holds the first day as a DateADT until
+ * the facts are complete).
+ */
+static void
+measure_note_list(SubjectFacts *sf, char *list, DateADT since)
+{
+    int         i;
+
+    for (i = 0; i < sf->nlists; i++)
+        if (strcmp(sf->lists[i].key, list) == 0)
+        {
+            if (since < (DateADT) sf->lists[i].rank)
+                sf->lists[i].rank = (int32) since;
+            return;
+        }
+    measure_add_fact(sf, false)->key = list;
+    sf->lists[sf->nlists - 1].rank = (int32) since;
+}
+
 /* Rank of a grade under a model in the cached credit.model_grade; 0 when it is none of its grades. */
 static int32
 measure_grade_rank(const MeasureCache *c, const char *model, const char *grade)
@@ -545,6 +606,7 @@ measure_read_direct(const MeasureCache *c, int64 subject_id, SubjectFacts *sf)
     AttrNumber  gcols[3] = {r->grade_subject, r->grade_model, r->grade_grade};
     AttrNumber  ecols[5] = {r->entry_subject, r->entry_list, r->entry_listed_on,
                             r->entry_expires_on, r->entry_removed_on};
+    AttrNumber  rcols[4] = {r->rec_subject, r->rec_item, r->rec_decided_on, r->rec_status};
     DateADT     today = GetSQLCurrentDate();
     Relation    rel;
     SysScanDesc scan;
@@ -555,6 +617,7 @@ measure_read_direct(const MeasureCache *c, int64 subject_id, SubjectFacts *sf)
     measure_require_select(r->subject, scols, 2);
     measure_require_select(r->subject_grade, gcols, 3);
     measure_require_select(r->list_entry, ecols, 5);
+    measure_require_select(r->record, rcols, 4);
 
     rel = table_open(r->subject, AccessShareLock);
     scan = measure_scan(rel, r->subject_pkey, r->subject_id, subject_id, &key);
@@ -608,8 +671,6 @@ measure_read_direct(const MeasureCache *c, int64 subject_id, SubjectFacts *sf)
         bool        isnull;
         DateADT     listed;
         Datum       d;
-        char       *list;
-        int         i;
 
         heap_getattr(tup, r->entry_removed_on, desc, &isnull);
         if (!isnull)
@@ -620,22 +681,42 @@ measure_read_direct(const MeasureCache *c, int64 subject_id, SubjectFacts *sf)
         d = heap_getattr(tup, r->entry_expires_on, desc, &isnull);
         if (!isnull && DatumGetDateADT(d) < today)
             continue;
-        list = TextDatumGetCString(heap_getattr(tup, r->entry_list, desc, &isnull));
-        for (i = 0; i < sf->nlists; i++)
-            if (strcmp(sf->lists[i].key, list) == 0)
-                break;
-        if (i < sf->nlists)
-        {
-            if (listed < (DateADT) sf->lists[i].rank)
-                sf->lists[i].rank = (int32) listed;     /* the first day listed */
-            continue;
-        }
-        /* (rank holds the first day listed until it is written out below) */
-        measure_add_fact(sf, false)->key = list;
-        sf->lists[sf->nlists - 1].rank = (int32) listed;
+        measure_note_list(sf, TextDatumGetCString(heap_getattr(tup, r->entry_list, desc, &isnull)), listed);
     }
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
+
+    /* active credit records of list items, dated today at the latest */
+    if (c->nlistitems > 0)
+    {
+        rel = table_open(r->record, AccessShareLock);
+        scan = measure_scan(rel, r->record_subject_idx, r->rec_subject, subject_id, &key);
+        while ((tup = systable_getnext(scan)) != NULL)
+        {
+            TupleDesc   desc = RelationGetDescr(rel);
+            bool        isnull;
+            text       *status;
+            text       *item;
+            DateADT     decided;
+            int         i;
+
+            status = DatumGetTextPP(heap_getattr(tup, r->rec_status, desc, &isnull));
+            if (isnull || VARSIZE_ANY_EXHDR(status) != 6 || memcmp(VARDATA_ANY(status), "active", 6) != 0)
+                continue;
+            decided = DatumGetDateADT(heap_getattr(tup, r->rec_decided_on, desc, &isnull));
+            if (isnull || decided > today)
+                continue;
+            item = DatumGetTextPP(heap_getattr(tup, r->rec_item, desc, &isnull));
+            if (isnull)
+                continue;
+            for (i = 0; i < c->nlistitems; i++)
+                if (strlen(c->listitem_item[i]) == VARSIZE_ANY_EXHDR(item) &&
+                    memcmp(c->listitem_item[i], VARDATA_ANY(item), VARSIZE_ANY_EXHDR(item)) == 0)
+                    measure_note_list(sf, pstrdup(c->listitem_list[i]), decided);
+        }
+        systable_endscan(scan);
+        table_close(rel, AccessShareLock);
+    }
 
     for (k = 0; k < sf->nlists; k++)
         sf->lists[k].value = measure_date_text((DateADT) sf->lists[k].rank);
@@ -662,11 +743,16 @@ measure_read_spi(int64 subject_id, SubjectFacts *sf)
             "  JOIN credit.model_grade mg ON mg.model = g.model AND mg.grade = g.grade "
             " WHERE g.subject_id = $1 "
             "UNION ALL "
-            "SELECT 2, NULL::int4, e.list_code, pg_catalog.to_char(pg_catalog.min(e.listed_on), 'YYYY-MM-DD') "
-            "  FROM credit.list_entry e "
-            " WHERE e.subject_id = $1 AND e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL "
-            "   AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE) "
-            " GROUP BY e.list_code",
+            "SELECT 2, NULL::int4, x.list_code, pg_catalog.to_char(pg_catalog.min(x.since), 'YYYY-MM-DD') "
+            "  FROM (SELECT e.list_code, e.listed_on AS since "
+            "          FROM credit.list_entry e "
+            "         WHERE e.subject_id = $1 AND e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL "
+            "           AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE) "
+            "        UNION ALL "
+            "        SELECT l.code, r.decided_on "
+            "          FROM credit.record r JOIN credit.list l ON l.item_code = r.item_code "
+            "         WHERE r.subject_id = $1 AND r.status = 'active' AND r.decided_on <= CURRENT_DATE) x "
+            " GROUP BY x.list_code",
             1, argtypes);
 
         if (plan == NULL)
@@ -739,7 +825,8 @@ credit_measures_for(PG_FUNCTION_ARGS)
         measure_learn_rels();
     if (check_enable_rls(measure_rels.subject, InvalidOid, false) == RLS_ENABLED ||
         check_enable_rls(measure_rels.subject_grade, InvalidOid, false) == RLS_ENABLED ||
-        check_enable_rls(measure_rels.list_entry, InvalidOid, false) == RLS_ENABLED)
+        check_enable_rls(measure_rels.list_entry, InvalidOid, false) == RLS_ENABLED ||
+        check_enable_rls(measure_rels.record, InvalidOid, false) == RLS_ENABLED)
     {
         if ((ret = SPI_connect()) != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));

@@ -60,7 +60,7 @@ COMMENT ON COLUMN @extschema@.measure.subject_kinds IS 'Kinds of subject the mea
 COMMENT ON COLUMN @extschema@.measure.model IS 'Model whose current grade (credit.subject_grade) must lie between best_grade and worst_grade; NULL: no grade condition';
 COMMENT ON COLUMN @extschema@.measure.best_grade IS 'Best grade of the range (NULL: the model''s best grade)';
 COMMENT ON COLUMN @extschema@.measure.worst_grade IS 'Worst grade of the range (NULL: the model''s worst grade)';
-COMMENT ON COLUMN @extschema@.measure.list_codes IS 'Lists (credit.list codes): the subject must have an active entry on at least one of them; empty: no list condition. With a model too, both conditions must hold';
+COMMENT ON COLUMN @extschema@.measure.list_codes IS 'Lists (credit.list codes): the subject must be on at least one of them (an active entry, or an active credit record of the list''s catalogue item); empty: no list condition. With a model too, both conditions must hold';
 COMMENT ON COLUMN @extschema@.measure.product IS 'Credit-easy product (信易+ product, e.g. 信易贷) an incentive offers; NULL: not a product';
 COMMENT ON COLUMN @extschema@.measure.legal_basis IS 'Legal basis (法律依据) of the measure; NULL when not recorded';
 COMMENT ON COLUMN @extschema@.measure.authority IS 'Implementing authority (实施部门)';
@@ -231,7 +231,7 @@ CREATE FUNCTION @extschema@.measures_for(subject_id bigint, scenario text DEFAUL
     AS 'MODULE_PATHNAME', 'credit_measures_for'
     LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 5;
 COMMENT ON FUNCTION @extschema@.measures_for(bigint, text) IS
-    'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it has an active entry on one of the measure''s lists; reason says which grade and list. Incentives first, then punishments, by code';
+    'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it is on one of the measure''s lists (an active entry, or an active credit record of the list''s catalogue item); reason says which grade and list. Incentives first, then punishments, by code';
 
 -- What an approval system asks before acting.  SECURITY DEFINER: a unit
 -- reads a person's masked ID number and writes the query log through it only.
@@ -275,11 +275,22 @@ BEGIN
                               ORDER BY g.model), '[]')
       INTO grades
       FROM @extschema@.subject_grade g WHERE g.subject_id = s.id;
-    SELECT coalesce(jsonb_agg(jsonb_build_object('list', e.list_code, 'kind', l.kind, 'listed_on', e.listed_on,
-                                                 'expires_on', e.expires_on) ORDER BY e.list_code, e.listed_on), '[]')
+    -- active entries, and active records of list items collected as records
+    -- (a unit's feed of its list; the records of entries are the entries)
+    SELECT coalesce(jsonb_agg(x.j ORDER BY x.list, x.listed_on, x.department), '[]')
       INTO lists
-      FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code = e.list_code
-     WHERE e.subject_id = s.id AND @extschema@.list_entry_active(e);
+      FROM (SELECT e.list_code AS list, e.listed_on, NULL::text AS department,
+                   jsonb_build_object('list', e.list_code, 'kind', l.kind, 'listed_on', e.listed_on,
+                                      'expires_on', e.expires_on) AS j
+              FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code = e.list_code
+             WHERE e.subject_id = s.id AND @extschema@.list_entry_active(e)
+            UNION ALL
+            SELECT l.code, r.decided_on, r.department,
+                   jsonb_build_object('list', l.code, 'kind', l.kind, 'listed_on', r.decided_on,
+                                      'expires_on', NULL, 'department', r.department)
+              FROM @extschema@.record r JOIN @extschema@.list l ON l.item_code = r.item_code
+             WHERE r.subject_id = s.id AND r.status = 'active' AND r.decided_on <= CURRENT_DATE
+               AND NOT (r.details ? 'list_entry')) x;
 
     -- the measures that apply, grouped by effect
     SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
