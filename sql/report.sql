@@ -99,7 +99,15 @@ SELECT pg_temp.try('SELECT * FROM credit.report_public_key()') AS public_key;
 SET LOCAL credit.report_signing_key = 'not-hex';
 SET LOCAL credit.report_signing_key = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f';
 
--- The platform's key (the seed of RFC 8032 test 1; set for this session only).
+-- The platform's key (the seed of RFC 8032 test 1; set for this session only),
+-- as PEM (openssl genpkey writes it so) or as the seed in hexadecimal.
+SET LOCAL credit.report_signing_key = '-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g
+-----END PRIVATE KEY-----';
+SELECT key_id FROM credit.report_public_key();
+SET LOCAL credit.report_signing_key = '-----BEGIN PRIVATE KEY-----
+MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
+-----END PRIVATE KEY-----';
 SET LOCAL credit.report_signing_key = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 SELECT * FROM credit.report_public_key();
 SELECT count(*) AS keys_registered FROM credit.signing_key;
@@ -303,6 +311,12 @@ SELECT * FROM credit.verify_third_party_report(:tp_person);
 -- filed for, but raises no warning.
 SELECT * FROM credit.verify_third_party_report(:tp_mismatch);
 SELECT pg_temp.try('SELECT * FROM credit.verify_third_party_report(-1)') AS unknown_report;
+-- Resolving and checking the person's ID number are logged look-ups.
+RESET SESSION AUTHORIZATION;
+SELECT who, subject_id = :person AS person, purpose, detail ->> 'lookup' AS lookup, detail ->> 'id' AS id,
+       detail ->> 'found' AS found
+  FROM credit.query_log WHERE detail ->> 'lookup' LIKE 'third_party_report%' ORDER BY id;
+SET SESSION AUTHORIZATION regress_credit_rp_clerk;
 SELECT report_no, id = :tp_valid AS valid, id = :tp_conflict AS conflict, check_ok, checked_at IS NOT NULL AS checked
   FROM credit.third_party_report ORDER BY id;
 RESET SESSION AUTHORIZATION;

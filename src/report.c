@@ -64,17 +64,42 @@ parse_hex_exact(const char *s, uint8 *out, size_t len)
     return true;
 }
 
-/* Check hook of credit.report_signing_key: a well-formed seed, stored only where hidden. */
+/*
+ * Read the signing key: the 32-byte seed as 64 hexadecimal digits, or an
+ * Ed25519 private key in PEM (PKCS#8, "BEGIN PRIVATE KEY", as openssl genpkey
+ * writes it).  False when it is neither.
+ */
+static bool
+parse_seed(const char *s, uint8 seed[ED25519_KEY_LEN])
+{
+    BIO        *bio;
+    EVP_PKEY   *pkey;
+    size_t      n = ED25519_KEY_LEN;
+    bool        ok;
+
+    if (strncmp(s, "-----BEGIN", 10) != 0)
+        return parse_hex_exact(s, seed, ED25519_KEY_LEN);
+    bio = BIO_new_mem_buf(s, -1);
+    pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    ok = pkey != NULL && EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519 &&
+        EVP_PKEY_get_raw_private_key(pkey, seed, &n) == 1 && n == ED25519_KEY_LEN;
+    EVP_PKEY_free(pkey);
+    BIO_free(bio);
+    ERR_clear_error();
+    return ok;
+}
+
+/* Check hook of credit.report_signing_key: a well-formed key, stored only where hidden. */
 static bool
 signing_key_check(char **newval, void **extra, GucSource source)
 {
     uint8       seed[ED25519_KEY_LEN];
 
-    if (*newval != NULL && (*newval)[0] != '\0' && !parse_hex_exact(*newval, seed, ED25519_KEY_LEN))
+    if (*newval != NULL && (*newval)[0] != '\0' && !parse_seed(*newval, seed))
     {
         GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
         GUC_check_errmsg("invalid value for %s", SIGNING_KEY_GUC);
-        GUC_check_errdetail("The key is the 32-byte Ed25519 private key (its seed) as 64 hexadecimal digits.");
+        GUC_check_errdetail("The key is the 32-byte Ed25519 private key (its seed) as 64 hexadecimal digits, or an Ed25519 private key in PEM (BEGIN PRIVATE KEY).");
         GUC_check_errhint("credit.generate_signing_key() returns a new one.");
         return false;
     }
@@ -94,7 +119,7 @@ void
 credit_report_init(void)
 {
     DefineCustomStringVariable(SIGNING_KEY_GUC,
-                               "Ed25519 private key (seed, 64 hexadecimal digits) that signs credit reports.",
+                               "Ed25519 private key that signs credit reports (seed in 64 hexadecimal digits, or PEM).",
                                "Readable and settable by superusers only.",
                                &signing_key,
                                NULL,
@@ -295,7 +320,7 @@ signing_seed(uint8 seed[ED25519_KEY_LEN])
                          "with shared_preload_libraries = 'credit' (or 'pg_cron,credit' where pg_cron is used) and restarts the server, "
                          "or for one session with SET %s.", SIGNING_KEY_GUC)));
     credit_secret_guard(SIGNING_KEY_GUC, signing_key_source);
-    if (!parse_hex_exact(signing_key, seed, ED25519_KEY_LEN))  /* the check hook let it pass */
+    if (!parse_seed(signing_key, seed))    /* the check hook let it pass */
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("invalid value for %s", SIGNING_KEY_GUC)));

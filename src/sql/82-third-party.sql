@@ -91,13 +91,15 @@ COMMENT ON FUNCTION @extschema@.report_subject(jsonb) IS
 
 -- Content from the document, issued_at from the content, the subject from its identifier.
 -- SECURITY DEFINER: resolving a person's ID number reads credit.subject.person_id,
--- which units cannot read; this function does that, and only that, for them.
+-- which units cannot read, and logs the look-up in credit.query_log, which they
+-- cannot write; this function does that, and only that, for them.
 CREATE FUNCTION @extschema@.third_party_report_maintain() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     parsed jsonb;
+    named  record;
 BEGIN
     IF current_setting('credit.restoring', true) = 'on' THEN
         RETURN NEW;
@@ -123,14 +125,24 @@ BEGIN
         NEW.issued_at := (NEW.content ->> 'issued_at')::timestamptz;
     END IF;
     IF NEW.subject_id IS NULL THEN
-        NEW.subject_id := (@extschema@.report_subject(NEW.content)).subject_id;
+        named := @extschema@.report_subject(NEW.content);
+        NEW.subject_id := named.subject_id;
+        -- resolving an ID number is a look-up of a person: logged, like credit.find_person
+        IF named.kind = 'person_id' THEN
+            INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
+            VALUES (session_user, named.subject_id, coalesce(NEW.purpose, 'third-party report filed'),
+                    jsonb_build_object('lookup', 'third_party_report', 'third_party_report', NEW.id,
+                                       'id', CASE WHEN @extschema@.resident_id_check(named.identifier) IS NULL
+                                                  THEN @extschema@.mask(named.identifier::@extschema@.resident_id) END,
+                                       'found', named.subject_id IS NOT NULL));
+        END IF;
     END IF;
     RETURN NEW;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.third_party_report_maintain() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.third_party_report_maintain() IS
-    'Trigger of credit.third_party_report: content parsed from document (22023 when both are given and differ), report_no and issued_at from content.report_no and content.issued_at, and the subject from the identifier content.subject names, when not given; skipped while restoring a dump';
+    'Trigger of credit.third_party_report: content parsed from document (22023 when both are given and differ), report_no and issued_at from content.report_no and content.issued_at, and the subject from the identifier content.subject names, when not given (resolving an ID number is logged in credit.query_log); skipped while restoring a dump';
 CREATE TRIGGER third_party_report_maintain BEFORE INSERT OR UPDATE OF document, content, report_no, issued_at, subject_id
     ON @extschema@.third_party_report
     FOR EACH ROW EXECUTE FUNCTION @extschema@.third_party_report_maintain();
@@ -239,6 +251,12 @@ BEGIN
                          (SELECT s.name FROM @extschema@.subject s WHERE s.id = named.subject_id));
     END IF;
     subj_ok := ok;
+    IF named.kind = 'person_id' THEN
+        INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
+        VALUES (session_user, named.subject_id, coalesce(r.purpose, 'third-party report checked'),
+                jsonb_build_object('lookup', 'third_party_report_check', 'third_party_report', r.id,
+                                   'found', named.subject_id IS NOT NULL));
+    END IF;
     RETURN NEXT;
     all_ok := all_ok AND ok;
 
