@@ -85,7 +85,9 @@ INSERT INTO credit.record (subject_id, item_code, department, document_no, decid
     (:firm, 'penalty_general', 'rp_market', '澄市监罚〔2024〕3号', current_date - 500, 2000),  -- publicity over
     (:firm, 'contract_breach', 'rp_market', NULL, current_date - 30, NULL),                  -- market channel
     (:person, 'person_penalty_general', 'rp_market', '澄市监罚〔2026〕9号', current_date - 15, 200),
-    (:firm_black, 'loan_default', 'rp_market', 'JY-LOAN-2025-0042', date '2025-12-01', 800000);  -- not published
+    (:firm_black, 'loan_default', 'rp_market', 'JY-LOAN-2025-0042', date '2025-12-01', 800000),  -- not published
+    -- a unit's feed of its list, collected as a record: the subject is on the list
+    (:firm_black, 'list_dishonest_debtor', 'rp_market', '(2025)苏0281执1234号', date '2025-09-01', NULL);
 INSERT INTO credit.list_entry (list_code, name, code, listed_on, expires_on, reason, document_no) VALUES
     ('serious_dishonesty', '江阴报告测试化工有限公司', '91320281RP810002X0', date '2025-06-01', NULL,
      'false statements in a subsidy claim', '澄发改信〔2025〕12号'),
@@ -142,7 +144,8 @@ SELECT credit.verify_report(jsonb_set(:'r', '{key_id}', '"0000000000000000"')) A
        credit.verify_report('[]') AS not_an_object,
        credit.verify_report(NULL) AS null_report;
 
--- The report of a black-listed enterprise: the list, its record, the veto.
+-- The report of a black-listed enterprise: its lists (an entry, and a record of
+-- a list's item collected by a unit), no published record, the veto.
 SELECT credit.report(:firm_black, 'government procurement review') AS rb \gset
 SELECT :'rb'::jsonb -> 'records' AS records, :'rb'::jsonb -> 'record_counts' AS record_counts,
        jsonb_path_query_array(:'rb', '$.grades[*].grade') AS grades, credit.verify_report(:'rb') AS verifies;

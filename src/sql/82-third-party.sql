@@ -300,29 +300,26 @@ BEGIN
         IF claims -> 'no_serious_dishonesty' = 'true' THEN
             compared := compared || 'no_serious_dishonesty'::text;
             SELECT string_agg(f, ' and ' ORDER BY f) INTO facts FROM (
-                SELECT format('on black list %s since %s', e.list_code, to_char(e.listed_on, 'YYYY-MM-DD')) AS f
-                  FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code = e.list_code
-                 WHERE e.subject_id = r.subject_id AND l.kind = 'black'
-                   AND @extschema@.list_entry_active(e, as_of)
+                SELECT format('on black list %s since %s', x.list_code, to_char(x.listed_on, 'YYYY-MM-DD')) AS f
+                  FROM @extschema@.subject_listings(r.subject_id, as_of) x
+                 WHERE x.kind = 'black'
                 UNION ALL
                 SELECT format('under serious record %s of %s (%s)', rc.item_code, to_char(rc.decided_on, 'YYYY-MM-DD'),
                               coalesce(rc.document_no, 'no document number'))
                   FROM @extschema@.record rc JOIN @extschema@.catalog_item c ON c.code = rc.item_code
                  WHERE rc.subject_id = r.subject_id AND rc.status = 'active'
                    AND c.severity = 'serious' AND c.polarity = 'negative' AND rc.decided_on <= as_of
-                   AND NOT EXISTS (SELECT 1 FROM @extschema@.list_entry e WHERE e.record_id = rc.id)) x;
+                   AND NOT EXISTS (SELECT 1 FROM @extschema@.list l WHERE l.item_code = rc.item_code)) x;
             IF facts IS NOT NULL THEN
                 conflicts := conflicts || format('states no serious dishonesty, but the subject is %s', facts);
             END IF;
         END IF;
         IF jsonb_typeof(claims -> 'not_listed') = 'array' THEN
             compared := compared || 'not_listed'::text;
-            SELECT string_agg(format('%s since %s', e.list_code, to_char(e.listed_on, 'YYYY-MM-DD')), ', ' ORDER BY e.list_code, e.listed_on)
+            SELECT string_agg(format('%s since %s', x.list_code, to_char(x.listed_on, 'YYYY-MM-DD')), ', ' ORDER BY x.list_code, x.listed_on)
               INTO facts
-              FROM @extschema@.list_entry e
-             WHERE e.subject_id = r.subject_id
-               AND e.list_code IN (SELECT jsonb_array_elements_text(claims -> 'not_listed'))
-               AND @extschema@.list_entry_active(e, as_of);
+              FROM @extschema@.subject_listings(r.subject_id, as_of) x
+             WHERE x.list_code IN (SELECT jsonb_array_elements_text(claims -> 'not_listed'));
             IF facts IS NOT NULL THEN
                 conflicts := conflicts || format('states the subject is not on %s, but it is on %s',
                                                  (SELECT string_agg(v, ', ') FROM jsonb_array_elements_text(claims -> 'not_listed') v),
