@@ -40,6 +40,24 @@ SELECT decision_document_no, party_name, party_category, uscc, org_code, person_
 SELECT decision_document_no, party_name, license_category, current_status
   FROM credit.publicity_license WHERE licensing_authority LIKE 'Market Supervision%';
 
+-- Published red and black lists (红黑名单公示): active entries of published
+-- lists (resolved or not) and listings received as records of a list's item;
+-- the key attention list is not published, a removed entry no longer.
+INSERT INTO credit.list_entry (list_code, name, code, listed_on, reason, document_no) VALUES
+    ('serious_dishonesty', '江阴公示示例有限公司', '91320281142232229Q', current_date - 10, 'subsidy fraud', 'LE-1'),
+    ('dishonest_debtor', '李四', '110105194912310038', current_date - 20, 'judgment not performed', 'LE-2'),
+    ('key_attention', '江阴公示示例有限公司', '91320281142232229Q', current_date - 5, 'repeated penalties', 'LE-3'),
+    ('abnormal_operation', '江阴公示示例有限公司', '91320281142232229Q', current_date - 40, 'annual report missing', 'LE-4');
+UPDATE credit.list_entry SET removed_on = current_date WHERE document_no = 'LE-4';
+INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on, status) VALUES
+    (900002, 'list_dishonest_debtor', 'pub_market', 'LR-1', current_date - 3, 'active'),
+    (900002, 'list_red_honour', 'pub_market', 'LR-2', current_date - 3, 'revoked');
+SET ROLE credit_public;
+SELECT list_code, list_kind, party_name, party_category, uscc_or_org_code, person_id,
+       current_date - listed_on AS days_listed, reason, document_no, data_source_unit
+  FROM credit.publicity_list WHERE document_no LIKE 'L%-%' ORDER BY document_no;
+RESET ROLE;
+
 -- A record dated in the future is refused (23514).
 \set VERBOSITY sqlstate
 INSERT INTO credit.record (subject_id, item_code, department, decided_on)
@@ -58,6 +76,7 @@ SELECT count(*) FROM credit.subject;
 \set VERBOSITY default
 RESET ROLE;
 
-DELETE FROM credit.record WHERE department = 'pub_market';
+DELETE FROM credit.list_entry WHERE document_no LIKE 'LE-%';
+DELETE FROM credit.record WHERE department = 'pub_market' OR subject_id IN (900001, 900002);
 DELETE FROM credit.subject WHERE id IN (900001, 900002);
 DELETE FROM credit.department WHERE code = 'pub_market';

@@ -30,12 +30,15 @@ CREATE TABLE @extschema@.list (
     authority   text,
     legal_basis text,
     item_code   text REFERENCES @extschema@.catalog_item (code) ON UPDATE CASCADE,
+    published   boolean NOT NULL DEFAULT true,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE @extschema@.list IS
     'Red and black lists (红黑名单): who publishes them, on what legal basis, and the catalogue item whose credit record a resolved entry becomes';
 COMMENT ON COLUMN @extschema@.list.kind IS
     'red (守信激励), black (失信惩戒), key_attention (重点关注), watch (警示, e.g. abnormal operations)';
+COMMENT ON COLUMN @extschema@.list.published IS
+    'Whether the list is published on the public site (credit.publicity_list); the key attention list (重点关注) is for supervision only';
 COMMENT ON COLUMN @extschema@.list.item_code IS
     'Catalogue item of the credit record each resolved, active entry becomes (NULL: entries make no record)';
 
@@ -276,19 +279,19 @@ COMMENT ON VIEW @extschema@.list_entry_public IS
     'Active list entries with personal ID numbers masked (110105********002X) and pseudonyms hidden';
 
 -- Default lists, mapped to the catalogue items of 21-catalog.sql.
-INSERT INTO @extschema@.list (code, name, kind, authority, legal_basis, item_code) VALUES
+INSERT INTO @extschema@.list (code, name, kind, authority, legal_basis, item_code, published) VALUES
     ('serious_dishonesty', 'Serious dishonesty list (严重失信主体名单)', 'black',
-     'Competent departments', 'Measures for the administration of the list of seriously dishonest entities', 'list_serious_dishonesty'),
+     'Competent departments', 'Measures for the administration of the list of seriously dishonest entities', 'list_serious_dishonesty', true),
     ('dishonest_debtor', 'Dishonest judgment debtors (失信被执行人名单)', 'black',
-     'People''s courts', 'Provisions of the Supreme People''s Court on publishing the list of dishonest judgment debtors', 'list_dishonest_debtor'),
+     'People''s courts', 'Provisions of the Supreme People''s Court on publishing the list of dishonest judgment debtors', 'list_dishonest_debtor', true),
     ('abnormal_operation', 'Abnormal operations directory (经营异常名录)', 'watch',
-     'Market supervision administration', 'Interim measures for the administration of the abnormal operations directory', 'list_abnormal_operation'),
+     'Market supervision administration', 'Interim measures for the administration of the abnormal operations directory', 'list_abnormal_operation', true),
     ('key_attention', 'Key attention list (重点关注名单)', 'key_attention',
-     'Competent departments', NULL, 'list_key_attention'),
+     'Competent departments', NULL, 'list_key_attention', false),
     ('red_tax_a', 'Red list: A-grade taxpayers (纳税信用A级纳税人)', 'red',
-     'Tax administration', 'Measures for the administration of tax credit', 'list_red_tax_a'),
+     'Tax administration', 'Measures for the administration of tax credit', 'list_red_tax_a', true),
     ('red_honour', 'Red list: honoured enterprises (守信激励红名单)', 'red',
-     'Competent departments', NULL, 'list_red_honour');
+     'Competent departments', NULL, 'list_red_honour', true);
 
 -- pg_dump keeps every entry (and the lists users add or change: registered by 99-backup.sql).
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.list_entry', '');

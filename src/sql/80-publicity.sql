@@ -81,5 +81,57 @@ COMMENT ON VIEW @extschema@.publicity_license IS
     'Administrative licences currently in double publicity (行政许可双公示), DOMAIN §5 fields; personal ID numbers masked';
 COMMENT ON COLUMN @extschema@.publicity_license.current_status IS 'Current status (当前状态)';
 
-GRANT SELECT ON @extschema@.publicity_penalty, @extschema@.publicity_license
+-- Red and black lists (红黑名单) on the public site: the active entries of
+-- published lists, and the listings that arrived as credit records of a
+-- list's catalogue item (a unit's feed of its list) rather than as entries.
+CREATE VIEW @extschema@.publicity_list WITH (security_barrier) AS
+SELECT l.code                                 AS list_code,
+       l.name                                 AS list_name,
+       l.kind                                 AS list_kind,
+       l.authority                            AS authority,
+       coalesce(s.name, e.name)               AS party_name,
+       s.kind                                 AS party_category,
+       coalesce(s.uscc::text, CASE WHEN e.code_kind IN ('uscc', 'org_code') THEN e.code_canonical END) AS uscc_or_org_code,
+       coalesce(@extschema@.mask(s.person_id),
+                CASE WHEN e.code_kind = 'resident_id'
+                     THEN @extschema@.mask(e.code_canonical::@extschema@.resident_id) END) AS person_id,
+       s.legal_rep                            AS legal_representative,
+       e.listed_on                            AS listed_on,
+       e.expires_on                           AS expires_on,
+       e.reason                               AS reason,
+       e.document_no                          AS document_no,
+       NULL::text                             AS data_source_unit,
+       NULL::text                             AS remarks
+  FROM @extschema@.list_entry e
+  JOIN @extschema@.list l ON l.code = e.list_code
+  LEFT JOIN @extschema@.subject s ON s.id = e.subject_id
+ WHERE l.published
+   AND @extschema@.list_entry_active(e)
+UNION ALL
+SELECT l.code, l.name, l.kind, l.authority,
+       s.name, s.kind, s.uscc::text, @extschema@.mask(s.person_id), s.legal_rep,
+       r.decided_on, NULL::date, r.details ->> 'reason', r.document_no,
+       coalesce(r.details ->> 'source_unit', d.name),
+       CASE WHEN r.status = 'objected' THEN 'under objection (异议处理中)' END
+  FROM @extschema@.record r
+  JOIN @extschema@.list l ON l.item_code = r.item_code
+  JOIN @extschema@.subject s ON s.id = r.subject_id
+  JOIN @extschema@.department d ON d.code = r.department
+ WHERE l.published
+   AND r.status IN ('active', 'objected')
+   AND r.decided_on <= CURRENT_DATE
+   AND NOT (r.details ? 'list_entry');   -- the records of entries are the entries above
+COMMENT ON VIEW @extschema@.publicity_list IS
+    'Red and black lists currently published (红黑名单公示): active entries of published lists and listings received as credit records of a list''s catalogue item; personal ID numbers masked, pseudonyms never shown';
+COMMENT ON COLUMN @extschema@.publicity_list.list_kind IS 'red (守信激励), black (失信惩戒), watch (警示)';
+COMMENT ON COLUMN @extschema@.publicity_list.party_name IS 'Name of the listed party (the subject''s name, or the name on an entry not resolved to a subject)';
+COMMENT ON COLUMN @extschema@.publicity_list.party_category IS 'Kind of subject (NULL for an entry not resolved to a subject)';
+COMMENT ON COLUMN @extschema@.publicity_list.uscc_or_org_code IS 'USCC, or the organisation code an entry names';
+COMMENT ON COLUMN @extschema@.publicity_list.person_id IS 'Resident ID number, masked (110105********002X)';
+COMMENT ON COLUMN @extschema@.publicity_list.listed_on IS 'First day on the list (列入日期)';
+COMMENT ON COLUMN @extschema@.publicity_list.expires_on IS 'Day the listing ends by itself (NULL: until removed)';
+COMMENT ON COLUMN @extschema@.publicity_list.data_source_unit IS 'Unit that reported a listing received as a record (NULL for entries: the list''s authority publishes them)';
+COMMENT ON COLUMN @extschema@.publicity_list.remarks IS 'Marked while a listing received as a record is under objection';
+
+GRANT SELECT ON @extschema@.publicity_penalty, @extschema@.publicity_license, @extschema@.publicity_list
     TO credit_public, credit_department, credit_analyst, credit_admin;
