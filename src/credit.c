@@ -56,5 +56,6 @@ _PG_init(void)
     credit_trigger_init();
     credit_measure_init();
     credit_report_init();
+    credit_ledger_init();
     MarkGUCPrefixReserved("credit");
 }

@@ -29,6 +29,7 @@ extern void credit_match_init(void);   /* match_index.c */
 extern void credit_trigger_init(void); /* trigger.c */
 extern void credit_measure_init(void); /* measure.c */
 extern void credit_report_init(void);  /* report.c */
+extern void credit_ledger_init(void);  /* ledger.c */
 
 
 #endif                          /* CREDIT_H */

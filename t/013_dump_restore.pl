@@ -109,7 +109,7 @@ INSERT INTO credit.repair_rule VALUES ('general', '2020-01-01', interval '1 mont
 my @tables = qw(department catalog_item industry warning_rule uscc_entity_type subject record
   list list_entry model model_grade model_dimension model_rule evaluation_run evaluation
   subject_grade grade_change warning query_log pending_fold scenario measure measure_application commitment tier tier_rule
-  repair_rule repair_request objection calendar_day);
+  repair_rule repair_request objection calendar_day ledger);
 
 # count and md5 of a table's ordered rows (created_at of the rows CREATE
 # EXTENSION ships is the time of that CREATE EXTENSION)
@@ -165,6 +165,14 @@ for my $db ('restored', 'restored_plain')
 	is($node->safe_psql($db,
 		"SELECT string_agg(code || '=' || created_at, ',' ORDER BY code) FROM credit.list WHERE code LIKE 'dr_%'"),
 		$dumped_lists, "$db: added lists keep their creation time");
+}
+
+# the ledger comes back as it was and still matches every row
+is($node->safe_psql('county', 'SELECT count(*) FROM credit.verify_ledger()'), '0', 'the original ledger verifies');
+for my $db ('restored', 'restored_plain')
+{
+	is($node->safe_psql($db, 'SELECT count(*) FROM credit.verify_ledger()'), '0',
+		"$db: verify_ledger is empty after the restore");
 }
 
 # changed shipped rows come back as changed
@@ -281,6 +289,8 @@ SELECT r.item_code FROM credit.commitment c JOIN credit.record r ON r.id = c.rec
 	$node->psql($db, "SELECT credit.resolve_commitment(min(id), true) FROM credit.commitment",
 		stdout => \$stdout, stderr => \$stderr);
 	like($stderr, qr/is already resolved/, "$db: a restored resolved commitment stays resolved");
+	is($node->safe_psql($db, 'SELECT count(*) FROM credit.verify_ledger()'), '0',
+		"$db: the ledger goes on after the restore and verifies");
 }
 
 $node->stop;

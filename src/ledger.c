@@ -1,0 +1,837 @@
+/*
+ * ledger.c
+ *      Tamper-evident ledger (DESIGN §8): every change to credit.record,
+ *      credit.list_entry and credit.evaluation is chained by SHA-256 in
+ *      credit.ledger; credit.verify_ledger() reports what does not match.
+ *
+ * Capture: a statement-level AFTER trigger with transition tables hashes
+ * each changed row (canonical serialization, below) and keeps the keys and
+ * row hashes of the statement in backend memory, one pending entry per
+ * statement and table (split every LEDGER_ENTRY_MAX_ROWS rows).
+ *
+ * Append: a pre-commit transaction callback, which runs after every
+ * deferred trigger (the commit-time grade fold included), takes the chain
+ * head lock (the last lock the transaction takes, so it closes no cycle),
+ * reads the head with a fresh snapshot and inserts the pending entries,
+ * each hashed over its predecessor.  Subtransaction callbacks drop the
+ * entries of rolled-back subtransactions.
+ *
+ * Verify (ledger_verify.c): the chain in seq order, then per table the
+ * ledger's row versions sorted by key merged with the table read in key
+ * order.
+ *
+ * Canonical row serialization (v1): the non-dropped columns in the byte
+ * order of their (UTF-8) names; each non-NULL column as be32(len(name)) ‖
+ * name ‖ be32(len(value)) ‖ value, value being the output text in UTF-8
+ * under fixed settings (DateStyle ISO, YMD; IntervalStyle postgres;
+ * TimeZone UTC; extra_float_digits 1; bytea_output hex).
+ */
+#include "postgres.h"
+
+#include <openssl/evp.h>
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/bitmapset.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+#include "utils/xid8.h"
+
+#include "credit.h"
+#include "ledger.h"
+
+/* second key of the chain head's advisory lock (first: the ledger's OID) */
+#define LEDGER_LOCK_KEY 0x4c454447  /* "LEDG" */
+
+static const char *const op_name[] = {"insert", "update", "delete", "truncate"};
+
+/* The ledgered tables: each must have the capture triggers. */
+const char *const ledgered_tables[LEDGERED_TABLES] = {"evaluation", "list_entry", "record"};
+
+/* One statement's rows of one table, waiting for the commit. */
+typedef struct PendingEntry
+{
+    struct PendingEntry *next;
+    SubTransactionId subid;
+    Oid         nspid;
+    char        relname[NAMEDATALEN];
+    LedgerOp    op;
+    char       *who;
+    bool        has_key2;
+    int         n;
+    int         cap;
+    int64      *k1;
+    int64      *k2;
+    uint8      *oldh;
+    uint8      *newh;
+} PendingEntry;
+
+static PendingEntry *pending_head = NULL;
+static PendingEntry *pending_tail = NULL;
+
+/* The append's saved plans (per backend), for the ledger of schema plans_nsp. */
+static SPIPlanPtr head_plan = NULL;
+static SPIPlanPtr ins_plan = NULL;
+static Oid  plans_nsp = InvalidOid;
+
+static EVP_MD_CTX *md_ctx = NULL;
+
+/* The backend's SHA-256 context (created once, reused). */
+static EVP_MD_CTX *
+sha_ctx(void)
+{
+    if (md_ctx == NULL)
+    {
+        md_ctx = EVP_MD_CTX_new();
+        if (md_ctx == NULL)
+            ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory (EVP_MD_CTX_new)")));
+    }
+    if (EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) != 1)
+        elog(ERROR, "credit ledger: EVP_DigestInit_ex failed");
+    return md_ctx;
+}
+
+/* Feed bytes to the digest. */
+static inline void
+sha_update(EVP_MD_CTX *ctx, const void *p, size_t len)
+{
+    if (len > 0 && EVP_DigestUpdate(ctx, p, len) != 1)
+        elog(ERROR, "credit ledger: EVP_DigestUpdate failed");
+}
+
+/* Feed a 32-bit big-endian integer. */
+static inline void
+sha_be32(EVP_MD_CTX *ctx, uint32 v)
+{
+    uint8       b[4] = {v >> 24, v >> 16, v >> 8, v};
+
+    sha_update(ctx, b, 4);
+}
+
+/* Feed a 64-bit big-endian integer. */
+static inline void
+sha_be64(EVP_MD_CTX *ctx, uint64 v)
+{
+    sha_be32(ctx, (uint32) (v >> 32));
+    sha_be32(ctx, (uint32) v);
+}
+
+/* Feed a length-prefixed string, converted to UTF-8. */
+static void
+sha_str(EVP_MD_CTX *ctx, const char *s)
+{
+    size_t      len = strlen(s);
+    const char *u = credit_to_utf8(s, &len);
+
+    sha_be32(ctx, (uint32) len);
+    sha_update(ctx, u, len);
+}
+
+/* Finish the digest into out. */
+static void
+sha_final(EVP_MD_CTX *ctx, uint8 *out)
+{
+    unsigned int len;
+
+    if (EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != HASH_LEN)
+        elog(ERROR, "credit ledger: EVP_DigestFinal_ex failed");
+}
+
+/* qsort comparator of codec columns: byte order of the UTF-8 names. */
+static int
+codec_col_cmp(const void *a, const void *b)
+{
+    const CodecCol *x = a;
+    const CodecCol *y = b;
+    int         c = memcmp(x->name, y->name, Min(x->namelen, y->namelen));
+
+    if (c != 0)
+        return c;
+    return x->namelen - y->namelen;
+}
+
+/* The canonical serializer of rows of a tuple descriptor. */
+RowCodec *
+codec_build(TupleDesc td)
+{
+    RowCodec   *c = palloc(sizeof(RowCodec));
+    int         i;
+
+    c->cols = palloc(sizeof(CodecCol) * Max(td->natts, 1));
+    c->ncols = 0;
+    for (i = 0; i < td->natts; i++)
+    {
+        Form_pg_attribute att = TupleDescAttr(td, i);
+        CodecCol   *col;
+        Oid         outfn;
+        bool        varlena;
+        size_t      len;
+
+        if (att->attisdropped)
+            continue;
+        col = &c->cols[c->ncols++];
+        col->index = i;
+        len = strlen(NameStr(att->attname));
+        col->name = (char *) credit_to_utf8(NameStr(att->attname), &len);
+        if (col->name == NameStr(att->attname))
+            col->name = pstrdup(col->name);
+        col->namelen = (int) len;
+        getTypeOutputInfo(att->atttypid, &outfn, &varlena);
+        fmgr_info(outfn, &col->out);
+    }
+    qsort(c->cols, c->ncols, sizeof(CodecCol), codec_col_cmp);
+    return c;
+}
+
+/* SHA-256 of a row's canonical serialization (allocates in the current context). */
+void
+codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out)
+{
+    EVP_MD_CTX *ctx = sha_ctx();
+    int         i;
+
+    for (i = 0; i < c->ncols; i++)
+    {
+        CodecCol   *col = &c->cols[i];
+        char       *s;
+        size_t      len;
+        const char *u;
+
+        if (nulls[col->index])
+            continue;
+        s = OutputFunctionCall(&col->out, values[col->index]);
+        len = strlen(s);
+        u = credit_to_utf8(s, &len);
+        sha_be32(ctx, (uint32) col->namelen);
+        sha_update(ctx, col->name, col->namelen);
+        sha_be32(ctx, (uint32) len);
+        sha_update(ctx, u, len);
+    }
+    sha_final(ctx, out);
+}
+
+/*
+ * Pin the settings the output functions depend on; returns the GUC nest
+ * level to pass to unpin_settings.
+ */
+int
+pin_settings(void)
+{
+    int         level = NewGUCNestLevel();
+
+    (void) set_config_option("DateStyle", "ISO, YMD", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
+    (void) set_config_option("IntervalStyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
+    (void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
+    (void) set_config_option("extra_float_digits", "1", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
+    (void) set_config_option("bytea_output", "hex", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
+    return level;
+}
+
+/* Restore the settings pin_settings changed. */
+void
+unpin_settings(int level)
+{
+    AtEOXact_GUC(true, level);
+}
+
+/* The primary key columns (1 or 2 bigint columns, in column order) of a ledgered table. */
+int
+table_keys(Relation rel, AttrNumber *keys)
+{
+    Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+    int         n = 0;
+    int         x = -1;
+    int         i;
+
+    while ((x = bms_next_member(pk, x)) >= 0)
+    {
+        if (n < 2)
+            keys[n] = x + FirstLowInvalidHeapAttributeNumber;
+        n++;
+    }
+    for (i = 0; i < Min(n, 2); i++)
+        if (keys[i] <= 0 || TupleDescAttr(RelationGetDescr(rel), keys[i] - 1)->atttypid != INT8OID)
+            n = 0;
+    if (n < 1 || n > 2)
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("table \"%s\" cannot be ledgered", RelationGetRelationName(rel)),
+                 errdetail("The ledger needs a primary key of one or two bigint columns.")));
+    return n;
+}
+
+/* A new pending entry at the end of the transaction's list. */
+static PendingEntry *
+entry_new(Relation rel, LedgerOp op, bool has_key2, const char *who)
+{
+    PendingEntry *e = MemoryContextAllocZero(TopTransactionContext, sizeof(PendingEntry));
+
+    e->subid = GetCurrentSubTransactionId();
+    e->nspid = RelationGetNamespace(rel);
+    strlcpy(e->relname, RelationGetRelationName(rel), NAMEDATALEN);
+    e->op = op;
+    e->who = MemoryContextStrdup(TopTransactionContext, who);
+    e->has_key2 = has_key2;
+    if (pending_tail)
+        pending_tail->next = e;
+    else
+        pending_head = e;
+    pending_tail = e;
+    return e;
+}
+
+/* Grow an array in the transaction's context. */
+static void *
+grow(void *p, Size elem, int cap)
+{
+    if (p == NULL)
+        return MemoryContextAlloc(TopTransactionContext, elem * cap);
+    return repalloc(p, elem * cap);
+}
+
+/*
+ * Add a row to a pending entry (*ep, created on first use); a full entry is
+ * continued in a new one.
+ */
+static void
+entry_add(PendingEntry **ep, Relation rel, LedgerOp op, bool has_key2, const char *who,
+          int64 k1, int64 k2, const uint8 *oldh, const uint8 *newh)
+{
+    PendingEntry *e = *ep;
+
+    if (e == NULL || e->n >= LEDGER_ENTRY_MAX_ROWS)
+        e = *ep = entry_new(rel, op, has_key2, who);
+    if (e->n == e->cap)
+    {
+        int         cap = Min(Max(64, e->cap * 2), LEDGER_ENTRY_MAX_ROWS);
+
+        e->k1 = grow(e->k1, sizeof(int64), cap);
+        if (has_key2)
+            e->k2 = grow(e->k2, sizeof(int64), cap);
+        if (op != OP_INSERT)
+            e->oldh = grow(e->oldh, HASH_LEN, cap);
+        if (op != OP_DELETE)
+            e->newh = grow(e->newh, HASH_LEN, cap);
+        e->cap = cap;
+    }
+    e->k1[e->n] = k1;
+    if (has_key2)
+        e->k2[e->n] = k2;
+    if (op != OP_INSERT)
+        memcpy(e->oldh + (Size) e->n * HASH_LEN, oldh, HASH_LEN);
+    if (op != OP_DELETE)
+        memcpy(e->newh + (Size) e->n * HASH_LEN, newh, HASH_LEN);
+    e->n++;
+}
+
+/* Key values of a deformed slot. */
+static void
+slot_keys(TupleTableSlot *slot, AttrNumber *keys, int nkeys, int64 *k1, int64 *k2)
+{
+    if (slot->tts_isnull[keys[0] - 1])
+        elog(ERROR, "credit ledger: NULL primary key");
+    *k1 = DatumGetInt64(slot->tts_values[keys[0] - 1]);
+    *k2 = 0;
+    if (nkeys == 2)
+    {
+        if (slot->tts_isnull[keys[1] - 1])
+            elog(ERROR, "credit ledger: NULL primary key");
+        *k2 = DatumGetInt64(slot->tts_values[keys[1] - 1]);
+    }
+}
+
+PG_FUNCTION_INFO_V1(credit_ledger_capture);
+
+/*
+ * Statement-level AFTER trigger of a ledgered table (INSERT, UPDATE and
+ * DELETE with transition tables, TRUNCATE): hash the statement's rows into
+ * pending entries, appended to credit.ledger at commit.
+ */
+Datum
+credit_ledger_capture(PG_FUNCTION_ARGS)
+{
+    TriggerData *td = (TriggerData *) fcinfo->context;
+    Relation    rel;
+    LedgerOp    op;
+    AttrNumber  keys[2];
+    int         nkeys;
+    MemoryContext cxt;
+    MemoryContext rowcxt;
+    MemoryContext old;
+    RowCodec   *codec;
+    char       *who;
+    int         level;
+    TupleTableSlot *so = NULL;
+    TupleTableSlot *sn = NULL;
+    PendingEntry *main_e = NULL;
+    PendingEntry *del_e = NULL;
+    PendingEntry *ins_e = NULL;
+
+    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+        !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("credit.ledger_capture() must be fired AFTER ... FOR EACH STATEMENT")));
+    if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+        op = OP_INSERT;
+    else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+        op = OP_UPDATE;
+    else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+        op = OP_DELETE;
+    else
+        op = OP_TRUNCATE;
+    if ((op == OP_INSERT || op == OP_UPDATE) && td->tg_newtable == NULL)
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("credit.ledger_capture() needs REFERENCING NEW TABLE")));
+    if ((op == OP_DELETE || op == OP_UPDATE) && td->tg_oldtable == NULL)
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("credit.ledger_capture() needs REFERENCING OLD TABLE")));
+
+    /* a restore loads the ledger as dumped, with the rows it covers */
+    if (credit_restoring)
+        return PointerGetDatum(NULL);
+
+    rel = td->tg_relation;
+    who = GetUserNameFromId(GetOuterUserId(), false);
+    if (op == OP_TRUNCATE)
+    {
+        (void) entry_new(rel, OP_TRUNCATE, false, who);
+        return PointerGetDatum(NULL);
+    }
+    nkeys = table_keys(rel, keys);
+
+    cxt = AllocSetContextCreate(CurrentMemoryContext, "credit ledger capture", ALLOCSET_DEFAULT_SIZES);
+    rowcxt = AllocSetContextCreate(cxt, "credit ledger row", ALLOCSET_DEFAULT_SIZES);
+    old = MemoryContextSwitchTo(cxt);
+    codec = codec_build(RelationGetDescr(rel));
+    if (td->tg_oldtable)
+        so = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+    if (td->tg_newtable)
+        sn = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+    level = pin_settings();
+    if (so)
+        tuplestore_rescan(td->tg_oldtable);
+    if (sn)
+        tuplestore_rescan(td->tg_newtable);
+
+    /* transition tables of an UPDATE hold old and new rows in the same order */
+    for (;;)
+    {
+        bool        have_o = so && tuplestore_gettupleslot(td->tg_oldtable, true, false, so);
+        bool        have_n = sn && tuplestore_gettupleslot(td->tg_newtable, true, false, sn);
+        uint8       ho[HASH_LEN];
+        uint8       hn[HASH_LEN];
+        int64       ok1 = 0,
+                    ok2 = 0,
+                    nk1 = 0,
+                    nk2 = 0;
+
+        if (!have_o && !have_n)
+            break;
+        if (op == OP_UPDATE && have_o != have_n)
+            elog(ERROR, "credit ledger: transition tables of different lengths");
+        MemoryContextSwitchTo(rowcxt);
+        if (have_o)
+        {
+            slot_getallattrs(so);
+            slot_keys(so, keys, nkeys, &ok1, &ok2);
+            codec_hash(codec, so->tts_values, so->tts_isnull, ho);
+        }
+        if (have_n)
+        {
+            slot_getallattrs(sn);
+            slot_keys(sn, keys, nkeys, &nk1, &nk2);
+            codec_hash(codec, sn->tts_values, sn->tts_isnull, hn);
+        }
+        MemoryContextSwitchTo(cxt);
+        MemoryContextReset(rowcxt);
+
+        if (op == OP_INSERT)
+            entry_add(&main_e, rel, OP_INSERT, nkeys == 2, who, nk1, nk2, NULL, hn);
+        else if (op == OP_DELETE)
+            entry_add(&main_e, rel, OP_DELETE, nkeys == 2, who, ok1, ok2, ho, NULL);
+        else if (ok1 == nk1 && ok2 == nk2)
+            entry_add(&main_e, rel, OP_UPDATE, nkeys == 2, who, nk1, nk2, ho, hn);
+        else
+        {
+            /* a changed key: the old key's row is gone, the new key's is new */
+            entry_add(&del_e, rel, OP_DELETE, nkeys == 2, who, ok1, ok2, ho, NULL);
+            entry_add(&ins_e, rel, OP_INSERT, nkeys == 2, who, nk1, nk2, NULL, hn);
+        }
+    }
+    unpin_settings(level);
+    if (so)
+        ExecDropSingleTupleTableSlot(so);
+    if (sn)
+        ExecDropSingleTupleTableSlot(sn);
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(cxt);
+    return PointerGetDatum(NULL);
+}
+
+/*
+ * SHA-256 of a ledger entry (see docs/ledger.md): the magic string, the
+ * previous entry's hash, then every column in a fixed binary form.
+ */
+void
+entry_hash(const uint8 *prev, int64 seq, TimestampTz at, const char *who, uint64 xid,
+           const char *relation, const char *op, uint32 flags, int n, const int64 *k1, const int64 *k2,
+           const uint8 *const *oldh, const uint8 *const *newh, uint8 *out)
+{
+    EVP_MD_CTX *ctx = sha_ctx();
+    int         i;
+
+    sha_update(ctx, ENTRY_MAGIC, strlen(ENTRY_MAGIC));
+    sha_update(ctx, prev, HASH_LEN);
+    sha_be64(ctx, (uint64) seq);
+    sha_be64(ctx, (uint64) at);
+    sha_str(ctx, who);
+    sha_be64(ctx, xid);
+    sha_str(ctx, relation);
+    sha_str(ctx, op);
+    sha_be32(ctx, flags);
+    sha_be32(ctx, (uint32) n);
+    for (i = 0; i < n; i++)
+    {
+        sha_be64(ctx, (uint64) k1[i]);
+        if (flags & FLAG_KEY2)
+            sha_be64(ctx, (uint64) k2[i]);
+        if (flags & FLAG_OLD)
+            sha_update(ctx, oldh[i], HASH_LEN);
+        if (flags & FLAG_NEW)
+            sha_update(ctx, newh[i], HASH_LEN);
+    }
+    sha_final(ctx, out);
+}
+
+/* A bytea holding a hash. */
+bytea *
+hash_bytea(const uint8 *h)
+{
+    bytea      *b = palloc(VARHDRSZ + HASH_LEN);
+
+    SET_VARSIZE(b, VARHDRSZ + HASH_LEN);
+    memcpy(VARDATA(b), h, HASH_LEN);
+    return b;
+}
+
+/* A bytea[] of n hashes stored back to back. */
+static Datum
+hashes_array(const uint8 *h, int n)
+{
+    Datum      *d = palloc(sizeof(Datum) * Max(n, 1));
+    char       *buf = palloc((Size) (VARHDRSZ + HASH_LEN) * Max(n, 1));
+    int         i;
+
+    if (n == 0)
+        return PointerGetDatum(construct_empty_array(BYTEAOID));
+    for (i = 0; i < n; i++)
+    {
+        bytea      *b = (bytea *) (buf + (Size) i * (VARHDRSZ + HASH_LEN));
+
+        SET_VARSIZE(b, VARHDRSZ + HASH_LEN);
+        memcpy(VARDATA(b), h + (Size) i * HASH_LEN, HASH_LEN);
+        d[i] = PointerGetDatum(b);
+    }
+    return PointerGetDatum(construct_array(d, n, BYTEAOID, -1, false, TYPALIGN_INT));
+}
+
+/* An int8[] of n values. */
+static Datum
+int8_array(const int64 *v, int n)
+{
+    Datum      *d = palloc(sizeof(Datum) * Max(n, 1));
+    int         i;
+
+    for (i = 0; i < n; i++)
+        d[i] = Int64GetDatum(v[i]);
+    return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* Pointers to the n hashes stored back to back in h (NULL if h is NULL). */
+static const uint8 **
+hash_ptrs(const uint8 *h, int n)
+{
+    const uint8 **p;
+    int         i;
+
+    if (h == NULL)
+        return NULL;
+    p = palloc(sizeof(uint8 *) * Max(n, 1));
+    for (i = 0; i < n; i++)
+        p[i] = h + (Size) i * HASH_LEN;
+    return p;
+}
+
+/*
+ * Append the transaction's pending entries to the chain: called before
+ * commit, after every deferred trigger.  The chain head lock is the last
+ * lock the transaction takes.
+ */
+static void
+ledger_append(void)
+{
+    Oid         nspid = pending_head->nspid;
+    Oid         relid = get_relname_relid("ledger", nspid);
+    Relation    lrel;
+    Oid         owner;
+    Oid         save_userid;
+    int         save_sec;
+    LOCKTAG     tag;
+    const char *nsp;
+    StringInfoData q;
+    Oid         types[12] = {INT8OID, TIMESTAMPTZOID, TEXTOID, XID8OID, TEXTOID, TEXTOID,
+    INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, BYTEAOID, BYTEAOID};
+    int         ret;
+    int64       seq = 0;
+    uint8       prev[HASH_LEN];
+    TimestampTz at = GetCurrentTimestamp();
+    uint64      xid = U64FromFullTransactionId(GetTopFullTransactionId());
+    PendingEntry *e;
+
+    if (!OidIsValid(relid))
+        return;                 /* the extension was dropped in this transaction */
+    lrel = table_open(relid, RowExclusiveLock);
+    owner = lrel->rd_rel->relowner;
+    table_close(lrel, NoLock);
+
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, LEDGER_LOCK_KEY, 2);
+    (void) LockAcquire(&tag, ExclusiveLock, false, false);
+
+    GetUserIdAndSecContext(&save_userid, &save_sec);
+    SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+    /* at pre-commit no snapshot is active any more: SPI needs one */
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    nsp = quote_identifier(get_namespace_name(nspid));
+
+    /* plans are kept; the plan cache revalidates them after DDL */
+    if (plans_nsp != nspid || head_plan == NULL || ins_plan == NULL)
+    {
+        SPIPlanPtr  p;
+
+        plans_nsp = InvalidOid;
+        initStringInfo(&q);
+        appendStringInfo(&q, "SELECT seq, hash FROM %s.ledger ORDER BY seq DESC LIMIT 1", nsp);
+        p = SPI_prepare(q.data, 0, NULL);
+        if (p == NULL || SPI_keepplan(p) != 0)
+            elog(ERROR, "credit ledger: preparing the head query failed");
+        if (head_plan)
+            SPI_freeplan(head_plan);
+        head_plan = p;
+        resetStringInfo(&q);
+        appendStringInfo(&q,
+                         "INSERT INTO %s.ledger (seq, at, who, xid, relation, op, key1, key2, "
+                         "old_hashes, new_hashes, prev_hash, hash) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", nsp);
+        p = SPI_prepare(q.data, 12, types);
+        if (p == NULL || SPI_keepplan(p) != 0)
+            elog(ERROR, "credit ledger: preparing the insert failed");
+        if (ins_plan)
+            SPI_freeplan(ins_plan);
+        ins_plan = p;
+        plans_nsp = nspid;
+    }
+
+    /* the head, as committed by the previous holder of the lock */
+    ret = SPI_execute_snapshot(head_plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+                               true, false, 1);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "credit ledger: reading the head failed: %s", SPI_result_code_string(ret));
+    memset(prev, 0, HASH_LEN);
+    if (SPI_processed == 1)
+    {
+        bool        isnull;
+        bytea      *h;
+
+        seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+        h = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+        if (!isnull && VARSIZE_ANY_EXHDR(h) == HASH_LEN)
+            memcpy(prev, VARDATA_ANY(h), HASH_LEN);
+    }
+
+    for (e = pending_head; e != NULL; e = e->next)
+    {
+        Datum       v[12];
+        char        nulls[12];
+        uint8       h[HASH_LEN];
+
+        if (e->nspid != nspid)
+            continue;
+        seq++;
+        entry_hash(prev, seq, at, e->who, xid, e->relname, op_name[e->op],
+                   (e->has_key2 ? FLAG_KEY2 : 0) |
+                   ((e->op == OP_UPDATE || e->op == OP_DELETE) ? FLAG_OLD : 0) |
+                   ((e->op == OP_UPDATE || e->op == OP_INSERT) ? FLAG_NEW : 0),
+                   e->n, e->k1, e->has_key2 ? e->k2 : NULL,
+                   (e->op == OP_UPDATE || e->op == OP_DELETE) ? hash_ptrs(e->oldh, e->n) : NULL,
+                   (e->op == OP_UPDATE || e->op == OP_INSERT) ? hash_ptrs(e->newh, e->n) : NULL,
+                   h);
+        memset(nulls, ' ', sizeof(nulls));
+        v[0] = Int64GetDatum(seq);
+        v[1] = TimestampTzGetDatum(at);
+        v[2] = CStringGetTextDatum(e->who);
+        v[3] = FullTransactionIdGetDatum(FullTransactionIdFromU64(xid));
+        v[4] = CStringGetTextDatum(e->relname);
+        v[5] = CStringGetTextDatum(op_name[e->op]);
+        v[6] = int8_array(e->k1, e->n);
+        v[7] = e->has_key2 ? int8_array(e->k2, e->n) : (Datum) 0;
+        nulls[7] = e->has_key2 ? ' ' : 'n';
+        if (e->op == OP_UPDATE || e->op == OP_DELETE)
+            v[8] = hashes_array(e->oldh, e->n);
+        else
+            nulls[8] = 'n';
+        if (e->op == OP_UPDATE || e->op == OP_INSERT)
+            v[9] = hashes_array(e->newh, e->n);
+        else
+            nulls[9] = 'n';
+        v[10] = PointerGetDatum(hash_bytea(prev));
+        v[11] = PointerGetDatum(hash_bytea(h));
+        ret = SPI_execute_plan(ins_plan, v, nulls, false, 0);
+        if (ret != SPI_OK_INSERT)
+            elog(ERROR, "credit ledger: appending entry " INT64_FORMAT " failed: %s",
+                 seq, SPI_result_code_string(ret));
+        memcpy(prev, h, HASH_LEN);
+    }
+    SPI_finish();
+    PopActiveSnapshot();
+    SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+/* Transaction callback: append at pre-commit (and pre-prepare); forget at the end. */
+static void
+ledger_xact_callback(XactEvent event, void *arg)
+{
+    switch (event)
+    {
+        case XACT_EVENT_PRE_COMMIT:
+        case XACT_EVENT_PRE_PREPARE:
+            if (pending_head != NULL)
+                ledger_append();
+            pending_head = pending_tail = NULL;
+            break;
+        case XACT_EVENT_COMMIT:
+        case XACT_EVENT_ABORT:
+        case XACT_EVENT_PREPARE:
+        case XACT_EVENT_PARALLEL_COMMIT:
+        case XACT_EVENT_PARALLEL_ABORT:
+            pending_head = pending_tail = NULL;
+            break;
+        default:
+            break;
+    }
+}
+
+/* Subtransaction callback: drop the entries of a rolled-back subtransaction. */
+static void
+ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+                        SubTransactionId parentSubid, void *arg)
+{
+    PendingEntry *e;
+    PendingEntry *prev = NULL;
+
+    if (event == SUBXACT_EVENT_COMMIT_SUB)
+    {
+        for (e = pending_head; e != NULL; e = e->next)
+            if (e->subid == mySubid)
+                e->subid = parentSubid;
+    }
+    else if (event == SUBXACT_EVENT_ABORT_SUB)
+    {
+        e = pending_head;
+        while (e != NULL)
+        {
+            PendingEntry *next = e->next;
+
+            if (e->subid == mySubid)
+            {
+                if (prev)
+                    prev->next = next;
+                else
+                    pending_head = next;
+                if (pending_tail == e)
+                    pending_tail = prev;
+            }
+            else
+                prev = e;
+            e = next;
+        }
+    }
+}
+
+/* Register the ledger's transaction callbacks (once per backend). */
+void
+credit_ledger_init(void)
+{
+    RegisterXactCallback(ledger_xact_callback, NULL);
+    RegisterSubXactCallback(ledger_subxact_callback, NULL);
+}
+
+PG_FUNCTION_INFO_V1(credit_ledger_hash_row);
+
+/*
+ * credit.ledger_hash_row(anyelement) → bytea: the SHA-256 of a row's
+ * canonical serialization, as the ledger logs it.
+ */
+Datum
+credit_ledger_hash_row(PG_FUNCTION_ARGS)
+{
+    Oid         argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+    HeapTupleHeader th;
+    TupleDesc   td;
+    HeapTupleData tuple;
+    Datum      *values;
+    bool       *nulls;
+    RowCodec   *codec;
+    uint8       h[HASH_LEN];
+    int         level;
+
+    if (!OidIsValid(argtype) || !type_is_rowtype(argtype))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("credit.ledger_hash_row expects a table row, not type %s",
+                        OidIsValid(argtype) ? format_type_be(argtype) : "unknown")));
+    th = PG_GETARG_HEAPTUPLEHEADER(0);
+    td = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
+    tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+    ItemPointerSetInvalid(&tuple.t_self);
+    tuple.t_tableOid = InvalidOid;
+    tuple.t_data = th;
+    values = palloc(sizeof(Datum) * Max(td->natts, 1));
+    nulls = palloc(sizeof(bool) * Max(td->natts, 1));
+    heap_deform_tuple(&tuple, td, values, nulls);
+    codec = codec_build(td);
+    level = pin_settings();
+    codec_hash(codec, values, nulls, h);
+    unpin_settings(level);
+    ReleaseTupleDesc(td);
+    PG_RETURN_BYTEA_P(hash_bytea(h));
+}
+

@@ -1,0 +1,65 @@
+/*
+ * ledger.h
+ *      Declarations shared by the ledger's capture (ledger.c) and its
+ *      verification (ledger_verify.c).
+ */
+#ifndef CREDIT_LEDGER_H
+#define CREDIT_LEDGER_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#define HASH_LEN 32
+/* rows per ledger entry: keeps every array of an entry far below 1 GB */
+#define LEDGER_ENTRY_MAX_ROWS 1000000
+/* first bytes hashed of every entry (the format's version) */
+#define ENTRY_MAGIC "credit.ledger v1"
+
+#define FLAG_KEY2 1
+#define FLAG_OLD 2
+#define FLAG_NEW 4
+
+typedef enum LedgerOp
+{
+    OP_INSERT,
+    OP_UPDATE,
+    OP_DELETE,
+    OP_TRUNCATE
+} LedgerOp;
+
+/* A column of the canonical serialization. */
+typedef struct CodecCol
+{
+    int         index;          /* 0-based attribute index */
+    char       *name;           /* UTF-8 */
+    int         namelen;
+    FmgrInfo    out;
+} CodecCol;
+
+/* The canonical serializer of the rows of one tuple descriptor. */
+typedef struct RowCodec
+{
+    int         ncols;
+    CodecCol   *cols;
+} RowCodec;
+
+/* The ledgered tables (LEDGERED_TABLES of them), in name order. */
+#define LEDGERED_TABLES 3
+extern const char *const ledgered_tables[LEDGERED_TABLES];
+
+extern RowCodec *codec_build(TupleDesc td);
+extern void codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out);
+extern int  pin_settings(void);
+extern void unpin_settings(int level);
+extern int  table_keys(Relation rel, AttrNumber *keys);
+extern bytea *hash_bytea(const uint8 *h);
+extern void entry_hash(const uint8 *prev, int64 seq, TimestampTz at, const char *who, uint64 xid,
+                       const char *relation, const char *op, uint32 flags, int n,
+                       const int64 *k1, const int64 *k2,
+                       const uint8 *const *oldh, const uint8 *const *newh, uint8 *out);
+
+#endif                          /* CREDIT_LEDGER_H */

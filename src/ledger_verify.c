@@ -1,0 +1,683 @@
+/*
+ * ledger_verify.c
+ *      credit.verify_ledger(): the ledger checked against itself (the hash
+ *      chain, in seq order) and against the ledgered tables (each row's
+ *      logged history, sorted by key, merged with the table read in key
+ *      order), and the capture triggers.  See docs/ledger.md.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
+
+#include "credit.h"
+#include "ledger.h"
+
+typedef struct VerifyCtx
+{
+    Tuplestorestate *ts;
+    TupleDesc   desc;
+    Oid         nspid;
+    const char *nsp;
+} VerifyCtx;
+
+/* Report a problem (seq 0: none). */
+static void
+problem(VerifyCtx *v, int64 seq, const char *fmt,...) pg_attribute_printf(3, 4);
+
+static void
+problem(VerifyCtx *v, int64 seq, const char *fmt,...)
+{
+    StringInfoData s;
+    Datum       values[2];
+    bool        nulls[2] = {seq <= 0, false};
+
+    initStringInfo(&s);
+    for (;;)
+    {
+        va_list     args;
+        int         needed;
+
+        va_start(args, fmt);
+        needed = appendStringInfoVA(&s, fmt, args);
+        va_end(args);
+        if (needed == 0)
+            break;
+        enlargeStringInfo(&s, needed);
+    }
+    values[0] = Int64GetDatum(seq);
+    values[1] = CStringGetTextDatum(s.data);
+    tuplestore_putvalues(v->ts, v->desc, values, nulls);
+    pfree(s.data);
+}
+
+/* A streamed SPI cursor with one-row look-ahead. */
+typedef struct Stream
+{
+    Portal      portal;
+    SPITupleTable *tt;
+    uint64      pos;
+    bool        done;
+} Stream;
+
+#define STREAM_BATCH 1000
+
+/* Open a read-only cursor on a query with arguments. */
+static void
+stream_open(Stream *s, const char *sql, int nargs, Oid *types, Datum *args)
+{
+    SPIPlanPtr  plan = SPI_prepare(sql, nargs, types);
+
+    if (plan == NULL)
+        elog(ERROR, "credit ledger: preparing \"%s\" failed: %s", sql, SPI_result_code_string(SPI_result));
+    s->portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+    s->tt = NULL;
+    s->pos = 0;
+    s->done = false;
+}
+
+/* The current row of a stream (NULL at the end). */
+static HeapTuple
+stream_peek(Stream *s, int batch)
+{
+    if (s->done)
+        return NULL;
+    if (s->tt == NULL || s->pos >= s->tt->numvals)
+    {
+        if (s->tt)
+            SPI_freetuptable(s->tt);
+        SPI_cursor_fetch(s->portal, true, batch);
+        s->tt = SPI_tuptable;
+        s->pos = 0;
+        if (SPI_processed == 0)
+        {
+            s->done = true;
+            SPI_freetuptable(s->tt);
+            s->tt = NULL;
+            SPI_cursor_close(s->portal);
+            return NULL;
+        }
+    }
+    return s->tt->vals[s->pos];
+}
+
+/* Elements of an array column (n = -1 when NULL). */
+static int
+array_elems(HeapTuple tup, TupleDesc td, int col, Oid elemtype, Datum **d, bool **nulls)
+{
+    bool        isnull;
+    Datum       v = SPI_getbinval(tup, td, col, &isnull);
+    int16       typlen;
+    bool        typbyval;
+    char        typalign;
+    int         n;
+    ArrayType  *a;
+
+    if (isnull)
+        return -1;
+    a = DatumGetArrayTypeP(v);
+    if (ARR_NDIM(a) > 1)
+        return -2;
+    get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+    deconstruct_array(a, elemtype, typlen, typbyval, typalign, d, nulls, &n);
+    return n;
+}
+
+/* Hash pointers of a bytea[] column's elements; false unless n elements of 32 bytes. */
+static bool
+hash_elems(Datum *d, bool *nulls, int n, const uint8 ***out)
+{
+    const uint8 **p = palloc(sizeof(uint8 *) * Max(n, 1));
+    int         i;
+
+    for (i = 0; i < n; i++)
+    {
+        bytea      *b;
+
+        if (nulls[i])
+            return false;
+        b = DatumGetByteaPP(d[i]);
+        if (VARSIZE_ANY_EXHDR(b) != HASH_LEN)
+            return false;
+        p[i] = (const uint8 *) VARDATA_ANY(b);
+    }
+    *out = p;
+    return true;
+}
+
+/* Check one entry's contents against its hash; returns the malformation, or NULL. */
+static const char *
+check_entry(HeapTuple tup, TupleDesc td, int64 seq, const uint8 *prev, const uint8 *stored, bool *hash_ok)
+{
+    bool        isnull;
+    TimestampTz at;
+    char       *who;
+    uint64      xid;
+    char       *relation;
+    char       *op;
+    Datum      *d1,
+               *d2,
+               *dold,
+               *dnew;
+    bool       *n1,
+               *n2,
+               *nold,
+               *nnew;
+    int         n,
+                nk2,
+                nol,
+                nne;
+    int64      *k1;
+    int64      *k2 = NULL;
+    const uint8 **oldh = NULL;
+    const uint8 **newh = NULL;
+    bool        want_old,
+                want_new;
+    uint8       h[HASH_LEN];
+    int         i;
+
+    *hash_ok = false;
+    at = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
+    if (isnull)
+        return "at is NULL";
+    who = SPI_getvalue(tup, td, 3);
+    if (who == NULL)
+        return "who is NULL";
+    xid = U64FromFullTransactionId(DatumGetFullTransactionId(SPI_getbinval(tup, td, 4, &isnull)));
+    if (isnull)
+        return "xid is NULL";
+    relation = SPI_getvalue(tup, td, 5);
+    op = SPI_getvalue(tup, td, 6);
+    if (relation == NULL || op == NULL)
+        return "relation or op is NULL";
+    want_old = strcmp(op, "update") == 0 || strcmp(op, "delete") == 0;
+    want_new = strcmp(op, "update") == 0 || strcmp(op, "insert") == 0;
+    if (!want_old && !want_new && strcmp(op, "truncate") != 0)
+        return "unknown op";
+    n = array_elems(tup, td, 7, INT8OID, &d1, &n1);
+    if (n < 0)
+        return "key1 is not an array";
+    nk2 = array_elems(tup, td, 8, INT8OID, &d2, &n2);
+    nol = array_elems(tup, td, 9, BYTEAOID, &dold, &nold);
+    nne = array_elems(tup, td, 10, BYTEAOID, &dnew, &nnew);
+    if ((nk2 != -1 && nk2 != n) || (want_old ? nol != n : nol != -1) || (want_new ? nne != n : nne != -1))
+        return "arrays of different lengths";
+    if (strcmp(op, "truncate") == 0 && n != 0)
+        return "a truncate entry with rows";
+    k1 = palloc(sizeof(int64) * Max(n, 1));
+    if (nk2 >= 0)
+        k2 = palloc(sizeof(int64) * Max(n, 1));
+    for (i = 0; i < n; i++)
+    {
+        if (n1[i] || (k2 && n2[i]))
+            return "a NULL key";
+        k1[i] = DatumGetInt64(d1[i]);
+        if (k2)
+            k2[i] = DatumGetInt64(d2[i]);
+    }
+    if ((want_old && !hash_elems(dold, nold, n, &oldh)) || (want_new && !hash_elems(dnew, nnew, n, &newh)))
+        return "a row hash that is not 32 bytes";
+    entry_hash(prev, seq, at, who, xid, relation, op,
+               (nk2 >= 0 ? FLAG_KEY2 : 0) | (want_old ? FLAG_OLD : 0) | (want_new ? FLAG_NEW : 0),
+               n, k1, k2, oldh, newh, h);
+    *hash_ok = memcmp(h, stored, HASH_LEN) == 0;
+    return NULL;
+}
+
+/* A bytea column that must hold a hash; false if NULL or not 32 bytes. */
+static bool
+get_hash(HeapTuple tup, TupleDesc td, int col, uint8 *out)
+{
+    bool        isnull;
+    Datum       v = SPI_getbinval(tup, td, col, &isnull);
+    bytea      *b;
+
+    if (isnull)
+        return false;
+    b = DatumGetByteaPP(v);
+    if (VARSIZE_ANY_EXHDR(b) != HASH_LEN)
+        return false;
+    memcpy(out, VARDATA_ANY(b), HASH_LEN);
+    return true;
+}
+
+/* Pass 1: the chain, in seq order. */
+static void
+verify_chain(VerifyCtx *v)
+{
+    Stream      s;
+    StringInfoData q;
+    int64       expected = 1;
+    uint8       last[HASH_LEN];
+    bool        first = true;
+    MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "credit ledger entry", ALLOCSET_DEFAULT_SIZES);
+    HeapTuple   tup;
+
+    memset(last, 0, HASH_LEN);
+    initStringInfo(&q);
+    appendStringInfo(&q,
+                     "SELECT seq, at, who, xid, relation, op, key1, key2, old_hashes, new_hashes, "
+                     "prev_hash, hash FROM %s.ledger ORDER BY seq", v->nsp);
+    stream_open(&s, q.data, 0, NULL, NULL);
+    while ((tup = stream_peek(&s, 16)) != NULL)
+    {
+        TupleDesc   td = s.tt->tupdesc;
+        bool        isnull;
+        int64       seq = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+        uint8       prev[HASH_LEN];
+        uint8       stored[HASH_LEN];
+        bool        have_prev = get_hash(tup, td, 11, prev);
+        bool        have_hash = get_hash(tup, td, 12, stored);
+        const char *bad;
+        bool        hash_ok;
+        MemoryContext old;
+
+        if (seq > expected)
+        {
+            if (seq == expected + 1)
+                problem(v, seq, "the entry before this one is missing");
+            else
+                problem(v, seq, INT64_FORMAT " entries before this one are missing", seq - expected);
+        }
+        else if (seq < expected)
+            problem(v, seq, "duplicate seq");
+        if (!have_prev || (first ? (seq == 1 && memcmp(prev, last, HASH_LEN) != 0)
+                           : memcmp(prev, last, HASH_LEN) != 0))
+            problem(v, seq, "prev_hash does not match the hash of the entry before it");
+        if (!have_hash)
+        {
+            problem(v, seq, "hash is missing or not 32 bytes");
+            memset(stored, 0, HASH_LEN);
+        }
+        else
+        {
+            old = MemoryContextSwitchTo(cxt);
+            bad = check_entry(tup, td, seq, have_prev ? prev : last, stored, &hash_ok);
+            MemoryContextSwitchTo(old);
+            MemoryContextReset(cxt);
+            if (bad)
+                problem(v, seq, "malformed entry: %s", bad);
+            else if (!hash_ok)
+                problem(v, seq, "hash does not match the entry's contents");
+        }
+        memcpy(last, stored, HASH_LEN);
+        first = false;
+        expected = seq + 1;
+        s.pos++;
+    }
+    MemoryContextDelete(cxt);
+    pfree(q.data);
+}
+
+/* Run a read-only query whose $1 is the text[] of the ledgered tables' names. */
+static int
+run_with_tables(const char *sql)
+{
+    Oid         type = TEXTARRAYOID;
+    Datum       names[LEDGERED_TABLES];
+    Datum       arg;
+    int         i;
+
+    for (i = 0; i < LEDGERED_TABLES; i++)
+        names[i] = CStringGetTextDatum(ledgered_tables[i]);
+    arg = PointerGetDatum(construct_array(names, LEDGERED_TABLES, TEXTOID, -1, false, TYPALIGN_INT));
+    return SPI_execute_with_args(sql, 1, &type, &arg, NULL, true, 0);
+}
+
+/* The capture triggers: report ledgered tables with an event not (or no more) logged. */
+static void
+verify_triggers(VerifyCtx *v)
+{
+    StringInfoData q;
+    int         ret;
+    uint64      i;
+
+    initStringInfo(&q);
+    appendStringInfo(&q,
+                     "SELECT t.name, e.ev, "
+                     "       (SELECT string_agg(g.tgname, ', ' ORDER BY g.tgname) FROM pg_catalog.pg_trigger g "
+                     "         WHERE g.tgrelid = c.oid AND g.tgfoid = '%s.ledger_capture'::pg_catalog.regproc "
+                     "           AND g.tgtype::int & e.bit <> 0 AND g.tgenabled NOT IN ('O', 'A')) AS disabled, "
+                     "       EXISTS (SELECT FROM pg_catalog.pg_trigger g "
+                     "         WHERE g.tgrelid = c.oid AND g.tgfoid = '%s.ledger_capture'::pg_catalog.regproc "
+                     "           AND g.tgtype::int & e.bit <> 0 AND g.tgenabled IN ('O', 'A')) AS enabled "
+                     "  FROM unnest($1::text[]) t(name) "
+                     "  JOIN pg_catalog.pg_class c ON c.relname = t.name "
+                     "   AND c.relnamespace = '%s'::pg_catalog.regnamespace, "
+                     "       (VALUES ('INSERT', 4), ('DELETE', 8), ('UPDATE', 16), ('TRUNCATE', 32)) e(ev, bit) "
+                     " ORDER BY 1, e.bit",
+                     v->nsp, v->nsp, v->nsp);
+    ret = run_with_tables(q.data);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "credit ledger: reading the triggers failed: %s", SPI_result_code_string(ret));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        HeapTuple   tup = SPI_tuptable->vals[i];
+        TupleDesc   td = SPI_tuptable->tupdesc;
+        char       *rel = SPI_getvalue(tup, td, 1);
+        char       *ev = SPI_getvalue(tup, td, 2);
+        char       *disabled = SPI_getvalue(tup, td, 3);
+        bool        isnull;
+        bool        enabled = DatumGetBool(SPI_getbinval(tup, td, 4, &isnull));
+
+        if (enabled)
+            continue;
+        if (disabled)
+            problem(v, 0, "credit.%s: %s is not logged: ledger trigger %s disabled", rel, ev, disabled);
+        else
+            problem(v, 0, "credit.%s: %s is not logged: no ledger trigger", rel, ev);
+    }
+    SPI_freetuptable(SPI_tuptable);
+    pfree(q.data);
+}
+
+/* Compare two keys (k2 ignored for one-column keys). */
+static int
+key_cmp(int64 a1, int64 a2, int64 b1, int64 b2)
+{
+    if (a1 != b1)
+        return a1 < b1 ? -1 : 1;
+    if (a2 != b2)
+        return a2 < b2 ? -1 : 1;
+    return 0;
+}
+
+/* Whether a truncate entry lies strictly between two seqs (to = 0: after from). */
+static int64
+truncated_between(int64 *tr, int ntr, int64 from, int64 to)
+{
+    int         i;
+
+    for (i = 0; i < ntr; i++)
+        if (tr[i] > from && (to == 0 || tr[i] < to))
+            return tr[i];
+    return 0;
+}
+
+/* Pass 2 for one table: the last logged version of every row against the row as it is. */
+static void
+verify_rows(VerifyCtx *v, const char *relname)
+{
+    Oid         relid = get_relname_relid(relname, v->nspid);
+    Relation    rel;
+    AttrNumber  keys[2];
+    int         nkeys;
+    char       *keynames[2];
+    StringInfoData q;
+    StringInfoData label;
+    Oid         argtype = TEXTOID;
+    Datum       arg = CStringGetTextDatum(relname);
+    int64      *tr = NULL;
+    int         ntr = 0;
+    uint64      i;
+    int         ret;
+    Stream      ls;
+    Stream      ts;
+    RowCodec   *codec = NULL;
+    int         tk[2] = {0, 0};
+    MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credit ledger verify row",
+                                                 ALLOCSET_DEFAULT_SIZES);
+    Datum      *values = NULL;
+    bool       *nulls = NULL;
+
+    rel = table_open(relid, AccessShareLock);
+    nkeys = table_keys(rel, keys);
+    for (i = 0; i < (uint64) nkeys; i++)
+        keynames[i] = pstrdup(NameStr(TupleDescAttr(RelationGetDescr(rel), keys[i] - 1)->attname));
+    table_close(rel, AccessShareLock);
+
+    initStringInfo(&q);
+    appendStringInfo(&q, "SELECT seq FROM %s.ledger WHERE relation = $1 AND op = 'truncate' ORDER BY seq", v->nsp);
+    ret = SPI_execute_with_args(q.data, 1, &argtype, &arg, NULL, true, 0);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "credit ledger: reading the truncations failed");
+    if (SPI_processed > 0)
+    {
+        tr = palloc(sizeof(int64) * SPI_processed);
+        for (i = 0; i < SPI_processed; i++)
+        {
+            bool        isnull;
+
+            tr[ntr++] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+        }
+    }
+    SPI_freetuptable(SPI_tuptable);
+
+    resetStringInfo(&q);
+    appendStringInfo(&q,
+                     "SELECT u.k1, u.k2, e.seq, e.op, u.oh, u.nh "
+                     "  FROM %s.ledger e, "
+                     "       LATERAL unnest(e.key1, e.key2, e.old_hashes, e.new_hashes) WITH ORDINALITY u(k1, k2, oh, nh, ord) "
+                     " WHERE e.relation = $1 AND e.op IN ('insert', 'update', 'delete') AND u.k1 IS NOT NULL "
+                     " ORDER BY u.k1, u.k2, e.seq, u.ord", v->nsp);
+    stream_open(&ls, q.data, 1, &argtype, &arg);
+    resetStringInfo(&q);
+    appendStringInfo(&q, "SELECT * FROM %s.%s ORDER BY %s", v->nsp, quote_identifier(relname),
+                     quote_identifier(keynames[0]));
+    if (nkeys == 2)
+        appendStringInfo(&q, ", %s", quote_identifier(keynames[1]));
+    stream_open(&ts, q.data, 0, NULL, NULL);
+    initStringInfo(&label);
+
+    for (;;)
+    {
+        HeapTuple   lt = stream_peek(&ls, STREAM_BATCH);
+        HeapTuple   tt = stream_peek(&ts, STREAM_BATCH);
+        int64       k1 = 0,
+                    k2 = 0;
+        bool        present = false;
+        uint8       cur[HASH_LEN];
+        int64       last_seq = 0;
+        bool        isnull;
+
+        if (lt == NULL && tt == NULL)
+            break;
+        if (tt != NULL && codec == NULL)
+        {
+            MemoryContext old = MemoryContextSwitchTo(rowcxt->parent);
+
+            codec = codec_build(ts.tt->tupdesc);
+            tk[0] = SPI_fnumber(ts.tt->tupdesc, keynames[0]);
+            tk[1] = nkeys == 2 ? SPI_fnumber(ts.tt->tupdesc, keynames[1]) : 0;
+            values = palloc(sizeof(Datum) * ts.tt->tupdesc->natts);
+            nulls = palloc(sizeof(bool) * ts.tt->tupdesc->natts);
+            MemoryContextSwitchTo(old);
+        }
+        /* the smaller key of the two streams */
+        if (lt != NULL)
+        {
+            k1 = DatumGetInt64(SPI_getbinval(lt, ls.tt->tupdesc, 1, &isnull));
+            k2 = nkeys == 2 ? DatumGetInt64(SPI_getbinval(lt, ls.tt->tupdesc, 2, &isnull)) : 0;
+        }
+        if (tt != NULL)
+        {
+            int64       t1 = DatumGetInt64(SPI_getbinval(tt, ts.tt->tupdesc, tk[0], &isnull));
+            int64       t2 = nkeys == 2 ? DatumGetInt64(SPI_getbinval(tt, ts.tt->tupdesc, tk[1], &isnull)) : 0;
+
+            if (lt == NULL || key_cmp(t1, t2, k1, k2) < 0)
+            {
+                k1 = t1;
+                k2 = t2;
+            }
+        }
+        resetStringInfo(&label);
+        if (nkeys == 2)
+            appendStringInfo(&label, "credit.%s (%s, %s)=(" INT64_FORMAT ", " INT64_FORMAT ")",
+                             relname, keynames[0], keynames[1], k1, k2);
+        else
+            appendStringInfo(&label, "credit.%s (%s)=(" INT64_FORMAT ")", relname, keynames[0], k1);
+
+        /* the history of the key in the ledger */
+        while ((lt = stream_peek(&ls, STREAM_BATCH)) != NULL)
+        {
+            TupleDesc   td = ls.tt->tupdesc;
+            int64       l1 = DatumGetInt64(SPI_getbinval(lt, td, 1, &isnull));
+            int64       l2 = nkeys == 2 ? DatumGetInt64(SPI_getbinval(lt, td, 2, &isnull)) : 0;
+            int64       seq;
+            char       *op;
+            uint8       oh[HASH_LEN];
+            uint8       nh[HASH_LEN];
+
+            if (key_cmp(l1, l2, k1, k2) != 0)
+                break;
+            seq = DatumGetInt64(SPI_getbinval(lt, td, 3, &isnull));
+            op = SPI_getvalue(lt, td, 4);
+            if (last_seq > 0 && truncated_between(tr, ntr, last_seq, seq))
+                present = false;
+            if (strcmp(op, "insert") == 0)
+            {
+                if (present)
+                    problem(v, seq, "%s: inserted, but its version before was deleted without passing through the ledger",
+                            label.data);
+                present = get_hash(lt, td, 6, cur);
+            }
+            else
+            {
+                if (!present)
+                    problem(v, seq, "%s: changed, but its insert was not logged (inserted without passing through the ledger)",
+                            label.data);
+                else if (!get_hash(lt, td, 5, oh) || memcmp(oh, cur, HASH_LEN) != 0)
+                    problem(v, seq, "%s: the version this entry changes was never logged (changed without passing through the ledger before)",
+                            label.data);
+                if (strcmp(op, "update") == 0 && get_hash(lt, td, 6, nh))
+                {
+                    memcpy(cur, nh, HASH_LEN);
+                    present = true;
+                }
+                else
+                    present = false;
+            }
+            last_seq = seq;
+            pfree(op);
+            ls.pos++;
+        }
+        if (last_seq > 0)
+        {
+            int64       t = truncated_between(tr, ntr, last_seq, 0);
+
+            if (t > 0)
+            {
+                present = false;
+                last_seq = t;
+            }
+        }
+
+        /* the row as it is now */
+        tt = stream_peek(&ts, STREAM_BATCH);
+        if (tt != NULL &&
+            key_cmp(DatumGetInt64(SPI_getbinval(tt, ts.tt->tupdesc, tk[0], &isnull)),
+                    nkeys == 2 ? DatumGetInt64(SPI_getbinval(tt, ts.tt->tupdesc, tk[1], &isnull)) : 0,
+                    k1, k2) == 0)
+        {
+            if (!present)
+            {
+                if (last_seq == 0)
+                    problem(v, 0, "%s: not in the ledger (inserted without passing through the ledger)", label.data);
+                else
+                    problem(v, last_seq, "%s: present, but this entry removed it (inserted again without passing through the ledger)",
+                            label.data);
+            }
+            else
+            {
+                uint8       h[HASH_LEN];
+                MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+                heap_deform_tuple(tt, ts.tt->tupdesc, values, nulls);
+                codec_hash(codec, values, nulls, h);
+                MemoryContextSwitchTo(old);
+                MemoryContextReset(rowcxt);
+                if (memcmp(h, cur, HASH_LEN) != 0)
+                    problem(v, last_seq, "%s: changed without passing through the ledger since this entry", label.data);
+            }
+            ts.pos++;
+        }
+        else if (present)
+            problem(v, last_seq, "%s: deleted without passing through the ledger (last logged in this entry)",
+                    label.data);
+    }
+    MemoryContextDelete(rowcxt);
+    pfree(q.data);
+}
+
+PG_FUNCTION_INFO_V1(credit_verify_ledger);
+
+/*
+ * credit.verify_ledger() → TABLE(seq bigint, problem text): every place where
+ * the ledger does not match itself or the ledgered tables; empty when
+ * nothing was tampered with.
+ */
+Datum
+credit_verify_ledger(PG_FUNCTION_ARGS)
+{
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+    Oid         nspid = get_func_namespace(fcinfo->flinfo->fn_oid);
+    Oid         relid = get_relname_relid("ledger", nspid);
+    VerifyCtx   v;
+    Relation    lrel;
+    Oid         owner;
+    Oid         save_userid;
+    int         save_sec;
+    int         level;
+    int         ret;
+    uint64      i;
+    char      **rels;
+    int         nrels = 0;
+    StringInfoData q;
+
+    InitMaterializedSRF(fcinfo, 0);
+    v.ts = rsinfo->setResult;
+    v.desc = rsinfo->setDesc;
+    v.nspid = nspid;
+    v.nsp = quote_identifier(get_namespace_name(nspid));
+    if (!OidIsValid(relid))
+        elog(ERROR, "credit ledger: table %s.ledger is missing", v.nsp);
+    lrel = table_open(relid, AccessShareLock);
+    owner = lrel->rd_rel->relowner;
+    table_close(lrel, AccessShareLock);
+
+    /* read every row, whatever row-level security would hide from the caller */
+    GetUserIdAndSecContext(&save_userid, &save_sec);
+    SetUserIdAndSecContext(owner,
+                           save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    level = pin_settings();
+
+    verify_chain(&v);
+    verify_triggers(&v);
+
+    initStringInfo(&q);
+    appendStringInfo(&q,
+                     "SELECT name FROM (SELECT DISTINCT relation FROM %s.ledger "
+                     "                  UNION SELECT unnest($1::text[])) r(name) "
+                     " WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relname = r.name "
+                     "                  AND c.relnamespace = '%s'::pg_catalog.regnamespace AND c.relkind IN ('r', 'p')) "
+                     " ORDER BY 1", v.nsp, v.nsp);
+    ret = run_with_tables(q.data);
+    if (ret != SPI_OK_SELECT)
+        elog(ERROR, "credit ledger: listing the ledgered tables failed");
+    rels = palloc(sizeof(char *) * Max(SPI_processed, 1));
+    for (i = 0; i < SPI_processed; i++)
+        rels[nrels++] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+    SPI_freetuptable(SPI_tuptable);
+    for (i = 0; i < (uint64) nrels; i++)
+        verify_rows(&v, rels[i]);
+
+    unpin_settings(level);
+    SPI_finish();
+    SetUserIdAndSecContext(save_userid, save_sec);
+    return (Datum) 0;
+}
