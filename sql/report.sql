@@ -96,7 +96,8 @@ INSERT INTO credit.list_entry (list_code, name, code, listed_on, expires_on, rea
 
 -- No signing key yet: a clear error saying what to do.
 SELECT credit.report(:firm, 'licence review');
-SELECT pg_temp.try('SELECT * FROM credit.report_public_key()') AS public_key;
+SELECT pg_temp.try('SELECT credit.report_public_key()') AS public_key,
+       pg_temp.try('SELECT credit.report_key_id()') AS key_id;
 -- A malformed key is refused when set.
 SET LOCAL credit.report_signing_key = 'not-hex';
 SET LOCAL credit.report_signing_key = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f';
@@ -106,12 +107,12 @@ SET LOCAL credit.report_signing_key = '9d61b19deffd5a60ba844af492ec2cc44449c5697
 SET LOCAL credit.report_signing_key = '-----BEGIN PRIVATE KEY-----
 MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g
 -----END PRIVATE KEY-----';
-SELECT key_id FROM credit.report_public_key();
+SELECT credit.report_key_id();
 SET LOCAL credit.report_signing_key = '-----BEGIN PRIVATE KEY-----
 MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
 -----END PRIVATE KEY-----';
 SET LOCAL credit.report_signing_key = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
-SELECT * FROM credit.report_public_key();
+SELECT credit.report_key_id(), credit.report_public_key();
 SELECT count(*) AS keys_registered FROM credit.signing_key;
 
 -- The report of the enterprise: published records only (not the warning-only
@@ -200,7 +201,7 @@ SELECT who, purpose, detail ->> 'role' AS role, detail ->> 'whole_id' AS whole_i
 
 -- Key rotation: a new key signs from now on; reports of the old key still verify.
 SET LOCAL credit.report_signing_key = 'f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5';
-SELECT * FROM credit.report_public_key();
+SELECT credit.report_key_id(), credit.report_public_key();
 SELECT credit.report(:firm, 'licence review, second') AS r2 \gset
 SELECT :'r2'::jsonb ->> 'key_id' AS new_key_id, credit.verify_report(:'r2') AS new_verifies,
        credit.verify_report(:'r') AS old_verifies;

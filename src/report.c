@@ -469,22 +469,26 @@ credit_report(PG_FUNCTION_ARGS)
     PG_RETURN_DATUM(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(content), signature));
 }
 
-/* credit.report_public_key() → (key_id, public_key): the platform's current public key, PEM. */
+/* credit.report_public_key() → text: the platform's current public key, PEM. */
 PG_FUNCTION_INFO_V1(credit_report_public_key);
 Datum
 credit_report_public_key(PG_FUNCTION_ARGS)
 {
     uint8       pub[ED25519_KEY_LEN];
-    TupleDesc   desc;
-    Datum       values[2];
-    bool        nulls[2] = {false, false};
 
-    if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-        elog(ERROR, "return type must be a row type");
     signing_public_key(pub);
-    values[0] = CStringGetTextDatum(public_key_id(pub));
-    values[1] = CStringGetTextDatum(public_key_pem(pub));
-    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+    PG_RETURN_TEXT_P(cstring_to_text(public_key_pem(pub)));
+}
+
+/* credit.report_key_id() → text: the key id of the platform's current key. */
+PG_FUNCTION_INFO_V1(credit_report_key_id);
+Datum
+credit_report_key_id(PG_FUNCTION_ARGS)
+{
+    uint8       pub[ED25519_KEY_LEN];
+
+    signing_public_key(pub);
+    PG_RETURN_TEXT_P(cstring_to_text(public_key_id(pub)));
 }
 
 /*

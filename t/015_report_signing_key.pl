@@ -61,7 +61,7 @@ is($node->safe_psql('postgres',
 isnt($rc, 0, 'report() refuses a key from ALTER DATABASE SET, for a superuser too');
 like($err, qr/ERROR:  55000: credit.report_signing_key is readable by other roles/, '... with SQLSTATE 55000');
 like($err, qr/HINT:  Remove that setting \(ALTER DATABASE name RESET credit.report_signing_key/, '... and what to do');
-($rc, $out, $err) = run_sql('SELECT * FROM credit.report_public_key()', 'analyst');
+($rc, $out, $err) = run_sql('SELECT credit.report_public_key()', 'analyst');
 like($err, qr/ERROR:  55000: credit.report_signing_key is readable by other roles/, 'report_public_key() refuses it too');
 $node->safe_psql('postgres', 'ALTER DATABASE postgres RESET credit.report_signing_key');
 

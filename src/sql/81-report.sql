@@ -26,11 +26,16 @@ CREATE FUNCTION @extschema@.generate_signing_key(OUT seed text, OUT key_id text,
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.generate_signing_key() IS
     'A new random Ed25519 key for signing credit reports (superusers only): seed (64 hexadecimal digits, the private key to put in credit.report_signing_key), its key id and public key (PEM). Installs nothing';
-CREATE FUNCTION @extschema@.report_public_key(OUT key_id text, OUT public_key text) RETURNS record
+CREATE FUNCTION @extschema@.report_public_key() RETURNS text
     AS 'MODULE_PATHNAME', 'credit_report_public_key'
     LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.report_public_key() IS
-    'Key id and public key (PEM) of the key that signs credit reports now (credit.report_signing_key); 55000 when no key is set. Keys that signed earlier reports are in credit.signing_key';
+    'Public key (PEM) of the key that signs credit reports now (credit.report_signing_key), for verifiers; 55000 when no key is set. Keys that signed earlier reports are in credit.signing_key';
+CREATE FUNCTION @extschema@.report_key_id() RETURNS text
+    AS 'MODULE_PATHNAME', 'credit_report_key_id'
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.report_key_id() IS
+    'Key id of the key that signs credit reports now (credit.ed25519_key_id of credit.report_public_key()); 55000 when no key is set';
 
 -- Every public key that has signed reports, by key id: old reports still
 -- verify after the key is replaced.  Public data: no private key is stored.
@@ -214,5 +219,5 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.signing_key', '');
 REVOKE ALL ON FUNCTION @extschema@.report(bigint, text), @extschema@.generate_signing_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.report(bigint, text) TO credit_admin, credit_department, credit_analyst;
 GRANT SELECT ON @extschema@.signing_key TO credit_department, credit_analyst, credit_public;
-GRANT EXECUTE ON FUNCTION @extschema@.verify_report(jsonb), @extschema@.report_public_key()
+GRANT EXECUTE ON FUNCTION @extschema@.verify_report(jsonb), @extschema@.report_public_key(), @extschema@.report_key_id()
     TO credit_admin, credit_department, credit_analyst, credit_public;
