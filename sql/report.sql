@@ -54,6 +54,8 @@ SELECT credit.ed25519_verify('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af
 SELECT credit.ed25519_public_key('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a') AS pem;
 SELECT credit.ed25519_public_key(' D75A980182B10AB7D54BFED3C964073A0EE172F3DAA62325AF021A68F707511A ')
          = credit.ed25519_public_key('11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=') AS hex_equals_base64,
+       credit.ed25519_public_key('\xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')
+         = credit.ed25519_public_key('11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo') AS bytea_hex_equals_unpadded,
        credit.ed25519_public_key(credit.ed25519_public_key('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'))
          = credit.ed25519_public_key('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a') AS pem_round_trip,
        credit.ed25519_key_id('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a') AS key_id,
@@ -61,7 +63,8 @@ SELECT credit.ed25519_public_key(' D75A980182B10AB7D54BFED3C964073A0EE172F3DAA62
          = left(encode(sha256('\xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'), 'hex'), 16) AS key_id_is_sha256;
 SELECT pg_temp.try($$SELECT credit.ed25519_public_key('not a key')$$) AS words,
        pg_temp.try($$SELECT credit.ed25519_public_key('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511')$$) AS hex_63,
-       pg_temp.try($$SELECT credit.ed25519_public_key('g75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')$$) AS not_hex;
+       pg_temp.try($$SELECT credit.ed25519_public_key('g75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')$$) AS not_hex,
+       pg_temp.try($$SELECT credit.ed25519_public_key('11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHUR==')$$) AS short_base64;
 SELECT pg_temp.try($$SELECT credit.ed25519_public_key('-----BEGIN PUBLIC KEY-----
 MCowBQYDK2VuAyEAoNdOeu2jIspbGaLMG0PLM0aH91LtVhJvu5GlGXInyH8=
 -----END PUBLIC KEY-----')$$) AS x25519_pem,
@@ -69,6 +72,7 @@ MCowBQYDK2VuAyEAoNdOeu2jIspbGaLMG0PLM0aH91LtVhJvu5GlGXInyH8=
 garbage
 -----END PUBLIC KEY-----')$$) AS bad_pem;
 SELECT credit.ed25519_public_key('not a key');
+SELECT credit.ed25519_public_key('g75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
 
 -- A small county.  Records are dated relative to today.
 INSERT INTO credit.department (code, name) VALUES ('rp_market', 'Reports test: market supervision');

@@ -203,8 +203,9 @@ ed25519_verify(const uint8 pub[ED25519_KEY_LEN], const uint8 *msg, size_t len,
 
 /*
  * Read an Ed25519 public key: PEM (SubjectPublicKeyInfo, "BEGIN PUBLIC
- * KEY"), 64 hexadecimal digits or the base64 of the 32 bytes, surrounding
- * white space ignored.  Returns NULL when read, else why not.
+ * KEY"), 64 hexadecimal digits (with or without bytea's \x) or the base64 of
+ * the 32 bytes (with or without padding), surrounding white space ignored.
+ * Returns NULL when read, else why not.
  */
 static const char *
 ed25519_parse_public(const char *s, size_t len, uint8 pub[ED25519_KEY_LEN])
@@ -233,17 +234,23 @@ ed25519_parse_public(const char *s, size_t len, uint8 pub[ED25519_KEY_LEN])
         BIO_free(bio);
         ERR_clear_error();
     }
-    else if (len == 2 * ED25519_KEY_LEN)
+    else if (len == 2 * ED25519_KEY_LEN || (len == 2 * ED25519_KEY_LEN + 2 && t[0] == '\\' && t[1] == 'x'))
     {
-        if (!parse_hex_exact(t, pub, ED25519_KEY_LEN))
-            reason = "64 characters, but not all hexadecimal digits.";
+        /* hexadecimal, also as bytea prints it (\x...) */
+        if (!parse_hex_exact(t + len - 2 * ED25519_KEY_LEN, pub, ED25519_KEY_LEN))
+            reason = "Not all hexadecimal digits.";
     }
-    else if (len == 44 && t[43] == '=')
+    else if ((len == 44 && t[43] == '=') || len == 43)
     {
+        /* base64, with or without its padding */
         uint8       buf[ED25519_KEY_LEN + 2];
+        char        padded[45];
 
-        if (pg_b64_decode(t, (int) len, (char *) buf, sizeof(buf)) != ED25519_KEY_LEN)
-            reason = "44 characters, but not the base64 of 32 bytes.";
+        memcpy(padded, t, 43);
+        padded[43] = '=';
+        padded[44] = '\0';
+        if (pg_b64_decode(padded, 44, (char *) buf, sizeof(buf)) != ED25519_KEY_LEN)
+            reason = "Not the base64 of 32 bytes.";
         else
             memcpy(pub, buf, ED25519_KEY_LEN);
     }
