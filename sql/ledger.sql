@@ -123,6 +123,10 @@ SELECT pg_temp.put_back(:base);
 DELETE FROM credit.ledger WHERE seq = :base + 4;
 SELECT seq - :base AS entry, problem FROM credit.verify_ledger();
 SELECT pg_temp.put_back(:base);
+-- ... the newest entry deleted: no gap behind it, but the row it logged is not in the ledger
+DELETE FROM credit.ledger WHERE seq = (SELECT max(seq) FROM credit.ledger);
+SELECT seq - :base AS entry, regexp_replace(problem, '=\(\d+, ', '=(<run>, ') AS problem FROM credit.verify_ledger();
+SELECT pg_temp.put_back(:base);
 -- (3) two entries swapped
 UPDATE credit.ledger SET seq = -seq WHERE seq IN (:base + 3, :base + 4);
 UPDATE credit.ledger SET seq = CASE seq WHEN -(:base + 3) THEN :base + 4 ELSE :base + 3 END WHERE seq < 0;

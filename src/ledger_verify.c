@@ -34,10 +34,9 @@ typedef struct VerifyCtx
     const char *nsp;
 } VerifyCtx;
 
-/* Report a problem (seq 0: none). */
-static void
-problem(VerifyCtx *v, int64 seq, const char *fmt,...) pg_attribute_printf(3, 4);
+static void problem(VerifyCtx *v, int64 seq, const char *fmt,...) pg_attribute_printf(3, 4);
 
+/* Report a problem: a row of the result (seq 0 or less: NULL, no entry). */
 static void
 problem(VerifyCtx *v, int64 seq, const char *fmt,...)
 {
@@ -288,9 +287,10 @@ verify_chain(VerifyCtx *v)
         if (seq > expected)
         {
             if (seq == expected + 1)
-                problem(v, seq, "the entry before this one is missing");
+                problem(v, expected, "entry missing (deleted from the ledger)");
             else
-                problem(v, seq, INT64_FORMAT " entries before this one are missing", seq - expected);
+                problem(v, expected, "entry missing, and the " INT64_FORMAT " after it (deleted from the ledger)",
+                        seq - expected - 1);
         }
         else if (seq < expected)
             problem(v, seq, "duplicate seq");
