@@ -337,6 +337,19 @@ SELECT subject_id = :firm_black AS firm_black, kind, level, topic = 'third_party
 SELECT count(*) AS checks FROM credit.verify_third_party_report(:tp_conflict);
 SELECT count(*) AS warnings FROM credit.warning WHERE kind = 'report_conflict';
 
+-- The platform's own report is a valid third-party document: its content is
+-- the report without its signature, signed over its canonical text.
+SET LOCAL credit.report_signing_key = 'f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5';
+INSERT INTO credit.agency (code, name, public_key)
+    VALUES ('jy_platform', 'Jiangyin public credit platform', credit.report_public_key());
+SELECT credit.report(:firm_black, 'bid review') AS r3 \gset
+INSERT INTO credit.third_party_report (agency, content, signature, purpose)
+    VALUES ('jy_platform', :'r3'::jsonb - 'signature', decode(:'r3'::jsonb ->> 'signature', 'hex'), 'bid review')
+RETURNING id AS tp_platform, subject_id = :firm_black AS resolved \gset
+SELECT :'resolved' AS resolved, check_name, ok,
+       CASE WHEN check_name = 'issued_at' THEN NULL ELSE detail END AS detail
+  FROM credit.verify_third_party_report(:tp_platform);
+
 -- Who sees and checks what: an analyst all, another unit nothing, the public nothing.
 CREATE ROLE regress_credit_dept_rp_other NOLOGIN IN ROLE credit_department;
 INSERT INTO credit.department (code, name, role) VALUES ('rp_other', 'Reports test: another unit', 'regress_credit_dept_rp_other');
