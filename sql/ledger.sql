@@ -81,6 +81,20 @@ ROLLBACK TO SAVEPOINT s;
 COMMIT;
 SELECT * FROM pg_temp.entries(:base);
 SELECT * FROM credit.verify_ledger();
+-- Inside a transaction, verify counts its own changes (appended at its commit) as the chain's tail.
+BEGIN;
+INSERT INTO credit.record (id, subject_id, item_code, department, decided_on)
+VALUES (9860052, 9860001, 'license', 'ledger_docs', DATE '2025-02-01');
+UPDATE credit.record SET value = 3 WHERE id IN (9860002, 9860052);
+UPDATE credit.record SET id = 9860053 WHERE id = 9860052;
+DELETE FROM credit.record WHERE id = 9860051;
+SELECT count(*) AS not_yet_appended FROM credit.ledger WHERE seq > :base + 10;
+SELECT * FROM credit.verify_ledger();
+SET session_replication_role = replica;
+UPDATE credit.record SET value = 4 WHERE id = 9860053;
+RESET session_replication_role;
+SELECT seq, problem FROM credit.verify_ledger();
+ROLLBACK;
 
 -- An evaluation run: its results are one entry (keys run_id, subject_id).
 SELECT credit.run_evaluation('ledger_model', DATE '2025-06-30') AS run \gset

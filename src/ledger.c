@@ -786,6 +786,53 @@ ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
     }
 }
 
+/*
+ * The current transaction's pending row changes of a table, in the order
+ * they will be appended (truncates included, without key); returns their
+ * number.  credit.verify_ledger() counts them as the chain's tail.
+ */
+int
+ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows)
+{
+    PendingEntry *e;
+    int         n = 0;
+    int         ord = 0;
+    PendingRow *r;
+
+    for (e = pending_head; e != NULL; e = e->next)
+        if (e->nspid == nspid && strcmp(e->relname, relname) == 0)
+            n += e->op == OP_TRUNCATE ? 1 : e->n;
+    r = palloc(sizeof(PendingRow) * Max(n, 1));
+    n = 0;
+    for (e = pending_head; e != NULL; e = e->next)
+    {
+        int         i;
+
+        if (e->nspid != nspid || strcmp(e->relname, relname) != 0)
+            continue;
+        if (e->op == OP_TRUNCATE)
+        {
+            memset(&r[n], 0, sizeof(PendingRow));
+            r[n].op = OP_TRUNCATE;
+            r[n].ord = ord++;
+            n++;
+            continue;
+        }
+        for (i = 0; i < e->n; i++)
+        {
+            r[n].k1 = e->k1[i];
+            r[n].k2 = e->has_key2 ? e->k2[i] : 0;
+            r[n].ord = ord++;
+            r[n].op = e->op;
+            r[n].oldh = e->oldh ? e->oldh + (Size) i * HASH_LEN : NULL;
+            r[n].newh = e->newh ? e->newh + (Size) i * HASH_LEN : NULL;
+            n++;
+        }
+    }
+    *rows = r;
+    return n;
+}
+
 /* Register the ledger's transaction callbacks (once per backend). */
 void
 credit_ledger_init(void)

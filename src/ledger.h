@@ -51,6 +51,23 @@ typedef struct RowCodec
 #define LEDGERED_TABLES 3
 extern const char *const ledgered_tables[LEDGERED_TABLES];
 
+/*
+ * A row change of the current transaction not yet appended (ledger.c keeps
+ * them until commit); ord is its position in the transaction, truncates of
+ * the table have no key.
+ */
+typedef struct PendingRow
+{
+    int64       k1;
+    int64       k2;
+    int         ord;
+    LedgerOp    op;
+    const uint8 *oldh;          /* NULL for insert and truncate */
+    const uint8 *newh;          /* NULL for delete and truncate */
+} PendingRow;
+
+extern int  ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows);
+
 extern RowCodec *codec_build(TupleDesc td);
 extern void codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out);
 extern int  pin_settings(void);

@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_type.h"
@@ -407,6 +409,68 @@ truncated_between(int64 *tr, int ntr, int64 from, int64 to)
     return 0;
 }
 
+/*
+ * Apply one logged change of a key to its state (present, cur), reporting a
+ * broken history: at seq for an entry, with seq 0 and "this transaction" for
+ * a change of the current transaction not appended yet.
+ */
+static void
+apply_change(VerifyCtx *v, const char *label, int64 seq, LedgerOp op,
+             const uint8 *oh, const uint8 *nh, bool *present, uint8 *cur)
+{
+    const char *by = seq > 0 ? "" : " by this transaction";
+    const char *what = seq > 0 ? "this entry" : "this transaction";
+
+    if (op == OP_INSERT)
+    {
+        if (*present)
+            problem(v, seq, "%s: inserted%s, but its version before was deleted without passing through the ledger",
+                    label, by);
+        *present = nh != NULL;
+        if (nh)
+            memcpy(cur, nh, HASH_LEN);
+        return;
+    }
+    if (!*present)
+        problem(v, seq, "%s: changed%s, but its insert was not logged (inserted without passing through the ledger)",
+                label, by);
+    else if (oh == NULL || memcmp(oh, cur, HASH_LEN) != 0)
+        problem(v, seq, "%s: the version %s changes was never logged (changed without passing through the ledger before)",
+                label, what);
+    if (op == OP_UPDATE && nh)
+    {
+        memcpy(cur, nh, HASH_LEN);
+        *present = true;
+    }
+    else
+        *present = false;
+}
+
+/* qsort comparator of pending row changes: by key, then order. */
+static int
+pending_cmp(const void *a, const void *b)
+{
+    const PendingRow *x = a;
+    const PendingRow *y = b;
+    int         c = key_cmp(x->k1, x->k2, y->k1, y->k2);
+
+    if (c != 0)
+        return c;
+    return x->ord < y->ord ? -1 : (x->ord > y->ord ? 1 : 0);
+}
+
+/* Whether one of the transaction's pending truncates lies strictly between two orders. */
+static bool
+pending_truncated(const int *tr, int ntr, int after, int before)
+{
+    int         i;
+
+    for (i = 0; i < ntr; i++)
+        if (tr[i] > after && tr[i] < before)
+            return true;
+    return false;
+}
+
 /* Pass 2 for one table: the last logged version of every row against the row as it is. */
 static void
 verify_rows(VerifyCtx *v, const char *relname)
@@ -432,6 +496,11 @@ verify_rows(VerifyCtx *v, const char *relname)
                                                  ALLOCSET_DEFAULT_SIZES);
     Datum      *values = NULL;
     bool       *nulls = NULL;
+    PendingRow *pe;
+    int         npe = 0;
+    int         pi = 0;
+    int        *ptr;
+    int         nptr = 0;
 
     rel = table_open(relid, AccessShareLock);
     nkeys = table_keys(rel, keys);
@@ -456,6 +525,24 @@ verify_rows(VerifyCtx *v, const char *relname)
     }
     SPI_freetuptable(SPI_tuptable);
 
+    /* the transaction's own changes, appended at its commit: the chain's tail */
+    {
+        PendingRow *all;
+        int         nall = ledger_pending_rows(v->nspid, relname, &all);
+        int         j;
+
+        pe = palloc(sizeof(PendingRow) * Max(nall, 1));
+        ptr = palloc(sizeof(int) * Max(nall, 1));
+        for (j = 0; j < nall; j++)
+        {
+            if (all[j].op == OP_TRUNCATE)
+                ptr[nptr++] = all[j].ord;
+            else
+                pe[npe++] = all[j];
+        }
+        qsort(pe, npe, sizeof(PendingRow), pending_cmp);
+    }
+
     resetStringInfo(&q);
     appendStringInfo(&q,
                      "SELECT u.k1, u.k2, e.seq, e.op, u.oh, u.nh "
@@ -478,12 +565,15 @@ verify_rows(VerifyCtx *v, const char *relname)
         HeapTuple   tt = stream_peek(&ts, STREAM_BATCH);
         int64       k1 = 0,
                     k2 = 0;
+        bool        have_key = false;
         bool        present = false;
         uint8       cur[HASH_LEN];
         int64       last_seq = 0;
+        bool        pending = false;
+        int         prev_ord = -1;
         bool        isnull;
 
-        if (lt == NULL && tt == NULL)
+        if (lt == NULL && tt == NULL && pi >= npe)
             break;
         if (tt != NULL && codec == NULL)
         {
@@ -496,22 +586,29 @@ verify_rows(VerifyCtx *v, const char *relname)
             nulls = palloc(sizeof(bool) * ts.tt->tupdesc->natts);
             MemoryContextSwitchTo(old);
         }
-        /* the smaller key of the two streams */
+        /* the smallest key of the three streams */
         if (lt != NULL)
         {
             k1 = DatumGetInt64(SPI_getbinval(lt, ls.tt->tupdesc, 1, &isnull));
             k2 = nkeys == 2 ? DatumGetInt64(SPI_getbinval(lt, ls.tt->tupdesc, 2, &isnull)) : 0;
+            have_key = true;
         }
         if (tt != NULL)
         {
             int64       t1 = DatumGetInt64(SPI_getbinval(tt, ts.tt->tupdesc, tk[0], &isnull));
             int64       t2 = nkeys == 2 ? DatumGetInt64(SPI_getbinval(tt, ts.tt->tupdesc, tk[1], &isnull)) : 0;
 
-            if (lt == NULL || key_cmp(t1, t2, k1, k2) < 0)
+            if (!have_key || key_cmp(t1, t2, k1, k2) < 0)
             {
                 k1 = t1;
                 k2 = t2;
+                have_key = true;
             }
+        }
+        if (pi < npe && (!have_key || key_cmp(pe[pi].k1, pe[pi].k2, k1, k2) < 0))
+        {
+            k1 = pe[pi].k1;
+            k2 = pe[pi].k2;
         }
         resetStringInfo(&label);
         if (nkeys == 2)
@@ -530,6 +627,8 @@ verify_rows(VerifyCtx *v, const char *relname)
             char       *op;
             uint8       oh[HASH_LEN];
             uint8       nh[HASH_LEN];
+            bool        have_oh,
+                        have_nh;
 
             if (key_cmp(l1, l2, k1, k2) != 0)
                 break;
@@ -537,29 +636,11 @@ verify_rows(VerifyCtx *v, const char *relname)
             op = SPI_getvalue(lt, td, 4);
             if (last_seq > 0 && truncated_between(tr, ntr, last_seq, seq))
                 present = false;
-            if (strcmp(op, "insert") == 0)
-            {
-                if (present)
-                    problem(v, seq, "%s: inserted, but its version before was deleted without passing through the ledger",
-                            label.data);
-                present = get_hash(lt, td, 6, cur);
-            }
-            else
-            {
-                if (!present)
-                    problem(v, seq, "%s: changed, but its insert was not logged (inserted without passing through the ledger)",
-                            label.data);
-                else if (!get_hash(lt, td, 5, oh) || memcmp(oh, cur, HASH_LEN) != 0)
-                    problem(v, seq, "%s: the version this entry changes was never logged (changed without passing through the ledger before)",
-                            label.data);
-                if (strcmp(op, "update") == 0 && get_hash(lt, td, 6, nh))
-                {
-                    memcpy(cur, nh, HASH_LEN);
-                    present = true;
-                }
-                else
-                    present = false;
-            }
+            have_oh = get_hash(lt, td, 5, oh);
+            have_nh = get_hash(lt, td, 6, nh);
+            apply_change(v, label.data, seq,
+                         strcmp(op, "insert") == 0 ? OP_INSERT : strcmp(op, "update") == 0 ? OP_UPDATE : OP_DELETE,
+                         have_oh ? oh : NULL, have_nh ? nh : NULL, &present, cur);
             last_seq = seq;
             pfree(op);
             ls.pos++;
@@ -574,6 +655,24 @@ verify_rows(VerifyCtx *v, const char *relname)
                 last_seq = t;
             }
         }
+
+        /* then the transaction's own changes, not appended yet */
+        while (pi < npe && key_cmp(pe[pi].k1, pe[pi].k2, k1, k2) == 0)
+        {
+            if (pending_truncated(ptr, nptr, prev_ord, pe[pi].ord))
+                present = false;
+            apply_change(v, label.data, 0, pe[pi].op, pe[pi].oldh, pe[pi].newh, &present, cur);
+            prev_ord = pe[pi].ord;
+            pending = true;
+            pi++;
+        }
+        if (pending_truncated(ptr, nptr, prev_ord, INT_MAX))
+        {
+            present = false;
+            pending = true;
+        }
+        if (pending)
+            last_seq = 0;
 
         /* the row as it is now */
         tt = stream_peek(&ts, STREAM_BATCH);
@@ -600,13 +699,25 @@ verify_rows(VerifyCtx *v, const char *relname)
                 MemoryContextSwitchTo(old);
                 MemoryContextReset(rowcxt);
                 if (memcmp(h, cur, HASH_LEN) != 0)
-                    problem(v, last_seq, "%s: changed without passing through the ledger since this entry", label.data);
+                {
+                    if (last_seq == 0)
+                        problem(v, 0, "%s: changed without passing through the ledger since this transaction changed it",
+                                label.data);
+                    else
+                        problem(v, last_seq, "%s: changed without passing through the ledger since this entry", label.data);
+                }
             }
             ts.pos++;
         }
         else if (present)
-            problem(v, last_seq, "%s: deleted without passing through the ledger (last logged in this entry)",
-                    label.data);
+        {
+            if (last_seq == 0)
+                problem(v, 0, "%s: deleted without passing through the ledger (after this transaction changed it)",
+                        label.data);
+            else
+                problem(v, last_seq, "%s: deleted without passing through the ledger (last logged in this entry)",
+                        label.data);
+        }
     }
     MemoryContextDelete(rowcxt);
     pfree(q.data);
