@@ -512,7 +512,6 @@ ingest_emit_record_warnings(FoldCtx *c)
         args[1] = ingest_int8_array(c->rw_record, c->nrw);
         args[2] = ingest_text_array(c->rw_item, c->nrw);
         args[3] = ingest_text_array((char **) c->rw_kind, c->nrw);
-        /* a listing also warns the related subjects when relations are known */
         appendStringInfo(&q,
                          "INSERT INTO %s.warning (subject_id, kind, level, details, topic) "
                          "SELECT u.s, r.kind, r.level, "
@@ -527,36 +526,37 @@ ingest_emit_record_warnings(FoldCtx *c)
         ingest_spi_check(ret, SPI_OK_INSERT, "raising record warnings");
         if (c->warn_enabled[W_RELATED])
         {
-            bool        isnull;
-
+            /*
+             * A subject put on a black list warns the subjects related to it
+             * (in either direction, by a relation valid today of a kind that
+             * warns): one open warning per related subject and listed subject,
+             * inserted in the order of that key, after the statement above.
+             */
             resetStringInfo(&q);
-            appendStringInfo(&q, "SELECT pg_catalog.to_regclass('%s.relation') IS NOT NULL", c->nsp);
-            ret = ingest_spi_run(q.data, 0, NULL, NULL, false);
-            ingest_spi_check(ret, SPI_OK_SELECT, "looking for relations");
-            if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-            {
-                resetStringInfo(&q);
-                appendStringInfo(&q,
-                                 "INSERT INTO %s.warning (subject_id, kind, level, details, topic) "
-                                 "SELECT DISTINCT ON (x.rel, u.s) x.rel, r.kind, r.level, "
-                                 "       pg_catalog.jsonb_build_object('listed_subject', u.s, 'record_id', u.rid, "
-                                 "         'item_code', u.it, 'relation', x.kind), u.s::text "
-                                 "  FROM unnest($1, $2, $3, $4) AS u(s, rid, it, k) "
-                                 "  JOIN LATERAL (SELECT to_subject AS rel, kind FROM %s.relation "
-                                 "                 WHERE from_subject = u.s "
-                                 "                   AND (valid_to IS NULL OR valid_to >= CURRENT_DATE) "
-                                 "                UNION ALL "
-                                 "                SELECT from_subject, kind FROM %s.relation "
-                                 "                 WHERE to_subject = u.s "
-                                 "                   AND (valid_to IS NULL OR valid_to >= CURRENT_DATE)) x ON x.rel <> u.s "
-                                 "  JOIN %s.warning_rule r ON r.kind = 'related_listed' AND r.enabled "
-                                 " WHERE u.k = 'listed' "
-                                 "ORDER BY x.rel, u.s, u.rid "
-                                 "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
-                                 c->nsp, c->nsp, c->nsp, c->nsp);
-                ret = ingest_spi_run(q.data, 4, types, args, false);
-                ingest_spi_check(ret, SPI_OK_INSERT, "raising related-listing warnings");
-            }
+            appendStringInfo(&q,
+                             "INSERT INTO %s.warning (subject_id, kind, level, details, topic) "
+                             "SELECT DISTINCT ON (x.rel, u.s) x.rel, w.kind, w.level, "
+                             "       pg_catalog.jsonb_build_object('listed_subject', u.s, 'record_id', u.rid, "
+                             "         'item_code', u.it, 'relation', x.kind, 'relation_id', x.id), u.s::text "
+                             "  FROM unnest($1, $2, $3, $4) AS u(s, rid, it, k) "
+                             "  JOIN LATERAL (SELECT r.id, r.to_subject AS rel, r.kind FROM %s.relation r "
+                             "                 WHERE r.from_subject = u.s "
+                             "                   AND (r.valid_from IS NULL OR r.valid_from <= CURRENT_DATE) "
+                             "                   AND (r.valid_to IS NULL OR r.valid_to >= CURRENT_DATE) "
+                             "                UNION ALL "
+                             "                SELECT r.id, r.from_subject, r.kind FROM %s.relation r "
+                             "                 WHERE r.to_subject = u.s "
+                             "                   AND (r.valid_from IS NULL OR r.valid_from <= CURRENT_DATE) "
+                             "                   AND (r.valid_to IS NULL OR r.valid_to >= CURRENT_DATE)) x ON true "
+                             "  JOIN %s.relation_kind rk ON rk.kind = x.kind AND rk.warns "
+                             "  JOIN %s.warning_rule w ON w.kind = 'related_listed' AND w.enabled "
+                             " WHERE u.k = 'listed' "
+                             "   AND EXISTS (SELECT 1 FROM %s.list l WHERE l.item_code = u.it AND l.kind = 'black') "
+                             "ORDER BY x.rel, u.s, u.rid, x.kind COLLATE \"C\", x.id "
+                             "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
+                             c->nsp, c->nsp, c->nsp, c->nsp, c->nsp, c->nsp);
+            ret = ingest_spi_run(q.data, 4, types, args, false);
+            ingest_spi_check(ret, SPI_OK_INSERT, "raising related-listing warnings");
         }
     }
 

@@ -55,6 +55,14 @@ SELECT (ARRAY['government','enterprise','individual','social_org','institution']
        CASE WHEN g % 5 = 1 AND g % 3 = 0 THEN '{work_safety}'::text[]
             WHEN g % 5 = 1 AND g % 3 = 1 THEN '{dr_food}'::text[] ELSE '{}' END
   FROM generate_series(1, 60) g;
+INSERT INTO credit.relation_kind (kind, name, from_kinds, to_kinds) VALUES ('dr_liaison', 'Liaison', '{individual}', '{enterprise}');
+UPDATE credit.relation_kind SET warns = true WHERE kind = 'director';
+INSERT INTO credit.relation (from_subject, to_subject, kind, share, valid_from)
+SELECT p.id, e.id, k, sh, current_date - 100
+  FROM (VALUES ('张三', '江阴市华达机械有限公司', 'legal_representative', NULL::numeric),
+               ('Restore subject 2', 'Restore subject 1', 'shareholder', 0.4),
+               ('Restore subject 7', 'Restore subject 6', 'dr_liaison', NULL)) v (pn, en, k, sh)
+  JOIN credit.subject p ON p.name = v.pn JOIN credit.subject e ON e.name = v.en;
 INSERT INTO credit.record (subject_id, item_code, department, decided_on, value, details)
 SELECT s.id, (ARRAY['penalty_general', 'honour_city', 'dr_food_violation', 'penalty_serious',
                     'work_safety_random_fail', 'license'])[1 + (s.id + g) % 6],
@@ -109,7 +117,7 @@ INSERT INTO credit.repair_rule VALUES ('general', '2020-01-01', interval '1 mont
 my @tables = qw(department catalog_item industry warning_rule uscc_entity_type subject record
   list list_entry model model_grade model_dimension model_rule evaluation_run evaluation
   subject_grade grade_change warning query_log pending_fold scenario measure measure_application commitment tier tier_rule
-  repair_rule repair_request objection calendar_day ledger);
+  repair_rule repair_request objection calendar_day ledger relation relation_kind);
 
 # count and md5 of a table's ordered rows (created_at of the rows CREATE
 # EXTENSION ships is the time of that CREATE EXTENSION)
@@ -244,7 +252,7 @@ my $max = q{SELECT (SELECT max(id) FROM credit.subject) || ',' || (SELECT max(id
   || (SELECT max(id) FROM credit.grade_change) || ',' || (SELECT max(id) FROM credit.warning) || ','
   || (SELECT max(id) FROM credit.query_log) || ',' || (SELECT max(id) FROM credit.evaluation_run) || ','
   || (SELECT max(id) FROM credit.list_entry) || ',' || (SELECT max(id) FROM credit.measure_application) || ','
-  || (SELECT max(id) FROM credit.commitment)};
+  || (SELECT max(id) FROM credit.commitment) || ',' || (SELECT max(id) FROM credit.relation)};
 my @old = split /,/, $node->safe_psql('county', $max);
 for my $db ('restored', 'restored_plain')
 {
@@ -262,7 +270,13 @@ SELECT credit.record_application(id, 'dr_food_bar', 'dr_market', 'not_applied', 
   FROM credit.subject WHERE name = 'New after restore';
 INSERT INTO credit.commitment (subject_id, department, matter, content)
 SELECT id, 'dr_market', 'bidding', 'after restore' FROM credit.subject WHERE name = 'New after restore';
+INSERT INTO credit.relation (from_subject, to_subject, kind)
+SELECT p.id, e.id, 'dr_liaison' FROM credit.subject p, credit.subject e WHERE p.name = '张三' AND e.name = 'New after restore';
 });
+	is($node->safe_psql($db, q{
+SELECT string_agg(DISTINCT w.details ->> 'relation', ',') || ' ' || count(*) FROM credit.warning w
+ WHERE w.kind = 'related_listed'}),
+		'legal_representative 2', "$db: the related_listed warnings (company and legal representative listed) are kept");
 	is($node->safe_psql($db, q{
 SELECT string_agg(f.measure_code, ',') FROM credit.subject s, credit.measures_for(s.id, 'administrative_licensing') f
  WHERE s.name = '深圳示例科技有限公司' AND f.measure_code LIKE 'dr\_%'}), 'dr_food_bar', "$db: the county's measure matches its list");

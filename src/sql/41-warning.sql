@@ -104,7 +104,10 @@ CREATE VIEW @extschema@.v_warning_summary AS
            count(w.id) FILTER (WHERE w.resolved_at IS NOT NULL) AS resolved_warnings,
            count(DISTINCT w.subject_id) FILTER (WHERE w.resolved_at IS NULL) AS subjects_open,
            max(w.raised_at) AS last_raised_at,
-           r.enabled
+           r.enabled,
+           min(w.raised_at) FILTER (WHERE w.resolved_at IS NULL) AS oldest_open_at,
+           round((avg(extract(epoch FROM w.resolved_at - w.raised_at))
+                  FILTER (WHERE w.resolved_at IS NOT NULL) / 86400)::numeric, 1) AS mean_days_to_resolve
       FROM @extschema@.warning_rule r
       LEFT JOIN @extschema@.warning w ON w.kind = r.kind
      GROUP BY r.kind, coalesce(w.level, r.level), r.enabled;
@@ -117,6 +120,8 @@ COMMENT ON COLUMN @extschema@.v_warning_summary.resolved_warnings IS 'Warnings r
 COMMENT ON COLUMN @extschema@.v_warning_summary.subjects_open IS 'Subjects with at least one open warning of the kind and level';
 COMMENT ON COLUMN @extschema@.v_warning_summary.last_raised_at IS 'When the latest warning of the kind and level was raised (NULL: never)';
 COMMENT ON COLUMN @extschema@.v_warning_summary.enabled IS 'Whether the kind is raised at present';
+COMMENT ON COLUMN @extschema@.v_warning_summary.oldest_open_at IS 'When the oldest warning still open was raised (NULL: none open): how long the backlog has waited';
+COMMENT ON COLUMN @extschema@.v_warning_summary.mean_days_to_resolve IS 'Mean days from raising to resolution of the resolved warnings (NULL: none resolved)';
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.grade_change', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.warning', '');
