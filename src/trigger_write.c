@@ -581,9 +581,16 @@ ingest_emit_record_warnings(FoldCtx *c)
                          "SELECT x.subject_id, w.kind, w.level, "
                          "       pg_catalog.jsonb_build_object('negative_records', x.n, 'window_days', w.window_days, "
                          "         'threshold', w.threshold), '' "
+                         /*
+                          * a join with the subjects, not "= ANY ($1)": a scan
+                          * filtered by a large array tests every row against
+                          * every element
+                          */
                          "  FROM (SELECT r.subject_id, pg_catalog.count(*) AS n "
-                         "          FROM %s.record r JOIN %s.catalog_item c ON c.code = r.item_code "
-                         "         WHERE r.subject_id = ANY ($1) AND r.status = 'active' "
+                         "          FROM pg_catalog.unnest($1) AS u(s) "
+                         "          JOIN %s.record r ON r.subject_id = u.s "
+                         "          JOIN %s.catalog_item c ON c.code = r.item_code "
+                         "         WHERE r.status = 'active' "
                          "           AND c.polarity = 'negative' AND r.decided_on > $3 "
                          "         GROUP BY r.subject_id HAVING pg_catalog.count(*) >= $2) x "
                          "  JOIN %s.warning_rule w ON w.kind = 'repeat_offence' AND w.enabled "
