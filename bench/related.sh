@@ -16,8 +16,9 @@ psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 psql -v rows="$rows" -v repeat="$repeat" <<'SQL'
 SET credit.auto_evaluation = off;
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_related_start;
-SELECT setseed(0.42);
+SELECT setseed(0.42) \g /dev/null
 INSERT INTO credit.subject (id, kind, name)
 SELECT g, 'enterprise', 'bench enterprise ' || g FROM generate_series(1, :rows) g;
 INSERT INTO credit.subject (id, kind, name)
