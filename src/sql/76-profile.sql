@@ -127,10 +127,14 @@ BEGIN
     END IF;
 
     -- relations valid today (depth 1): "->kind" the subject is the kind of the other,
-    -- "<-kind" the other is the kind of the subject
+    -- "<-kind" the other is the kind of the subject; the lists the other is on today
     SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                'subject_id', o.id, 'name', o.name, 'subject_kind', o.kind, 'relation', x.step,
-               'share', x.share, 'valid_from', x.valid_from, 'valid_to', x.valid_to))
+               'share', x.share, 'valid_from', x.valid_from, 'valid_to', x.valid_to,
+               'lists', (SELECT to_jsonb(array_agg(DISTINCT e.list_code COLLATE "C" ORDER BY e.list_code COLLATE "C"))
+                           FROM @extschema@.list_entry e
+                          WHERE e.subject_id = o.id AND e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL
+                            AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE))))
              ORDER BY x.step COLLATE "C", o.id), '[]')
       INTO relations
       FROM (SELECT r.to_subject AS other, '->' || r.kind AS step, r.share, r.valid_from, r.valid_to
@@ -178,4 +182,4 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.profile(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.profile(bigint) TO credit_admin, credit_department, credit_analyst;
 COMMENT ON FUNCTION @extschema@.profile(bigint) IS
-    'Credit profile (信用画像) of a subject as JSON: basics (personal ID number whole for roles that may read it, masked otherwise), current grades with dimension totals, record counts by category and polarity and the 10 latest records, active lists, open warnings (for roles that read warnings), relations valid today and the measures that apply. Reads with the caller''s rights (a unit counts the records it may see); every profile of an individual is logged in credit.query_log';
+    'Credit profile (信用画像) of a subject as JSON: basics (personal ID number whole for roles that may read it, masked otherwise), current grades with dimension totals, record counts by category and polarity and the 10 latest records, active lists, open warnings (for roles that read warnings), relations valid today (with the lists the related subjects are on) and the measures that apply. Reads with the caller''s rights (a unit counts the records it may see); every profile of an individual is logged in credit.query_log';
