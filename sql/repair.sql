@@ -119,8 +119,6 @@ SELECT status, conduct_corrected, obligations_performed, commitment, requested_b
   FROM credit.repair_request q WHERE id = :req;
 -- one open request per record
 SELECT pg_temp.try(format('SELECT credit.request_repair(%s, %L)', :g100, 'again'), :'masks' || jsonb_build_object('request ' || :req, 'request <REQ>')) AS second_request;
--- approval needs the requirements (55000)
-SELECT pg_temp.try(format('SELECT credit.decide_repair(%s, true, %L)', :req, 'ok'), jsonb_build_object('request ' || :req, 'request <REQ>')) AS approve_incomplete;
 SELECT credit.amend_repair(:req, conduct_corrected => true, evidence => '{"rectification_report": "RP-2026-17"}') AS still_missing;
 SELECT credit.amend_repair(:req, obligations_performed => true, commitment => 'We commit to operate lawfully (信用承诺书 RP-17).',
                            evidence => '{"fine_receipt": "RC-0042"}') AS still_missing;
@@ -173,6 +171,13 @@ SELECT pg_temp.try(format('SELECT credit.file_objection(%s, %L)', :c10, 'x'), :'
 SELECT count(*) AS requests_seen FROM credit.repair_request WHERE record_id IN (:g100, :s250, :grec);
 -- its own record it may
 SELECT pg_temp.try(format('SELECT credit.request_repair(%s, %L)', :t100, 'x'), :'masks') AS own_record;
+-- the two-argument request, approved as it is: the approval attests what the
+-- request does not record
+SELECT credit.decide_repair((SELECT id FROM credit.repair_request WHERE record_id = :t100), true, 'materials checked at the counter');
+SELECT status, conduct_corrected, obligations_performed, commitment,
+       evidence -> 'attested_by_decider' AS attested, evidence ->> 'attested_by' AS attested_by
+  FROM credit.repair_request WHERE record_id = :t100;
+SELECT status FROM credit.record WHERE id = :t100;
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_credit_rp_analyst;
 SELECT pg_temp.try(format('SELECT credit.request_repair(%s, %L)', :g80, 'x'), :'masks') AS analyst;
@@ -205,7 +210,7 @@ SELECT grade AS grade_while_objected, (SELECT grade FROM credit.evaluate_subject
 SELECT pg_temp.try(format('SELECT credit.file_objection(%s, %L)', :orec, 'again'), :'masks' || jsonb_build_object('objection ' || :obj, 'objection <OBJECTION>')) AS second_objection;
 SELECT pg_temp.try(format('SELECT credit.request_repair(%s, %L)', :orec, 'x'), :'masks') AS repair_while_objected;
 -- bad outcome, too short or too long a period (22023)
-SELECT pg_temp.try(format('SELECT credit.resolve_objection(%s, %L)', :obj, 'accepted')) AS bad_outcome;
+SELECT pg_temp.try(format('SELECT credit.resolve_objection(%s, %L)', :obj, 'approved')) AS bad_outcome;
 SELECT pg_temp.try(format('SELECT credit.file_objection(%s, %L, 3)', :orec2, 'x')) AS three_days;
 SELECT pg_temp.try(format('SELECT credit.file_objection(%s, %L, 30)', :orec2, 'x')) AS thirty_days;
 -- only the unit of the record resolves it (42501); an unknown objection (22023)
@@ -216,7 +221,7 @@ RESET SESSION AUTHORIZATION;
 SELECT pg_temp.try('SELECT credit.resolve_objection(-1, ''dismissed'')') AS no_such_objection;
 -- dismissed: the record is active, counted and published again
 SET SESSION AUTHORIZATION regress_credit_rp_marketclerk;
-SELECT credit.resolve_objection(:obj, 'dismissed', 'the company is the right one');
+SELECT credit.resolve_objection(:obj, 'rejected', 'the company is the right one');   -- rejected (异议不成立): dismissed
 SELECT pg_temp.try(format('SELECT credit.resolve_objection(%s, %L)', :obj, 'upheld'),
                    jsonb_build_object('objection ' || :obj, 'objection <OBJECTION>', pg_temp.ymd(current_date), '<today>')) AS resolve_twice;
 RESET SESSION AUTHORIZATION;

@@ -271,7 +271,7 @@ AS $$
         CASE WHEN coalesce(pg_catalog.btrim(q.commitment), '') = '' THEN 'public credit commitment' END], NULL)
 $$;
 COMMENT ON FUNCTION @extschema@.repair_missing(@extschema@.repair_request) IS
-    'What a repair request still lacks before it can be approved: conduct corrected, obligations performed, public credit commitment (empty: complete)';
+    'What a repair request does not record yet (an approval attests it): conduct corrected, obligations performed, public credit commitment (empty: complete)';
 
 -- Ask for credit repair of a penalty record.
 CREATE FUNCTION @extschema@.request_repair(record_id bigint, reason text,
@@ -376,7 +376,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.amend_repair(bigint, boolean, boolean, text, jsonb) IS
-    'Complete an open repair request: set conduct_corrected, obligations_performed, the public credit commitment, and add evidence (merged into the jsonb); NULL arguments leave a field as it is. Returns what approval still lacks (empty: complete)';
+    'Complete an open repair request: set conduct_corrected, obligations_performed, the public credit commitment, and add evidence (merged into the jsonb); NULL arguments leave a field as it is. Returns what the request does not record yet (empty: complete)';
 
 -- Lock an open repair request or objection the caller may act on, its
 -- record first; returns the record id.  (tbl: repair_request or objection)
@@ -440,16 +440,21 @@ BEGIN
     PERFORM @extschema@.lock_case('repair_request', request_id, 'decide');
     SELECT * INTO q FROM @extschema@.repair_request x WHERE x.id = decide_repair.request_id;
     IF approve THEN
-        missing := @extschema@.repair_missing(q);
-        IF cardinality(missing) > 0 THEN
-            RAISE EXCEPTION 'repair request % cannot be approved: it lacks %', q.id, array_to_string(missing, ', ')
-                USING ERRCODE = 'object_not_in_prerequisite_state',
-                      HINT = 'Record what the subject has done with credit.amend_repair.';
-        END IF;
         SELECT x.status INTO st FROM @extschema@.record x WHERE x.id = q.record_id;
         IF st <> 'active' THEN
             RAISE EXCEPTION 'repair request % cannot be approved: record % is %', q.id, q.record_id, st
                 USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+        -- The deciding unit checks the requirements of repair (conduct
+        -- corrected, obligations performed, the public credit commitment);
+        -- what the request does not record, its approval attests, by name.
+        missing := @extschema@.repair_missing(q);
+        IF cardinality(missing) > 0 THEN
+            UPDATE @extschema@.repair_request x
+               SET conduct_corrected = true, obligations_performed = true,
+                   evidence = x.evidence || jsonb_build_object('attested_by_decider', to_jsonb(missing),
+                                                               'attested_by', current_user)
+             WHERE x.id = q.id;
         END IF;
         -- publicity stops (credit.is_published) and the record no longer counts;
         -- it is kept, annotated
@@ -466,7 +471,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.decide_repair(bigint, boolean, text) IS
-    'Decide a repair request. Approval (needs conduct corrected, obligations performed and a public credit commitment) sets the record to repaired: its publicity stops and the grades are re-evaluated, the record is kept and annotated (details.repair); rejection (needs a note) keeps the record as it is. A decision is final (55000 the second time). A unit decides for its own departments, administrators for all (42501 otherwise)';
+    'Decide a repair request. Approval attests the requirements of repair (conduct corrected, obligations performed, the public credit commitment: those the request does not record are listed in evidence.attested_by_decider) and sets the record to repaired: its publicity stops and the grades are re-evaluated, the record is kept and annotated (details.repair); rejection (needs a note) keeps the record as it is. A decision is final (55000 the second time). A unit decides for its own departments, administrators for all (42501 otherwise)';
 
 -- File an objection to a record.
 CREATE FUNCTION @extschema@.file_objection(record_id bigint, reason text, working_days integer DEFAULT 20) RETURNS bigint
@@ -522,10 +527,12 @@ AS $$
 DECLARE
     o   @extschema@.objection;
 BEGIN
+    -- accepted (异议成立) is upheld, rejected (异议不成立) is dismissed
+    outcome := CASE outcome WHEN 'accepted' THEN 'upheld' WHEN 'rejected' THEN 'dismissed' ELSE outcome END;
     IF outcome IS NULL OR outcome NOT IN ('upheld', 'corrected', 'dismissed', 'withdrawn') THEN
-        RAISE EXCEPTION 'invalid objection outcome: %', coalesce(quote_literal(outcome), 'NULL')
+        RAISE EXCEPTION 'invalid objection outcome: %', coalesce(quote_literal(resolve_objection.outcome), 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'upheld (the record is revoked), corrected (the record was corrected and counts again), dismissed or withdrawn (the record counts again).';
+                  HINT = 'upheld or accepted (the record is revoked), corrected (the record was corrected and counts again), dismissed or rejected, withdrawn (the record counts again).';
     END IF;
     PERFORM @extschema@.lock_case('objection', resolve_objection.id, 'resolve');
     SELECT * INTO o FROM @extschema@.objection x WHERE x.id = resolve_objection.id;
@@ -547,7 +554,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.resolve_objection(bigint, text, text) IS
-    'Resolve an open objection: upheld (the record is revoked, its publicity withdrawn, annotated details.revoked), corrected (the unit corrected the record; it is active again), dismissed or withdrawn (active again, counted and published as before). Final (55000 the second time). A unit resolves for its own departments, administrators for all (42501 otherwise)';
+    'Resolve an open objection: upheld or accepted (异议成立: the record is revoked, its publicity withdrawn, annotated details.revoked), corrected (the unit corrected the record; it is active again), dismissed or rejected (异议不成立), withdrawn (active again, counted and published as before); stored as upheld, corrected, dismissed or withdrawn. Final (55000 the second time). A unit resolves for its own departments, administrators for all (42501 otherwise)';
 
 -- Open objections past their deadline.
 CREATE VIEW @extschema@.v_objection_overdue WITH (security_invoker = true) AS
