@@ -91,6 +91,10 @@ SELECT replace(replace(pg_temp.try(format($q$INSERT INTO credit.relation (from_s
                :p1::text, 'P1'), :e1::text, 'E1') AS overlapping;
 SELECT pg_temp.try(format($q$INSERT INTO credit.relation (from_subject, to_subject, kind, valid_from, valid_to)
                              VALUES (%s, %s, 'legal_representative', '2012-01-01', '2015-02-28')$q$, :p1, :e5)) AS earlier_period;
+-- given the other way round (the company first), a relation is stored as "from is the kind of to"
+INSERT INTO credit.relation (from_subject, to_subject, kind, share) VALUES (:e3, :p3, 'shareholder', 0.25)
+RETURNING from_subject = :p3 AS from_person, to_subject = :e3 AS to_company, kind, share;
+DELETE FROM credit.relation WHERE from_subject = :p3 AND to_subject = :e3;
 SELECT pg_temp.try(format('INSERT INTO credit.relation (from_subject, to_subject, kind) VALUES (%s, %s, %L)',
                           :p3, :e2, 'cousin')) AS unknown_kind;
 SELECT pg_temp.try(format('INSERT INTO credit.relation (from_subject, to_subject, kind) VALUES (%s, -1, %L)',

@@ -64,8 +64,9 @@ COMMENT ON COLUMN @extschema@.relation.source IS 'Where the relation comes from 
 CREATE INDEX relation_from_idx ON @extschema@.relation (from_subject) INCLUDE (to_subject, kind, valid_from, valid_to);
 CREATE INDEX relation_to_idx ON @extschema@.relation (to_subject) INCLUDE (from_subject, kind, valid_from, valid_to);
 
--- Checks the table constraints cannot express: the kinds of the two subjects,
--- a share only where the kind carries one, no overlapping duplicate.
+-- Checks the table constraints cannot express: the kinds of the two subjects
+-- (a relation given the other way round is turned), a share only where the
+-- kind carries one, no overlapping duplicate.
 CREATE FUNCTION @extschema@.relation_check() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -86,6 +87,15 @@ BEGIN
     END IF;
     SELECT s.kind INTO from_kind FROM @extschema@.subject s WHERE s.id = NEW.from_subject;
     SELECT s.kind INTO to_kind FROM @extschema@.subject s WHERE s.id = NEW.to_subject;
+    -- given the other way round (the company as from_subject of its legal
+    -- representative): stored as "from is the kind of to"
+    IF NOT (from_kind = ANY (rk.from_kinds) AND to_kind = ANY (rk.to_kinds))
+       AND to_kind = ANY (rk.from_kinds) AND from_kind = ANY (rk.to_kinds) THEN
+        other := NEW.from_subject;
+        NEW.from_subject := NEW.to_subject;
+        NEW.to_subject := other;
+        SELECT to_kind, from_kind INTO from_kind, to_kind;
+    END IF;
     IF from_kind IS NOT NULL AND NOT from_kind = ANY (rk.from_kinds) THEN
         RAISE EXCEPTION 'a subject of kind % cannot be the % of another subject', from_kind, NEW.kind
             USING ERRCODE = 'check_violation',
@@ -123,7 +133,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.relation_check() IS
-    'Trigger of credit.relation: the subject kinds at both ends suit the relation kind (23514), a share only for shareholding kinds (23514), no two relations of the same subjects and kind overlap in time (23P01); skipped while restoring a dump';
+    'Trigger of credit.relation: a relation given the other way round (only the reversed ends suit the kind) is stored as "from is the kind of to"; the subject kinds at both ends suit the relation kind (23514), a share only for shareholding kinds (23514), no two relations of the same subjects and kind overlap in time (23P01); skipped while restoring a dump';
 CREATE TRIGGER relation_check BEFORE INSERT OR UPDATE ON @extschema@.relation
     FOR EACH ROW EXECUTE FUNCTION @extschema@.relation_check();
 
