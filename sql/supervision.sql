@@ -182,7 +182,7 @@ SELECT r.rolname, has_function_privilege(r.rolname, 'credit.draw_inspection(text
 SELECT p.proname, p.provolatile, p.proparallel, p.proisstrict
   FROM pg_proc p
  WHERE p.pronamespace = 'credit'::regnamespace
-   AND p.proname IN ('draw_inspection', 'supervision_tier', 'tier_of', 'resolve_commitment', 'commitment_departments')
+   AND p.proname IN ('draw_inspection', 'supervision_tier', 'tier_of', 'resolve_commitment', 'acting_departments')
  ORDER BY 1;
 
 -- Clean up: the test's records, subjects, model, catalogue item, industry and unit

@@ -356,29 +356,16 @@ COMMENT ON COLUMN @extschema@.measure_application.matched IS
 CREATE INDEX measure_application_measure_idx ON @extschema@.measure_application (measure_code, recorded_at);
 CREATE INDEX measure_application_subject_idx ON @extschema@.measure_application (subject_id);
 
--- Row-level security: a unit records and reads its own feedback.  The policies
--- call credit.acting_departments() (created with the roles, by a later part of
--- this script) through a PL/pgSQL function, whose body is resolved at run time;
--- as a scalar subquery it runs once per statement, not once per row.
-CREATE FUNCTION @extschema@.feedback_departments() RETURNS text[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN @extschema@.acting_departments();
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@.feedback_departments() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.feedback_departments() TO credit_department, credit_analyst, credit_admin;
-COMMENT ON FUNCTION @extschema@.feedback_departments() IS
-    'credit.acting_departments() for the row-level security policies of credit.measure_application: the departments whose feedback the current user records and reads';
+-- Row-level security: a unit records and reads its own feedback
+-- (credit.acting_departments() as a scalar subquery: once per statement, not
+-- once per row).
 ALTER TABLE @extschema@.measure_application ENABLE ROW LEVEL SECURITY;
 CREATE POLICY admin_all ON @extschema@.measure_application TO credit_admin USING (true) WITH CHECK (true);
 CREATE POLICY analyst_read ON @extschema@.measure_application FOR SELECT TO credit_analyst USING (true);
 CREATE POLICY department_read ON @extschema@.measure_application FOR SELECT TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.feedback_departments()), '{}')));
+    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 CREATE POLICY department_insert ON @extschema@.measure_application FOR INSERT TO credit_department
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.feedback_departments()), '{}')));
+    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 
 CREATE FUNCTION @extschema@.record_application(subject_id bigint, measure_code text, department text,
                                                outcome text, note text DEFAULT NULL) RETURNS bigint

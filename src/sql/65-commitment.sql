@@ -148,22 +148,9 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.commitment', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.commitment_id_seq', '');
 
 -- Privileges and row-level security: a department registers, sees, resolves
--- and withdraws (while open) only the commitments it accepted.  The policies
--- call credit.acting_departments() (created with the roles, by a later part of
--- this script) through a PL/pgSQL function, whose body is resolved at run time;
--- as a scalar subquery it runs once per statement, not once per row.
-CREATE FUNCTION @extschema@.commitment_departments() RETURNS text[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN @extschema@.acting_departments();
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@.commitment_departments() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.commitment_departments() TO credit_department, credit_analyst, credit_admin;
-COMMENT ON FUNCTION @extschema@.commitment_departments() IS
-    'credit.acting_departments() for the row-level security policies of credit.commitment: the departments whose commitments the current user registers, reads and resolves';
+-- and withdraws (while open) only the commitments it accepted
+-- (credit.acting_departments() as a scalar subquery: once per statement, not
+-- once per row).
 ALTER TABLE @extschema@.commitment ENABLE ROW LEVEL SECURITY;
 GRANT ALL ON @extschema@.commitment TO credit_admin;
 GRANT SELECT, DELETE ON @extschema@.commitment TO credit_department;
@@ -176,13 +163,13 @@ GRANT SELECT ON @extschema@.v_commitment_summary TO credit_department, credit_an
 CREATE POLICY admin_all ON @extschema@.commitment TO credit_admin USING (true) WITH CHECK (true);
 CREATE POLICY analyst_read ON @extschema@.commitment FOR SELECT TO credit_analyst USING (true);
 CREATE POLICY department_read ON @extschema@.commitment FOR SELECT TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.commitment_departments()), '{}')));
+    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 CREATE POLICY department_insert ON @extschema@.commitment FOR INSERT TO credit_department
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.commitment_departments()), '{}')));
+    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 CREATE POLICY department_update ON @extschema@.commitment FOR UPDATE TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.commitment_departments()), '{}')))
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.commitment_departments()), '{}')));
+    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')))
+    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 CREATE POLICY department_delete ON @extschema@.commitment FOR DELETE TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.commitment_departments()), '{}')) AND status = 'open');
+    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')) AND status = 'open');
 REVOKE ALL ON FUNCTION @extschema@.resolve_commitment(bigint, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.resolve_commitment(bigint, boolean) TO credit_department, credit_admin;

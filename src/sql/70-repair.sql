@@ -574,10 +574,8 @@ COMMENT ON COLUMN @extschema@.v_objection_overdue.days_overdue IS 'Calendar days
 COMMENT ON COLUMN @extschema@.v_objection_overdue.reason IS 'Why the subject objects';
 
 -- Row-level security: a unit reads and writes the requests and objections of
--- its own departments.  (credit.acting_departments() is created with the
--- roles by a later part of this script: the policies call it through
--- credit.feedback_departments(), a PL/pgSQL wrapper resolved at run time,
--- once per statement.)
+-- its own departments (credit.acting_departments() as a scalar subquery:
+-- once per statement).
 DO $$
 DECLARE
     t text;
@@ -587,8 +585,8 @@ BEGIN
         EXECUTE pg_catalog.format('CREATE POLICY admin_all ON @extschema@.%I TO credit_admin USING (true) WITH CHECK (true)', t);
         EXECUTE pg_catalog.format('CREATE POLICY analyst_read ON @extschema@.%I FOR SELECT TO credit_analyst USING (true)', t);
         EXECUTE pg_catalog.format('CREATE POLICY department_all ON @extschema@.%I TO credit_department
-            USING (department = ANY (coalesce((SELECT @extschema@.feedback_departments()), ''{}'')))
-            WITH CHECK (department = ANY (coalesce((SELECT @extschema@.feedback_departments()), ''{}'')))', t);
+            USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), ''{}'')))
+            WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), ''{}'')))', t);
     END LOOP;
 END
 $$;

@@ -383,28 +383,15 @@ CREATE FUNCTION @extschema@.verify_third_party_report(id bigint)
 COMMENT ON FUNCTION @extschema@.verify_third_party_report(bigint) IS
     'Checks a third-party credit report (第三方信用报告核验): signature (Ed25519, under the agency''s public key), subject (the USCC or ID number the report names is a platform subject, the one the report is filed for), issued_at (the date signed is the row''s, not after receipt), conflicts (claims.no_serious_dishonesty against active black-list entries and serious negative records, claims.not_listed against active list entries, grades under platform models against the grade then; ok NULL when no subject to compare). Conflicts in a validly signed report about its subject raise a report_conflict warning. Records checked_at and check_ok';
 
--- Row-level security: a unit files and reads its own reports.  (The policies
--- call credit.acting_departments(), created by a later part of this script,
--- through a PL/pgSQL function, resolved at run time.)
-CREATE FUNCTION @extschema@.filing_departments() RETURNS text[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN @extschema@.acting_departments();
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@.filing_departments() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.filing_departments() TO credit_department, credit_analyst, credit_admin;
-COMMENT ON FUNCTION @extschema@.filing_departments() IS
-    'credit.acting_departments() for the row-level security policies of credit.third_party_report: the units whose reports the current user files and reads';
+-- Row-level security: a unit files and reads its own reports
+-- (credit.acting_departments() as a scalar subquery: once per statement).
 ALTER TABLE @extschema@.third_party_report ENABLE ROW LEVEL SECURITY;
 CREATE POLICY admin_all ON @extschema@.third_party_report TO credit_admin USING (true) WITH CHECK (true);
 CREATE POLICY analyst_read ON @extschema@.third_party_report FOR SELECT TO credit_analyst USING (true);
 CREATE POLICY department_read ON @extschema@.third_party_report FOR SELECT TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.filing_departments()), '{}')));
+    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 CREATE POLICY department_insert ON @extschema@.third_party_report FOR INSERT TO credit_department
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.filing_departments()), '{}')));
+    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 
 -- pg_dump keeps the agencies (with their public keys) and the reports.
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.agency', '');

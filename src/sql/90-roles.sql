@@ -4,23 +4,6 @@
 --   credit_analyst     reads everything, personal ID numbers masked
 --   credit_public      publicity views only
 
--- Department codes the current user acts for (members of the unit's role).
--- Not SECURITY DEFINER: current_user must be the caller, not the owner.
-CREATE FUNCTION @extschema@.acting_departments() RETURNS text[]
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(array_agg(d.code), '{}')
-      FROM @extschema@.department d
-     WHERE d.role IS NOT NULL
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = d.role)
-       AND pg_catalog.pg_has_role(current_user, d.role, 'MEMBER')
-$$;
-REVOKE ALL ON FUNCTION @extschema@.acting_departments() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.acting_departments() TO credit_department, credit_analyst, credit_admin;
-COMMENT ON FUNCTION @extschema@.acting_departments() IS
-    'Codes of the departments whose role the current user is a member of; row-level security on credit.record keys on it';
-
 -- Administrators: everything.
 GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO credit_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO credit_admin;
