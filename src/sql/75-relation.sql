@@ -146,32 +146,19 @@ COMMENT ON FUNCTION @extschema@.related(bigint, integer, date) IS
     'Subjects linked to a subject by relations valid on as_of (default today), in both directions, breadth first up to max_depth steps (0 to 10): each subject once, at its smallest depth; path is the chain of subject ids from the subject to it, kinds the relation of each step ("->kind": the step''s start is the kind of its end; "<-kind": the end is the kind of the start). Reads with the caller''s rights';
 
 -- Row-level security: every platform unit reads relations (they decide who a
--- punishment follows); a unit writes the relations it reports.  The policies
--- call credit.acting_departments() (created with the roles, later in this
--- script) through a PL/pgSQL function, resolved at run time.
-CREATE FUNCTION @extschema@.relation_departments() RETURNS text[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN @extschema@.acting_departments();
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@.relation_departments() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.relation_departments() TO credit_department, credit_analyst, credit_admin;
-COMMENT ON FUNCTION @extschema@.relation_departments() IS
-    'credit.acting_departments() for the row-level security policies of credit.relation: the departments whose relations the current user writes';
+-- punishment follows); a unit writes the relations it reports
+-- (credit.acting_departments() as a scalar subquery: once per statement).
 ALTER TABLE @extschema@.relation ENABLE ROW LEVEL SECURITY;
 CREATE POLICY admin_all ON @extschema@.relation TO credit_admin USING (true) WITH CHECK (true);
 CREATE POLICY analyst_read ON @extschema@.relation FOR SELECT TO credit_analyst USING (true);
 CREATE POLICY department_read ON @extschema@.relation FOR SELECT TO credit_department USING (true);
 CREATE POLICY department_insert ON @extschema@.relation FOR INSERT TO credit_department
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.relation_departments()), '{}')));
+    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 CREATE POLICY department_update ON @extschema@.relation FOR UPDATE TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.relation_departments()), '{}')))
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.relation_departments()), '{}')));
+    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')))
+    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 CREATE POLICY department_delete ON @extschema@.relation FOR DELETE TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.relation_departments()), '{}')));
+    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
 
 -- pg_dump keeps every relation (relation kinds added or changed: registered by 99-backup.sql).
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.relation', '');
