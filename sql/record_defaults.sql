@@ -64,6 +64,16 @@ SELECT document_no, item_code, publicity_until
 SELECT publicity_until = (current_date + interval '2 years')::date AS today_plus_two_years
   FROM credit.record WHERE document_no = 'rd-6';
 
+-- A subject given without a division gets the one of its USCC or ID number
+-- (GB/T 2260); one given is kept.
+INSERT INTO credit.subject (kind, name, uscc, person_id, division) VALUES
+    ('enterprise', 'Division test Co.', '91320281142232229Q', NULL, NULL),
+    ('individual', 'Division test person', NULL, '11010519491231002X', NULL),
+    ('enterprise', 'Division given Co.', '91320281MA1ME0013T', NULL, '320200'),
+    ('government', 'Division test bureau', NULL, NULL, NULL)
+RETURNING name, division;
+DELETE FROM credit.subject WHERE name LIKE 'Division % Co.' OR name LIKE 'Division test %';
+
 -- clean up
 DELETE FROM credit.record WHERE department = 'rd_dept';
 DELETE FROM credit.subject WHERE id IN (SELECT id FROM rd_subject);

@@ -42,6 +42,24 @@ COMMENT ON TABLE @extschema@.subject IS
 COMMENT ON COLUMN @extschema@.subject.name_key IS 'Matching key of the name: credit.normalize_name(name), maintained automatically';
 COMMENT ON COLUMN @extschema@.subject.division IS 'GB/T 2260 administrative division code, derived from the USCC or ID number when not given';
 COMMENT ON COLUMN @extschema@.subject.industries IS 'Industry codes the subject is supervised under (行业), e.g. {construction,work_safety}';
+-- The division (GB/T 2260) of a subject given without one: from its USCC
+-- (positions 3-8, the registering authority) or its ID number (first six).
+CREATE FUNCTION @extschema@.subject_division() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- a restore (credit.restoring) loads subjects as dumped
+    IF NEW.division IS NULL AND current_setting('credit.restoring', true) IS DISTINCT FROM 'on' THEN
+        NEW.division := coalesce(@extschema@.division_code(NEW.uscc), @extschema@.division_code(NEW.person_id));
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.subject_division() IS
+    'Trigger of credit.subject: a subject without a division gets the one of its USCC or resident ID number';
+CREATE TRIGGER subject_division BEFORE INSERT OR UPDATE OF division, uscc, person_id ON @extschema@.subject
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.subject_division();
 CREATE INDEX subject_name_key_idx ON @extschema@.subject (name_key);
 CREATE INDEX subject_kind_idx ON @extschema@.subject (kind);
 CREATE INDEX subject_industries_idx ON @extschema@.subject USING gin (industries);
