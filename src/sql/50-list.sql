@@ -209,6 +209,24 @@ REVOKE ALL ON FUNCTION @extschema@.expire_list_entries(date) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.expire_list_entries(date) IS
     'Marks expired the credit records of list entries whose expires_on has passed; returns how many (run daily, e.g. with pg_cron)';
 
+-- Schedule the daily expiry with pg_cron.
+CREATE FUNCTION @extschema@.schedule_list_expiry(schedule text DEFAULT '10 0 * * *') RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    PERFORM @extschema@.require_pg_cron('credit.schedule_list_expiry runs credit.expire_list_entries as a pg_cron job.');
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'credit_list_expiry', schedule, 'SELECT @extschema@.expire_list_entries()';
+    RETURN job;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.schedule_list_expiry(text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.schedule_list_expiry(text) IS
+    'Run credit.expire_list_entries() on a cron schedule (pg_cron job credit_list_expiry, daily at 00:10 by default, replaced if it exists); returns the job id';
+
 CREATE FUNCTION @extschema@.resolve_list_entries() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
