@@ -4,9 +4,12 @@
  */
 #include "postgres.h"
 
+#include "commands/trigger.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
 
 #include "credit.h"
 
@@ -58,4 +61,24 @@ _PG_init(void)
     credit_report_init();
     credit_ledger_init();
     MarkGUCPrefixReserved("credit");
+}
+
+PG_FUNCTION_INFO_V1(credit_relcache_changed);
+/*
+ * Statement trigger of the tables behind a per-backend cache (models,
+ * measures, lists): a relcache invalidation of the changed table, sent at
+ * commit to every backend, whose callback marks its cache stale.  Behind
+ * credit.model_changed, credit.measure_changed and credit.list_changed.
+ */
+Datum
+credit_relcache_changed(PG_FUNCTION_ARGS)
+{
+    TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("credit.%s() must be called as a trigger", get_func_name(fcinfo->flinfo->fn_oid))));
+    CacheInvalidateRelcache(trigdata->tg_relation);
+    return PointerGetDatum(NULL);
 }

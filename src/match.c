@@ -271,21 +271,3 @@ credit_cross_match(PG_FUNCTION_ARGS)
     }
     return (Datum) 0;
 }
-
-/*
- * Statement trigger on credit.list and credit.list_entry: send a relcache
- * invalidation so that every backend's index of entries is rebuilt.
- */
-PG_FUNCTION_INFO_V1(credit_list_changed);
-Datum
-credit_list_changed(PG_FUNCTION_ARGS)
-{
-    TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR,
-                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                 errmsg("credit.list_changed() must be called as a trigger")));
-    CacheInvalidateRelcache(trigdata->tg_relation);
-    return PointerGetDatum(NULL);
-}

@@ -864,18 +864,3 @@ credit_measures_for(PG_FUNCTION_ARGS)
         SPI_finish();
     return (Datum) 0;
 }
-
-PG_FUNCTION_INFO_V1(credit_measure_changed);
-/* Statement trigger on credit.measure and credit.scenario: every backend reloads its measures. */
-Datum
-credit_measure_changed(PG_FUNCTION_ARGS)
-{
-    TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR,
-                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                 errmsg("credit.measure_changed must be called as a trigger")));
-    CacheInvalidateRelcache(trigdata->tg_relation);
-    return PointerGetDatum(NULL);
-}

@@ -443,18 +443,3 @@ evalmodel_rule_index(const EvalModel *model, const char *item, int len)
         slot = (slot + 1) & model->hash_mask;
     }
 }
-
-PG_FUNCTION_INFO_V1(credit_model_changed);
-/* Statement trigger on the model tables: tell every backend to reload models. */
-Datum
-credit_model_changed(PG_FUNCTION_ARGS)
-{
-    TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR,
-                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                 errmsg("credit.model_changed must be called as a trigger")));
-    CacheInvalidateRelcache(trigdata->tg_relation);
-    return PointerGetDatum(NULL);
-}

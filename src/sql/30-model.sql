@@ -83,7 +83,7 @@ COMMENT ON FUNCTION @extschema@.model_check_scope() IS
 
 -- Every backend's model cache is invalidated when a model table changes.
 CREATE FUNCTION @extschema@.model_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'credit_model_changed' LANGUAGE C;
+    AS 'MODULE_PATHNAME', 'credit_relcache_changed' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.model_changed() IS
     'Statement trigger of the model tables: sends a relcache invalidation so every backend reloads its cached models';
 CREATE TRIGGER model_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model

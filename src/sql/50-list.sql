@@ -181,7 +181,7 @@ CREATE TRIGGER list_entry_retire AFTER DELETE ON @extschema@.list_entry
 
 -- Every backend's index of active entries is rebuilt after a change.
 CREATE FUNCTION @extschema@.list_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'credit_list_changed' LANGUAGE C;
+    AS 'MODULE_PATHNAME', 'credit_relcache_changed' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.list_changed() IS
     'Statement trigger function of credit.list and credit.list_entry: sends a relcache invalidation so every backend rebuilds its index of list entries';
 CREATE TRIGGER list_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.list

@@ -144,7 +144,7 @@ CREATE TRIGGER measure_list_rename AFTER UPDATE OF code ON @extschema@.list
 
 -- Every backend's measure cache is rebuilt after a change.
 CREATE FUNCTION @extschema@.measure_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'credit_measure_changed' LANGUAGE C;
+    AS 'MODULE_PATHNAME', 'credit_relcache_changed' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.measure_changed() IS
     'Statement trigger of credit.measure and credit.scenario: sends a relcache invalidation so every backend reloads its cached measures';
 CREATE TRIGGER measure_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.measure
