@@ -68,6 +68,21 @@ state_from_arg(FunctionCallInfo fcinfo, int argno, EvalModel *m, DateADT dflt)
     return st;
 }
 
+/*
+ * Finalize the (model, state, as_of) arguments of the evalstate_* functions
+ * (model and as_of not NULL; a NULL state is a subject without records);
+ * returns the model.
+ */
+static EvalModel *
+finalize_args(FunctionCallInfo fcinfo, EvalResult *res)
+{
+    EvalModel  *m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
+    DateADT     as_of = PG_GETARG_DATEADT(2);
+
+    evalstate_finalize(state_from_arg(fcinfo, 1, m, as_of), m, as_of, res);
+    return m;
+}
+
 PG_FUNCTION_INFO_V1(credit_evalstate_result);
 /*
  * evalstate_result(model, state, as_of) → (score, grade, dimensions): finalize
@@ -77,8 +92,6 @@ Datum
 credit_evalstate_result(PG_FUNCTION_ARGS)
 {
     EvalModel  *m;
-    DateADT     as_of;
-    EvalState  *st;
     EvalResult  res;
     TupleDesc   desc;
     Datum       values[3];
@@ -86,10 +99,7 @@ credit_evalstate_result(PG_FUNCTION_ARGS)
 
     if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
         PG_RETURN_NULL();
-    m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
-    as_of = PG_GETARG_DATEADT(2);
-    st = state_from_arg(fcinfo, 1, m, as_of);
-    evalstate_finalize(st, m, as_of, &res);
+    m = finalize_args(fcinfo, &res);
 
     if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
         elog(ERROR, "return type must be a row type");
@@ -108,17 +118,11 @@ PG_FUNCTION_INFO_V1(credit_evalstate_score);
 Datum
 credit_evalstate_score(PG_FUNCTION_ARGS)
 {
-    EvalModel  *m;
-    DateADT     as_of;
-    EvalState  *st;
     EvalResult  res;
 
     if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
         PG_RETURN_NULL();
-    m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
-    as_of = PG_GETARG_DATEADT(2);
-    st = state_from_arg(fcinfo, 1, m, as_of);
-    evalstate_finalize(st, m, as_of, &res);
+    finalize_args(fcinfo, &res);
     PG_RETURN_FLOAT8(res.score);
 }
 
@@ -128,16 +132,11 @@ Datum
 credit_evalstate_grade(PG_FUNCTION_ARGS)
 {
     EvalModel  *m;
-    DateADT     as_of;
-    EvalState  *st;
     EvalResult  res;
 
     if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
         PG_RETURN_NULL();
-    m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
-    as_of = PG_GETARG_DATEADT(2);
-    st = state_from_arg(fcinfo, 1, m, as_of);
-    evalstate_finalize(st, m, as_of, &res);
+    m = finalize_args(fcinfo, &res);
     if (res.grade < 0)
         PG_RETURN_NULL();
     PG_RETURN_TEXT_P(cstring_to_text(m->grades[res.grade].grade));
