@@ -199,7 +199,9 @@ SELECT grade AS grade_before FROM credit.subject_grade WHERE subject_id = :objec
 SET SESSION AUTHORIZATION regress_credit_rp_marketclerk;
 SELECT credit.file_objection(:orec, 'the penalty names the wrong company') AS obj \gset
 SELECT status, filed_by, filed_on = current_date AS filed_today, due_on = credit.add_working_days(filed_on, 20) AS due_in_20_working_days,
-       due_on - filed_on BETWEEN 26 AND 28 AS four_weeks, credit.is_working_day(due_on) AS due_on_working_day
+       (SELECT count(*) FROM generate_series(filed_on + 1, due_on, interval '1 day') d
+         WHERE coalesce((SELECT c.working FROM credit.calendar_day c WHERE c.day = d::date),
+                        extract(isodow FROM d) < 6)) = 20 AS counted_20, credit.is_working_day(due_on) AS due_on_working_day
   FROM credit.objection WHERE id = :obj;
 RESET SESSION AUTHORIZATION;
 SELECT status FROM credit.record WHERE id = :orec;

@@ -157,24 +157,36 @@ SELECT c.model, c.old_grade, c.new_grade, c.cause
  WHERE t.n = 9 AND c.id > :last_change ORDER BY c.id;
 SELECT * FROM tr_check;
 
--- COPY of a department's feed is folded in the same way.
-COPY credit.record (subject_id, item_code, department, decided_on, value, document_no) FROM STDIN (FORMAT csv);
-930001,loan_overdue,tr_bank,2025-06-01,2,tr-copy
-930001,loan_repaid,tr_bank,2025-07-01,1,tr-copy
-930002,utility_arrears,tr_bank,2025-01-15,1,tr-copy
-930003,work_safety_daily_issue,tr_bank,2024-12-31,1,tr-copy
-930003,work_safety_daily_issue,tr_bank,2025-02-28,1,tr-copy
-930004,loan_overdue,tr_bank,2025-03-03,5,tr-copy
-930006,work_safety_daily_ok,tr_bank,2025-04-04,1,tr-copy
-930006,work_safety_random_fail,tr_bank,2025-05-05,1,tr-copy
-930007,loan_repaid,tr_bank,2025-06-06,1,tr-copy
-930009,work_safety_random_pass,tr_bank,2025-07-07,1,tr-copy
-930010,honour_provincial,tr_bank,2025-08-08,1,tr-copy
-930011,loan_default,tr_bank,2025-09-09,1,tr-copy
-930012,loan_overdue,tr_bank,2025-10-10,3,tr-copy
-930013,blood_donation,tr_bank,2025-11-11,1,tr-copy
-930013,lawsuit_breach_lost,tr_bank,2025-01-01,1,tr-copy
-\.
+-- COPY of a department's feed is folded in the same way.  The feed's dates
+-- are days before today (a test must not depend on the day it runs), so the
+-- file is written by the server first and then COPYed in.
+CREATE TEMP TABLE tr_feed (subject_id bigint, item_code text, department text, days_ago int, value float8, document_no text);
+INSERT INTO tr_feed
+VALUES (930001, 'loan_overdue', 'tr_bank', 544, 2, 'tr-copy'),
+       (930001, 'loan_repaid', 'tr_bank', 514, 1, 'tr-copy'),
+       (930002, 'utility_arrears', 'tr_bank', 681, 1, 'tr-copy'),
+       (930003, 'work_safety_daily_issue', 'tr_bank', 696, 1, 'tr-copy'),
+       (930003, 'work_safety_daily_issue', 'tr_bank', 637, 1, 'tr-copy'),
+       (930004, 'loan_overdue', 'tr_bank', 634, 5, 'tr-copy'),
+       (930006, 'work_safety_daily_ok', 'tr_bank', 602, 1, 'tr-copy'),
+       (930006, 'work_safety_random_fail', 'tr_bank', 571, 1, 'tr-copy'),
+       (930007, 'loan_repaid', 'tr_bank', 539, 1, 'tr-copy'),
+       (930009, 'work_safety_random_pass', 'tr_bank', 508, 1, 'tr-copy'),
+       (930010, 'honour_provincial', 'tr_bank', 476, 1, 'tr-copy'),
+       (930011, 'loan_default', 'tr_bank', 444, 1, 'tr-copy'),
+       (930012, 'loan_overdue', 'tr_bank', 413, 3, 'tr-copy'),
+       (930013, 'blood_donation', 'tr_bank', 381, 1, 'tr-copy'),
+       (930013, 'lawsuit_breach_lost', 'tr_bank', 695, 1, 'tr-copy');
+DO $$
+DECLARE
+    f text := current_setting('data_directory') || '/tr_feed.csv';
+BEGIN
+    EXECUTE format('COPY (SELECT subject_id, item_code, department, CURRENT_DATE - days_ago, value, document_no
+                            FROM tr_feed) TO %L (FORMAT csv)', f);
+    EXECUTE format('COPY credit.record (subject_id, item_code, department, decided_on, value, document_no)
+                    FROM %L (FORMAT csv)', f);
+END
+$$;
 SELECT * FROM tr_check;
 
 -- Daily re-anchoring: decay alone moves a score.  Subject 14 gets two general

@@ -15,6 +15,7 @@
 #include "utils/numeric.h"
 
 #include "evalstate.h"
+#include "util.h"
 
 
 /* A zero state of this model anchored at a date, in the current memory context. */
@@ -370,8 +371,8 @@ evalstate_finalize(const EvalState *st, const EvalModel *model, DateADT as_of, E
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("cannot evaluate a state anchored at %s as of the earlier date %s",
-                        DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(st->anchor))),
-                        DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(as_of)))),
+                        credit_date_text(st->anchor),
+                        credit_date_text(as_of)),
                  errhint("Evaluate the records again with credit.evaluate_subject.")));
     days = (double) as_of - (double) st->anchor;
     res->dim_value = palloc0(sizeof(double) * Max(model->ndims, 1));

@@ -18,6 +18,7 @@
 #include "utils/tuplestore.h"
 
 #include "credit.h"
+#include "util.h"
 #include "match.h"
 
 /* Classify text as a code: kind and canonical form (kind CODE_NONE when unrecognised). */

@@ -30,6 +30,7 @@
 #include <unicode/utf8.h>
 
 #include "credit.h"
+#include "util.h"
 #include "match.h"
 
 const char *const match_level_names[LEVEL_COUNT] =

@@ -50,6 +50,7 @@
 #include "utils/snapmgr.h"
 
 #include "credit.h"
+#include "util.h"
 
 #define MEASURE_TABLES 4
 
@@ -557,20 +558,6 @@ measure_grade_rank(const MeasureCache *c, const char *model, const char *grade)
     return 0;
 }
 
-/* A date as YYYY-MM-DD whatever DateStyle says (to_char(date, 'YYYY-MM-DD')). */
-static char *
-measure_date_text(DateADT d)
-{
-    int         y;
-    int         m;
-    int         dd;
-
-    if (DATE_NOT_FINITE(d))
-        return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
-    j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
-    return psprintf("%04d-%02d-%02d", y, m, dd);
-}
-
 /* Permission to read the columns of a relation, as a query would check it (42501 otherwise). */
 static void
 measure_require_select(Oid relid, const AttrNumber *cols, int ncols)
@@ -719,7 +706,7 @@ measure_read_direct(const MeasureCache *c, int64 subject_id, SubjectFacts *sf)
     }
 
     for (k = 0; k < sf->nlists; k++)
-        sf->lists[k].value = measure_date_text((DateADT) sf->lists[k].rank);
+        sf->lists[k].value = credit_date_text((DateADT) sf->lists[k].rank);
 }
 
 /* The same facts through SPI (connected), so that row-level security policies apply. */

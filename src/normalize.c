@@ -100,48 +100,6 @@ credit_normalize(const char *s, size_t len, size_t *outlen)
     return out;
 }
 
-/*
- * CURRENT_DATE, computed once per transaction start and time zone (the
- * conversion is costly next to a probe of credit.match).
- */
-DateADT
-credit_today(void)
-{
-    static TimestampTz at = 0;
-    static const pg_tz *tz = NULL;
-    static DateADT today = 0;
-    TimestampTz now = GetCurrentTransactionStartTimestamp();
-
-    if (now != at || session_timezone != tz || tz == NULL)
-    {
-        today = GetSQLCurrentDate();
-        at = now;
-        tz = session_timezone;
-    }
-    return today;
-}
-
-/* Today's date in the session time zone as YYYYMMDD. */
-int
-credit_today_ymd(void)
-{
-    static DateADT cached = DATEVAL_NOBEGIN;
-    static int  ymd = 0;
-    DateADT     today = credit_today();
-
-    if (today != cached)
-    {
-        int         y,
-                    m,
-                    d;
-
-        j2date(today + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-        ymd = y * 10000 + m * 100 + d;
-        cached = today;
-    }
-    return ymd;
-}
-
 /* credit.normalize_name(text) → text: the matching key of a name. */
 PG_FUNCTION_INFO_V1(credit_normalize_name);
 Datum

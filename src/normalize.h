@@ -7,8 +7,6 @@
 
 #include "postgres.h"
 
-#include "utils/date.h"
-
 #include "normalize_core.h"
 
 /* The backend's ICU objects, opened on first use. */
@@ -16,10 +14,6 @@ extern const NameNormalizer *credit_normalizer(void);
 
 /* Matching key of a name given in the server encoding (palloc'd, server encoding). */
 extern char *credit_normalize(const char *s, size_t len, size_t *outlen);
-
-/* CURRENT_DATE (cached per transaction start and time zone), and as YYYYMMDD. */
-extern DateADT credit_today(void);
-extern int  credit_today_ymd(void);
 
 #define PSEUDONYM_LEN   32
 

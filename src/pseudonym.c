@@ -18,6 +18,7 @@
 #include "utils/guc.h"
 
 #include "credit.h"
+#include "util.h"
 #include "ident_parse.h"
 #include "normalize.h"
 #include "secret.h"

@@ -33,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "credit.h"
+#include "util.h"
 #include "ingest.h"
 
 #define ITEM_CODE_MAX 64
@@ -300,7 +301,7 @@ credit_record_defaults(PG_FUNCTION_ARGS)
                      errmsg("record of subject %s is dated in the future",
                             sn ? "<NULL>" : psprintf(INT64_FORMAT, DatumGetInt64(sid))),
                      errdetail("decided_on is %s.",
-                               DatumGetCString(DirectFunctionCall1(date_out, d))),
+                               credit_date_text(decided)),
                      errhint("decided_on must not be later than the current date")));
         }
     }

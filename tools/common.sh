@@ -2,7 +2,8 @@
 # start and stop a throwaway cluster.  Sourced, not run.
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
-DEB_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libssl-dev libicu-dev libipc-run-perl make gcc"
+DEB_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libssl-dev libicu-dev libipc-run-perl faketime make gcc"
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 
 die() { echo "error: $*" >&2; exit 1; }
 
@@ -21,6 +22,7 @@ ensure_deps() {
     [ -f /usr/include/openssl/evp.h ] || missing="$missing libssl-dev"
     [ -f /usr/include/unicode/utrans.h ] || missing="$missing libicu-dev"
     perl -MIPC::Run -e 1 2>/dev/null || missing="$missing libipc-run-perl"
+    [ -f "$FAKETIME_LIB" ] || missing="$missing faketime"
     [ -z "$missing" ] && return 0
     if [ "$(id -u)" = 0 ]; then
         echo "== installing:$missing"

@@ -26,9 +26,10 @@ if [ -n "${SANITIZE:-}" ]; then  # make test-asan: everything below runs with gc
         ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 
-start_cluster "$work" "$port" "shared_preload_libraries = 'pg_cron'
+conf="shared_preload_libraries = 'pg_cron'
 cron.database_name = 'contrib_regression'
 max_prepared_transactions = 10"
+start_cluster "$work" "$port" "$conf"
 
 passed=0; failed=0
 tally() {  # count "... ok" / "... FAILED" lines of pg_regress-style output
@@ -38,30 +39,41 @@ tally() {  # count "... ok" / "... FAILED" lines of pg_regress-style output
     passed=$((passed + p)); failed=$((failed + f))
 }
 
-rm -rf results output_iso regression.diffs regression.out
-if [[ " $suites " == *" regress "* ]] && ls sql/*.sql >/dev/null 2>&1; then
-    echo "== pg_regress"
+# run_regress LABEL OUTDIR DB: the pg_regress suite against the running cluster.
+run_regress() {
+    local label=$1 out=$2 db=$3 tests rc
+    ls sql/*.sql >/dev/null 2>&1 || return 0
+    echo "== pg_regress$label"
     tests=$(ls sql/*.sql | xargs -n1 basename | sed 's/\.sql$//' | sort)
-    "$PGXS_DIR/test/regress/pg_regress" --inputdir=. --bindir="$BINDIR" \
-        --host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=contrib_regression \
+    "$PGXS_DIR/test/regress/pg_regress" --inputdir=. --outputdir="$out" --bindir="$BINDIR" \
+        --host="$PGHOST" --port="$PGPORT" --user=postgres --dbname="$db" \
         --load-extension=credit $tests 2>&1 | tee "$work/regress.out"
-    suite_rc=${PIPESTATUS[0]}
+    rc=${PIPESTATUS[0]}
     tally "$work/regress.out"
-    [ "$suite_rc" -ne 0 ] && ! grep -qE '\.\.\. FAILED' "$work/regress.out" && failed=$((failed + 1))
-    [ -s regression.diffs ] && { echo "== regression.diffs"; cat regression.diffs; }
-fi
+    [ "$rc" -ne 0 ] && ! grep -qE '\.\.\. FAILED' "$work/regress.out" && failed=$((failed + 1))
+    [ -s "$out/regression.diffs" ] && { echo "== $out/regression.diffs"; cat "$out/regression.diffs"; }
+    return 0
+}
 
-if [[ " $suites " == *" isolation "* ]] && ls specs/*.spec >/dev/null 2>&1; then
-    echo "== isolation"
+# run_isolation LABEL OUTDIR: the isolation suite against the running cluster.
+run_isolation() {
+    local label=$1 out=$2 tests rc
+    ls specs/*.spec >/dev/null 2>&1 || return 0
+    echo "== isolation$label"
     tests=$(ls specs/*.spec | xargs -n1 basename | sed 's/\.spec$//' | sort)
-    "$PGXS_DIR/test/isolation/pg_isolation_regress" --inputdir=. --outputdir=output_iso \
+    "$PGXS_DIR/test/isolation/pg_isolation_regress" --inputdir=. --outputdir="$out" \
         --bindir="$BINDIR" --host="$PGHOST" --port="$PGPORT" --user=postgres \
         --dbname=isolation_regression --load-extension=credit $tests 2>&1 | tee "$work/iso.out"
-    suite_rc=${PIPESTATUS[0]}
+    rc=${PIPESTATUS[0]}
     tally "$work/iso.out"
-    [ "$suite_rc" -ne 0 ] && ! grep -qE '\.\.\. FAILED' "$work/iso.out" && failed=$((failed + 1))
-    [ -s output_iso/regression.diffs ] && { echo "== output_iso/regression.diffs"; cat output_iso/regression.diffs; }
-fi
+    [ "$rc" -ne 0 ] && ! grep -qE '\.\.\. FAILED' "$work/iso.out" && failed=$((failed + 1))
+    [ -s "$out/regression.diffs" ] && { echo "== $out/regression.diffs"; cat "$out/regression.diffs"; }
+    return 0
+}
+
+rm -rf results output_iso output_at regression.diffs regression.out
+[[ " $suites " == *" regress "* ]] && run_regress "" . contrib_regression
+[[ " $suites " == *" isolation "* ]] && run_isolation "" output_iso
 
 if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
     echo "== TAP"
@@ -75,6 +87,27 @@ if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
     tally "$work/tap.out"
     grep -q 'Result: PASS' "$work/tap.out" || { [ "$failed" -gt 0 ] || failed=$((failed + 1)); \
         ls "$tapdir"/tmp_check/log/* >/dev/null 2>&1 && tail -n 40 "$tapdir"/tmp_check/log/*; }
+fi
+
+# The pg_regress and isolation suites again on a cluster whose clock is moved
+# with libfaketime, once per date of CREDIT_TEST_DATES (tests must not depend
+# on today's date): a leap day, a Saturday that is a statutory holiday of the
+# shipped calendar, a Monday holiday, and a year end.  CREDIT_TEST_DATES=""
+# skips these runs.
+dates=${CREDIT_TEST_DATES-2028-02-29 2027-05-01 2028-05-01 2030-12-31}
+if [ -n "$dates" ] && [[ " $suites " == *" regress "* || " $suites " == *" isolation "* ]]; then
+    [ -f "$FAKETIME_LIB" ] || die "libfaketime not found at $FAKETIME_LIB (Debian package faketime)"
+    for day in $dates; do
+        stop_cluster "$work"
+        rm -rf "$work/data"
+        out=output_at/$day; mkdir -p "$out/iso"
+        LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$FAKETIME_LIB" FAKETIME="@$day 10:00:00" \
+            FAKETIME_DONT_RESET=1 start_cluster "$work" "$port" "$conf"
+        now=$(psql -XAtc "SELECT pg_catalog.now()::date" postgres)
+        [ "$now" = "$day" ] || { echo "clock not moved: the server says $now, not $day"; failed=$((failed + 1)); continue; }
+        [[ " $suites " == *" regress "* ]] && run_regress " at $day" "$out" contrib_regression
+        [[ " $suites " == *" isolation "* ]] && run_isolation " at $day" "$out/iso"
+    done
 fi
 
 if [ -n "${SANITIZE:-}" ]; then  # a sanitizer report in any server log fails the run

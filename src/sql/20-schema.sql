@@ -158,7 +158,7 @@ BEGIN
     IF NEW.decided_on > CURRENT_DATE THEN
         RAISE EXCEPTION 'record of subject % is dated in the future', NEW.subject_id
             USING ERRCODE = 'check_violation',
-                  DETAIL = pg_catalog.format('decided_on is %s.', NEW.decided_on),
+                  DETAIL = pg_catalog.format('decided_on is %s.', @extschema@.iso_date(NEW.decided_on)),
                   HINT = 'decided_on must not be later than the current date';
     END IF;
     IF TG_OP = 'INSERT' OR NEW.item_code IS DISTINCT FROM OLD.item_code

@@ -64,7 +64,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Models are rows of credit.model.';
     END IF;
     IF as_of IS NULL OR as_of > CURRENT_DATE THEN
-        RAISE EXCEPTION 'cannot run an evaluation as of %', coalesce(as_of::text, 'NULL')
+        RAISE EXCEPTION 'cannot run an evaluation as of %', coalesce(@extschema@.iso_date(as_of), 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'as_of must be a date not later than the current date.';
     END IF;

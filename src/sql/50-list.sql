@@ -108,7 +108,7 @@ BEGIN
     END IF;
 
     IF NEW.listed_on > CURRENT_DATE THEN
-        RAISE EXCEPTION 'list entry "%" is dated in the future (%)', NEW.name, NEW.listed_on
+        RAISE EXCEPTION 'list entry "%" is dated in the future (%)', NEW.name, @extschema@.iso_date(NEW.listed_on)
             USING ERRCODE = 'check_violation', HINT = 'listed_on must not be later than the current date';
     END IF;
     IF TG_OP = 'INSERT' OR NEW.name IS DISTINCT FROM OLD.name OR NEW.name_key IS NULL THEN

@@ -57,13 +57,13 @@ BEGIN
                              OLD.made_on, OLD.due_on, OLD.resolved_at) THEN
         RAISE EXCEPTION 'credit commitment % is already resolved', OLD.id
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = format('It was resolved as %s on %s.', OLD.status, OLD.resolved_at::date),
+                  DETAIL = format('It was resolved as %s on %s.', OLD.status, pg_catalog.to_char(OLD.resolved_at, 'YYYY-MM-DD')),
                   HINT = 'A resolved commitment is final.';
     END IF;
     IF NEW.made_on > CURRENT_DATE THEN
         RAISE EXCEPTION 'credit commitment of subject % is dated in the future', NEW.subject_id
             USING ERRCODE = 'check_violation',
-                  DETAIL = format('made_on is %s.', NEW.made_on),
+                  DETAIL = format('made_on is %s.', @extschema@.iso_date(NEW.made_on)),
                   HINT = 'made_on must not be later than the current date';
     END IF;
     -- resolution: the record, of the accepting department, dated today
@@ -115,7 +115,7 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'credit commitment % is already resolved', c.id
         USING ERRCODE = 'object_not_in_prerequisite_state',
-              DETAIL = format('It was resolved as %s on %s.', c.status, c.resolved_at::date),
+              DETAIL = format('It was resolved as %s on %s.', c.status, pg_catalog.to_char(c.resolved_at, 'YYYY-MM-DD')),
               HINT = 'A resolved commitment is final.';
 END
 $$;

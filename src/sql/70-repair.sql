@@ -86,7 +86,50 @@ CREATE TABLE @extschema@.calendar_day (
     name    text
 );
 COMMENT ON TABLE @extschema@.calendar_day IS
-    'Exceptions to the Monday-to-Friday working week used for objection deadlines: public holidays (working false) and the weekend days worked in their place (调休, working true). Shipped empty: the county enters each year''s calendar';
+    'Exceptions to the Monday-to-Friday working week (deadlines in working days: objections, double-publicity timeliness): public holidays (working false) and the weekend days worked in their place (调休, working true). Shipped: the State Council''s holiday arrangements for 2025 and 2026, and for 2027-2030 the statutory holidays of fixed date (1 January, 1-2 May, 1-3 October); the county enters each year''s arrangement when it is published';
+
+-- The State Council's holiday arrangements (国务院办公厅关于...部分节假日安排的通知):
+-- 2025 (国办发明电〔2024〕12号) and 2026 (国办发明电〔2025〕7号), holidays and
+-- the weekend days worked in their place.  Later years: only the statutory
+-- holidays whose date is fixed by the Regulation on National Holidays
+-- (全国年节及纪念日放假办法, 2024 revision: 1 January; 1 and 2 May; 1 to 3
+-- October); the lunar holidays and each year's bridging days are entered when
+-- that year's arrangement is published.
+INSERT INTO @extschema@.calendar_day (day, working, name)
+SELECT d::date, false, v.name
+  FROM (VALUES ('2025-01-01', '2025-01-01', '元旦 New Year''s Day'),
+               ('2025-01-28', '2025-02-04', '春节 Spring Festival'),
+               ('2025-04-04', '2025-04-06', '清明节 Qingming Festival'),
+               ('2025-05-01', '2025-05-05', '劳动节 Labour Day'),
+               ('2025-05-31', '2025-06-02', '端午节 Dragon Boat Festival'),
+               ('2025-10-01', '2025-10-08', '国庆节、中秋节 National Day and Mid-Autumn Festival'),
+               ('2026-01-01', '2026-01-03', '元旦 New Year''s Day'),
+               ('2026-02-15', '2026-02-23', '春节 Spring Festival'),
+               ('2026-04-04', '2026-04-06', '清明节 Qingming Festival'),
+               ('2026-05-01', '2026-05-05', '劳动节 Labour Day'),
+               ('2026-06-19', '2026-06-21', '端午节 Dragon Boat Festival'),
+               ('2026-09-25', '2026-09-27', '中秋节 Mid-Autumn Festival'),
+               ('2026-10-01', '2026-10-07', '国庆节 National Day')) v (first, last, name),
+       pg_catalog.generate_series(v.first::date, v.last::date, interval '1 day') d
+UNION ALL
+SELECT v.day::date, true, v.name
+  FROM (VALUES ('2025-01-26', '春节调休 working Sunday (Spring Festival)'),
+               ('2025-02-08', '春节调休 working Saturday (Spring Festival)'),
+               ('2025-04-27', '劳动节调休 working Sunday (Labour Day)'),
+               ('2025-09-28', '国庆节调休 working Sunday (National Day)'),
+               ('2025-10-11', '国庆节调休 working Saturday (National Day)'),
+               ('2026-01-04', '元旦调休 working Sunday (New Year''s Day)'),
+               ('2026-02-14', '春节调休 working Saturday (Spring Festival)'),
+               ('2026-02-28', '春节调休 working Saturday (Spring Festival)'),
+               ('2026-05-09', '劳动节调休 working Saturday (Labour Day)'),
+               ('2026-09-20', '国庆节调休 working Sunday (National Day)'),
+               ('2026-10-10', '国庆节调休 working Saturday (National Day)')) v (day, name)
+UNION ALL
+SELECT pg_catalog.make_date(y, f.m, f.d), false, f.name || ' (statutory)'
+  FROM pg_catalog.generate_series(2027, 2030) y,
+       (VALUES (1, 1, '元旦 New Year''s Day'), (5, 1, '劳动节 Labour Day'), (5, 2, '劳动节 Labour Day'),
+               (10, 1, '国庆节 National Day'), (10, 2, '国庆节 National Day'),
+               (10, 3, '国庆节 National Day')) f (m, d, name);
 
 CREATE FUNCTION @extschema@.is_working_day(day date) RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
@@ -325,18 +368,18 @@ BEGIN
     END IF;
     IF r.publicity_until < CURRENT_DATE THEN
         RAISE EXCEPTION 'record % cannot be repaired: its publicity ended on %', r.id,
-            pg_catalog.to_char(r.publicity_until, 'YYYY-MM-DD')
+            @extschema@.iso_date(r.publicity_until)
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'Publicity stops by itself at the end of the maximum period.';
     END IF;
     SELECT * INTO m FROM @extschema@.minimum_publicity(r.item_code, r.decided_on);
     IF m.repair_from > CURRENT_DATE THEN
         RAISE EXCEPTION 'credit repair of record % may be requested from %', r.id,
-            pg_catalog.to_char(m.repair_from, 'YYYY-MM-DD')
+            @extschema@.iso_date(m.repair_from)
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = pg_catalog.format('The minimum publicity period of a %s penalty decided on %s is %s (%s).',
                                              coalesce(c.severity, 'unclassified'),
-                                             pg_catalog.to_char(r.decided_on, 'YYYY-MM-DD'),
+                                             @extschema@.iso_date(r.decided_on),
                                              @extschema@.period_text(m.min_publicity), m.rule);
     END IF;
     INSERT INTO @extschema@.repair_request (record_id, subject_id, department, reason, conduct_corrected,
@@ -596,7 +639,6 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.repair_request', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.repair_request_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.objection', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.objection_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.calendar_day', '');
 
 -- Privileges: units work through the functions with their own rights.
 GRANT SELECT ON @extschema@.repair_rule, @extschema@.calendar_day TO credit_department, credit_analyst;

@@ -300,11 +300,11 @@ BEGIN
         IF claims -> 'no_serious_dishonesty' = 'true' THEN
             compared := compared || 'no_serious_dishonesty'::text;
             SELECT string_agg(f, ' and ' ORDER BY f) INTO facts FROM (
-                SELECT format('on black list %s since %s', x.list_code, to_char(x.listed_on, 'YYYY-MM-DD')) AS f
+                SELECT format('on black list %s since %s', x.list_code, @extschema@.iso_date(x.listed_on)) AS f
                   FROM @extschema@.subject_listings(r.subject_id, as_of) x
                  WHERE x.kind = 'black'
                 UNION ALL
-                SELECT format('under serious record %s of %s (%s)', rc.item_code, to_char(rc.decided_on, 'YYYY-MM-DD'),
+                SELECT format('under serious record %s of %s (%s)', rc.item_code, @extschema@.iso_date(rc.decided_on),
                               coalesce(rc.document_no, 'no document number'))
                   FROM @extschema@.record rc JOIN @extschema@.catalog_item c ON c.code = rc.item_code
                  WHERE rc.subject_id = r.subject_id AND rc.status = 'active'
@@ -316,7 +316,7 @@ BEGIN
         END IF;
         IF jsonb_typeof(claims -> 'not_listed') = 'array' THEN
             compared := compared || 'not_listed'::text;
-            SELECT string_agg(format('%s since %s', x.list_code, to_char(x.listed_on, 'YYYY-MM-DD')), ', ' ORDER BY x.list_code, x.listed_on)
+            SELECT string_agg(format('%s since %s', x.list_code, @extschema@.iso_date(x.listed_on)), ', ' ORDER BY x.list_code, x.listed_on)
               INTO facts
               FROM @extschema@.subject_listings(r.subject_id, as_of) x
              WHERE x.list_code IN (SELECT jsonb_array_elements_text(claims -> 'not_listed'));

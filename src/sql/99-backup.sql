@@ -16,7 +16,7 @@ CREATE TABLE @extschema@.shipped_row (
     PRIMARY KEY (tbl, "row")
 );
 COMMENT ON TABLE @extschema@.shipped_row IS
-    'Rows CREATE EXTENSION inserts into the reference tables (department, catalog_item, industry, warning_rule, model, model_grade, model_dimension, model_rule, list, scenario, measure, tier, tier_rule, repair_rule, relation_kind), as shipped: pg_dump leaves out the rows still equal to them, since the extension recreates them on restore';
+    'Rows CREATE EXTENSION inserts into the reference tables (department, catalog_item, industry, warning_rule, model, model_grade, model_dimension, model_rule, list, scenario, measure, tier, tier_rule, repair_rule, relation_kind, calendar_day), as shipped: pg_dump leaves out the rows still equal to them, since the extension recreates them on restore';
 INSERT INTO @extschema@.shipped_row (tbl, "row")
 SELECT 'department', pg_catalog.to_jsonb(t) FROM @extschema@.department t
 UNION ALL SELECT 'catalog_item', pg_catalog.to_jsonb(t) FROM @extschema@.catalog_item t
@@ -32,7 +32,8 @@ UNION ALL SELECT 'measure', pg_catalog.to_jsonb(t) FROM @extschema@.measure t
 UNION ALL SELECT 'tier', pg_catalog.to_jsonb(t) FROM @extschema@.tier t
 UNION ALL SELECT 'tier_rule', pg_catalog.to_jsonb(t) FROM @extschema@.tier_rule t
 UNION ALL SELECT 'repair_rule', pg_catalog.to_jsonb(t) FROM @extschema@.repair_rule t
-UNION ALL SELECT 'relation_kind', pg_catalog.to_jsonb(t) FROM @extschema@.relation_kind t;
+UNION ALL SELECT 'relation_kind', pg_catalog.to_jsonb(t) FROM @extschema@.relation_kind t
+UNION ALL SELECT 'calendar_day', pg_catalog.to_jsonb(t) FROM @extschema@.calendar_day t;
 GRANT SELECT ON @extschema@.shipped_row TO credit_admin, credit_department, credit_analyst;
 
 -- While restoring, a dumped row whose key CREATE EXTENSION has already
@@ -76,7 +77,7 @@ BEGIN
                                    ('scenario', '{code}'), ('measure', '{code}'),
                                    ('tier', '{tier}'), ('tier_rule', '{model,grade}'),
                                    ('repair_rule', '{severity,decided_before}'),
-                                   ('relation_kind', '{kind}')) v (tbl, keys)
+                                   ('relation_kind', '{kind}'), ('calendar_day', '{day}')) v (tbl, keys)
     LOOP
         EXECUTE pg_catalog.format('CREATE TRIGGER restore_shipped_row BEFORE INSERT ON @extschema@.%I
                                    FOR EACH ROW EXECUTE FUNCTION @extschema@.restore_shipped_row(%s)',
