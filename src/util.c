@@ -1,19 +1,35 @@
 /*
  * util.c
- *      Small helpers shared by every concern: dates.
+ *      Helpers shared by every concern: dates, array builders, running as the
+ *      extension's owner with a pinned search_path, and saved SPI plans keyed
+ *      by identity (util.h).
  */
 #include "postgres.h"
 
-#include "fmgr.h"
-
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "miscadmin.h"
 #include "pgtime.h"
-#include "utils/date.h"
+#include "storage/proc.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
 
 #include "util.h"
+
+/* ---- dates ---- */
 
 /*
  * CURRENT_DATE, computed once per transaction start and time zone (the
@@ -81,4 +97,182 @@ Datum
 credit_iso_date(PG_FUNCTION_ARGS)
 {
     PG_RETURN_TEXT_P(cstring_to_text(credit_date_text(PG_GETARG_DATEADT(0))));
+}
+
+/* ---- arrays ---- */
+
+/* A one-dimensional array of int8 values. */
+Datum
+credit_int8_array(const int64 *v, int n)
+{
+    Datum      *d = palloc(sizeof(Datum) * Max(n, 1));
+    int         i;
+
+    for (i = 0; i < n; i++)
+        d[i] = Int64GetDatum(v[i]);
+    return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* A one-dimensional array of float8 values. */
+Datum
+credit_float8_array(const double *v, int n)
+{
+    Datum      *d = palloc(sizeof(Datum) * Max(n, 1));
+    int         i;
+
+    for (i = 0; i < n; i++)
+        d[i] = Float8GetDatum(v[i]);
+    return PointerGetDatum(construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* A one-dimensional array of bool values. */
+Datum
+credit_bool_array(const bool *v, int n)
+{
+    Datum      *d = palloc(sizeof(Datum) * Max(n, 1));
+    int         i;
+
+    for (i = 0; i < n; i++)
+        d[i] = BoolGetDatum(v[i]);
+    return PointerGetDatum(construct_array(d, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+}
+
+/* A one-dimensional array of date values. */
+Datum
+credit_date_array(const DateADT *v, int n)
+{
+    Datum      *d = palloc(sizeof(Datum) * Max(n, 1));
+    int         i;
+
+    for (i = 0; i < n; i++)
+        d[i] = DateADTGetDatum(v[i]);
+    return PointerGetDatum(construct_array(d, n, DATEOID, 4, true, TYPALIGN_INT));
+}
+
+/* A one-dimensional array of text (or bytea) datums, NULL entries allowed. */
+Datum
+credit_varlena_array(Datum *d, bool *nulls, int n, Oid type)
+{
+    int         dims[1];
+    int         lbs[1] = {1};
+
+    dims[0] = n;
+    if (n == 0)
+        return PointerGetDatum(construct_empty_array(type));
+    return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, type, -1, false, TYPALIGN_INT));
+}
+
+/* A one-dimensional array of text from C strings (NULL pointers → NULL). */
+Datum
+credit_text_array(char *const *s, int n)
+{
+    Datum      *d = palloc(sizeof(Datum) * Max(n, 1));
+    bool       *nulls = palloc(sizeof(bool) * Max(n, 1));
+    int         i;
+
+    for (i = 0; i < n; i++)
+    {
+        nulls[i] = (s[i] == NULL);
+        d[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(s[i]);
+    }
+    return credit_varlena_array(d, nulls, n, TEXTOID);
+}
+
+/* ---- scopes ---- */
+
+/* How many scopes are open (the search_path is pinned while > 0). */
+static int  scope_depth = 0;
+
+/* Owner of the extension, looked up once per transaction. */
+Oid
+credit_extension_owner(void)
+{
+    static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
+    static Oid  owner = InvalidOid;
+
+    if (cached_lxid != MyProc->lxid || !OidIsValid(owner))
+    {
+        Oid         ext = get_extension_oid("credit", false);
+        Relation    rel = table_open(ExtensionRelationId, AccessShareLock);
+        ScanKeyData key;
+        SysScanDesc scan;
+        HeapTuple   tup;
+
+        ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+                    ObjectIdGetDatum(ext));
+        scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+        tup = systable_getnext(scan);
+        if (!HeapTupleIsValid(tup))
+            elog(ERROR, "could not find extension %u", ext);
+        owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+        systable_endscan(scan);
+        table_close(rel, AccessShareLock);
+        cached_lxid = MyProc->lxid;
+    }
+    return owner;
+}
+
+/* Enter a scope: pin the search_path, and act as the owner when asked. */
+void
+credit_scope_enter(CreditScope *s, bool as_owner)
+{
+    s->switched = as_owner;
+    if (as_owner)
+    {
+        Oid         owner = credit_extension_owner();
+
+        GetUserIdAndSecContext(&s->save_userid, &s->save_sec);
+        SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+                               SECURITY_RESTRICTED_OPERATION | SECURITY_NOFORCE_RLS);
+    }
+    s->guc_level = NewGUCNestLevel();
+    (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
+    scope_depth++;
+}
+
+/* Leave a scope entered with credit_scope_enter. */
+void
+credit_scope_exit(CreditScope *s)
+{
+    AtEOXact_GUC(true, s->guc_level);
+    if (s->switched)
+        SetUserIdAndSecContext(s->save_userid, s->save_sec);
+    scope_depth--;
+}
+
+/* ---- saved plans ---- */
+
+/* Run a saved query (preparing it on first use) inside a scope. */
+int
+credit_query_run(CreditQuery *q, Datum *values, const char *nulls, bool readonly, long count)
+{
+    if (scope_depth <= 0)
+        elog(ERROR, "credit: query run outside a pinned scope");
+    if (q->plan == NULL)
+    {
+        /*
+         * Generic plans: planned once, for any number of keys (the arrays'
+         * sizes vary from one row to a million; index lookups suit both).
+         */
+        SPIPlanPtr  plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+        if (plan == NULL)
+            elog(ERROR, "credit: preparing a query failed: %s", SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(plan) != 0)
+            elog(ERROR, "credit: SPI_keepplan failed");
+        q->plan = plan;
+    }
+    return SPI_execute_plan(q->plan, values, nulls, readonly, count);
+}
+
+/* Run a saved query; error out unless SPI returned the expected code. */
+void
+credit_query_exec(CreditQuery *q, Datum *values, const char *nulls, bool readonly,
+                  int expected, const char *what)
+{
+    int         ret = credit_query_run(q, values, nulls, readonly, 0);
+
+    if (ret != expected)
+        elog(ERROR, "credit: %s failed: %s", what, SPI_result_code_string(ret));
 }

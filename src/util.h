@@ -1,13 +1,18 @@
 /*
  * util.h
- *      Small helpers shared by every concern: dates.
+ *      Helpers shared by every concern: dates, array builders, running as the
+ *      extension's owner with a pinned search_path, and saved SPI plans keyed
+ *      by identity.
  */
 #ifndef CREDIT_UTIL_H
 #define CREDIT_UTIL_H
 
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "utils/date.h"
+
+/* ---- dates ---- */
 
 /* CURRENT_DATE (cached per transaction start and time zone), and as YYYYMMDD. */
 extern DateADT credit_today(void);
@@ -18,5 +23,70 @@ extern int  credit_today_ymd(void);
  * session's DateStyle says: the one form messages show dates in.
  */
 extern char *credit_date_text(DateADT d);
+
+/* ---- one-dimensional arrays for query arguments ---- */
+
+extern Datum credit_int8_array(const int64 *v, int n);
+extern Datum credit_float8_array(const double *v, int n);
+extern Datum credit_bool_array(const bool *v, int n);
+extern Datum credit_date_array(const DateADT *v, int n);
+/* text or bytea datums; nulls may be NULL (no NULL element) */
+extern Datum credit_varlena_array(Datum *d, bool *nulls, int n, Oid type);
+/* text from C strings; a NULL pointer gives a NULL element */
+extern Datum credit_text_array(char *const *s, int n);
+
+/* ---- running with more rights than the caller ---- */
+
+/*
+ * A scope of code that runs SPI queries: the search_path is pinned to
+ * "pg_catalog, pg_temp" for its duration (so neither a caller's schema nor
+ * its pg_temp can supply a type, function or operator the queries name), and
+ * with as_owner the user is switched to the extension's owner (as a
+ * SECURITY DEFINER function would be; row-level security is not forced on the
+ * owner, and the operation is security-restricted).  Every query run inside
+ * names its objects schema-qualified.  Scopes nest; leave them in reverse
+ * order.  An error inside needs no cleanup: transaction (or subtransaction)
+ * abort restores the user and the settings.
+ */
+typedef struct CreditScope
+{
+    Oid         save_userid;
+    int         save_sec;
+    int         guc_level;
+    bool        switched;
+} CreditScope;
+
+extern void credit_scope_enter(CreditScope *s, bool as_owner);
+extern void credit_scope_exit(CreditScope *s);
+
+/* Owner of the credit extension (the role its owner-rights code acts as). */
+extern Oid  credit_extension_owner(void);
+
+/* ---- saved plans ---- */
+
+#define CREDIT_QUERY_MAXARGS 12
+
+/*
+ * A static query of the extension: its text names every object
+ * schema-qualified; the plan is prepared on first use (generic, for any
+ * array sizes) and kept for the backend's life in the struct itself, so a
+ * plan is found by the query's identity, never by its text.  The plan cache
+ * revalidates it after DDL.
+ */
+typedef struct CreditQuery
+{
+    const char *sql;
+    int         nargs;
+    Oid         argtypes[CREDIT_QUERY_MAXARGS];
+    SPIPlanPtr  plan;
+} CreditQuery;
+
+/* Run a saved query inside a credit_scope (values as for SPI_execute_plan). */
+extern int  credit_query_run(CreditQuery *q, Datum *values, const char *nulls,
+                             bool readonly, long count);
+
+/* Run a saved query and error out unless SPI returned the expected code. */
+extern void credit_query_exec(CreditQuery *q, Datum *values, const char *nulls,
+                              bool readonly, int expected, const char *what);
 
 #endif                          /* CREDIT_UTIL_H */
