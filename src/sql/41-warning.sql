@@ -2,7 +2,7 @@
 
 -- Every change of a subject's grade under a model, whatever caused it.
 CREATE TABLE @extschema@.grade_change (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
     subject_id  bigint NOT NULL REFERENCES @extschema@.subject (id) ON DELETE CASCADE,
     model       text NOT NULL,
     old_grade   text,
@@ -12,13 +12,15 @@ CREATE TABLE @extschema@.grade_change (
     changed_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     record_id   bigint,
     cause       text NOT NULL
-                CHECK (cause IN ('insert', 'update', 'delete', 'decay', 'evaluation'))
+                CHECK (cause IN ('insert', 'update', 'delete', 'decay', 'evaluation')),
+    PRIMARY KEY (subject_id, id)
 );
 COMMENT ON TABLE @extschema@.grade_change IS
     'Every change of a subject''s grade under a model (信用等级变动): written by the record triggers, the daily re-anchoring and evaluation runs; each row is also sent as NOTIFY credit_grade_change';
 COMMENT ON COLUMN @extschema@.grade_change.old_grade IS 'Grade before the change (NULL: the subject had none)';
 COMMENT ON COLUMN @extschema@.grade_change.record_id IS 'The (last) record whose arrival, change or deletion caused the change; NULL for decay and evaluation runs';
 COMMENT ON COLUMN @extschema@.grade_change.cause IS 'insert, update or delete of records; decay (re-anchoring to a later date with no new data); evaluation (a full run)';
+CREATE INDEX grade_change_id_idx ON @extschema@.grade_change (id);
 CREATE INDEX grade_change_subject_idx ON @extschema@.grade_change (subject_id, changed_at);
 
 -- Rules that decide which warnings are raised, and how loudly.
@@ -44,19 +46,21 @@ INSERT INTO @extschema@.warning_rule (kind, description, level, threshold, windo
 -- Warnings raised on subjects.  An open warning (resolved_at IS NULL) is not
 -- raised a second time for the same subject, kind and topic.
 CREATE TABLE @extschema@.warning (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
     subject_id  bigint NOT NULL REFERENCES @extschema@.subject (id) ON DELETE CASCADE,
     kind        text NOT NULL REFERENCES @extschema@.warning_rule (kind) ON UPDATE CASCADE,
     level       text NOT NULL CHECK (level IN ('low', 'medium', 'high')),
     raised_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     details     jsonb NOT NULL DEFAULT '{}',
     resolved_at timestamptz,
-    topic       text NOT NULL DEFAULT ''
+    topic       text NOT NULL DEFAULT '',
+    PRIMARY KEY (subject_id, id)
 );
 COMMENT ON TABLE @extschema@.warning IS
     'Credit warnings (信用预警) raised on subjects: grade drops, serious records, listings, repeat offences, broken commitments, report conflicts; open while resolved_at is NULL';
 COMMENT ON COLUMN @extschema@.warning.topic IS
     'What the warning is about within its kind (the model of a grade drop, the item of a serious record, ...): one open warning per subject, kind and topic';
+CREATE INDEX warning_id_idx ON @extschema@.warning (id);
 CREATE UNIQUE INDEX warning_open_idx ON @extschema@.warning (subject_id, kind, topic)
     WHERE resolved_at IS NULL;
 CREATE INDEX warning_kind_idx ON @extschema@.warning (kind, raised_at);

@@ -56,8 +56,9 @@ CREATE TABLE @extschema@.list_entry (
     name_key       text,
     code_kind      text CHECK (code_kind IN ('uscc', 'resident_id', 'org_code', 'pseudonym')),
     code_canonical text,
-    record_id      bigint REFERENCES @extschema@.record (id) ON DELETE SET NULL,
+    record_id      bigint,
     created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    FOREIGN KEY (subject_id, record_id) REFERENCES @extschema@.record (subject_id, id) ON DELETE SET NULL (record_id),
     CHECK (expires_on IS NULL OR expires_on >= listed_on),
     CHECK (removed_on IS NULL OR removed_on >= listed_on)
 );

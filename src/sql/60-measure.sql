@@ -337,7 +337,7 @@ COMMENT ON FUNCTION @extschema@.check(bigint, text) IS
 
 -- Feedback: which unit applied which measure to whom, with what outcome (反馈).
 CREATE TABLE @extschema@.measure_application (
-    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id           bigint GENERATED ALWAYS AS IDENTITY,
     subject_id   bigint NOT NULL REFERENCES @extschema@.subject (id),
     measure_code text NOT NULL REFERENCES @extschema@.measure (code) ON UPDATE CASCADE,
     department   text NOT NULL REFERENCES @extschema@.department (code) ON UPDATE CASCADE,
@@ -345,7 +345,8 @@ CREATE TABLE @extschema@.measure_application (
     note         text,
     matched      boolean NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    recorded_by  name NOT NULL DEFAULT session_user
+    recorded_by  name NOT NULL DEFAULT session_user,
+    PRIMARY KEY (subject_id, id)
 );
 COMMENT ON TABLE @extschema@.measure_application IS
     'Feedback of the units that acted on a measure (奖惩反馈): subject, measure, department, outcome, note; matched says whether credit.measures_for named the measure for the subject when the feedback was recorded';
@@ -353,6 +354,7 @@ COMMENT ON COLUMN @extschema@.measure_application.outcome IS
     'applied (已实施), not_applied (未实施: the unit decided otherwise; say why in note) or not_applicable (不适用: e.g. the subject was not in the scenario)';
 COMMENT ON COLUMN @extschema@.measure_application.matched IS
     'Whether the measure applied to the subject (credit.measures_for, any scenario) when the feedback was recorded';
+CREATE INDEX measure_application_id_idx ON @extschema@.measure_application (id);
 CREATE INDEX measure_application_measure_idx ON @extschema@.measure_application (measure_code, recorded_at);
 CREATE INDEX measure_application_subject_idx ON @extschema@.measure_application (subject_id);
 

@@ -167,8 +167,8 @@ COMMENT ON FUNCTION @extschema@.add_working_days(date, integer) IS
 
 -- Repair requests.
 CREATE TABLE @extschema@.repair_request (
-    id                    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    record_id             bigint NOT NULL REFERENCES @extschema@.record (id) ON DELETE CASCADE,
+    id                    bigint GENERATED ALWAYS AS IDENTITY,
+    record_id             bigint NOT NULL,
     subject_id            bigint NOT NULL,
     department            text NOT NULL REFERENCES @extschema@.department (code) ON UPDATE CASCADE,
     reason                text NOT NULL CHECK (pg_catalog.btrim(reason) <> ''),
@@ -182,7 +182,10 @@ CREATE TABLE @extschema@.repair_request (
     decided_by            name,
     decided_at            timestamptz,
     decision_note         text,
-    CHECK ((status = 'open') = (decided_at IS NULL))
+    CHECK ((status = 'open') = (decided_at IS NULL)),
+    FOREIGN KEY (subject_id, record_id) REFERENCES @extschema@.record (subject_id, id)
+        ON DELETE CASCADE ON UPDATE CASCADE,
+    PRIMARY KEY (subject_id, id)
 );
 COMMENT ON TABLE @extschema@.repair_request IS
     'Credit repair requests (信用修复申请) of penalty records: what repair needs (conduct corrected, obligations performed, a public credit commitment, evidence) and the decision; written by credit.request_repair, credit.amend_repair and credit.decide_repair, kept for good';
@@ -195,14 +198,15 @@ COMMENT ON COLUMN @extschema@.repair_request.evidence IS 'Supporting documents (
 COMMENT ON COLUMN @extschema@.repair_request.status IS 'open, approved (the record is repaired) or rejected (the record is kept as it was)';
 COMMENT ON COLUMN @extschema@.repair_request.requested_by IS 'Role that entered the request';
 COMMENT ON COLUMN @extschema@.repair_request.decided_by IS 'Role that decided it';
-CREATE UNIQUE INDEX repair_request_open_idx ON @extschema@.repair_request (record_id) WHERE status = 'open';
+CREATE INDEX repair_request_id_idx ON @extschema@.repair_request (id);
+CREATE UNIQUE INDEX repair_request_open_idx ON @extschema@.repair_request (subject_id, record_id) WHERE status = 'open';
 CREATE INDEX repair_request_record_idx ON @extschema@.repair_request (record_id);
 CREATE INDEX repair_request_department_idx ON @extschema@.repair_request (department, status);
 
 -- Objections.
 CREATE TABLE @extschema@.objection (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    record_id   bigint NOT NULL REFERENCES @extschema@.record (id) ON DELETE CASCADE,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
+    record_id   bigint NOT NULL,
     subject_id  bigint NOT NULL,
     department  text NOT NULL REFERENCES @extschema@.department (code) ON UPDATE CASCADE,
     reason      text NOT NULL CHECK (pg_catalog.btrim(reason) <> ''),
@@ -216,7 +220,10 @@ CREATE TABLE @extschema@.objection (
     resolved_at timestamptz,
     note        text,
     CHECK (due_on >= filed_on),
-    CHECK ((status = 'open') = (resolved_at IS NULL))
+    CHECK ((status = 'open') = (resolved_at IS NULL)),
+    FOREIGN KEY (subject_id, record_id) REFERENCES @extschema@.record (subject_id, id)
+        ON DELETE CASCADE ON UPDATE CASCADE,
+    PRIMARY KEY (subject_id, id)
 );
 COMMENT ON TABLE @extschema@.objection IS
     'Objections (异议) to credit records: while open the record is ''objected'' (marked in publicity, not counted in evaluation); decided by due_on; written by credit.file_objection and credit.resolve_objection, kept for good';
@@ -225,7 +232,8 @@ COMMENT ON COLUMN @extschema@.objection.filed_on IS 'Day the objection was filed
 COMMENT ON COLUMN @extschema@.objection.due_on IS 'Last day to decide: filed_on plus the working days allowed (5 to 20, credit.add_working_days)';
 COMMENT ON COLUMN @extschema@.objection.status IS
     'open; upheld (the record was wrong: revoked, publicity withdrawn); corrected (the unit corrected the record, which counts again); dismissed (the record stands); withdrawn (by the subject)';
-CREATE UNIQUE INDEX objection_open_idx ON @extschema@.objection (record_id) WHERE status = 'open';
+CREATE INDEX objection_id_idx ON @extschema@.objection (id);
+CREATE UNIQUE INDEX objection_open_idx ON @extschema@.objection (subject_id, record_id) WHERE status = 'open';
 CREATE INDEX objection_record_idx ON @extschema@.objection (record_id);
 CREATE INDEX objection_due_idx ON @extschema@.objection (due_on) WHERE status = 'open';
 

@@ -29,8 +29,8 @@ COMMENT ON COLUMN @extschema@.ledger.who IS 'Role that ran the statement (curren
 COMMENT ON COLUMN @extschema@.ledger.xid IS 'Transaction that wrote the rows';
 COMMENT ON COLUMN @extschema@.ledger.relation IS 'Table of the rows: record, list_entry or evaluation (schema credit)';
 COMMENT ON COLUMN @extschema@.ledger.op IS 'insert, update, delete or truncate (an update that changes a primary key is logged as a delete and an insert)';
-COMMENT ON COLUMN @extschema@.ledger.key1 IS 'First primary key column of each row (id; run_id of credit.evaluation)';
-COMMENT ON COLUMN @extschema@.ledger.key2 IS 'Second primary key column of each row (subject_id of credit.evaluation); NULL for one-column keys';
+COMMENT ON COLUMN @extschema@.ledger.key1 IS 'First primary key column of each row in column order (id of credit.record and credit.list_entry; run_id of credit.evaluation)';
+COMMENT ON COLUMN @extschema@.ledger.key2 IS 'Second primary key column of each row in column order (subject_id of credit.record and credit.evaluation); NULL for one-column keys';
 COMMENT ON COLUMN @extschema@.ledger.old_hashes IS 'SHA-256 of each row before the statement (update, delete): credit.ledger_hash_row';
 COMMENT ON COLUMN @extschema@.ledger.new_hashes IS 'SHA-256 of each row after the statement (insert, update): credit.ledger_hash_row';
 COMMENT ON COLUMN @extschema@.ledger.prev_hash IS 'hash of entry seq - 1 (32 zero bytes for entry 1)';
