@@ -54,10 +54,10 @@ _PG_init(void)
                              NULL, NULL, NULL);
 
     credit_ident_init();
+    credit_cache_init();
     credit_model_init();
     credit_match_init();
-    credit_trigger_init();
-    credit_measure_init();
+    credit_fold_init();
     credit_report_init();
     credit_ledger_init();
     MarkGUCPrefixReserved("credit");
@@ -66,9 +66,9 @@ _PG_init(void)
 PG_FUNCTION_INFO_V1(credit_relcache_changed);
 /*
  * Statement trigger of the tables behind a per-backend cache (models,
- * measures, lists): a relcache invalidation of the changed table, sent at
- * commit to every backend, whose callback marks its cache stale.  Behind
- * credit.model_changed, credit.measure_changed and credit.list_changed.
+ * warning rules, measures, lists, the catalogue): a relcache invalidation of
+ * the changed table, sent at commit to every backend, whose callback marks
+ * the caches built from it stale (cache.c).  Behind credit.config_changed.
  */
 Datum
 credit_relcache_changed(PG_FUNCTION_ARGS)

@@ -13,6 +13,7 @@
 extern char *credit_pseudonym_key;
 extern bool credit_restoring;     /* credit.restoring: loading a dump */
 extern bool credit_preloaded;     /* loaded by shared_preload_libraries */
+extern bool credit_auto_evaluation;   /* credit.auto_evaluation (fold_trigger.c) */
 
 /* Hooks of credit.pseudonym_key (pseudonym.c) */
 extern bool credit_pseudonym_key_check(char **newval, void **extra, GucSource source);
@@ -24,10 +25,10 @@ extern void credit_ident_init(void);
 extern const char *credit_to_utf8(const char *s, size_t *len);
 extern const char *credit_reason_to_server(const char *reason);
 /* per-concern initialisation called from _PG_init */
+extern void credit_cache_init(void);   /* cache.c */
 extern void credit_model_init(void);   /* model.c */
 extern void credit_match_init(void);   /* match_index.c */
-extern void credit_trigger_init(void); /* trigger.c */
-extern void credit_measure_init(void); /* measure.c */
+extern void credit_fold_init(void);    /* fold_trigger.c */
 extern void credit_report_init(void);  /* report.c */
 extern void credit_ledger_init(void);  /* ledger.c */
 

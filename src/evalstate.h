@@ -139,8 +139,31 @@ typedef struct EvalResult
     double     *dim_value;      /* ndims values, palloc'd */
 } EvalResult;
 
+/* One row of credit.warning_rule. */
+typedef struct CreditWarningRule
+{
+    char       *kind;
+    bool        enabled;
+    bool        has_threshold;
+    int         threshold;
+    bool        has_window;
+    int         window_days;
+} CreditWarningRule;
+
+/* Every model and the warning rules (the configuration of folding). */
+typedef struct CreditModels
+{
+    int         nmodels;
+    EvalModel **models;         /* sorted by code, bytewise */
+    int         nwarn;
+    CreditWarningRule *warn;
+    MemoryContext cxt;
+    uint64      generation;
+} CreditModels;
+
 /* model.c */
 extern EvalModel *credit_model_get(const char *code, bool missing_ok);
+extern const CreditModels *credit_models_all(void);
 extern uint64 credit_model_epoch(void);
 extern int  evalmodel_rule_index(const EvalModel *model, const char *item, int len);
 

@@ -57,6 +57,7 @@
 #include "utils/xid8.h"
 
 #include "credit.h"
+#include "util.h"
 #include "ledger.h"
 
 /* second key of the chain head's advisory lock (first: the ledger's OID) */
@@ -88,10 +89,6 @@ typedef struct PendingEntry
 static PendingEntry *pending_head = NULL;
 static PendingEntry *pending_tail = NULL;
 
-/* The append's saved plans (per backend), for the ledger of schema plans_nsp. */
-static SPIPlanPtr head_plan = NULL;
-static SPIPlanPtr ins_plan = NULL;
-static Oid  plans_nsp = InvalidOid;
 
 static EVP_MD_CTX *md_ctx = NULL;
 
@@ -589,6 +586,18 @@ hash_ptrs(const uint8 *h, int n)
     return p;
 }
 
+/* The head of the chain, and one new entry. */
+static CreditQuery q_head = {
+    "SELECT l.seq, l.hash FROM credit.ledger l ORDER BY l.seq DESC LIMIT 1", 0, {0}
+};
+static CreditQuery q_insert = {
+    "INSERT INTO credit.ledger (seq, at, who, xid, relation, op, key1, key2, "
+    "old_hashes, new_hashes, prev_hash, hash) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    12, {INT8OID, TIMESTAMPTZOID, TEXTOID, XID8OID, TEXTOID, TEXTOID,
+    INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, BYTEAOID, BYTEAOID}
+};
+
 /*
  * Append the transaction's pending entries to the chain: called before
  * commit, after every deferred trigger.  The chain head lock is the last
@@ -599,15 +608,8 @@ ledger_append(void)
 {
     Oid         nspid = pending_head->nspid;
     Oid         relid = get_relname_relid("ledger", nspid);
-    Relation    lrel;
-    Oid         owner;
-    Oid         save_userid;
-    int         save_sec;
     LOCKTAG     tag;
-    const char *nsp;
-    StringInfoData q;
-    Oid         types[12] = {INT8OID, TIMESTAMPTZOID, TEXTOID, XID8OID, TEXTOID, TEXTOID,
-    INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, BYTEAOID, BYTEAOID};
+    CreditScope scope;
     int         ret;
     int64       seq = 0;
     uint8       prev[HASH_LEN];
@@ -617,51 +619,19 @@ ledger_append(void)
 
     if (!OidIsValid(relid))
         return;                 /* the extension was dropped in this transaction */
-    lrel = table_open(relid, RowExclusiveLock);
-    owner = lrel->rd_rel->relowner;
-    table_close(lrel, NoLock);
+    LockRelationOid(relid, RowExclusiveLock);
 
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, LEDGER_LOCK_KEY, 2);
     (void) LockAcquire(&tag, ExclusiveLock, false, false);
 
-    GetUserIdAndSecContext(&save_userid, &save_sec);
-    SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+    credit_scope_enter(&scope, true);
     /* at pre-commit no snapshot is active any more: SPI needs one */
     PushActiveSnapshot(GetTransactionSnapshot());
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    nsp = quote_identifier(get_namespace_name(nspid));
-
-    /* plans are kept; the plan cache revalidates them after DDL */
-    if (plans_nsp != nspid || head_plan == NULL || ins_plan == NULL)
-    {
-        SPIPlanPtr  p;
-
-        plans_nsp = InvalidOid;
-        initStringInfo(&q);
-        appendStringInfo(&q, "SELECT seq, hash FROM %s.ledger ORDER BY seq DESC LIMIT 1", nsp);
-        p = SPI_prepare(q.data, 0, NULL);
-        if (p == NULL || SPI_keepplan(p) != 0)
-            elog(ERROR, "credit ledger: preparing the head query failed");
-        if (head_plan)
-            SPI_freeplan(head_plan);
-        head_plan = p;
-        resetStringInfo(&q);
-        appendStringInfo(&q,
-                         "INSERT INTO %s.ledger (seq, at, who, xid, relation, op, key1, key2, "
-                         "old_hashes, new_hashes, prev_hash, hash) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", nsp);
-        p = SPI_prepare(q.data, 12, types);
-        if (p == NULL || SPI_keepplan(p) != 0)
-            elog(ERROR, "credit ledger: preparing the insert failed");
-        if (ins_plan)
-            SPI_freeplan(ins_plan);
-        ins_plan = p;
-        plans_nsp = nspid;
-    }
 
     /* the head, as committed by the previous holder of the lock */
-    ret = SPI_execute_snapshot(head_plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+    ret = SPI_execute_snapshot(credit_query_plan(&q_head), NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
                                true, false, 1);
     if (ret != SPI_OK_SELECT)
         elog(ERROR, "credit ledger: reading the head failed: %s", SPI_result_code_string(ret));
@@ -714,7 +684,7 @@ ledger_append(void)
             nulls[9] = 'n';
         v[10] = PointerGetDatum(hash_bytea(prev));
         v[11] = PointerGetDatum(hash_bytea(h));
-        ret = SPI_execute_plan(ins_plan, v, nulls, false, 0);
+        ret = credit_query_run(&q_insert, v, nulls, false, 0);
         if (ret != SPI_OK_INSERT)
             elog(ERROR, "credit ledger: appending entry " INT64_FORMAT " failed: %s",
                  seq, SPI_result_code_string(ret));
@@ -722,7 +692,7 @@ ledger_append(void)
     }
     SPI_finish();
     PopActiveSnapshot();
-    SetUserIdAndSecContext(save_userid, save_sec);
+    credit_scope_exit(&scope);
 }
 
 /* Transaction callback: append at pre-commit (and pre-prepare); forget at the end. */

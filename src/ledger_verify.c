@@ -26,6 +26,7 @@
 #include "utils/xid8.h"
 
 #include "credit.h"
+#include "util.h"
 #include "ledger.h"
 
 typedef struct VerifyCtx
@@ -115,28 +116,6 @@ stream_peek(Stream *s, int batch)
     return s->tt->vals[s->pos];
 }
 
-/* Elements of an array column (n = -1 when NULL). */
-static int
-array_elems(HeapTuple tup, TupleDesc td, int col, Oid elemtype, Datum **d, bool **nulls)
-{
-    bool        isnull;
-    Datum       v = SPI_getbinval(tup, td, col, &isnull);
-    int16       typlen;
-    bool        typbyval;
-    char        typalign;
-    int         n;
-    ArrayType  *a;
-
-    if (isnull)
-        return -1;
-    a = DatumGetArrayTypeP(v);
-    if (ARR_NDIM(a) > 1)
-        return -2;
-    get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-    deconstruct_array(a, elemtype, typlen, typbyval, typalign, d, nulls, &n);
-    return n;
-}
-
 /* Hash pointers of a bytea[] column's elements; false unless n elements of 32 bytes. */
 static bool
 hash_elems(Datum *d, bool *nulls, int n, const uint8 ***out)
@@ -208,12 +187,12 @@ check_entry(HeapTuple tup, TupleDesc td, int64 seq, const uint8 *prev, const uin
     want_new = strcmp(op, "update") == 0 || strcmp(op, "insert") == 0;
     if (!want_old && !want_new && strcmp(op, "truncate") != 0)
         return "unknown op";
-    n = array_elems(tup, td, 7, INT8OID, &d1, &n1);
+    n = credit_spi_array(tup, td, 7, INT8OID, &d1, &n1);
     if (n < 0)
         return "key1 is not an array";
-    nk2 = array_elems(tup, td, 8, INT8OID, &d2, &n2);
-    nol = array_elems(tup, td, 9, BYTEAOID, &dold, &nold);
-    nne = array_elems(tup, td, 10, BYTEAOID, &dnew, &nnew);
+    nk2 = credit_spi_array(tup, td, 8, INT8OID, &d2, &n2);
+    nol = credit_spi_array(tup, td, 9, BYTEAOID, &dold, &nold);
+    nne = credit_spi_array(tup, td, 10, BYTEAOID, &dnew, &nnew);
     if ((nk2 != -1 && nk2 != n) || (want_old ? nol != n : nol != -1) || (want_new ? nne != n : nne != -1))
         return "arrays of different lengths";
     if (strcmp(op, "truncate") == 0 && n != 0)
@@ -270,8 +249,8 @@ verify_chain(VerifyCtx *v)
     memset(last, 0, HASH_LEN);
     initStringInfo(&q);
     appendStringInfo(&q,
-                     "SELECT seq, at, who, xid, relation, op, key1, key2, old_hashes, new_hashes, "
-                     "prev_hash, hash FROM %s.ledger ORDER BY seq", v->nsp);
+                     "SELECT l.seq, l.at, l.who, l.xid, l.relation, l.op, l.key1, l.key2, l.old_hashes, "
+                     "l.new_hashes, l.prev_hash, l.hash FROM %s.ledger l ORDER BY l.seq", v->nsp);
     stream_open(&s, q.data, 0, NULL, NULL);
     while ((tup = stream_peek(&s, 16)) != NULL)
     {
@@ -350,15 +329,19 @@ verify_triggers(VerifyCtx *v)
     initStringInfo(&q);
     appendStringInfo(&q,
                      "SELECT t.name, e.ev, "
-                     "       (SELECT string_agg(g.tgname, ', ' ORDER BY g.tgname) FROM pg_catalog.pg_trigger g "
-                     "         WHERE g.tgrelid = c.oid AND g.tgfoid = '%s.ledger_capture'::pg_catalog.regproc "
-                     "           AND g.tgtype::int & e.bit <> 0 AND g.tgenabled NOT IN ('O', 'A')) AS disabled, "
+                     "       (SELECT pg_catalog.string_agg(g.tgname, ', ' ORDER BY g.tgname) FROM pg_catalog.pg_trigger g "
+                     "         WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid "
+                     "           AND g.tgfoid OPERATOR(pg_catalog.=) '%s.ledger_capture'::pg_catalog.regproc "
+                     "           AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) e.bit) OPERATOR(pg_catalog.<>) 0 "
+                     "           AND g.tgenabled NOT IN ('O', 'A')) AS disabled, "
                      "       EXISTS (SELECT FROM pg_catalog.pg_trigger g "
-                     "         WHERE g.tgrelid = c.oid AND g.tgfoid = '%s.ledger_capture'::pg_catalog.regproc "
-                     "           AND g.tgtype::int & e.bit <> 0 AND g.tgenabled IN ('O', 'A')) AS enabled "
-                     "  FROM unnest($1::text[]) t(name) "
-                     "  JOIN pg_catalog.pg_class c ON c.relname = t.name "
-                     "   AND c.relnamespace = '%s'::pg_catalog.regnamespace, "
+                     "         WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid "
+                     "           AND g.tgfoid OPERATOR(pg_catalog.=) '%s.ledger_capture'::pg_catalog.regproc "
+                     "           AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) e.bit) OPERATOR(pg_catalog.<>) 0 "
+                     "           AND g.tgenabled IN ('O', 'A')) AS enabled "
+                     "  FROM pg_catalog.unnest($1::pg_catalog.text[]) t(name) "
+                     "  JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) t.name "
+                     "   AND c.relnamespace OPERATOR(pg_catalog.=) '%s'::pg_catalog.regnamespace, "
                      "       (VALUES ('INSERT', 4), ('DELETE', 8), ('UPDATE', 16), ('TRUNCATE', 32)) e(ev, bit) "
                      " ORDER BY 1, e.bit",
                      v->nsp, v->nsp, v->nsp);
@@ -509,7 +492,8 @@ verify_rows(VerifyCtx *v, const char *relname)
     table_close(rel, AccessShareLock);
 
     initStringInfo(&q);
-    appendStringInfo(&q, "SELECT seq FROM %s.ledger WHERE relation = $1 AND op = 'truncate' ORDER BY seq", v->nsp);
+    appendStringInfo(&q, "SELECT l.seq FROM %s.ledger l WHERE l.relation OPERATOR(pg_catalog.=) $1 "
+                     "AND l.op OPERATOR(pg_catalog.=) 'truncate' ORDER BY l.seq", v->nsp);
     ret = SPI_execute_with_args(q.data, 1, &argtype, &arg, NULL, true, 0);
     if (ret != SPI_OK_SELECT)
         elog(ERROR, "credit ledger: reading the truncations failed");
@@ -547,8 +531,11 @@ verify_rows(VerifyCtx *v, const char *relname)
     appendStringInfo(&q,
                      "SELECT u.k1, u.k2, e.seq, e.op, u.oh, u.nh "
                      "  FROM %s.ledger e, "
-                     "       LATERAL unnest(e.key1, e.key2, e.old_hashes, e.new_hashes) WITH ORDINALITY u(k1, k2, oh, nh, ord) "
-                     " WHERE e.relation = $1 AND e.op IN ('insert', 'update', 'delete') AND u.k1 IS NOT NULL "
+                     "       LATERAL ROWS FROM (pg_catalog.unnest(e.key1), pg_catalog.unnest(e.key2), "
+                     "                          pg_catalog.unnest(e.old_hashes), pg_catalog.unnest(e.new_hashes)) "
+                     "       WITH ORDINALITY u(k1, k2, oh, nh, ord) "
+                     " WHERE e.relation OPERATOR(pg_catalog.=) $1 AND e.op IN ('insert', 'update', 'delete') "
+                     "   AND u.k1 IS NOT NULL "
                      " ORDER BY u.k1, u.k2, e.seq, u.ord", v->nsp);
     stream_open(&ls, q.data, 1, &argtype, &arg);
     resetStringInfo(&q);
@@ -737,10 +724,7 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
     Oid         nspid = get_func_namespace(fcinfo->flinfo->fn_oid);
     Oid         relid = get_relname_relid("ledger", nspid);
     VerifyCtx   v;
-    Relation    lrel;
-    Oid         owner;
-    Oid         save_userid;
-    int         save_sec;
+    CreditScope scope;
     int         level;
     int         ret;
     uint64      i;
@@ -755,14 +739,8 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
     v.nsp = quote_identifier(get_namespace_name(nspid));
     if (!OidIsValid(relid))
         elog(ERROR, "credit ledger: table %s.ledger is missing", v.nsp);
-    lrel = table_open(relid, AccessShareLock);
-    owner = lrel->rd_rel->relowner;
-    table_close(lrel, AccessShareLock);
-
     /* read every row, whatever row-level security would hide from the caller */
-    GetUserIdAndSecContext(&save_userid, &save_sec);
-    SetUserIdAndSecContext(owner,
-                           save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+    credit_scope_enter(&scope, true);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     level = pin_settings();
@@ -772,10 +750,11 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
 
     initStringInfo(&q);
     appendStringInfo(&q,
-                     "SELECT name FROM (SELECT DISTINCT relation FROM %s.ledger "
-                     "                  UNION SELECT unnest($1::text[])) r(name) "
-                     " WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relname = r.name "
-                     "                  AND c.relnamespace = '%s'::pg_catalog.regnamespace AND c.relkind IN ('r', 'p')) "
+                     "SELECT name FROM (SELECT DISTINCT l.relation FROM %s.ledger l "
+                     "                  UNION SELECT pg_catalog.unnest($1::pg_catalog.text[])) r(name) "
+                     " WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.=) r.name "
+                     "                  AND c.relnamespace OPERATOR(pg_catalog.=) '%s'::pg_catalog.regnamespace "
+                     "                  AND c.relkind IN ('r', 'p')) "
                      " ORDER BY 1", v.nsp, v.nsp);
     ret = run_with_tables(q.data);
     if (ret != SPI_OK_SELECT)
@@ -789,6 +768,6 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
 
     unpin_settings(level);
     SPI_finish();
-    SetUserIdAndSecContext(save_userid, save_sec);
+    credit_scope_exit(&scope);
     return (Datum) 0;
 }

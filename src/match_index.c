@@ -29,6 +29,7 @@
 
 #include <unicode/utf8.h>
 
+#include "cache.h"
 #include "credit.h"
 #include "util.h"
 #include "match.h"
@@ -53,34 +54,24 @@ const char *const match_level_names[LEVEL_COUNT] =
 #define MAX_CANDIDATES  4096    /* candidates examined per probe, at most */
 
 static MIndex *current = NULL;
-static uint64 inval_count = 1;
-static Oid  list_oid = InvalidOid;
-static Oid  entry_oid = InvalidOid;
 
-/* A change of a list table (or a full reset) makes the index stale. */
-static void
-match_relcache_callback(Datum arg, Oid relid)
-{
-    if (!OidIsValid(relid) || relid == list_oid || relid == entry_oid ||
-        !OidIsValid(entry_oid))
-        inval_count++;
-}
-
-/* An index built under a transaction snapshot is stale once the transaction ends. */
+/*
+ * A change of a list table makes the index stale (cache.c); so does the end
+ * of a transaction whose snapshot built it.
+ */
 static void
 match_xact_callback(XactEvent event, void *arg)
 {
     if (current != NULL && current->xact_snapshot &&
         (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
          event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT))
-        inval_count++;
+        credit_cache_stale(CREDIT_CACHE_LIST);
 }
 
-/* Register the callbacks (from _PG_init). */
+/* Register the transaction callback (from _PG_init). */
 void
 credit_match_init(void)
 {
-    CacheRegisterRelcacheCallback(match_relcache_callback, (Datum) 0);
     RegisterXactCallback(match_xact_callback, NULL);
 }
 
@@ -185,32 +176,32 @@ kind_from_name(const char *s)
     return CODE_NONE;
 }
 
-/* Read the active entries with SPI (as the owner of the list tables) into ix. */
+static CreditQuery q_lists = {
+    "SELECT l.code FROM credit.list l ORDER BY l.code COLLATE pg_catalog.\"C\"", 0, {0}
+};
+static CreditQuery q_entries = {
+    "SELECT e.id, e.list_code, e.name_key, e.code_kind, e.code_canonical"
+    "  FROM credit.list_entry e WHERE credit.list_entry_active(e.listed_on, e.expires_on, e.removed_on)", 0, {0}
+};
+
+/*
+ * Read the active entries with SPI into ix, with the owner's rights: the
+ * index serves every caller (what a caller may see of an entry is decided
+ * where results are returned).
+ */
 static void
 load_entries(MIndex *ix)
 {
-    Oid         save_userid;
-    int         save_sec;
-    Oid         owner;
-    HeapTuple   tup;
     MemoryContext old;
+    CreditScope scope;
     uint64      i,
                 n;
 
-    tup = SearchSysCache1(RELOID, ObjectIdGetDatum(entry_oid));
-    if (!HeapTupleIsValid(tup))
-        elog(ERROR, "cache lookup failed for relation %u", entry_oid);
-    owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-    ReleaseSysCache(tup);
-
-    GetUserIdAndSecContext(&save_userid, &save_sec);
-    SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-    PG_TRY();
+    credit_scope_enter(&scope, true);
     {
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
-        if (SPI_execute("SELECT code FROM credit.list ORDER BY code", true, 0) != SPI_OK_SELECT)
-            elog(ERROR, "could not read credit.list");
+        credit_query_exec(&q_lists, NULL, NULL, true, SPI_OK_SELECT, "reading credit.list");
         old = MemoryContextSwitchTo(ix->cxt);
         ix->nlists = (int32) SPI_processed;
         ix->lists = palloc(sizeof(char *) * (ix->nlists + 1));
@@ -218,13 +209,7 @@ load_entries(MIndex *ix)
             ix->lists[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
         MemoryContextSwitchTo(old);
 
-        if (SPI_execute("SELECT e.id, e.list_code, e.name_key, e.code_kind, e.code_canonical"
-                        "  FROM credit.list_entry e"
-                        " WHERE e.removed_on IS NULL"
-                        "   AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE)"
-                        "   AND e.listed_on <= CURRENT_DATE"
-                        "", true, 0) != SPI_OK_SELECT)
-            elog(ERROR, "could not read credit.list_entry");
+        credit_query_exec(&q_entries, NULL, NULL, true, SPI_OK_SELECT, "reading credit.list_entry");
         n = SPI_processed;
         old = MemoryContextSwitchTo(ix->cxt);
         ix->entries = palloc0(sizeof(MEntry) * (n + 1));
@@ -282,11 +267,7 @@ load_entries(MIndex *ix)
         MemoryContextSwitchTo(old);
         SPI_finish();
     }
-    PG_FINALLY();
-    {
-        SetUserIdAndSecContext(save_userid, save_sec);
-    }
-    PG_END_TRY();
+    credit_scope_exit(&scope);
 }
 
 /* Byte offset of character idx of a UTF-8 key. */
@@ -538,7 +519,7 @@ index_fresh(void)
 {
     const char *key = credit_pseudonym_key_set() ? credit_pseudonym_key : NULL;
 
-    if (current == NULL || current->inval_count != inval_count)
+    if (current == NULL || current->inval_count != credit_cache_generation(CREDIT_CACHE_LIST))
         return false;
     if (current->built_on != credit_today())
         return false;
@@ -555,7 +536,7 @@ match_index_get(void)
     MemoryContext cxt,
                 old;
     MIndex     *ix;
-    Oid         nsp;
+    uint64      gen;
 
     /* a key other roles can read is refused here too, even for a built index */
     if (credit_pseudonym_key_set())
@@ -563,11 +544,7 @@ match_index_get(void)
     if (index_fresh())
         return current;
 
-    nsp = get_namespace_oid("credit", false);
-    list_oid = get_relname_relid("list", nsp);
-    entry_oid = get_relname_relid("list_entry", nsp);
-    if (!OidIsValid(list_oid) || !OidIsValid(entry_oid))
-        elog(ERROR, "credit.list or credit.list_entry is missing");
+    gen = credit_cache_generation(CREDIT_CACHE_LIST);
 
     cxt = AllocSetContextCreate(TopMemoryContext, "credit list index", ALLOCSET_DEFAULT_SIZES);
     old = MemoryContextSwitchTo(cxt);
@@ -575,7 +552,7 @@ match_index_get(void)
     {
         ix = palloc0(sizeof(MIndex));
         ix->cxt = cxt;
-        ix->inval_count = inval_count;
+        ix->inval_count = gen;
         ix->built_on = credit_today();
         ix->xact_snapshot = IsolationUsesXactSnapshot();
         ix->lenient = credit_uscc_lenient;

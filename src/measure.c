@@ -6,15 +6,13 @@
  *
  * The measures (with their grade ranges turned into model_grade ranks) and
  * the scenario codes are cached per backend in their own memory context.  A
- * relcache invalidation of credit.measure, credit.scenario or
- * credit.model_grade (sent by the statement triggers credit.measure_changed
- * and credit.model_changed, so every backend receives it at commit) marks the
- * cache stale; the next call reloads it.  A call reads the subject's kind,
- * current grades, active list entries and active credit records of list
- * items straight from the primary keys of credit.subject and
- * credit.subject_grade and the subject indexes of credit.list_entry and
- * credit.record (after the same privilege checks a query makes), or with one
- * saved query through SPI when row-level security applies to one of them.
+ * relcache invalidation of credit.measure, credit.scenario, credit.list or
+ * credit.model_grade (sent by the statement trigger credit.config_changed,
+ * so every backend receives it at commit) makes the cache stale (cache.c);
+ * the next call reloads it.  A call reads the subject's kind, current
+ * grades, active list entries and active credit records of list items with
+ * one saved query through SPI, with the caller's rights, so row-level
+ * security applies; the tables may be partitioned or distributed.
  *
  * A subject is on a list while it has an active entry on it, or an active
  * credit record of the list's catalogue item (credit.list.item_code): lists
@@ -49,10 +47,10 @@
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 
+#include "cache.h"
 #include "credit.h"
 #include "util.h"
 
-#define MEASURE_TABLES 4
 
 /* One row of credit.measure, as matching needs it. */
 typedef struct MeasureDef
@@ -71,57 +69,15 @@ typedef struct MeasureDef
     char      **lists;
 } MeasureDef;
 
-/* Rank of a grade of a model (credit.model_grade). */
-typedef struct MeasureGrade
-{
-    char       *model;
-    char       *grade;
-    int32       rank;
-} MeasureGrade;
-
 typedef struct MeasureCache
 {
     MemoryContext cxt;
     uint64      generation;
     int         nmeasures;
     MeasureDef *measures;
-    int         nlistitems;     /* lists with a catalogue item */
-    char      **listitem_list;  /* list code */
-    char      **listitem_item;  /* its item code */
     int         nscenarios;
     char      **scenarios;
-    int         ngrades;
-    MeasureGrade *grades;
-    int         nkinds;
-    Oid        *kinds;          /* labels of credit.subject_kind in sort order */
 } MeasureCache;
-
-/* The relations a call reads the subject from, and the columns it reads. */
-typedef struct MeasureRels
-{
-    Oid         subject;
-    Oid         subject_pkey;
-    Oid         subject_grade;
-    Oid         subject_grade_pkey;
-    Oid         list_entry;
-    Oid         list_entry_subject_idx;
-    AttrNumber  subject_id;
-    AttrNumber  subject_kind;
-    AttrNumber  grade_subject;
-    AttrNumber  grade_model;
-    AttrNumber  grade_grade;
-    AttrNumber  entry_subject;
-    AttrNumber  entry_list;
-    AttrNumber  entry_listed_on;
-    AttrNumber  entry_expires_on;
-    AttrNumber  entry_removed_on;
-    Oid         record;
-    Oid         record_subject_idx;
-    AttrNumber  rec_subject;
-    AttrNumber  rec_item;
-    AttrNumber  rec_decided_on;
-    AttrNumber  rec_status;
-} MeasureRels;
 
 /* One current grade or active list of the subject being matched. */
 typedef struct SubjectFact
@@ -132,111 +88,6 @@ typedef struct SubjectFact
 } SubjectFact;
 
 static MeasureCache *measure_cache = NULL;
-static uint64 measure_generation = 1;
-static Oid  measure_table_oid[MEASURE_TABLES];
-static bool measure_oids_known = false;
-static MeasureRels measure_rels;
-static bool measure_rels_known = false;
-static SPIPlanPtr subject_plan = NULL;
-
-/* A change of the measure, scenario or grade tables (or a full reset) makes the cache stale. */
-static void
-measure_relcache_callback(Datum arg, Oid relid)
-{
-    int         i;
-
-    if (!OidIsValid(relid) || !measure_oids_known)
-    {
-        measure_generation++;
-        measure_oids_known = false;
-        measure_rels_known = false;
-        return;
-    }
-    /* a data relation changed its definition (or was dropped): look its OIDs up again */
-    if (measure_rels_known &&
-        (relid == measure_rels.subject || relid == measure_rels.subject_pkey ||
-         relid == measure_rels.subject_grade || relid == measure_rels.subject_grade_pkey ||
-         relid == measure_rels.list_entry || relid == measure_rels.list_entry_subject_idx ||
-         relid == measure_rels.record || relid == measure_rels.record_subject_idx))
-        measure_rels_known = false;
-    for (i = 0; i < MEASURE_TABLES; i++)
-        if (measure_table_oid[i] == relid)
-        {
-            measure_generation++;
-            measure_oids_known = false; /* the table may have been dropped: look again */
-            return;
-        }
-}
-
-/* Register the invalidation callback (from _PG_init). */
-void
-credit_measure_init(void)
-{
-    CacheRegisterRelcacheCallback(measure_relcache_callback, (Datum) 0);
-}
-
-/* Remember the OIDs of the tables the cache is built from. */
-static void
-measure_learn_oids(void)
-{
-    static const char *const names[MEASURE_TABLES] = {"measure", "scenario", "model_grade", "list"};
-    Oid         nsp = get_namespace_oid("credit", true);
-    int         i;
-
-    if (!OidIsValid(nsp))
-        return;
-    for (i = 0; i < MEASURE_TABLES; i++)
-        measure_table_oid[i] = get_relname_relid(names[i], nsp);
-    measure_oids_known = true;
-}
-
-/* An attribute number by name, or an error naming the missing column. */
-static AttrNumber
-measure_attnum(Oid relid, const char *name)
-{
-    AttrNumber  a = get_attnum(relid, name);
-
-    if (a == InvalidAttrNumber)
-        elog(ERROR, "column \"%s\" of %s is missing", name, get_rel_name(relid));
-    return a;
-}
-
-/* Look up the relations and columns the subject is read from. */
-static void
-measure_learn_rels(void)
-{
-    Oid         nsp = get_namespace_oid("credit", false);
-    MeasureRels r;
-
-    r.subject = get_relname_relid("subject", nsp);
-    r.subject_pkey = get_relname_relid("subject_pkey", nsp);
-    r.subject_grade = get_relname_relid("subject_grade", nsp);
-    r.subject_grade_pkey = get_relname_relid("subject_grade_pkey", nsp);
-    r.list_entry = get_relname_relid("list_entry", nsp);
-    r.list_entry_subject_idx = get_relname_relid("list_entry_subject_idx", nsp);
-    r.record = get_relname_relid("record", nsp);
-    r.record_subject_idx = get_relname_relid("record_subject_idx", nsp);
-    if (!OidIsValid(r.subject) || !OidIsValid(r.subject_pkey) || !OidIsValid(r.subject_grade) ||
-        !OidIsValid(r.subject_grade_pkey) || !OidIsValid(r.list_entry) || !OidIsValid(r.list_entry_subject_idx) ||
-        !OidIsValid(r.record) || !OidIsValid(r.record_subject_idx))
-        elog(ERROR, "a relation of the credit schema is missing");
-    r.subject_id = measure_attnum(r.subject, "id");
-    r.subject_kind = measure_attnum(r.subject, "kind");
-    r.grade_subject = measure_attnum(r.subject_grade, "subject_id");
-    r.grade_model = measure_attnum(r.subject_grade, "model");
-    r.grade_grade = measure_attnum(r.subject_grade, "grade");
-    r.entry_subject = measure_attnum(r.list_entry, "subject_id");
-    r.entry_list = measure_attnum(r.list_entry, "list_code");
-    r.entry_listed_on = measure_attnum(r.list_entry, "listed_on");
-    r.entry_expires_on = measure_attnum(r.list_entry, "expires_on");
-    r.entry_removed_on = measure_attnum(r.list_entry, "removed_on");
-    r.rec_subject = measure_attnum(r.record, "subject_id");
-    r.rec_item = measure_attnum(r.record, "item_code");
-    r.rec_decided_on = measure_attnum(r.record, "decided_on");
-    r.rec_status = measure_attnum(r.record, "status");
-    measure_rels = r;
-    measure_rels_known = true;
-}
 
 /* Text column of the current SPI row copied into the current context; NULL stays NULL. */
 static char *
@@ -248,6 +99,26 @@ measure_spi_text(HeapTuple tup, TupleDesc desc, int col)
     return isnull ? NULL : TextDatumGetCString(d);
 }
 
+/* The queries the cache is loaded with. */
+static CreditQuery q_measures = {
+    "SELECT m.code, m.name, m.kind, m.scenario, "
+    "       (SELECT pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) (pg_catalog.array_position("
+    "                   pg_catalog.enum_range(NULL::credit.subject_kind), k) OPERATOR(pg_catalog.-) 1))"
+    "          FROM pg_catalog.unnest(m.subject_kinds) k)::pg_catalog.int4, "
+    "       m.model, m.best_grade, m.worst_grade, "
+    "       COALESCE(b.rank, 0), COALESCE(w.rank, 2147483647), m.list_codes "
+    "  FROM credit.measure m "
+    "  LEFT JOIN credit.model_grade b ON b.model OPERATOR(pg_catalog.=) m.model "
+    "                                AND b.grade OPERATOR(pg_catalog.=) m.best_grade "
+    "  LEFT JOIN credit.model_grade w ON w.model OPERATOR(pg_catalog.=) m.model "
+    "                                AND w.grade OPERATOR(pg_catalog.=) m.worst_grade "
+    " ORDER BY m.kind COLLATE pg_catalog.\"C\", m.code COLLATE pg_catalog.\"C\"",
+    0, {0}
+};
+static CreditQuery q_scenarios = {
+    "SELECT s.code FROM credit.scenario s ORDER BY s.code COLLATE pg_catalog.\"C\"", 0, {0}
+};
+
 /* Read the measures, scenarios, grade ranks and subject kinds through SPI (connected by the caller) into a new cache. */
 static MeasureCache *
 measure_cache_load(void)
@@ -255,23 +126,10 @@ measure_cache_load(void)
     MemoryContext cxt;
     MemoryContext old;
     MeasureCache *c;
-    uint64      gen = measure_generation;
+    uint64      gen = credit_cache_generation(CREDIT_CACHE_MEASURE);
     uint64      i;
-    int         ret;
 
-    ret = SPI_execute("SELECT m.code, m.name, m.kind, m.scenario, "
-                      "       (SELECT pg_catalog.bit_or(1 << (pg_catalog.array_position("
-                      "                   pg_catalog.enum_range(NULL::credit.subject_kind), k) - 1))"
-                      "          FROM pg_catalog.unnest(m.subject_kinds) k)::int4, "
-                      "       m.model, m.best_grade, m.worst_grade, "
-                      "       coalesce(b.rank, 0), coalesce(w.rank, 2147483647), m.list_codes "
-                      "  FROM credit.measure m "
-                      "  LEFT JOIN credit.model_grade b ON b.model = m.model AND b.grade = m.best_grade "
-                      "  LEFT JOIN credit.model_grade w ON w.model = m.model AND w.grade = m.worst_grade "
-                      " ORDER BY m.kind COLLATE \"C\", m.code COLLATE \"C\"",
-                      true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.measure failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_measures, NULL, NULL, true, SPI_OK_SELECT, "reading credit.measure");
 
     /* under the transaction until complete, so an error frees it */
     cxt = AllocSetContextCreate(CurTransactionContext, "credit measure cache", ALLOCSET_SMALL_SIZES);
@@ -318,64 +176,12 @@ measure_cache_load(void)
     }
     MemoryContextSwitchTo(old);
 
-    ret = SPI_execute("SELECT code FROM credit.scenario ORDER BY code COLLATE \"C\"", true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.scenario failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_scenarios, NULL, NULL, true, SPI_OK_SELECT, "reading credit.scenario");
     old = MemoryContextSwitchTo(cxt);
     c->nscenarios = (int) SPI_processed;
     c->scenarios = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
     for (i = 0; i < SPI_processed; i++)
         c->scenarios[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-    MemoryContextSwitchTo(old);
-
-    /* grade ranks of every model, to rank a subject's current grades */
-    ret = SPI_execute("SELECT model, grade, rank FROM credit.model_grade", true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.model_grade failed: %s", SPI_result_code_string(ret));
-    old = MemoryContextSwitchTo(cxt);
-    c->ngrades = (int) SPI_processed;
-    c->grades = palloc0(sizeof(MeasureGrade) * Max(c->ngrades, 1));
-    for (i = 0; i < SPI_processed; i++)
-    {
-        bool        isnull;
-
-        c->grades[i].model = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-        c->grades[i].grade = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-        c->grades[i].rank = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
-    }
-    MemoryContextSwitchTo(old);
-
-    /* the kinds of subject in the order of enum_range (the bits of kinds_mask) */
-    ret = SPI_execute("SELECT oid FROM pg_catalog.pg_enum "
-                      " WHERE enumtypid = 'credit.subject_kind'::pg_catalog.regtype ORDER BY enumsortorder",
-                      true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.subject_kind failed: %s", SPI_result_code_string(ret));
-    old = MemoryContextSwitchTo(cxt);
-    c->nkinds = (int) SPI_processed;
-    c->kinds = palloc0(sizeof(Oid) * Max(c->nkinds, 1));
-    for (i = 0; i < SPI_processed; i++)
-    {
-        bool        isnull;
-
-        c->kinds[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-    }
-    MemoryContextSwitchTo(old);
-
-    /* the lists whose catalogue item makes a record a listing */
-    ret = SPI_execute("SELECT code, item_code FROM credit.list WHERE item_code IS NOT NULL "
-                      " ORDER BY code COLLATE \"C\"", true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.list failed: %s", SPI_result_code_string(ret));
-    old = MemoryContextSwitchTo(cxt);
-    c->nlistitems = (int) SPI_processed;
-    c->listitem_list = palloc0(sizeof(char *) * Max(c->nlistitems, 1));
-    c->listitem_item = palloc0(sizeof(char *) * Max(c->nlistitems, 1));
-    for (i = 0; i < SPI_processed; i++)
-    {
-        c->listitem_list[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-        c->listitem_item[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-    }
     MemoryContextSwitchTo(old);
 
     MemoryContextSetParent(cxt, CacheMemoryContext);
@@ -390,18 +196,20 @@ static MeasureCache *
 measure_cache_get(void)
 {
     MeasureCache *c;
-    int         ret;
+    CreditScope scope;
 
-    if (!measure_oids_known)
-        measure_learn_oids();
     /* see committed changes even when the tables are already locked */
     AcceptInvalidationMessages();
-    if (measure_cache != NULL && measure_cache->generation == measure_generation)
+    if (measure_cache != NULL &&
+        measure_cache->generation == credit_cache_generation(CREDIT_CACHE_MEASURE))
         return measure_cache;
-    if ((ret = SPI_connect()) != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+    /* the measures are platform configuration: read with the owner's rights */
+    credit_scope_enter(&scope, true);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
     c = measure_cache_load();
     SPI_finish();
+    credit_scope_exit(&scope);
     if (measure_cache != NULL)
         MemoryContextDelete(measure_cache->cxt);
     measure_cache = c;
@@ -526,232 +334,36 @@ measure_add_fact(SubjectFacts *sf, bool grade)
 }
 
 /*
- * The subject is on a list since a day: a new list fact, or an earlier first
- * day for a list already noted (rank holds the first day as a DateADT until
- * the facts are complete).
+ * The subject's kind (its position in credit.subject_kind), current grades
+ * with their ranks, and the lists it is on today (credit.subject_listings)
+ * with the first day of each.
  */
+static CreditQuery q_facts = {
+    "SELECT 0, pg_catalog.array_position(pg_catalog.enum_range(NULL::credit.subject_kind), s.kind)::pg_catalog.int4, "
+    "       NULL::pg_catalog.text, NULL::pg_catalog.text "
+    "  FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1 "
+    "UNION ALL "
+    "SELECT 1, mg.rank, g.model, g.grade "
+    "  FROM credit.subject_grade g "
+    "  JOIN credit.model_grade mg ON mg.model OPERATOR(pg_catalog.=) g.model "
+    "                            AND mg.grade OPERATOR(pg_catalog.=) g.grade "
+    " WHERE g.subject_id OPERATOR(pg_catalog.=) $1 "
+    "UNION ALL "
+    "SELECT 2, NULL::pg_catalog.int4, x.list_code, credit.iso_date(pg_catalog.min(x.listed_on)) "
+    "  FROM credit.subject_listings($1) x "
+    " GROUP BY x.list_code",
+    1, {INT8OID}
+};
+
+/* The facts of a subject through SPI (connected), with the caller's rights (row-level security applies). */
 static void
-measure_note_list(SubjectFacts *sf, char *list, DateADT since)
+measure_read_facts(int64 subject_id, SubjectFacts *sf)
 {
-    int         i;
-
-    for (i = 0; i < sf->nlists; i++)
-        if (strcmp(sf->lists[i].key, list) == 0)
-        {
-            if (since < (DateADT) sf->lists[i].rank)
-                sf->lists[i].rank = (int32) since;
-            return;
-        }
-    measure_add_fact(sf, false)->key = list;
-    sf->lists[sf->nlists - 1].rank = (int32) since;
-}
-
-/* Rank of a grade under a model in the cached credit.model_grade; 0 when it is none of its grades. */
-static int32
-measure_grade_rank(const MeasureCache *c, const char *model, const char *grade)
-{
-    int         i;
-
-    for (i = 0; i < c->ngrades; i++)
-        if (strcmp(c->grades[i].grade, grade) == 0 && strcmp(c->grades[i].model, model) == 0)
-            return c->grades[i].rank;
-    return 0;
-}
-
-/* Permission to read the columns of a relation, as a query would check it (42501 otherwise). */
-static void
-measure_require_select(Oid relid, const AttrNumber *cols, int ncols)
-{
-    Oid         user = GetUserId();
-    int         i;
-
-    if (pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK)
-        return;
-    for (i = 0; i < ncols; i++)
-        if (pg_attribute_aclcheck(relid, cols[i], user, ACL_SELECT) != ACLCHECK_OK)
-            aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
-}
-
-/* Open a scan of the rows of a relation whose indexed column col equals the bigint id. */
-static SysScanDesc
-measure_scan(Relation rel, Oid index, AttrNumber col, int64 id, ScanKeyData *key)
-{
-    ScanKeyInit(key, col, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
-    return systable_beginscan(rel, index, true, GetActiveSnapshot(), 1, key);
-}
-
-/*
- * The subject's kind, current grades (ranked) and active lists (with the first
- * day listed), read through the primary keys and the subject index of the
- * list entries under the statement's snapshot.
- */
-static void
-measure_read_direct(const MeasureCache *c, int64 subject_id, SubjectFacts *sf)
-{
-    MeasureRels *r = &measure_rels;
-    AttrNumber  scols[2] = {r->subject_id, r->subject_kind};
-    AttrNumber  gcols[3] = {r->grade_subject, r->grade_model, r->grade_grade};
-    AttrNumber  ecols[5] = {r->entry_subject, r->entry_list, r->entry_listed_on,
-                            r->entry_expires_on, r->entry_removed_on};
-    AttrNumber  rcols[4] = {r->rec_subject, r->rec_item, r->rec_decided_on, r->rec_status};
-    DateADT     today = GetSQLCurrentDate();
-    Relation    rel;
-    SysScanDesc scan;
-    ScanKeyData key;
-    HeapTuple   tup;
-    int         k;
-
-    measure_require_select(r->subject, scols, 2);
-    measure_require_select(r->subject_grade, gcols, 3);
-    measure_require_select(r->list_entry, ecols, 5);
-    measure_require_select(r->record, rcols, 4);
-
-    rel = table_open(r->subject, AccessShareLock);
-    scan = measure_scan(rel, r->subject_pkey, r->subject_id, subject_id, &key);
-    if ((tup = systable_getnext(scan)) != NULL)
-    {
-        bool        isnull;
-        Oid         kind = DatumGetObjectId(heap_getattr(tup, r->subject_kind, RelationGetDescr(rel), &isnull));
-
-        sf->found = true;
-        for (k = 0; k < c->nkinds; k++)
-            if (c->kinds[k] == kind)
-                sf->kind_pos = k + 1;
-    }
-    systable_endscan(scan);
-    table_close(rel, AccessShareLock);
-    if (!sf->found)
-        return;
-
-    rel = table_open(r->subject_grade, AccessShareLock);
-    scan = measure_scan(rel, r->subject_grade_pkey, r->grade_subject, subject_id, &key);
-    while ((tup = systable_getnext(scan)) != NULL)
-    {
-        TupleDesc   desc = RelationGetDescr(rel);
-        bool        isnull;
-        Datum       model = heap_getattr(tup, r->grade_model, desc, &isnull);
-        Datum       grade = heap_getattr(tup, r->grade_grade, desc, &isnull);
-        char       *m;
-        char       *g;
-        int32       rank;
-        SubjectFact *f;
-
-        if (isnull)
-            continue;           /* a model without grades */
-        m = TextDatumGetCString(model);
-        g = TextDatumGetCString(grade);
-        if ((rank = measure_grade_rank(c, m, g)) == 0)
-            continue;
-        f = measure_add_fact(sf, true);
-        f->key = m;
-        f->value = g;
-        f->rank = rank;
-    }
-    systable_endscan(scan);
-    table_close(rel, AccessShareLock);
-
-    rel = table_open(r->list_entry, AccessShareLock);
-    scan = measure_scan(rel, r->list_entry_subject_idx, r->entry_subject, subject_id, &key);
-    while ((tup = systable_getnext(scan)) != NULL)
-    {
-        TupleDesc   desc = RelationGetDescr(rel);
-        bool        isnull;
-        DateADT     listed;
-        Datum       d;
-
-        heap_getattr(tup, r->entry_removed_on, desc, &isnull);
-        if (!isnull)
-            continue;
-        listed = DatumGetDateADT(heap_getattr(tup, r->entry_listed_on, desc, &isnull));
-        if (isnull || listed > today)
-            continue;
-        d = heap_getattr(tup, r->entry_expires_on, desc, &isnull);
-        if (!isnull && DatumGetDateADT(d) < today)
-            continue;
-        measure_note_list(sf, TextDatumGetCString(heap_getattr(tup, r->entry_list, desc, &isnull)), listed);
-    }
-    systable_endscan(scan);
-    table_close(rel, AccessShareLock);
-
-    /* active credit records of list items, dated today at the latest */
-    if (c->nlistitems > 0)
-    {
-        rel = table_open(r->record, AccessShareLock);
-        scan = measure_scan(rel, r->record_subject_idx, r->rec_subject, subject_id, &key);
-        while ((tup = systable_getnext(scan)) != NULL)
-        {
-            TupleDesc   desc = RelationGetDescr(rel);
-            bool        isnull;
-            text       *status;
-            text       *item;
-            DateADT     decided;
-            int         i;
-
-            status = DatumGetTextPP(heap_getattr(tup, r->rec_status, desc, &isnull));
-            if (isnull || VARSIZE_ANY_EXHDR(status) != 6 || memcmp(VARDATA_ANY(status), "active", 6) != 0)
-                continue;
-            decided = DatumGetDateADT(heap_getattr(tup, r->rec_decided_on, desc, &isnull));
-            if (isnull || decided > today)
-                continue;
-            item = DatumGetTextPP(heap_getattr(tup, r->rec_item, desc, &isnull));
-            if (isnull)
-                continue;
-            for (i = 0; i < c->nlistitems; i++)
-                if (strlen(c->listitem_item[i]) == VARSIZE_ANY_EXHDR(item) &&
-                    memcmp(c->listitem_item[i], VARDATA_ANY(item), VARSIZE_ANY_EXHDR(item)) == 0)
-                    measure_note_list(sf, pstrdup(c->listitem_list[i]), decided);
-        }
-        systable_endscan(scan);
-        table_close(rel, AccessShareLock);
-    }
-
-    for (k = 0; k < sf->nlists; k++)
-        sf->lists[k].value = credit_date_text((DateADT) sf->lists[k].rank);
-}
-
-/* The same facts through SPI (connected), so that row-level security policies apply. */
-static void
-measure_read_spi(int64 subject_id, SubjectFacts *sf)
-{
-    Oid         argtypes[1] = {INT8OID};
     Datum       args[1];
-    int         ret;
     uint64      i;
 
-    if (subject_plan == NULL)
-    {
-        SPIPlanPtr  plan = SPI_prepare(
-            "SELECT 0, pg_catalog.array_position(pg_catalog.enum_range(NULL::credit.subject_kind), s.kind)::int4, "
-            "       NULL::text, NULL::text "
-            "  FROM credit.subject s WHERE s.id = $1 "
-            "UNION ALL "
-            "SELECT 1, mg.rank, g.model, g.grade "
-            "  FROM credit.subject_grade g "
-            "  JOIN credit.model_grade mg ON mg.model = g.model AND mg.grade = g.grade "
-            " WHERE g.subject_id = $1 "
-            "UNION ALL "
-            "SELECT 2, NULL::int4, x.list_code, pg_catalog.to_char(pg_catalog.min(x.since), 'YYYY-MM-DD') "
-            "  FROM (SELECT e.list_code, e.listed_on AS since "
-            "          FROM credit.list_entry e "
-            "         WHERE e.subject_id = $1 AND e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL "
-            "           AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE) "
-            "        UNION ALL "
-            "        SELECT l.code, r.decided_on "
-            "          FROM credit.record r JOIN credit.list l ON l.item_code = r.item_code "
-            "         WHERE r.subject_id = $1 AND r.status = 'active' AND r.decided_on <= CURRENT_DATE) x "
-            " GROUP BY x.list_code",
-            1, argtypes);
-
-        if (plan == NULL)
-            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        if (SPI_keepplan(plan) != 0)
-            elog(ERROR, "SPI_keepplan failed");
-        subject_plan = plan;
-    }
     args[0] = Int64GetDatum(subject_id);
-    ret = SPI_execute_plan(subject_plan, args, NULL, true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading the subject's grades and lists failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_facts, args, NULL, true, SPI_OK_SELECT, "reading the subject's grades and lists");
 
     for (i = 0; i < SPI_processed; i++)
     {
@@ -788,9 +400,8 @@ credit_measures_for(PG_FUNCTION_ARGS)
     char       *scenario = NULL;
     MeasureCache *c;
     SubjectFacts sf;
-    int         ret;
     int         k;
-    bool        spi = false;
+    CreditScope scope;
     StringInfoData reason;
 
     InitMaterializedSRF(fcinfo, 0);
@@ -808,20 +419,11 @@ credit_measures_for(PG_FUNCTION_ARGS)
                  errhint("Scenarios are rows of credit.scenario.")));
 
     memset(&sf, 0, sizeof(sf));
-    if (!measure_rels_known)
-        measure_learn_rels();
-    if (check_enable_rls(measure_rels.subject, InvalidOid, false) == RLS_ENABLED ||
-        check_enable_rls(measure_rels.subject_grade, InvalidOid, false) == RLS_ENABLED ||
-        check_enable_rls(measure_rels.list_entry, InvalidOid, false) == RLS_ENABLED ||
-        check_enable_rls(measure_rels.record, InvalidOid, false) == RLS_ENABLED)
-    {
-        if ((ret = SPI_connect()) != SPI_OK_CONNECT)
-            elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
-        spi = true;             /* the facts live in SPI's memory until the rows are out */
-        measure_read_spi(subject_id, &sf);
-    }
-    else
-        measure_read_direct(c, subject_id, &sf);
+    credit_scope_enter(&scope, false);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    /* the facts live in SPI's memory until the rows are out */
+    measure_read_facts(subject_id, &sf);
     if (!sf.found)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -847,7 +449,7 @@ credit_measures_for(PG_FUNCTION_ARGS)
         values[3] = CStringGetTextDatum(reason.data);
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
-    if (spi)
-        SPI_finish();
+    SPI_finish();
+    credit_scope_exit(&scope);
     return (Datum) 0;
 }

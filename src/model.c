@@ -5,15 +5,20 @@
  *
  * Each model lives in its own memory context under the cache context.  A
  * relcache invalidation of any model table (sent by the statement trigger
- * credit.model_changed, so every backend receives it at commit) bumps the
- * cache generation; the next lookup reloads.  A replaced model is retired,
- * not freed, until the end of the transaction, so pointers handed out stay
- * valid for the whole transaction.
+ * credit.config_changed, so every backend receives it at commit) bumps the
+ * model cache's generation (cache.c); the next lookup reloads.  A replaced
+ * model is retired, not freed, until the end of the transaction, so
+ * pointers handed out stay valid for the whole transaction.  The list of
+ * all models and the warning rules (the configuration of folding) are
+ * cached the same way.
+ *
+ * Models are platform configuration read by everyone's evaluation: they are
+ * loaded with the extension owner's rights, by static queries.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -25,10 +30,10 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "cache.h"
 #include "credit.h"
 #include "evalstate.h"
-
-#define MODEL_TABLES 4
+#include "util.h"
 
 typedef struct ModelEntry
 {
@@ -38,33 +43,10 @@ typedef struct ModelEntry
 
 static MemoryContext model_cache_cxt = NULL;
 static HTAB *model_hash = NULL;
-static List *retired = NIL;     /* models replaced in this transaction */
-static uint64 model_generation = 1;
+static List *retired = NIL;     /* models and lists replaced in this transaction */
 static uint64 model_epoch = 1;  /* bumped at invalidations and transaction ends */
-static Oid  model_table_oid[MODEL_TABLES];
-static bool model_oids_known = false;
-
-/* Any change of a model table (or a full reset) makes every cached model stale. */
-static void
-model_relcache_callback(Datum arg, Oid relid)
-{
-    int         i;
-
-    if (!OidIsValid(relid) || !model_oids_known)
-    {
-        model_generation++;
-        model_epoch++;
-        model_oids_known = false;
-        return;
-    }
-    for (i = 0; i < MODEL_TABLES; i++)
-        if (model_table_oid[i] == relid)
-        {
-            model_generation++;
-            model_epoch++;
-            return;
-        }
-}
+static uint64 epoch_generation = 0; /* cache generation model_epoch was last bumped for */
+static CreditModels *all_models = NULL;
 
 /* Free the models retired during the transaction that just ended. */
 static void
@@ -79,33 +61,57 @@ model_xact_callback(XactEvent event, void *arg)
     if (retired == NIL)
         return;
     foreach(lc, retired)
-        MemoryContextDelete(((EvalModel *) lfirst(lc))->cxt);
+        MemoryContextDelete((MemoryContext) lfirst(lc));
     list_free(retired);
     retired = NIL;
 }
 
-/* Register the invalidation and transaction callbacks (from _PG_init). */
+/* Register the transaction callback (from _PG_init). */
 void
 credit_model_init(void)
 {
-    CacheRegisterRelcacheCallback(model_relcache_callback, (Datum) 0);
     RegisterXactCallback(model_xact_callback, NULL);
 }
 
-/* Remember the OIDs of the model tables, so the callback can recognise them. */
+/* Keep a replaced model's (or list's) memory until the end of the transaction. */
 static void
-model_learn_oids(void)
+model_retire(MemoryContext cxt)
 {
-    static const char *const names[MODEL_TABLES] =
-    {"model", "model_rule", "model_dimension", "model_grade"};
-    Oid         nsp = get_namespace_oid("credit", true);
-    int         i;
+    MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-    if (!OidIsValid(nsp))
+    retired = lappend(retired, cxt);
+    MemoryContextSwitchTo(old);
+}
+
+/* Create the cache's memory context and hash table on first use. */
+static void
+model_cache_init(void)
+{
+    HASHCTL     ctl;
+
+    if (model_cache_cxt != NULL)
         return;
-    for (i = 0; i < MODEL_TABLES; i++)
-        model_table_oid[i] = get_relname_relid(names[i], nsp);
-    model_oids_known = true;
+    model_cache_cxt = AllocSetContextCreate(CacheMemoryContext, "credit model cache",
+                                            ALLOCSET_DEFAULT_SIZES);
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = NAMEDATALEN + 8;
+    ctl.entrysize = sizeof(ModelEntry);
+    ctl.hcxt = model_cache_cxt;
+    model_hash = hash_create("credit models", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/* The model cache's generation, bumping the epoch when it moved. */
+static uint64
+model_generation(void)
+{
+    uint64      gen = credit_cache_generation(CREDIT_CACHE_MODEL);
+
+    if (gen != epoch_generation)
+    {
+        model_epoch++;
+        epoch_generation = gen;
+    }
+    return gen;
 }
 
 /* Value of a nullable float8 column of the current SPI row. */
@@ -210,6 +216,31 @@ model_index_rules(EvalModel *m)
     m->fingerprint = fp;
 }
 
+/* The queries that read a model (its code is $1). */
+static CreditQuery q_model = {
+    "SELECT m.scope, m.base::pg_catalog.float8, m.lo::pg_catalog.float8, m.hi::pg_catalog.float8 "
+    "FROM credit.model m WHERE m.code OPERATOR(pg_catalog.=) $1",
+    1, {TEXTOID}
+};
+static CreditQuery q_grades = {
+    "SELECT g.grade, g.min_score::pg_catalog.float8, g.rank FROM credit.model_grade g "
+    "WHERE g.model OPERATOR(pg_catalog.=) $1 ORDER BY g.rank",
+    1, {TEXTOID}
+};
+static CreditQuery q_dims = {
+    "SELECT d.dimension, d.weight::pg_catalog.float8, d.lo::pg_catalog.float8, d.hi::pg_catalog.float8 "
+    "FROM credit.model_dimension d WHERE d.model OPERATOR(pg_catalog.=) $1 "
+    "ORDER BY d.dimension COLLATE \"C\"",
+    1, {TEXTOID}
+};
+static CreditQuery q_rules = {
+    "SELECT r.item_code, r.dimension, r.points::pg_catalog.float8, r.per_value, "
+    "r.half_life_days::pg_catalog.float8, r.cap::pg_catalog.float8, r.veto_grade "
+    "FROM credit.model_rule r WHERE r.model OPERATOR(pg_catalog.=) $1 "
+    "ORDER BY r.item_code COLLATE \"C\"",
+    1, {TEXTOID}
+};
+
 /* Read one model from the tables through SPI; NULL when there is no such model. */
 static EvalModel *
 model_load(const char *code)
@@ -217,25 +248,22 @@ model_load(const char *code)
     MemoryContext cxt;
     MemoryContext old;
     EvalModel  *m;
-    Oid         argtypes[1] = {TEXTOID};
     Datum       args[1];
-    int         ret;
     uint64      i;
     int         dimcap = 8;
-    uint64      gen = model_generation;
+    uint64      gen = model_generation();
+    CreditScope scope;
 
     args[0] = CStringGetTextDatum(code);
-    if ((ret = SPI_connect()) != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+    credit_scope_enter(&scope, true);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
 
-    ret = SPI_execute_with_args("SELECT scope, base::float8, lo::float8, hi::float8 "
-                                "FROM credit.model WHERE code = $1",
-                                1, argtypes, args, NULL, true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.model failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_model, args, NULL, true, SPI_OK_SELECT, "reading credit.model");
     if (SPI_processed == 0)
     {
         SPI_finish();
+        credit_scope_exit(&scope);
         return NULL;
     }
 
@@ -259,11 +287,7 @@ model_load(const char *code)
     MemoryContextSwitchTo(old);
 
     /* grades, best first */
-    ret = SPI_execute_with_args("SELECT grade, min_score::float8, rank FROM credit.model_grade "
-                                "WHERE model = $1 ORDER BY rank",
-                                1, argtypes, args, NULL, true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.model_grade failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_grades, args, NULL, true, SPI_OK_SELECT, "reading credit.model_grade");
     old = MemoryContextSwitchTo(cxt);
     m->ngrades = (int) SPI_processed;
     m->grades = palloc0(sizeof(EvalGrade) * Max(m->ngrades, 1));
@@ -280,12 +304,7 @@ model_load(const char *code)
     MemoryContextSwitchTo(old);
 
     /* declared dimensions */
-    ret = SPI_execute_with_args("SELECT dimension, weight::float8, lo::float8, hi::float8 "
-                                "FROM credit.model_dimension WHERE model = $1 "
-                                "ORDER BY dimension COLLATE \"C\"",
-                                1, argtypes, args, NULL, true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.model_dimension failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_dims, args, NULL, true, SPI_OK_SELECT, "reading credit.model_dimension");
     old = MemoryContextSwitchTo(cxt);
     m->dims = palloc0(sizeof(EvalDimension) * dimcap);
     for (i = 0; i < SPI_processed; i++)
@@ -303,13 +322,7 @@ model_load(const char *code)
     MemoryContextSwitchTo(old);
 
     /* rules, by item code */
-    ret = SPI_execute_with_args("SELECT item_code, dimension, points::float8, per_value, "
-                                "half_life_days::float8, cap::float8, veto_grade "
-                                "FROM credit.model_rule WHERE model = $1 "
-                                "ORDER BY item_code COLLATE \"C\"",
-                                1, argtypes, args, NULL, true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading credit.model_rule failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_rules, args, NULL, true, SPI_OK_SELECT, "reading credit.model_rule");
     if (SPI_processed > PG_INT16_MAX)
         ereport(ERROR,
                 (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -348,6 +361,7 @@ model_load(const char *code)
     MemoryContextSwitchTo(old);
 
     SPI_finish();
+    credit_scope_exit(&scope);
     MemoryContextSetParent(cxt, model_cache_cxt);
     return m;
 }
@@ -371,37 +385,19 @@ credit_model_get(const char *code, bool missing_ok)
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("evaluation model \"%s\" does not exist", code)));
     }
-    if (model_cache_cxt == NULL)
-    {
-        HASHCTL     ctl;
-
-        model_cache_cxt = AllocSetContextCreate(CacheMemoryContext, "credit model cache",
-                                                ALLOCSET_DEFAULT_SIZES);
-        memset(&ctl, 0, sizeof(ctl));
-        ctl.keysize = NAMEDATALEN + 8;
-        ctl.entrysize = sizeof(ModelEntry);
-        ctl.hcxt = model_cache_cxt;
-        model_hash = hash_create("credit models", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-    }
-    if (!model_oids_known)
-        model_learn_oids();
+    model_cache_init();
     /* see committed model changes even when the tables are already locked */
     AcceptInvalidationMessages();
 
     e = hash_search(model_hash, code, HASH_FIND, &found);
-    if (found && e->model != NULL && e->model->generation == model_generation)
+    if (found && e->model != NULL && e->model->generation == model_generation())
         return e->model;
 
     m = model_load(code);
     /* the load may have processed invalidations: look the entry up again */
     e = hash_search(model_hash, code, HASH_ENTER, &found);
     if (found && e->model != NULL)
-    {
-        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-        retired = lappend(retired, e->model);
-        MemoryContextSwitchTo(old);
-    }
+        model_retire(e->model->cxt);
     e->model = m;
     if (m == NULL)
     {
@@ -423,7 +419,105 @@ credit_model_get(const char *code, bool missing_ok)
 uint64
 credit_model_epoch(void)
 {
+    (void) model_generation();
     return model_epoch;
+}
+
+/* Every model's code (sorted bytewise) and the warning rules. */
+static CreditQuery q_all = {
+    "SELECT x.part, x.code, x.enabled, x.threshold, x.window_days FROM ("
+    "  SELECT 1 AS part, m.code, NULL::pg_catalog.bool AS enabled, NULL::pg_catalog.int4 AS threshold, "
+    "         NULL::pg_catalog.int4 AS window_days "
+    "    FROM credit.model m "
+    "  UNION ALL "
+    "  SELECT 2, w.kind, w.enabled, w.threshold, w.window_days FROM credit.warning_rule w) x "
+    "ORDER BY x.part, x.code COLLATE pg_catalog.\"C\"",
+    0, {0}
+};
+
+/* Load the list of models and the warning rules. */
+static CreditModels *
+models_load(void)
+{
+    uint64      gen = model_generation();
+    MemoryContext cxt;
+    MemoryContext old;
+    CreditModels *all;
+    CreditScope scope;
+    uint64      i;
+    char      **codes;
+    int         ncodes = 0;
+
+    cxt = AllocSetContextCreate(CurTransactionContext, "credit model list", ALLOCSET_SMALL_SIZES);
+    credit_scope_enter(&scope, true);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    credit_query_exec(&q_all, NULL, NULL, true, SPI_OK_SELECT, "reading the models and warning rules");
+    old = MemoryContextSwitchTo(cxt);
+    all = palloc0(sizeof(CreditModels));
+    all->cxt = cxt;
+    all->generation = gen;
+    codes = palloc(sizeof(char *) * Max(SPI_processed, 1));
+    all->warn = palloc0(sizeof(CreditWarningRule) * Max(SPI_processed, 1));
+    for (i = 0; i < SPI_processed; i++)
+    {
+        HeapTuple   tup = SPI_tuptable->vals[i];
+        TupleDesc   desc = SPI_tuptable->tupdesc;
+        bool        isnull;
+        int         part = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+
+        if (part == 1)
+            codes[ncodes++] = spi_text(tup, desc, 2);
+        else
+        {
+            CreditWarningRule *w = &all->warn[all->nwarn++];
+            Datum       d;
+
+            w->kind = spi_text(tup, desc, 2);
+            w->enabled = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull)) && !isnull;
+            d = SPI_getbinval(tup, desc, 4, &isnull);
+            w->has_threshold = !isnull;
+            w->threshold = isnull ? 0 : DatumGetInt32(d);
+            d = SPI_getbinval(tup, desc, 5, &isnull);
+            w->has_window = !isnull;
+            w->window_days = isnull ? 0 : DatumGetInt32(d);
+        }
+    }
+    MemoryContextSwitchTo(old);
+    SPI_finish();
+    credit_scope_exit(&scope);
+
+    /* the models themselves (each cached on its own) */
+    old = MemoryContextSwitchTo(cxt);
+    all->models = palloc(sizeof(EvalModel *) * Max(ncodes, 1));
+    MemoryContextSwitchTo(old);
+    for (i = 0; i < (uint64) ncodes; i++)
+    {
+        EvalModel  *m = credit_model_get(codes[i], true);
+
+        if (m != NULL)
+            all->models[all->nmodels++] = m;
+    }
+    MemoryContextSetParent(cxt, model_cache_cxt);
+    return all;
+}
+
+/*
+ * Every model (sorted by code, bytewise) and the warning rules: the
+ * configuration a fold needs, valid until the end of the transaction.
+ */
+const CreditModels *
+credit_models_all(void)
+{
+    model_cache_init();
+    AcceptInvalidationMessages();
+    if (all_models != NULL && all_models->generation == model_generation())
+        return all_models;
+    if (all_models != NULL)
+        model_retire(all_models->cxt);
+    all_models = NULL;
+    all_models = models_load();
+    return all_models;
 }
 
 /* Rule index of an item code in a model, -1 when the model does not rate it. */

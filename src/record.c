@@ -5,11 +5,11 @@
  *
  * The catalogue rows the trigger needs (published, max_publicity) are cached
  * per backend in their own memory context.  A relcache invalidation of
- * credit.catalog_item (sent by the statement trigger
- * credit.invalidate_relcache on every change, so other backends see it too)
- * marks the cache stale; the next use reloads it.  A code missing from a
- * fresh-enough cache forces one reload, so a code renamed in the same
- * statement (ON UPDATE CASCADE) is still found.
+ * credit.catalog_item (sent by the statement trigger credit.config_changed
+ * on every change, so other backends see it too) makes the cache stale
+ * (cache.c); the next use reloads it.  A code missing from a fresh-enough
+ * cache forces one reload, so a code renamed in the same statement (ON
+ * UPDATE CASCADE) is still found.
  */
 #include "postgres.h"
 
@@ -32,9 +32,10 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "cache.h"
 #include "credit.h"
+#include "fold.h"
 #include "util.h"
-#include "ingest.h"
 
 #define ITEM_CODE_MAX 64
 
@@ -44,14 +45,12 @@ typedef struct CatalogEntry
     bool        published;     /* NULL published is treated as published */
     bool        max_null;      /* max_publicity IS NULL */
     Interval    max_publicity;
-    uint8       flags;         /* CATALOG_* bits of ingest.h */
+    uint8       flags;         /* CATALOG_* bits of fold.h */
 } CatalogEntry;
 
 static MemoryContext catalog_cxt = NULL;
 static HTAB *catalog_htab = NULL;
-static bool catalog_valid = false;
-static Oid  catalog_relid = InvalidOid;
-static bool catalog_callback_registered = false;
+static uint64 catalog_generation = 0;  /* cache generation it was loaded at */
 
 /* Column numbers of credit.record, looked up once per backend. */
 typedef struct RecordAttnums
@@ -66,30 +65,23 @@ typedef struct RecordAttnums
 
 static RecordAttnums rec_att = {InvalidOid};
 
-/* Relcache callback: mark the catalogue cache stale when catalog_item changes. */
-static void
-catalog_relcache_callback(Datum arg, Oid relid)
-{
-    if (relid == InvalidOid || relid == catalog_relid)
-        catalog_valid = false;
-}
+/* Every catalogue row, with the flags the record warnings need. */
+static CreditQuery q_catalog = {
+    "SELECT c.code, c.published, c.max_publicity, "
+    "c.polarity OPERATOR(pg_catalog.=) 'negative', c.severity OPERATOR(pg_catalog.=) 'serious', "
+    "c.category OPERATOR(pg_catalog.=) 'list', c.category OPERATOR(pg_catalog.=) 'commitment' "
+    "FROM credit.catalog_item c",
+    0, {0}
+};
 
 /* Load every catalogue row into a fresh hash table. */
 static void
-catalog_load(Oid nspid)
+catalog_load(void)
 {
     HASHCTL     ctl;
-    int         ret;
     uint64      i;
-    char       *nspname = get_namespace_name(nspid);
-    StringInfoData q;
-
-    if (!catalog_callback_registered)
-    {
-        CacheRegisterRelcacheCallback(catalog_relcache_callback, (Datum) 0);
-        catalog_callback_registered = true;
-    }
-    catalog_relid = get_relname_relid("catalog_item", nspid);
+    uint64      gen = credit_cache_generation(CREDIT_CACHE_CATALOG);
+    CreditScope scope;
 
     if (catalog_cxt == NULL)
         catalog_cxt = AllocSetContextCreate(TopMemoryContext, "credit catalogue cache",
@@ -97,27 +89,17 @@ catalog_load(Oid nspid)
     else
         MemoryContextReset(catalog_cxt);
     catalog_htab = NULL;
-    catalog_valid = false;
+    catalog_generation = 0;
 
     memset(&ctl, 0, sizeof(ctl));
     ctl.keysize = ITEM_CODE_MAX;
     ctl.entrysize = sizeof(CatalogEntry);
     ctl.hcxt = catalog_cxt;
 
-    /* Mark valid before reading: an invalidation arriving meanwhile resets it. */
-    catalog_valid = true;
-
-    initStringInfo(&q);
-    appendStringInfo(&q, "SELECT code, published, max_publicity, "
-                     "polarity = 'negative', severity = 'serious', category = 'list', "
-                     "category = 'commitment' "
-                     "FROM %s.catalog_item",
-                     quote_identifier(nspname));
+    credit_scope_enter(&scope, true);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    ret = SPI_execute(q.data, true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading the catalogue failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_catalog, NULL, NULL, true, SPI_OK_SELECT, "reading the catalogue");
 
     catalog_htab = hash_create("credit catalogue", Max(64, SPI_processed * 2), &ctl,
                                HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
@@ -155,24 +137,25 @@ catalog_load(Oid nspid)
         e->flags |= CATALOG_KNOWN;
     }
     SPI_finish();
-    pfree(q.data);
+    credit_scope_exit(&scope);
+    catalog_generation = gen;
 }
 
 /* Catalogue entry of a code, or NULL when the code is not in the catalogue. */
 static CatalogEntry *
-catalog_lookup(Oid nspid, const char *code)
+catalog_lookup(const char *code)
 {
     CatalogEntry *e;
 
     if (strlen(code) >= ITEM_CODE_MAX)
         return NULL;
-    if (!catalog_valid || catalog_htab == NULL)
-        catalog_load(nspid);
+    if (catalog_htab == NULL || catalog_generation != credit_cache_generation(CREDIT_CACHE_CATALOG))
+        catalog_load();
     e = hash_search(catalog_htab, code, HASH_FIND, NULL);
     if (e == NULL)
     {
         /* maybe added or renamed in this very statement: reload once */
-        catalog_load(nspid);
+        catalog_load();
         e = hash_search(catalog_htab, code, HASH_FIND, NULL);
     }
     return e;
@@ -237,9 +220,9 @@ column_distinct(HeapTuple a, HeapTuple b, TupleDesc td, int attnum, int kind)
  * code is not in the catalogue).  The backend's cache is used.
  */
 uint8
-credit_catalog_flags(Oid nspid, const char *code)
+credit_catalog_flags(const char *code)
 {
-    CatalogEntry *e = catalog_lookup(nspid, code);
+    CatalogEntry *e = catalog_lookup(code);
 
     return e ? e->flags : 0;
 }
@@ -262,7 +245,6 @@ credit_record_defaults(PG_FUNCTION_ARGS)
     Datum       d;
     bool        decided_null;
     DateADT     decided = 0;
-    Oid         nspid;
 
     if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
         !TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -275,7 +257,6 @@ credit_record_defaults(PG_FUNCTION_ARGS)
     newtup = is_insert ? td->tg_trigtuple : td->tg_newtuple;
     if (credit_restoring)       /* a dumped row already holds its publicity_until */
         return PointerGetDatum(newtup);
-    nspid = RelationGetNamespace(td->tg_relation);
 
     if (rec_att.relid != RelationGetRelid(td->tg_relation))
     {
@@ -322,7 +303,7 @@ credit_record_defaults(PG_FUNCTION_ARGS)
         {
             char       *code = TextDatumGetCString(d);
 
-            e = catalog_lookup(nspid, code);
+            e = catalog_lookup(code);
             pfree(code);
         }
         d = heap_getattr(newtup, rec_att.details, tupdesc, &isnull);
@@ -348,21 +329,4 @@ credit_record_defaults(PG_FUNCTION_ARGS)
         newtup = heap_modify_tuple_by_cols(newtup, tupdesc, 1, &col, &pu, &pu_null);
     }
     return PointerGetDatum(newtup);
-}
-
-PG_FUNCTION_INFO_V1(credit_invalidate_relcache);
-
-/*
- * Statement trigger for configuration tables: send a relcache invalidation
- * of the table so every backend's cache built from it is rebuilt.
- */
-Datum
-credit_invalidate_relcache(PG_FUNCTION_ARGS)
-{
-    TriggerData *td = (TriggerData *) fcinfo->context;
-
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        elog(ERROR, "credit_invalidate_relcache: not called as a trigger");
-    CacheInvalidateRelcache(td->tg_relation);
-    return PointerGetDatum(NULL);
 }

@@ -24,6 +24,7 @@
 #include "utils/memutils.h"
 
 #include "credit.h"
+#include "util.h"
 
 /* Deepest walk credit.related accepts. */
 #define RELATED_MAX_DEPTH 10
@@ -43,25 +44,31 @@ typedef struct RelSeen
     int32       node;
 } RelSeen;
 
-static SPIPlanPtr related_plan = NULL;
-static SPIPlanPtr subject_plan = NULL;
+static CreditQuery q_subject = {
+    "SELECT 1 FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1", 1, {INT8OID}
+};
 
-/* Saved plan of one query, prepared on first use. */
-static SPIPlanPtr
-related_prepare(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
-{
-    if (*slot == NULL)
-    {
-        SPIPlanPtr  plan = SPI_prepare(sql, nargs, types);
-
-        if (plan == NULL)
-            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        if (SPI_keepplan(plan) != 0)
-            elog(ERROR, "SPI_keepplan failed");
-        *slot = plan;
-    }
-    return *slot;
-}
+/*
+ * Every relation of the frontier valid on as_of, the subject it reaches
+ * first: a subject reached from several frontier subjects keeps the step
+ * from the smallest id (then forward before backward, then kind), so the
+ * result never depends on the plan.
+ */
+static CreditQuery q_frontier = {
+    "SELECT q.other, q.node, q.step FROM ("
+    " SELECT r.to_subject AS other, r.from_subject AS node, "
+    "        '->' OPERATOR(pg_catalog.||) r.kind AS step, 0 AS dir "
+    "   FROM credit.relation r "
+    "  WHERE r.from_subject OPERATOR(pg_catalog.=) ANY ($1) "
+    "    AND credit.relation_valid(r.valid_from, r.valid_to, $2) "
+    " UNION ALL "
+    " SELECT r.from_subject, r.to_subject, '<-' OPERATOR(pg_catalog.||) r.kind, 1 "
+    "   FROM credit.relation r "
+    "  WHERE r.to_subject OPERATOR(pg_catalog.=) ANY ($1) "
+    "    AND credit.relation_valid(r.valid_from, r.valid_to, $2)) q "
+    "ORDER BY q.other, q.node, q.dir, q.step COLLATE pg_catalog.\"C\"",
+    2, {INT8ARRAYOID, DATEOID}
+};
 
 PG_FUNCTION_INFO_V1(credit_related);
 /*
@@ -77,9 +84,8 @@ credit_related(PG_FUNCTION_ARGS)
     DateADT     as_of = PG_GETARG_DATEADT(2);
     MemoryContext callcxt = CurrentMemoryContext;
     MemoryContext levelcxt;
-    Oid         subject_types[1] = {INT8OID};
-    Oid         level_types[2] = {INT8ARRAYOID, DATEOID};
     Datum       args[2];
+    CreditScope scope;
     HASHCTL     ctl;
     HTAB       *seen;
     RelNode    *nodes;
@@ -98,14 +104,12 @@ credit_related(PG_FUNCTION_ARGS)
                  errmsg("max_depth must be between 0 and %d, not %d", RELATED_MAX_DEPTH, max_depth)));
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
+    /* with the caller's rights: row-level security applies to what it reads */
+    credit_scope_enter(&scope, false);
     if ((ret = SPI_connect()) != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
     args[0] = Int64GetDatum(start);
-    ret = SPI_execute_plan(related_prepare(&subject_plan, "SELECT 1 FROM credit.subject WHERE id = $1",
-                                           1, subject_types),
-                           args, NULL, true, 1);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading the subject failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_subject, args, NULL, true, SPI_OK_SELECT, "reading the subject");
     if (SPI_processed == 0)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -146,31 +150,7 @@ credit_related(PG_FUNCTION_ARGS)
         args[1] = DateADTGetDatum(as_of);
         MemoryContextSwitchTo(old);
 
-        /*
-         * Every relation of the frontier valid on as_of, the subject it
-         * reaches first: a subject reached from several frontier subjects
-         * keeps the step from the smallest id (then forward before backward,
-         * then kind), so the result never depends on the plan.
-         */
-        ret = SPI_execute_plan(related_prepare(&related_plan,
-                                               "SELECT q.other, q.node, q.step FROM ("
-                                               " SELECT r.to_subject AS other, r.from_subject AS node, "
-                                               "        '->' || r.kind AS step, 0 AS dir "
-                                               "   FROM credit.relation r "
-                                               "  WHERE r.from_subject = ANY ($1) "
-                                               "    AND (r.valid_from IS NULL OR r.valid_from <= $2) "
-                                               "    AND (r.valid_to IS NULL OR r.valid_to >= $2) "
-                                               " UNION ALL "
-                                               " SELECT r.from_subject, r.to_subject, '<-' || r.kind, 1 "
-                                               "   FROM credit.relation r "
-                                               "  WHERE r.to_subject = ANY ($1) "
-                                               "    AND (r.valid_from IS NULL OR r.valid_from <= $2) "
-                                               "    AND (r.valid_to IS NULL OR r.valid_to >= $2)) q "
-                                               "ORDER BY q.other, q.node, q.dir, q.step COLLATE \"C\"",
-                                               2, level_types),
-                               args, NULL, true, 0);
-        if (ret != SPI_OK_SELECT)
-            elog(ERROR, "reading relations failed: %s", SPI_result_code_string(ret));
+        credit_query_exec(&q_frontier, args, NULL, true, SPI_OK_SELECT, "reading relations");
         for (r = 0; r < SPI_processed; r++)
         {
             HeapTuple   tup = SPI_tuptable->vals[r];
@@ -203,6 +183,7 @@ credit_related(PG_FUNCTION_ARGS)
     }
     MemoryContextDelete(levelcxt);
     SPI_finish();
+    credit_scope_exit(&scope);
 
     /* nodes are in (depth, subject id) order: each level was read sorted */
     for (i = 1; i < nnodes; i++)

@@ -38,6 +38,7 @@
 #include "utils/syscache.h"
 
 #include "credit.h"
+#include "util.h"
 #include "secret.h"
 
 #define ED25519_KEY_LEN     32  /* seed and public key, bytes */
@@ -347,39 +348,21 @@ signing_public_key(uint8 pub[ED25519_KEY_LEN])
         openssl_failed(failed);
 }
 
-/*
- * Run a query through SPI with the rights of the owner of the function being
- * called (the extension's owner), as a SECURITY DEFINER function would; the
- * caller's identity is restored however the query ends.
- */
-static void
-spi_as_owner(FunctionCallInfo fcinfo, const char *query, int nargs, Oid *types, Datum *values)
-{
-    HeapTuple   tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
-    Oid         owner;
-    Oid         save_userid;
-    int         save_sec;
-    int         ret;
+/* The report's content, assembled with the owner's rights (the caller's decide whole_id). */
+static CreditQuery q_report = {
+    "SELECT credit.report_content($1, $2, $3, $4::pg_catalog.name, $5, $6)",
+    6, {INT8OID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID}
+};
 
-    if (!HeapTupleIsValid(tp))
-        elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
-    owner = ((Form_pg_proc) GETSTRUCT(tp))->proowner;
-    ReleaseSysCache(tp);
+/* A third-party report the caller may see (row-level security applies). */
+static CreditQuery q_tpr_visible = {
+    "SELECT 1 FROM credit.third_party_report t WHERE t.id OPERATOR(pg_catalog.=) $1", 1, {INT8OID}
+};
 
-    GetUserIdAndSecContext(&save_userid, &save_sec);
-    SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-    PG_TRY();
-    {
-        ret = SPI_execute_with_args(query, nargs, types, values, NULL, false, 0);
-        if (ret < 0)
-            elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-    }
-    PG_FINALLY();
-    {
-        SetUserIdAndSecContext(save_userid, save_sec);
-    }
-    PG_END_TRY();
-}
+/* The checks of a third-party report, run with the owner's rights. */
+static CreditQuery q_tpr_checks = {
+    "SELECT c.check_name, c.ok, c.detail FROM credit.third_party_checks($1) c", 1, {INT8OID}
+};
 
 /* May the current user read whole ID numbers (credit.subject.person_id)? */
 static bool
@@ -414,8 +397,8 @@ credit_report(PG_FUNCTION_ARGS)
     char        sighex[2 * ED25519_SIG_LEN + 1];
     char       *key_id;
     char       *purpose;
-    Oid         types[6] = {INT8OID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID};
     Datum       values[6];
+    CreditScope scope;
     bool        isnull;
     Jsonb      *content;
     char       *canonical;
@@ -445,9 +428,10 @@ credit_report(PG_FUNCTION_ARGS)
     values[4] = CStringGetTextDatum(key_id);
     values[5] = CStringGetTextDatum(public_key_pem(pub));
 
+    credit_scope_enter(&scope, true);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    spi_as_owner(fcinfo, "SELECT credit.report_content($1, $2, $3, $4::name, $5, $6)", 6, types, values);
+    credit_query_exec(&q_report, values, NULL, false, SPI_OK_SELECT, "assembling the report");
     if (SPI_processed != 1)
         elog(ERROR, "credit.report_content returned %llu rows", (unsigned long long) SPI_processed);
     {
@@ -459,6 +443,7 @@ credit_report(PG_FUNCTION_ARGS)
         content = DatumGetJsonbPCopy(d);
     }
     SPI_finish();
+    credit_scope_exit(&scope);
 
     /* the signed bytes: the jsonb's canonical text, in UTF-8 */
     canonical = JsonbToCString(NULL, &content->root, VARSIZE(content));
@@ -584,26 +569,26 @@ Datum
 credit_verify_third_party_report(PG_FUNCTION_ARGS)
 {
     ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-    Oid         types[1] = {INT8OID};
     Datum       values[1];
     uint64      i;
-    int         ret;
+    CreditScope caller;
+    CreditScope owner;
 
     InitMaterializedSRF(fcinfo, 0);
     values[0] = PG_GETARG_DATUM(0);
+    credit_scope_enter(&caller, false);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    ret = SPI_execute_with_args("SELECT 1 FROM credit.third_party_report WHERE id = $1",
-                                1, types, values, NULL, true, 1);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_tpr_visible, values, NULL, true, SPI_OK_SELECT, "reading the third-party report");
     if (SPI_processed == 0)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("third-party report %lld does not exist", (long long) PG_GETARG_INT64(0)),
                  errhint("A unit sees the third-party reports it filed; analysts and administrators see all.")));
 
-    spi_as_owner(fcinfo, "SELECT check_name, ok, detail FROM credit.third_party_checks($1)", 1, types, values);
+    credit_scope_enter(&owner, true);
+    credit_query_exec(&q_tpr_checks, values, NULL, false, SPI_OK_SELECT, "checking the third-party report");
+    credit_scope_exit(&owner);
     for (i = 0; i < SPI_processed; i++)
     {
         Datum       row[3];
@@ -615,5 +600,6 @@ credit_verify_third_party_report(PG_FUNCTION_ARGS)
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
     }
     SPI_finish();
+    credit_scope_exit(&caller);
     return (Datum) 0;
 }

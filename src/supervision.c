@@ -24,6 +24,7 @@
 #include "utils/tuplestore.h"
 
 #include "credit.h"
+#include "util.h"
 
 /* One subject of the population with its draw key. */
 typedef struct DrawCandidate
@@ -75,6 +76,18 @@ candidate_cmp(const void *a, const void *b)
  * credit.draw_inspection(industry text, n int, seed bigint) → TABLE(subject_id, tier):
  * n active subjects of the industry, drawn with chances that follow their tiers.
  */
+static CreditQuery q_industry = {
+    "SELECT 1 FROM credit.industry i WHERE i.code OPERATOR(pg_catalog.=) $1", 1, {TEXTOID}
+};
+
+/* The population: active subjects of the industry with a tier, and its ratio. */
+static CreditQuery q_population = {
+    "SELECT s.id, t.tier, t.inspection_ratio::pg_catalog.float8 "
+    "FROM credit.subject s JOIN credit.tier t ON t.tier OPERATOR(pg_catalog.=) credit.tier_of(s.id, $1) "
+    "WHERE s.industries OPERATOR(pg_catalog.@>) ARRAY[$1] AND s.status OPERATOR(pg_catalog.=) 'active'",
+    1, {TEXTOID}
+};
+
 PG_FUNCTION_INFO_V1(credit_draw_inspection);
 Datum
 credit_draw_inspection(PG_FUNCTION_ARGS)
@@ -83,14 +96,11 @@ credit_draw_inspection(PG_FUNCTION_ARGS)
     text       *industry = PG_GETARG_TEXT_PP(0);
     int32       n = PG_GETARG_INT32(1);
     int64       seed = PG_GETARG_INT64(2);
-    const char *nsp;
-    StringInfoData q;
-    Oid         argtypes[1] = {TEXTOID};
+    CreditScope scope;
     Datum       args[1];
     DrawCandidate *cand = NULL;
     uint64      count = 0;
     uint64      i;
-    int         ret;
 
     if (n < 0)
         ereport(ERROR,
@@ -99,33 +109,20 @@ credit_draw_inspection(PG_FUNCTION_ARGS)
                  errhint("n must be zero or more.")));
 
     InitMaterializedSRF(fcinfo, 0);
-    nsp = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
     args[0] = PointerGetDatum(industry);
 
+    /* with the caller's rights: row-level security applies to the population */
+    credit_scope_enter(&scope, false);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-
-    initStringInfo(&q);
-    appendStringInfo(&q, "SELECT 1 FROM %s.industry WHERE code = $1", nsp);
-    ret = SPI_execute_with_args(q.data, 1, argtypes, args, NULL, true, 1);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading the industries failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_industry, args, NULL, true, SPI_OK_SELECT, "reading the industries");
     if (SPI_processed == 0)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("industry \"%s\" does not exist", text_to_cstring(industry)),
                  errhint("Industries are rows of credit.industry.")));
 
-    /* the population: active subjects of the industry with a tier, and its ratio */
-    resetStringInfo(&q);
-    appendStringInfo(&q,
-                     "SELECT s.id, t.tier, t.inspection_ratio::float8 "
-                     "FROM %s.subject s JOIN %s.tier t ON t.tier = %s.tier_of(s.id, $1) "
-                     "WHERE s.industries @> ARRAY[$1] AND s.status = 'active'",
-                     nsp, nsp, nsp);
-    ret = SPI_execute_with_args(q.data, 1, argtypes, args, NULL, true, 0);
-    if (ret != SPI_OK_SELECT)
-        elog(ERROR, "reading the population failed: %s", SPI_result_code_string(ret));
+    credit_query_exec(&q_population, args, NULL, true, SPI_OK_SELECT, "reading the population");
 
     count = SPI_processed;
     if (count > 0)
@@ -145,6 +142,7 @@ credit_draw_inspection(PG_FUNCTION_ARGS)
                                DatumGetFloat8(SPI_getbinval(tup, td, 3, &isnull)));
     }
     SPI_finish();
+    credit_scope_exit(&scope);
 
     if (count > 0)
         qsort(cand, count, sizeof(DrawCandidate), candidate_cmp);

@@ -26,6 +26,7 @@
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 
 #include "util.h"
 
@@ -178,6 +179,30 @@ credit_text_array(char *const *s, int n)
     return credit_varlena_array(d, nulls, n, TEXTOID);
 }
 
+/* Elements of a one-dimensional array column of an SPI row (-1 NULL, -2 not one-dimensional). */
+int
+credit_spi_array(HeapTuple tup, TupleDesc td, int col, Oid elemtype, Datum **d, bool **nulls)
+{
+    bool        isnull;
+    Datum       v = SPI_getbinval(tup, td, col, &isnull);
+    int16       typlen;
+    bool        typbyval;
+    char        typalign;
+    int         n;
+    ArrayType  *a;
+
+    *d = NULL;
+    *nulls = NULL;
+    if (isnull)
+        return -1;
+    a = DatumGetArrayTypeP(v);
+    if (ARR_NDIM(a) > 1)
+        return -2;
+    get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+    deconstruct_array(a, elemtype, typlen, typbyval, typalign, d, nulls, &n);
+    return n;
+}
+
 /* ---- scopes ---- */
 
 /* How many scopes are open (the search_path is pinned while > 0). */
@@ -223,7 +248,7 @@ credit_scope_enter(CreditScope *s, bool as_owner)
 
         GetUserIdAndSecContext(&s->save_userid, &s->save_sec);
         SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE |
-                               SECURITY_RESTRICTED_OPERATION | SECURITY_NOFORCE_RLS);
+                               SECURITY_NOFORCE_RLS);
     }
     s->guc_level = NewGUCNestLevel();
     (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
@@ -243,9 +268,9 @@ credit_scope_exit(CreditScope *s)
 
 /* ---- saved plans ---- */
 
-/* Run a saved query (preparing it on first use) inside a scope. */
-int
-credit_query_run(CreditQuery *q, Datum *values, const char *nulls, bool readonly, long count)
+/* The saved plan of a query, prepared on first use inside a scope. */
+SPIPlanPtr
+credit_query_plan(CreditQuery *q)
 {
     if (scope_depth <= 0)
         elog(ERROR, "credit: query run outside a pinned scope");
@@ -263,7 +288,14 @@ credit_query_run(CreditQuery *q, Datum *values, const char *nulls, bool readonly
             elog(ERROR, "credit: SPI_keepplan failed");
         q->plan = plan;
     }
-    return SPI_execute_plan(q->plan, values, nulls, readonly, count);
+    return q->plan;
+}
+
+/* Run a saved query (preparing it on first use) inside a scope. */
+int
+credit_query_run(CreditQuery *q, Datum *values, const char *nulls, bool readonly, long count)
+{
+    return SPI_execute_plan(credit_query_plan(q), values, nulls, readonly, count);
 }
 
 /* Run a saved query; error out unless SPI returned the expected code. */

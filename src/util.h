@@ -9,6 +9,8 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "executor/spi.h"
 #include "utils/date.h"
 
@@ -35,6 +37,13 @@ extern Datum credit_varlena_array(Datum *d, bool *nulls, int n, Oid type);
 /* text from C strings; a NULL pointer gives a NULL element */
 extern Datum credit_text_array(char *const *s, int n);
 
+/*
+ * The elements of a one-dimensional array column of an SPI result row: their
+ * number, -1 when the column is NULL, -2 when the array has more dimensions.
+ */
+extern int  credit_spi_array(HeapTuple tup, TupleDesc td, int col, Oid elemtype,
+                             Datum **d, bool **nulls);
+
 /* ---- running with more rights than the caller ---- */
 
 /*
@@ -43,7 +52,8 @@ extern Datum credit_text_array(char *const *s, int n);
  * its pg_temp can supply a type, function or operator the queries name), and
  * with as_owner the user is switched to the extension's owner (as a
  * SECURITY DEFINER function would be; row-level security is not forced on the
- * owner, and the operation is security-restricted).  Every query run inside
+ * owner).  (Not a security-restricted operation: the fold queues a deferred
+ * trigger event, which such operations may not.)  Every query run inside
  * names its objects schema-qualified.  Scopes nest; leave them in reverse
  * order.  An error inside needs no cleanup: transaction (or subtransaction)
  * abort restores the user and the settings.
@@ -80,6 +90,9 @@ typedef struct CreditQuery
     Oid         argtypes[CREDIT_QUERY_MAXARGS];
     SPIPlanPtr  plan;
 } CreditQuery;
+
+/* The saved plan of a query, prepared on first use (inside a credit_scope). */
+extern SPIPlanPtr credit_query_plan(CreditQuery *q);
 
 /* Run a saved query inside a credit_scope (values as for SPI_execute_plan). */
 extern int  credit_query_run(CreditQuery *q, Datum *values, const char *nulls,

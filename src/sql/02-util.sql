@@ -1,5 +1,14 @@
 -- Helpers every fragment uses.
 
+-- Every per-backend cache built from a configuration table (models, warning
+-- rules, measures, scenarios, lists and their entries, the catalogue) is
+-- rebuilt in every backend after the table changes: this statement trigger
+-- sends a relcache invalidation of the table at commit.
+CREATE FUNCTION @extschema@.config_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'credit_relcache_changed' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.config_changed() IS
+    'Statement trigger of the configuration tables (models, warning rules, measures, scenarios, lists, list entries, the catalogue): sends a relcache invalidation of the table so every backend rebuilds the caches built from it';
+
 -- IMMUTABLE: the text depends only on the date (never on DateStyle).
 CREATE FUNCTION @extschema@.iso_date(date) RETURNS text
     AS 'MODULE_PATHNAME', 'credit_iso_date'

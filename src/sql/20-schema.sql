@@ -117,6 +117,9 @@ COMMENT ON FUNCTION @extschema@.catalog_item_defaults() IS
     'Trigger of credit.catalog_item: derives published, min_publicity and max_publicity from the severity when not given (DOMAIN §4)';
 CREATE TRIGGER catalog_item_defaults BEFORE INSERT OR UPDATE ON @extschema@.catalog_item
     FOR EACH ROW EXECUTE FUNCTION @extschema@.catalog_item_defaults();
+-- Every backend's catalogue cache is rebuilt after a change.
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.catalog_item
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 
 -- Every credit fact: public or market channel, industry indicator, financial datum.
 CREATE TABLE @extschema@.record (
@@ -154,33 +157,12 @@ CREATE INDEX record_id_idx ON @extschema@.record (id);
 CREATE INDEX record_item_idx ON @extschema@.record (item_code, decided_on);
 CREATE INDEX record_department_idx ON @extschema@.record (department);
 
--- Refuse future-dated records and derive the publicity period.
+-- Refuse future-dated records and derive the publicity period (C, with the
+-- catalogue cached per backend).
 CREATE FUNCTION @extschema@.record_defaults() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    it @extschema@.catalog_item;
-BEGIN
-    IF NEW.decided_on > CURRENT_DATE THEN
-        RAISE EXCEPTION 'record of subject % is dated in the future', NEW.subject_id
-            USING ERRCODE = 'check_violation',
-                  DETAIL = pg_catalog.format('decided_on is %s.', @extschema@.iso_date(NEW.decided_on)),
-                  HINT = 'decided_on must not be later than the current date';
-    END IF;
-    IF TG_OP = 'INSERT' OR NEW.item_code IS DISTINCT FROM OLD.item_code
-       OR NEW.decided_on IS DISTINCT FROM OLD.decided_on OR NEW.details IS DISTINCT FROM OLD.details THEN
-        SELECT * INTO it FROM @extschema@.catalog_item WHERE code = NEW.item_code;
-        IF NOT FOUND OR NOT it.published
-           OR NEW.details ->> 'penalty_kind' = 'warning' THEN   -- warning-only penalties are not published
-            NEW.publicity_until := NULL;
-        ELSIF it.max_publicity IS NULL THEN
-            NEW.publicity_until := 'infinity';
-        ELSE
-            NEW.publicity_until := (NEW.decided_on + it.max_publicity)::date;
-        END IF;
-    END IF;
-    RETURN NEW;
-END
-$$;
+LANGUAGE c AS 'MODULE_PATHNAME', 'credit_record_defaults';
+COMMENT ON FUNCTION @extschema@.record_defaults() IS
+    'BEFORE ROW trigger of credit.record: refuses records dated in the future (SQLSTATE 23514) and sets publicity_until from the catalogue item (NULL: not published; infinity: while active; else decided_on + max_publicity); warning-only penalties are not published';
 CREATE TRIGGER record_defaults BEFORE INSERT OR UPDATE ON @extschema@.record
     FOR EACH ROW EXECUTE FUNCTION @extschema@.record_defaults();
 

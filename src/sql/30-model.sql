@@ -82,26 +82,36 @@ COMMENT ON FUNCTION @extschema@.model_check_scope() IS
     'Trigger of credit.model: a scope is ''comprehensive'' or the code of a row of credit.industry';
 
 -- Every backend's model cache is invalidated when a model table changes.
-CREATE FUNCTION @extschema@.model_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'credit_relcache_changed' LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.model_changed() IS
-    'Statement trigger of the model tables: sends a relcache invalidation so every backend reloads its cached models';
-CREATE TRIGGER model_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.model_changed();
-CREATE TRIGGER model_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model_grade
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.model_changed();
-CREATE TRIGGER model_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model_dimension
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.model_changed();
-CREATE TRIGGER model_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model_rule
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.model_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model_grade
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model_dimension
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model_rule
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+
+-- The scope rule: a model evaluates the subjects of its kinds, and an
+-- industry model only those supervised under its industry.  Defined once
+-- here; the fold, evaluation runs and registration all call it.  (Inlined by
+-- the planner: no SET clause, every name qualified.)
+CREATE FUNCTION @extschema@.subject_in_scope(kind @extschema@.subject_kind, industries text[],
+                                            subject_kinds @extschema@.subject_kind[], scope text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT $1 OPERATOR(pg_catalog.=) ANY ($3)
+       AND ($4 OPERATOR(pg_catalog.=) 'comprehensive' OR $4 OPERATOR(pg_catalog.=) ANY ($2))
+$$;
+COMMENT ON FUNCTION @extschema@.subject_in_scope(@extschema@.subject_kind, text[], @extschema@.subject_kind[], text) IS
+    'Whether a subject (its kind and industries) is in the scope of a model (its subject kinds and scope): the subject is of one of the kinds, and the scope is comprehensive or one of the subject''s industries';
 
 -- Subjects in the scope of each model.
 CREATE VIEW @extschema@.model_subject AS
     SELECT m.code AS model, s.id AS subject_id
       FROM @extschema@.model m
       JOIN @extschema@.subject s
-        ON s.kind = ANY (m.subject_kinds)
-       AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries));
+        ON @extschema@.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope);
 COMMENT ON VIEW @extschema@.model_subject IS
     'Which subjects each model evaluates: subjects of its kinds, and for an industry model only those supervised under that industry';
 COMMENT ON COLUMN @extschema@.model_subject.model IS 'Model code';
@@ -186,14 +196,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT r.score, r.grade, r.dimensions INTO score, grade, dimensions
-      FROM @extschema@.evalstate_result(
-               evaluate_subject.model,
-               (SELECT @extschema@.evaluate_agg(evaluate_subject.model, evaluate_subject.as_of,
-                                               rc.item_code, rc.decided_on, rc.value, rc.status)
-                  FROM @extschema@.record rc
-                 WHERE rc.subject_id = evaluate_subject.subject_id
-                   AND rc.status = 'active' AND rc.decided_on <= evaluate_subject.as_of),
-               evaluate_subject.as_of) r;
+      FROM @extschema@.evaluate_fresh(ARRAY[evaluate_subject.subject_id], evaluate_subject.model,
+                                      evaluate_subject.as_of) f
+     CROSS JOIN LATERAL @extschema@.evalstate_result(evaluate_subject.model, f.state, evaluate_subject.as_of) r;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.evaluate_subject(bigint, text, date) IS
@@ -206,3 +211,21 @@ GRANT SELECT ON @extschema@.model, @extschema@.model_grade, @extschema@.model_di
 CREATE FUNCTION @extschema@.evalstate_empty(model text, anchor date) RETURNS bytea
     AS 'MODULE_PATHNAME', 'credit_evalstate_empty' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evalstate_empty(text, date) IS 'State of a subject without counted records, anchored at a date';
+
+-- Evaluating subjects afresh from their records (one rule, used by
+-- evaluate_subject, registration and the fold): the state of each subject
+-- under a model as of a date (the base state without counted records).
+-- Inlined by the planner (no SET clause, every name qualified).
+CREATE FUNCTION @extschema@.evaluate_fresh(subjects bigint[], model text, as_of date)
+RETURNS TABLE (subject_id bigint, state bytea)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT k.s, COALESCE(
+               @extschema@.evaluate_agg($2, $3, r.item_code, r.decided_on, r.value, r.status),
+               @extschema@.evalstate_empty($2, $3))
+      FROM pg_catalog.unnest($1) AS k(s)
+      LEFT JOIN @extschema@.record r ON r.subject_id OPERATOR(pg_catalog.=) k.s
+     GROUP BY k.s
+$$;
+COMMENT ON FUNCTION @extschema@.evaluate_fresh(bigint[], text, date) IS
+    'Evaluation state of each given subject under a model as of a date, computed afresh from its records (only active records dated on or before as_of count; a subject without any has the base state)';

@@ -45,6 +45,62 @@ COMMENT ON COLUMN @extschema@.subject_grade.anchor IS 'Date the state and the gr
 COMMENT ON COLUMN @extschema@.subject_grade.run_id IS 'Run that last wrote the row in full (NULL: written by incremental evaluation)';
 CREATE INDEX subject_grade_model_idx ON @extschema@.subject_grade (model, grade);
 
+-- The evaluation lock of a model: held exclusively by a run while it reads the
+-- records and writes the grades, shared by every fold of the model.
+CREATE FUNCTION @extschema@.lock_evaluation(model text) RETURNS void
+    AS 'MODULE_PATHNAME', 'credit_lock_evaluation' LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION @extschema@.lock_evaluation(text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.lock_evaluation(text) IS
+    'Take a model''s evaluation lock exclusively until the end of the transaction: credit.run_evaluation holds it while it evaluates the model, and the folds of the model wait for it (no fold is lost under a run)';
+
+-- An industry grade is a credit record the comprehensive models count; it
+-- replaces the previous grade record of the same model (one rule for runs and
+-- the fold).  With expire_model set (a run of that model), every active grade
+-- record of the model is expired first; otherwise those of the given pairs.
+-- The new records are dated decided_on and fire the record triggers.
+CREATE FUNCTION @extschema@.replace_industry_grades(subjects bigint[], models text[], grades text[],
+                                                   scores double precision[], run_id bigint,
+                                                   decided_on date, expire_model text)
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH u AS (
+        SELECT u.s, u.m, u.g, u.sc
+          FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),
+                          pg_catalog.unnest($4)) AS u(s, m, g, sc)
+    ), expired AS (
+        UPDATE @extschema@.record r SET status = 'expired'
+         WHERE r.status OPERATOR(pg_catalog.=) 'active'
+           AND r.item_code IN (SELECT c.code FROM @extschema@.catalog_item c
+                                WHERE c.category OPERATOR(pg_catalog.=) 'industry_grade')
+           AND CASE WHEN $7 IS NOT NULL THEN (r.details OPERATOR(pg_catalog.->>) 'model') OPERATOR(pg_catalog.=) $7
+                    ELSE EXISTS (SELECT 1 FROM u
+                                  WHERE u.s OPERATOR(pg_catalog.=) r.subject_id
+                                    AND u.m OPERATOR(pg_catalog.=) (r.details OPERATOR(pg_catalog.->>) 'model')) END
+        RETURNING 1
+    ), added AS (
+        INSERT INTO @extschema@.record (subject_id, item_code, department, document_no, decided_on, value, details)
+        SELECT u.s, c.code, 'platform',
+               CASE WHEN $5 IS NULL THEN 'incremental evaluation'
+                    ELSE 'evaluation run ' OPERATOR(pg_catalog.||) $5 END,
+               $6, 1,
+               pg_catalog.jsonb_build_object('model', u.m, 'industry', md.scope, 'grade', u.g,
+                                             'score', u.sc, 'run_id', $5)
+          FROM u
+          JOIN @extschema@.model md ON md.code OPERATOR(pg_catalog.=) u.m
+          JOIN @extschema@.catalog_item c
+            ON c.code OPERATOR(pg_catalog.=) ('industry_grade_' OPERATOR(pg_catalog.||) pg_catalog.lower(u.g))
+         ORDER BY u.s, u.m COLLATE pg_catalog."C"
+        RETURNING 1
+    )
+    SELECT pg_catalog.count(*) FROM added
+$$;
+REVOKE ALL ON FUNCTION @extschema@.replace_industry_grades(bigint[], text[], text[], double precision[], bigint, date, text)
+    FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.replace_industry_grades(bigint[], text[], text[], double precision[], bigint, date, text) IS
+    'Write industry grades as credit records (industry_grade_<grade>) that the comprehensive models count, expiring the grade records they replace (of the given subject and model pairs, or every one of expire_model); returns the number of records written';
+
 -- Evaluate every subject in a model's scope with one parallel scan of the records.
 CREATE FUNCTION @extschema@.run_evaluation(model text, as_of date DEFAULT CURRENT_DATE) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -69,7 +125,7 @@ BEGIN
                   HINT = 'as_of must be a date not later than the current date.';
     END IF;
     -- one run of a model at a time
-    PERFORM pg_advisory_xact_lock(hashtext('credit.run_evaluation'), hashtext(m.code));
+    PERFORM @extschema@.lock_evaluation(m.code);
 
     INSERT INTO @extschema@.evaluation_run (model, as_of) VALUES (m.code, run_evaluation.as_of) RETURNING id INTO run;
 
@@ -104,8 +160,7 @@ BEGIN
       FROM @extschema@.subject s
       LEFT JOIN pg_temp.credit_evaluation_state st ON st.subject_id = s.id
       CROSS JOIN LATERAL @extschema@.evalstate_result(m.code, st.state, run_evaluation.as_of) e
-     WHERE s.kind = ANY (m.subject_kinds)
-       AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries));
+     WHERE @extschema@.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope);
     ANALYZE pg_temp.credit_evaluation_result;
 
     INSERT INTO @extschema@.evaluation (run_id, subject_id, model, score, grade, dimensions)
@@ -142,18 +197,11 @@ BEGIN
     -- An industry grade is a credit record the comprehensive models count;
     -- it replaces the previous grade of the same model.
     IF m.scope <> 'comprehensive' THEN
-        UPDATE @extschema@.record r SET status = 'expired'
-         WHERE r.item_code IN (SELECT c.code FROM @extschema@.catalog_item c WHERE c.category = 'industry_grade')
-           AND r.status = 'active'
-           AND r.details ->> 'model' = m.code;
-        INSERT INTO @extschema@.record (subject_id, item_code, department, document_no, decided_on, value, details)
-        SELECT e.subject_id, c.code, 'platform', 'evaluation run ' || run, run_evaluation.as_of, 1,
-               jsonb_build_object('model', m.code, 'industry', m.scope, 'grade', e.grade,
-                                  'score', e.score, 'run_id', run)
-          FROM @extschema@.evaluation e
-          JOIN @extschema@.catalog_item c ON c.code = 'industry_grade_' || lower(e.grade)
-         WHERE e.run_id = run
-         ORDER BY e.subject_id;
+        PERFORM @extschema@.replace_industry_grades(pg_catalog.array_agg(e.subject_id ORDER BY e.subject_id),
+                                                    pg_catalog.array_agg(m.code), pg_catalog.array_agg(e.grade ORDER BY e.subject_id),
+                                                    pg_catalog.array_agg(e.score::pg_catalog.float8 ORDER BY e.subject_id),
+                                                    run, run_evaluation.as_of, m.code)
+           FROM @extschema@.evaluation e WHERE e.run_id = run;
     END IF;
 
     UPDATE @extschema@.evaluation_run SET finished_at = clock_timestamp(), subjects = n WHERE id = run;

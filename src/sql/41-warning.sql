@@ -42,6 +42,9 @@ INSERT INTO @extschema@.warning_rule (kind, description, level, threshold, windo
     ('repeat_offence', 'At least threshold negative records within window_days days (屡犯)', 'high', 3, 365),
     ('commitment_broken', 'A credit commitment was broken (违背信用承诺)', 'medium', NULL, NULL),
     ('report_conflict', 'A third-party credit report conflicts with platform data', 'low', NULL, NULL);
+-- The fold reads the rules from each backend's cache, rebuilt after a change.
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.warning_rule
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 
 -- Warnings raised on subjects.  An open warning (resolved_at IS NULL) is not
 -- raised a second time for the same subject, kind and topic.
@@ -83,6 +86,60 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.raise_warning(bigint, text, jsonb, text, text) IS
     'Raise a warning on a subject (level from credit.warning_rule unless given); NULL when an open warning of the same subject, kind and topic exists or the kind is disabled';
+
+-- Logging grade changes (one rule for the fold, re-anchoring and evaluation
+-- runs): a credit.grade_change row per change, NOTIFY credit_grade_change
+-- with the change's id, model and cause (no subject, no grades: any role that
+-- can connect may LISTEN; a listener with the right to read the change reads
+-- it by id), and a grade_drop warning when the grade fell by at least the
+-- rule's threshold.  Rows are written in (subject, model) order, so
+-- concurrent callers never wait for each other in a cycle.  Returns how many
+-- changes were logged.
+CREATE FUNCTION @extschema@.log_grade_changes(subjects bigint[], models text[],
+                                             old_grades text[], new_grades text[],
+                                             old_scores double precision[], new_scores double precision[],
+                                             record_ids bigint[], causes text[])
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH u AS (
+        SELECT u.s, u.m, u.og, u.ng, u.os, u.ns, u.rid, u.ca,
+               gn.rank OPERATOR(pg_catalog.-) go.rank AS drop_by
+          FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),
+                          pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),
+                          pg_catalog.unnest($7), pg_catalog.unnest($8)) AS u(s, m, og, ng, os, ns, rid, ca)
+          LEFT JOIN @extschema@.model_grade go
+                 ON go.model OPERATOR(pg_catalog.=) u.m AND go.grade OPERATOR(pg_catalog.=) u.og
+          LEFT JOIN @extschema@.model_grade gn
+                 ON gn.model OPERATOR(pg_catalog.=) u.m AND gn.grade OPERATOR(pg_catalog.=) u.ng
+    ), gc AS (
+        INSERT INTO @extschema@.grade_change
+               (subject_id, model, old_grade, new_grade, old_score, new_score, record_id, cause)
+        SELECT u.s, u.m, u.og, u.ng, u.os, u.ns, NULLIF(u.rid, 0), u.ca
+          FROM u ORDER BY u.s, u.m COLLATE pg_catalog."C"
+        RETURNING id, model, cause
+    ), wd AS (
+        INSERT INTO @extschema@.warning (subject_id, kind, level, details, topic)
+        SELECT u.s, r.kind, r.level,
+               pg_catalog.jsonb_build_object('model', u.m, 'old_grade', u.og, 'new_grade', u.ng,
+                                             'old_score', u.os, 'new_score', u.ns, 'cause', u.ca),
+               u.m
+          FROM u JOIN @extschema@.warning_rule r
+                   ON r.kind OPERATOR(pg_catalog.=) 'grade_drop' AND r.enabled
+         WHERE u.drop_by OPERATOR(pg_catalog.>=) COALESCE(r.threshold, 1)
+         ORDER BY u.s, u.m COLLATE pg_catalog."C"
+        ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
+    )
+    SELECT pg_catalog.count(pg_catalog.pg_notify('credit_grade_change',
+               pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text))
+      FROM (SELECT * FROM gc ORDER BY gc.id) gc
+$$;
+REVOKE ALL ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[], text[], double precision[],
+                                                     double precision[], bigint[], text[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[], text[], double precision[],
+                                                  double precision[], bigint[], text[]) IS
+    'Log grade changes (arrays by position: subject, model, old and new grade and score, record, cause): a credit.grade_change row each, NOTIFY credit_grade_change with {"id", "model", "cause"} (no personal data), and grade_drop warnings per credit.warning_rule; returns the number logged';
 
 -- Close an open warning.
 CREATE FUNCTION @extschema@.resolve_warning(id bigint, note text DEFAULT NULL) RETURNS boolean

@@ -11,8 +11,9 @@ COMMENT ON FUNCTION @extschema@.record_fold() IS
 -- statement queues its delta states here; the deferred constraint trigger
 -- folds all of a transaction's rows at commit, taking every grade lock in
 -- one (subject, model) order.  Rows live only inside their transaction (the
--- apply deletes them before commit); rollbacks discard them by MVCC.
-CREATE TABLE @extschema@.pending_fold (
+-- apply deletes them before commit); rollbacks discard them by MVCC.  Unlogged:
+-- rows that never outlive their transaction need no WAL.
+CREATE UNLOGGED TABLE @extschema@.pending_fold (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     xid           xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
     subjects      int8[] NOT NULL,
@@ -88,39 +89,16 @@ CREATE FUNCTION @extschema@.subject_grade_run_changes() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    notified bigint;
 BEGIN
-    WITH ch AS (
-        SELECT n.subject_id, n.model, o.grade AS og, n.grade AS ng,
-               o.score::float8 AS os, n.score::float8 AS ns,
-               (gn.rank - go.rank) AS drop_by
-          FROM new_rows n
-          JOIN old_rows o ON o.subject_id = n.subject_id AND o.model = n.model
-          LEFT JOIN @extschema@.model_grade go ON go.model = o.model AND go.grade = o.grade
-          LEFT JOIN @extschema@.model_grade gn ON gn.model = n.model AND gn.grade = n.grade
-         WHERE n.run_id IS NOT NULL AND n.grade IS DISTINCT FROM o.grade
-    ), gc AS (
-        INSERT INTO @extschema@.grade_change (subject_id, model, old_grade, new_grade, old_score, new_score, cause)
-        SELECT ch.subject_id, ch.model, ch.og, ch.ng, ch.os, ch.ns, 'evaluation'
-          FROM ch ORDER BY ch.subject_id, ch.model
-        RETURNING id, subject_id, model, old_grade, new_grade, cause
-    ), wd AS (
-        INSERT INTO @extschema@.warning (subject_id, kind, level, details, topic)
-        SELECT ch.subject_id, r.kind, r.level,
-               jsonb_build_object('model', ch.model, 'old_grade', ch.og, 'new_grade', ch.ng,
-                                  'old_score', ch.os, 'new_score', ch.ns, 'cause', 'evaluation'),
-               ch.model
-          FROM ch JOIN @extschema@.warning_rule r ON r.kind = 'grade_drop' AND r.enabled
-         WHERE ch.drop_by >= coalesce(r.threshold, 1)
-         ORDER BY ch.subject_id
-        ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
-    )
-    SELECT count(pg_notify('credit_grade_change',
-               json_build_object('id', gc.id, 'subject', gc.subject_id, 'model', gc.model,
-                                 'old', gc.old_grade, 'new', gc.new_grade, 'cause', gc.cause,
-                                 'record', NULL)::text))
-      INTO notified FROM (SELECT * FROM gc ORDER BY id) gc;
+    PERFORM @extschema@.log_grade_changes(pg_catalog.array_agg(n.subject_id), pg_catalog.array_agg(n.model),
+                                          pg_catalog.array_agg(o.grade), pg_catalog.array_agg(n.grade),
+                                          pg_catalog.array_agg(o.score::pg_catalog.float8),
+                                          pg_catalog.array_agg(n.score::pg_catalog.float8),
+                                          pg_catalog.array_agg(NULL::bigint), pg_catalog.array_agg('evaluation'::pg_catalog.text))
+       FROM new_rows n
+       JOIN old_rows o ON o.subject_id OPERATOR(pg_catalog.=) n.subject_id AND o.model OPERATOR(pg_catalog.=) n.model
+      WHERE n.run_id IS NOT NULL AND n.grade IS DISTINCT FROM o.grade
+     HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
     RETURN NULL;
 END
 $$;

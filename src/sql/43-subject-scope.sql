@@ -22,19 +22,14 @@ BEGIN
          USING new_subjects s
          WHERE g.subject_id = s.id
            AND NOT EXISTS (SELECT 1 FROM @extschema@.model m
-                            WHERE m.code = g.model AND s.kind = ANY (m.subject_kinds)
-                              AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries)));
+                            WHERE m.code = g.model
+                              AND @extschema@.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope));
     END IF;
     INSERT INTO @extschema@.subject_grade (subject_id, model, score, grade, state, anchor)
     SELECT s.id, m.code, r.score, r.grade, st.state, CURRENT_DATE
       FROM new_subjects s
-      JOIN @extschema@.model m
-        ON s.kind = ANY (m.subject_kinds) AND (m.scope = 'comprehensive' OR m.scope = ANY (s.industries))
-     CROSS JOIN LATERAL (
-           SELECT coalesce(@extschema@.evaluate_agg(m.code, CURRENT_DATE, rec.item_code, rec.decided_on, rec.value, rec.status),
-                           @extschema@.evalstate_empty(m.code, CURRENT_DATE)) AS state
-             FROM @extschema@.record rec
-            WHERE rec.subject_id = s.id) st
+      JOIN @extschema@.model m ON @extschema@.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope)
+     CROSS JOIN LATERAL @extschema@.evaluate_fresh(ARRAY[s.id], m.code, CURRENT_DATE) st
      CROSS JOIN LATERAL @extschema@.evalstate_result(m.code, st.state, CURRENT_DATE) r
      WHERE NOT EXISTS (SELECT 1 FROM @extschema@.subject_grade g WHERE g.subject_id = s.id AND g.model = m.code)
      ORDER BY s.id, m.code

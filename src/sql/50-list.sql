@@ -78,12 +78,41 @@ CREATE INDEX list_entry_canonical_idx ON @extschema@.list_entry (code_canonical)
 CREATE INDEX list_entry_name_key_idx ON @extschema@.list_entry (name_key);
 
 -- Is an entry active on a day?
-CREATE FUNCTION @extschema@.list_entry_active(e @extschema@.list_entry, as_of date DEFAULT CURRENT_DATE) RETURNS boolean
+-- The rule of an active entry (one definition: the match index, lists of
+-- subjects, publicity, profiles).  It takes the entry's dates, not the row,
+-- so a role with column privileges may call it.  Inlined by the planner.
+CREATE FUNCTION @extschema@.list_entry_active(listed_on date, expires_on date, removed_on date,
+                                             as_of date DEFAULT CURRENT_DATE) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT e.listed_on <= as_of AND e.removed_on IS NULL AND (e.expires_on IS NULL OR e.expires_on >= as_of)
+    SELECT $1 OPERATOR(pg_catalog.<=) $4 AND $3 IS NULL AND ($2 IS NULL OR $2 OPERATOR(pg_catalog.>=) $4)
 $$;
-COMMENT ON FUNCTION @extschema@.list_entry_active(@extschema@.list_entry, date) IS
-    'Whether a list entry counts on a day: listed, not removed, not expired';
+COMMENT ON FUNCTION @extschema@.list_entry_active(date, date, date, date) IS
+    'Whether a list entry (its listed_on, expires_on and removed_on) counts on a day (default today): listed by then, not removed, not expired';
+
+-- The lists a subject is on, on a day: its active entries, and the active
+-- credit records of a list's catalogue item that a unit collected as records
+-- (a record made by an entry is that entry): the one rule of "on a list" that
+-- credit.measures_for, credit.check and reports share.  Inlined by the planner
+-- (no SET clause, every name qualified).
+CREATE FUNCTION @extschema@.subject_listings(subject_id bigint, as_of date DEFAULT CURRENT_DATE)
+RETURNS TABLE (list_code text, kind text, listed_on date, expires_on date, document_no text, department text)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT e.list_code, l.kind, e.listed_on, e.expires_on, e.document_no, NULL::pg_catalog.text
+      FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code OPERATOR(pg_catalog.=) e.list_code
+     WHERE e.subject_id OPERATOR(pg_catalog.=) $1
+       AND @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on, $2)
+    UNION ALL
+    SELECT l.code, l.kind, r.decided_on, NULL::pg_catalog.date, r.document_no, r.department
+      FROM @extschema@.record r JOIN @extschema@.list l ON l.item_code OPERATOR(pg_catalog.=) r.item_code
+     WHERE r.subject_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active'
+       AND r.decided_on OPERATOR(pg_catalog.<=) $2
+       AND NOT (r.details OPERATOR(pg_catalog.?) 'list_entry')
+$$;
+REVOKE ALL ON FUNCTION @extschema@.subject_listings(bigint, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.subject_listings(bigint, date) TO credit_department, credit_analyst;
+COMMENT ON FUNCTION @extschema@.subject_listings(bigint, date) IS
+    'Lists a subject is on, on a day (default today): its active list entries (department NULL), and the active credit records of a list''s catalogue item collected from a unit (department set; a record made by an entry counts as the entry), as credit.measures_for counts them';
 
 -- Keys, resolution and the entry's credit record.  SECURITY DEFINER: a
 -- department that sends a list cannot read ID numbers of subjects nor write
@@ -143,7 +172,7 @@ BEGIN
 
     -- the credit record of a resolved, active entry
     SELECT l.item_code INTO item FROM @extschema@.list l WHERE l.code = NEW.list_code;
-    active := NEW.subject_id IS NOT NULL AND @extschema@.list_entry_active(NEW);
+    active := NEW.subject_id IS NOT NULL AND @extschema@.list_entry_active(NEW.listed_on, NEW.expires_on, NEW.removed_on);
     IF NEW.record_id IS NOT NULL THEN
         SELECT r.status, r.subject_id INTO rec_status, rec_subject
           FROM @extschema@.record r WHERE r.id = NEW.record_id;
@@ -181,14 +210,10 @@ CREATE TRIGGER list_entry_retire AFTER DELETE ON @extschema@.list_entry
     FOR EACH ROW EXECUTE FUNCTION @extschema@.list_entry_maintain();
 
 -- Every backend's index of active entries is rebuilt after a change.
-CREATE FUNCTION @extschema@.list_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'credit_relcache_changed' LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.list_changed() IS
-    'Statement trigger function of credit.list and credit.list_entry: sends a relcache invalidation so every backend rebuilds its index of list entries';
-CREATE TRIGGER list_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.list
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.list_changed();
-CREATE TRIGGER list_entry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.list_entry
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.list_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.list
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.list_entry
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 
 -- Entries that expire by the passing of time, and entries whose subject arrived later.
 CREATE FUNCTION @extschema@.expire_list_entries(as_of date DEFAULT CURRENT_DATE) RETURNS integer
@@ -293,7 +318,7 @@ CREATE VIEW @extschema@.list_entry_public WITH (security_barrier) AS
                 ELSE coalesce(e.code_canonical, e.code) END AS code,
            e.listed_on, e.expires_on, e.reason, e.document_no
       FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code = e.list_code
-     WHERE @extschema@.list_entry_active(e);
+     WHERE @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on);
 COMMENT ON VIEW @extschema@.list_entry_public IS
     'Active list entries with personal ID numbers masked (110105********002X) and pseudonyms hidden';
 

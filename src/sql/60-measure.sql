@@ -143,14 +143,10 @@ CREATE TRIGGER measure_list_rename AFTER UPDATE OF code ON @extschema@.list
     FOR EACH ROW EXECUTE FUNCTION @extschema@.measure_list_guard();
 
 -- Every backend's measure cache is rebuilt after a change.
-CREATE FUNCTION @extschema@.measure_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'credit_relcache_changed' LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.measure_changed() IS
-    'Statement trigger of credit.measure and credit.scenario: sends a relcache invalidation so every backend reloads its cached measures';
-CREATE TRIGGER measure_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.measure
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.measure_changed();
-CREATE TRIGGER measure_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.scenario
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.measure_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.measure
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.scenario
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 
 -- Shipped measures of a county platform like Jiangyin's (DOMAIN §3, §6);
 -- no legal basis is recorded for them (legal_basis NULL: fill in the local one).
@@ -277,20 +273,13 @@ BEGIN
       FROM @extschema@.subject_grade g WHERE g.subject_id = s.id;
     -- active entries, and active records of list items collected as records
     -- (a unit's feed of its list; the records of entries are the entries)
-    SELECT coalesce(jsonb_agg(x.j ORDER BY x.list, x.listed_on, x.department), '[]')
+    SELECT coalesce(jsonb_agg(jsonb_build_object('list', x.list_code, 'kind', x.kind, 'listed_on', x.listed_on,
+                                                 'expires_on', x.expires_on)
+                              || CASE WHEN x.department IS NULL THEN '{}'::jsonb
+                                      ELSE jsonb_build_object('department', x.department) END
+                              ORDER BY x.list_code, x.listed_on, x.department), '[]')
       INTO lists
-      FROM (SELECT e.list_code AS list, e.listed_on, NULL::text AS department,
-                   jsonb_build_object('list', e.list_code, 'kind', l.kind, 'listed_on', e.listed_on,
-                                      'expires_on', e.expires_on) AS j
-              FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code = e.list_code
-             WHERE e.subject_id = s.id AND @extschema@.list_entry_active(e)
-            UNION ALL
-            SELECT l.code, r.decided_on, r.department,
-                   jsonb_build_object('list', l.code, 'kind', l.kind, 'listed_on', r.decided_on,
-                                      'expires_on', NULL, 'department', r.department)
-              FROM @extschema@.record r JOIN @extschema@.list l ON l.item_code = r.item_code
-             WHERE r.subject_id = s.id AND r.status = 'active' AND r.decided_on <= CURRENT_DATE
-               AND NOT (r.details ? 'list_entry')) x;
+      FROM @extschema@.subject_listings(s.id) x;
 
     -- the measures that apply, grouped by effect
     SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(

@@ -112,8 +112,7 @@ BEGIN
              ORDER BY e.list_code COLLATE "C", e.listed_on), '[]')
       INTO lists
       FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code = e.list_code
-     WHERE e.subject_id = s.id AND e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL
-       AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE);
+     WHERE e.subject_id = s.id AND @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on);
 
     -- open warnings, for the roles that read warnings
     IF has_table_privilege('@extschema@.warning', 'SELECT') THEN
@@ -133,19 +132,16 @@ BEGIN
                'share', x.share, 'valid_from', x.valid_from, 'valid_to', x.valid_to,
                'lists', (SELECT to_jsonb(array_agg(DISTINCT e.list_code COLLATE "C" ORDER BY e.list_code COLLATE "C"))
                            FROM @extschema@.list_entry e
-                          WHERE e.subject_id = o.id AND e.listed_on <= CURRENT_DATE AND e.removed_on IS NULL
-                            AND (e.expires_on IS NULL OR e.expires_on >= CURRENT_DATE))))
+                          WHERE e.subject_id = o.id AND @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on))))
              ORDER BY x.step COLLATE "C", o.id), '[]')
       INTO relations
       FROM (SELECT r.to_subject AS other, '->' || r.kind AS step, r.share, r.valid_from, r.valid_to
               FROM @extschema@.relation r WHERE r.from_subject = s.id
-               AND (r.valid_from IS NULL OR r.valid_from <= CURRENT_DATE)
-               AND (r.valid_to IS NULL OR r.valid_to >= CURRENT_DATE)
+               AND @extschema@.relation_valid(r.valid_from, r.valid_to, CURRENT_DATE)
             UNION ALL
             SELECT r.from_subject, '<-' || r.kind, r.share, r.valid_from, r.valid_to
               FROM @extschema@.relation r WHERE r.to_subject = s.id
-               AND (r.valid_from IS NULL OR r.valid_from <= CURRENT_DATE)
-               AND (r.valid_to IS NULL OR r.valid_to >= CURRENT_DATE)) x
+               AND @extschema@.relation_valid(r.valid_from, r.valid_to, CURRENT_DATE)) x
       JOIN @extschema@.subject o ON o.id = x.other;
 
     -- joint rewards and punishments that apply, in every scenario

@@ -106,7 +106,7 @@ SELECT l.code                                 AS list_code,
   JOIN @extschema@.list l ON l.code = e.list_code
   LEFT JOIN @extschema@.subject s ON s.id = e.subject_id
  WHERE l.published
-   AND @extschema@.list_entry_active(e)
+   AND @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on)
 UNION ALL
 SELECT l.code, l.name, l.kind, l.authority,
        s.name, s.kind, s.uscc::text, @extschema@.mask(s.person_id), s.legal_rep,

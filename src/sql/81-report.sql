@@ -74,28 +74,6 @@ COMMENT ON FUNCTION @extschema@.public_key_maintain() IS
 CREATE TRIGGER public_key_maintain BEFORE INSERT OR UPDATE OF public_key, key_id ON @extschema@.signing_key
     FOR EACH ROW EXECUTE FUNCTION @extschema@.public_key_maintain();
 
--- The lists a subject is on, on a day: its active entries, and the active
--- credit records of a list's catalogue item that a unit collected as records
--- (a record made by an entry is that entry), as credit.measures_for counts them.
-CREATE FUNCTION @extschema@.subject_listings(subject_id bigint, as_of date DEFAULT CURRENT_DATE)
-RETURNS TABLE (list_code text, kind text, listed_on date, expires_on date, document_no text, department text)
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT e.list_code, l.kind, e.listed_on, e.expires_on, e.document_no, NULL::text
-      FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code = e.list_code
-     WHERE e.subject_id = subject_listings.subject_id AND @extschema@.list_entry_active(e, as_of)
-    UNION ALL
-    SELECT l.code, l.kind, r.decided_on, NULL::date, r.document_no, r.department
-      FROM @extschema@.record r JOIN @extschema@.list l ON l.item_code = r.item_code
-     WHERE r.subject_id = subject_listings.subject_id AND r.status = 'active' AND r.decided_on <= as_of
-       AND NOT (r.details ? 'list_entry')
-$$;
-REVOKE ALL ON FUNCTION @extschema@.subject_listings(bigint, date) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.subject_listings(bigint, date) TO credit_analyst;
-COMMENT ON FUNCTION @extschema@.subject_listings(bigint, date) IS
-    'Lists a subject is on, on a day (default today): its active list entries (department NULL), and the active credit records of a list''s catalogue item collected from a unit (department set; a record made by an entry counts as the entry), as credit.measures_for counts them';
-
 -- The report, unsigned: run by credit.report with the extension owner's
 -- rights (the caller's own rights decide whole_id), logged in the query log.
 CREATE FUNCTION @extschema@.report_content(subject_id bigint, purpose text, whole_id boolean,

@@ -1,0 +1,225 @@
+/*
+ * fold_queue.c
+ *      The commit queue (credit.fold_at = 'commit', the default): both halves
+ *      of the format of credit.pending_fold (fold.h).
+ *
+ * A statement on credit.record reads its rows into delta states as in
+ * statement mode, but instead of applying them appends one row to
+ * credit.pending_fold: the touched (subject, model) pairs with their delta
+ * states, and the record warnings noted.  The deferred constraint trigger
+ * pending_fold_apply fires at commit; its first firing takes (and deletes)
+ * every row of the transaction, merges the deltas per pair and applies them
+ * once, so every grade lock of the transaction is taken at one point, in one
+ * (subject, model) order: two transactions never hold grade locks the other
+ * waits for while waiting themselves, whatever the order of their
+ * statements.
+ *
+ * The rows are ordinary MVCC rows of an unlogged table (they never outlive
+ * their transaction, so they need no WAL): ROLLBACK and ROLLBACK TO
+ * SAVEPOINT discard a statement's row, and its deferred event, with it.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "fold.h"
+#include "util.h"
+
+/* Kind name under which a subject to check for repeat offences is queued. */
+#define REPEAT_KIND "repeat_offence"
+
+static CreditQuery q_push = {
+    "INSERT INTO credit.pending_fold (subjects, models, deltas, record_ids, causes, "
+    "  warn_subjects, warn_records, warn_items, warn_kinds) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    9, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
+    INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
+};
+
+static CreditQuery q_take = {
+    "WITH d AS (DELETE FROM credit.pending_fold p "
+    "           WHERE p.xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() RETURNING p.*) "
+    "SELECT d.subjects, d.models, d.deltas, d.record_ids, d.causes, "
+    "       d.warn_subjects, d.warn_records, d.warn_items, d.warn_kinds FROM d ORDER BY d.id",
+    0, {0}
+};
+
+/* Statement side: append the statement's touched pairs and warning notes. */
+void
+fold_queue_push(FoldCtx *c)
+{
+    int         n = hash_get_num_entries(c->pairs);
+    int         nrep = hash_get_num_entries(c->repeat_subjects);
+    int         nw = c->nrw + nrep;
+    int64      *subj = palloc(sizeof(int64) * Max(n, 1));
+    char      **model = palloc(sizeof(char *) * Max(n, 1));
+    Datum      *deltas = palloc(sizeof(Datum) * Max(n, 1));
+    int64      *rid = palloc(sizeof(int64) * Max(n, 1));
+    char      **cause = palloc(sizeof(char *) * Max(n, 1));
+    int64      *ws = palloc(sizeof(int64) * Max(nw, 1));
+    int64      *wr = palloc(sizeof(int64) * Max(nw, 1));
+    char      **wi = palloc(sizeof(char *) * Max(nw, 1));
+    char      **wk = palloc(sizeof(char *) * Max(nw, 1));
+    Datum       args[9];
+    HASH_SEQ_STATUS seq;
+    FoldPair   *p;
+    int64      *e;
+    int         i = 0;
+
+    if (n == 0 && nw == 0)
+        return;
+    hash_seq_init(&seq, c->pairs);
+    while ((p = hash_seq_search(&seq)) != NULL)
+    {
+        subj[i] = p->key.subject;
+        model[i] = c->models[p->key.model]->code;
+        deltas[i] = PointerGetDatum(evalstate_serialize(p->delta));
+        rid[i] = p->record_id;
+        cause[i] = (char *) fold_cause_name[p->cause];
+        i++;
+    }
+    for (i = 0; i < c->nrw; i++)
+    {
+        ws[i] = c->rw_subject[i];
+        wr[i] = c->rw_record[i];
+        wi[i] = c->rw_item[i];
+        wk[i] = (char *) c->rw_kind[i];
+    }
+    hash_seq_init(&seq, c->repeat_subjects);
+    while ((e = hash_seq_search(&seq)) != NULL)
+    {
+        ws[i] = *e;
+        wr[i] = 0;
+        wi[i] = NULL;
+        wk[i] = REPEAT_KIND;
+        i++;
+    }
+    args[0] = credit_int8_array(subj, n);
+    args[1] = credit_text_array(model, n);
+    args[2] = credit_varlena_array(deltas, NULL, n, BYTEAOID);
+    args[3] = credit_int8_array(rid, n);
+    args[4] = credit_text_array(cause, n);
+    args[5] = credit_int8_array(ws, nw);
+    args[6] = credit_int8_array(wr, nw);
+    args[7] = credit_text_array(wi, nw);
+    args[8] = credit_text_array(wk, nw);
+    credit_query_exec(&q_push, args, NULL, false, SPI_OK_INSERT, "queueing the fold");
+}
+
+/* Merge one queued row into the touched pairs and the warning notes. */
+static void
+merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
+{
+    Datum      *subj,
+               *model,
+               *delta,
+               *rid,
+               *cause,
+               *ws,
+               *wr,
+               *wi,
+               *wk;
+    bool       *n1,
+               *n2,
+               *n3,
+               *n4,
+               *n5,
+               *n6,
+               *n7,
+               *n8,
+               *n9;
+    int         n = credit_spi_array(tup, td, 1, INT8OID, &subj, &n1);
+    int         nw;
+    int         i;
+    MemoryContext old;
+
+    if (credit_spi_array(tup, td, 2, TEXTOID, &model, &n2) != n ||
+        credit_spi_array(tup, td, 3, BYTEAOID, &delta, &n3) != n ||
+        credit_spi_array(tup, td, 4, INT8OID, &rid, &n4) != n ||
+        credit_spi_array(tup, td, 5, TEXTOID, &cause, &n5) != n)
+        elog(ERROR, "credit.pending_fold: arrays of different lengths");
+    old = MemoryContextSwitchTo(c->cxt);
+    for (i = 0; i < n; i++)
+    {
+        char       *code = TextDatumGetCString(model[i]);
+        int         k = fold_model_index(c, code);
+        char       *cs = TextDatumGetCString(cause[i]);
+        bool        found;
+        FoldPair   *p;
+        EvalState  *d;
+        int         j;
+
+        if (k < 0)              /* the model was dropped meanwhile */
+            continue;
+        p = fold_pair_enter(c, DatumGetInt64(subj[i]), k, &found);
+        p->lock_only = false;
+        d = n3[i] ? NULL : evalstate_deserialize(DatumGetByteaPP(delta[i]), c->models[k]);
+        if (d == NULL)          /* queued under another rule set: evaluate afresh */
+            p->fresh = true;
+        else if (!p->fresh)
+        {
+            if (p->delta == NULL)
+                p->delta = d;
+            else
+                evalstate_merge(p->delta, d, c->models[k], 1);
+        }
+        /* rows come in statement order: the last statement names the cause */
+        p->record_id = DatumGetInt64(rid[i]);
+        for (j = FOLD_INSERT; j <= FOLD_DELETE; j++)
+            if (strcmp(cs, fold_cause_name[j]) == 0)
+                p->cause = (FoldCause) j;
+    }
+    MemoryContextSwitchTo(old);
+
+    nw = credit_spi_array(tup, td, 6, INT8OID, &ws, &n6);
+    if (credit_spi_array(tup, td, 7, INT8OID, &wr, &n7) != nw ||
+        credit_spi_array(tup, td, 8, TEXTOID, &wi, &n8) != nw ||
+        credit_spi_array(tup, td, 9, TEXTOID, &wk, &n9) != nw)
+        elog(ERROR, "credit.pending_fold: warning arrays of different lengths");
+    for (i = 0; i < nw; i++)
+    {
+        char       *kind = TextDatumGetCString(wk[i]);
+        int64       s = DatumGetInt64(ws[i]);
+        int         k;
+
+        if (strcmp(kind, REPEAT_KIND) == 0)
+        {
+            hash_search(c->repeat_subjects, &s, HASH_ENTER, NULL);
+            continue;
+        }
+        for (k = 0; k < FOLD_W_NKINDS; k++)
+            if (strcmp(kind, fold_warning_kind[k]) == 0)
+                fold_note_record_warning(c, s, DatumGetInt64(wr[i]),
+                                         n8[i] ? "" : TextDatumGetCString(wi[i]), fold_warning_kind[k]);
+    }
+}
+
+/*
+ * Commit side: take (and delete) every queued row of the transaction and
+ * merge them into the context's pairs (which the caller has emptied) and
+ * warning notes.  False when nothing was queued.
+ */
+bool
+fold_queue_take(FoldCtx *c)
+{
+    SPITupleTable *tt;
+    uint64      i;
+
+    credit_query_exec(&q_take, NULL, NULL, false, SPI_OK_SELECT, "reading the queued folds");
+    if (SPI_processed == 0)
+    {
+        SPI_freetuptable(SPI_tuptable);
+        return false;
+    }
+    tt = SPI_tuptable;
+    for (i = 0; i < tt->numvals; i++)
+        merge_queued_row(c, tt->vals[i], tt->tupdesc);
+    SPI_freetuptable(tt);
+    return true;
+}
