@@ -1,0 +1,179 @@
+-- Owner-rights code resolves nothing through the caller's search_path.
+--
+-- A unit's clerk (and an analyst, and a non-superuser administrator) plants
+-- a pg_temp domain for every base type name of pg_catalog, each checking
+-- its values with a function that records who runs it and tries to make the
+-- clerk a superuser, and a public operator for every operator name the
+-- extension uses on pairs of types pg_catalog has no operator for (in a
+-- database where PUBLIC may create in public, as clusters upgraded from
+-- before PostgreSQL 15 allow).  Then every entry point that runs with more
+-- rights than its caller is driven.  Nothing planted may run as anyone but
+-- the role that planted it.
+
+-- try(sql): 'ok' or the SQLSTATE and message.
+CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN others THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+
+GRANT CREATE ON SCHEMA public TO PUBLIC;
+CREATE TABLE public.planted_hits (who name, runs_as name, what text);
+GRANT INSERT, SELECT ON public.planted_hits TO PUBLIC;
+
+CREATE ROLE regress_credit_dept_sp_tax NOLOGIN IN ROLE credit_department;
+CREATE ROLE regress_credit_sp_clerk LOGIN IN ROLE regress_credit_dept_sp_tax;
+CREATE ROLE regress_credit_sp_analyst LOGIN IN ROLE credit_analyst;
+CREATE ROLE regress_credit_sp_admin LOGIN IN ROLE credit_admin;
+INSERT INTO credit.department (code, name, role)
+    VALUES ('sp_tax', 'Search path test: taxation bureau', 'regress_credit_dept_sp_tax');
+INSERT INTO credit.subject (id, kind, name, uscc, industries)
+    VALUES (987001, 'enterprise', '江阴路径测试机械有限公司', '91320281MA1P00191B', '{work_safety}');
+INSERT INTO credit.subject (id, kind, name, person_id)
+    VALUES (987002, 'individual', '路径测试', '320281198107220135');
+\set firm 987001
+\set person 987002
+INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on)
+    VALUES (:firm, 'penalty_general', 'sp_tax', 'SP-0', current_date - 30);
+
+-- The planting, as the role about to attack: a hit records session and
+-- current user; as a superuser it would also have made the attacker one.
+CREATE FUNCTION public.plant() RETURNS text LANGUAGE plpgsql AS $plant$
+DECLARE
+    t record;
+    o record;
+    n int := 0;
+    m int := 0;
+BEGIN
+    IF pg_catalog.to_regprocedure('pg_temp.planted(text)') IS NULL THEN
+    EXECUTE format($f$
+        CREATE FUNCTION pg_temp.planted(what text) RETURNS boolean LANGUAGE plpgsql AS $b$
+        BEGIN
+            INSERT INTO public.planted_hits VALUES (session_user, current_user, what);
+            IF current_user <> session_user THEN
+                BEGIN
+                    EXECUTE 'ALTER ROLE %I SUPERUSER';
+                EXCEPTION WHEN others THEN NULL;
+                END;
+            END IF;
+            RETURN true;
+        END $b$$f$, session_user);
+    END IF;
+    FOR t IN SELECT typname FROM pg_catalog.pg_type
+              WHERE typnamespace = 'pg_catalog'::regnamespace AND typtype = 'b' AND typname !~ '^_'
+                AND typelem = 0 AND typname NOT IN ('unknown', 'cstring')
+    LOOP
+        BEGIN
+            EXECUTE format('CREATE DOMAIN pg_temp.%I AS pg_catalog.%I CHECK (pg_temp.planted(%L))',
+                           t.typname, t.typname, 'domain ' || t.typname);
+            n := n + 1;
+        EXCEPTION WHEN others THEN NULL;    -- a type that cannot carry a domain
+        END;
+    END LOOP;
+    FOR o IN SELECT op, l, r
+               FROM unnest(ARRAY['=', '<>', '<', '<=', '>', '>=', '||', '-', '+', '&', '@>', '?', '->>', '<<']) op,
+                    unnest(ARRAY['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'name',
+                                 'date', 'timestamptz', 'jsonb', 'bool', 'bytea']) l,
+                    unnest(ARRAY['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'name',
+                                 'date', 'timestamptz', 'jsonb', 'bool', 'bytea']) r
+              WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_operator p
+                                 WHERE p.oprname = op AND p.oprleft = l::regtype AND p.oprright = r::regtype
+                                   AND p.oprnamespace = 'pg_catalog'::regnamespace)
+    LOOP
+        BEGIN
+            EXECUTE format('CREATE FUNCTION public.%I(pg_catalog.%I, pg_catalog.%I) RETURNS boolean
+                            LANGUAGE sql AS $b$ SELECT pg_temp.planted(%L) $b$',
+                           'planted_' || session_user || '_' || m, o.l, o.r, 'operator ' || o.l || ' ' || o.op || ' ' || o.r);
+            EXECUTE format('CREATE OPERATOR public.%s (LEFTARG = pg_catalog.%I, RIGHTARG = pg_catalog.%I, FUNCTION = public.%I)',
+                           o.op, o.l, o.r, 'planted_' || session_user || '_' || m);
+            m := m + 1;
+        EXCEPTION WHEN others THEN NULL;
+        END;
+    END LOOP;
+    RETURN format('%s domains, %s operators', CASE WHEN n > 60 THEN 'many' ELSE n::text END,
+                  CASE WHEN m > 100 THEN 'many' ELSE m::text END);
+END
+$plant$;
+GRANT EXECUTE ON FUNCTION public.plant() TO PUBLIC;
+
+-- ==== the clerk ====
+SET SESSION AUTHORIZATION regress_credit_sp_clerk;
+SELECT public.plant() AS planted;
+-- the planted objects are live: the clerk's own statements resolve them
+SELECT '1.5'::float8 AS control;
+SELECT count(*) > 0 AS planted_objects_fire FROM public.planted_hits WHERE who = current_user;
+
+-- records: insert, multi-row insert, COPY, update, delete, folded at commit
+INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on, value, details)
+    VALUES (:firm, 'penalty_serious', 'sp_tax', 'SP-1', current_date - 2, 2, '{"penalty_kind": "fine"}');
+INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on)
+    VALUES (:firm, 'work_safety_random_fail', 'sp_tax', 'SP-2', current_date - 1),
+           (:person, 'person_penalty_general', 'sp_tax', 'SP-3', current_date - 1);
+INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on)
+    VALUES (:firm, 'utility_arrears', 'sp_tax', 'SP-4', current_date - 3);
+UPDATE credit.record SET status = 'objected' WHERE document_no = 'SP-4';
+UPDATE credit.record SET value = 3 WHERE document_no = 'SP-1';
+DELETE FROM credit.record WHERE document_no = 'SP-4';
+-- folded at each statement
+BEGIN;
+SET LOCAL credit.fold_at = 'statement';
+INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on)
+    VALUES (:firm, 'contract_breach', 'sp_tax', 'SP-5', current_date);
+COMMIT;
+-- lists, relations, commitments, repair and objections
+SELECT pg_temp.try(format($q$INSERT INTO credit.list_entry (list_code, name, code, listed_on, reason)
+                              VALUES ('abnormal_operation', '江阴路径测试机械有限公司', '91320281MA1P00191B', current_date, 'x')$q$))
+       IS NOT NULL AS list_entry_tried;
+SELECT pg_temp.try(format($q$INSERT INTO credit.relation (from_subject, to_subject, kind, valid_from)
+                              VALUES (%s, %s, 'legal_representative', current_date - 1)$q$, :person, :firm))
+       IS NOT NULL AS relation_tried;
+SELECT pg_temp.try(format($q$SELECT credit.file_objection(r.id, 'wrong company') FROM credit.record r
+                              WHERE r.document_no = 'SP-2'$q$)) IS NOT NULL AS objection_tried;
+SELECT pg_temp.try($q$SELECT credit.request_repair(r.id, 'corrected') FROM credit.record r
+                       WHERE r.document_no = 'SP-0'$q$) IS NOT NULL AS repair_tried;
+-- readers that switch to the owner or read through SQL
+SELECT count(*) >= 0 AS matched FROM credit.match('江阴路径测试机械有限公司', '91320281MA1P00191B');
+SELECT credit.check(:firm, 'government_procurement') IS NOT NULL AS checked;
+SELECT count(*) >= 0 AS measures FROM credit.measures_for(:firm, NULL);
+SELECT pg_temp.try(format('SELECT credit.profile(%s)', :firm)) AS profile;
+SELECT count(*) >= 0 AS related FROM credit.related(:firm, 2);
+SELECT (credit.evaluate_subject(:firm, 'comprehensive_enterprise')).grade IS NOT NULL AS evaluated;
+RESET SESSION AUTHORIZATION;
+
+-- ==== the analyst ====
+SET SESSION AUTHORIZATION regress_credit_sp_analyst;
+SELECT public.plant() AS planted;
+SELECT credit.check(:person, 'administrative_licensing') IS NOT NULL AS checked;
+SELECT pg_temp.try(format('SELECT credit.profile(%s)', :person)) AS profile;
+SELECT count(*) >= 0 AS verified FROM credit.verify_ledger();
+SELECT count(*) >= 0 AS matched FROM credit.match('路径测试', '320281198107220135');
+RESET SESSION AUTHORIZATION;
+
+-- ==== a non-superuser administrator ====
+SET SESSION AUTHORIZATION regress_credit_sp_admin;
+SELECT public.plant() AS planted;
+SELECT credit.run_evaluation('industry_work_safety') > 0 AS ran;
+SELECT credit.reanchor_grades() >= 0 AS reanchored;
+SELECT count(*) >= 0 AS verified FROM credit.verify_ledger();
+RESET SESSION AUTHORIZATION;
+
+-- Nothing planted ran with more rights than its planter; nobody became superuser.
+SELECT DISTINCT who, runs_as, what FROM public.planted_hits WHERE runs_as <> who ORDER BY 1, 2, 3;
+SELECT rolname, rolsuper FROM pg_catalog.pg_roles WHERE rolname LIKE 'regress_credit_sp_%' ORDER BY 1;
+-- the grades are still those of a fresh evaluation
+SELECT count(*) FILTER (WHERE abs(g.score - e.score) > 1e-6 OR g.grade IS DISTINCT FROM e.grade) AS stale_grades
+  FROM credit.subject_grade g
+  CROSS JOIN LATERAL credit.evaluate_subject(g.subject_id, g.model) e
+ WHERE g.subject_id IN (:firm, :person);
+
+-- clean up (the subjects and records stay, like every test's fixtures)
+DROP OWNED BY regress_credit_sp_clerk, regress_credit_sp_analyst, regress_credit_sp_admin;
+DROP FUNCTION public.plant();
+DROP TABLE public.planted_hits;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+DROP ROLE regress_credit_sp_clerk, regress_credit_sp_analyst, regress_credit_sp_admin;
+UPDATE credit.department SET role = NULL WHERE code = 'sp_tax';
+DROP ROLE regress_credit_dept_sp_tax;
