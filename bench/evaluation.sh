@@ -97,7 +97,7 @@ fi
 RECORDS_NOW=$(q -At -c "SELECT count(*) FROM credit.record")
 SUBJECTS_NOW=$(q -At -c "SELECT count(*) FROM credit.subject")
 
-# The same model as one plain SQL query (DESIGN §4), float arithmetic.
+# The same model as one plain SQL query (docs/evaluation.md), float arithmetic.
 PLAIN_SQL="
 WITH m AS (SELECT * FROM credit.model WHERE code = '$MODEL'),
 item AS (

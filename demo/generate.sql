@@ -648,7 +648,7 @@ INSERT INTO demo_timing (step, n) SELECT 'records', count(*) FROM ins;
 UPDATE demo_timing SET at = clock_timestamp() WHERE step = 'records';  -- after the foreign-key checks
 
 -- 5. Double publicity (双公示): licences and penalties, with decision document
---    numbers per department and year and the DOMAIN §5 details.
+--    numbers per department and year and the double-publicity details.
 WITH ins AS (
 INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on, value, amount, details, status)
 SELECT y.subject_id, y.item_code, y.dept,

@@ -65,7 +65,7 @@ SELECT count(*) FILTER (WHERE n = 0) > count(*) / 2 AS most_clean,
        max(n) > 10 * avg(n) AS repeat_offenders
   FROM ranked;
 
--- Double publicity: document numbers unique per unit, DOMAIN §5 details present.
+-- Double publicity: document numbers unique per unit, double-publicity details present.
 SELECT category,
        count(*) AS records,
        count(DISTINCT document_no) = count(*) AS document_no_unique,

@@ -1,5 +1,5 @@
 -- Evaluation: credit.evaluate_subject and credit.run_evaluation agree with an
--- independent SQL re-computation of DESIGN §4 on every subject, at several
+-- independent SQL re-computation of the evaluation semantics (docs/evaluation.md) on every subject, at several
 -- dates, with caps, vetoes, decays, statuses, per_value and dimension clamps.
 SET datestyle = 'ISO, YMD';
 -- the batch engine alone: incremental evaluation by the record triggers is off here
@@ -67,7 +67,7 @@ SELECT count(*) AS records, count(DISTINCT status) AS statuses, count(DISTINCT i
        min(decided_on) AS first, max(decided_on) AS last
   FROM credit.record WHERE department = 'ev_dept';
 
--- The reference: DESIGN §4 written directly in SQL over the model tables.
+-- The reference: the semantics written directly in SQL over the model tables.
 CREATE FUNCTION pg_temp.ref_eval(p_model text, p_as_of date)
 RETURNS TABLE (subject_id bigint, score double precision, grade text)
 LANGUAGE sql STABLE AS $$

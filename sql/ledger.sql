@@ -1,4 +1,4 @@
--- Ledger (DESIGN §8, docs/ledger.md): every change to records, list entries
+-- Ledger (docs/ledger.md): every change to records, list entries
 -- and evaluations is chained by SHA-256 in credit.ledger;
 -- credit.verify_ledger() is empty when nothing was tampered with, and
 -- reports each kind of tampering with the entry it concerns.

@@ -1,4 +1,4 @@
--- Joint rewards and punishments (联合奖惩, DESIGN §7): measures matched to a
+-- Joint rewards and punishments (联合奖惩, docs/measures.md): measures matched to a
 -- subject's grades, lists, kind and scenario; the credit check of approval
 -- systems; the feedback of the units that act on a measure.  Everything,
 -- roles included, is rolled back at the end.

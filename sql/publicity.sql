@@ -5,7 +5,7 @@ INSERT INTO credit.subject (id, kind, name, uscc)
 INSERT INTO credit.subject (id, kind, name, person_id)
      VALUES (900002, 'individual', '张三', '11010519491231002X');
 
--- Periods follow the catalogue's severity (DOMAIN §4).
+-- Periods follow the catalogue's severity (docs/publicity.md).
 SELECT code, severity, published, min_publicity, max_publicity
   FROM credit.catalog_item
  WHERE code IN ('license', 'penalty_warning', 'penalty_minor', 'penalty_general', 'penalty_serious')

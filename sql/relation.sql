@@ -1,4 +1,4 @@
--- Relations between subjects (关联关系, DESIGN §8): the checks, credit.related
+-- Relations between subjects (关联关系, docs/relations.md): the checks, credit.related
 -- (depths, cycles, validity dates, both directions), related_listed warnings
 -- when a subject is put on a black list, the credit profile (信用画像) of an
 -- enterprise and of a person, and the BI views v_collection_stats and

@@ -1,4 +1,4 @@
--- Credit repair (信用修复) and objections (异议处理), DESIGN §8, DOMAIN §4.
+-- Credit repair (信用修复) and objections (异议处理): docs/repair.md.
 -- Dates are relative to today; ids and dates in messages are replaced by
 -- names.  Grades are folded at each commit (the default), so the statements
 -- run outside a transaction; everything is removed at the end.

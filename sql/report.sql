@@ -1,4 +1,4 @@
--- Credit reports (信用报告, DESIGN §8) signed with Ed25519 and verified with
+-- Credit reports (信用报告, docs/reports.md) signed with Ed25519 and verified with
 -- the platform's public keys; third-party credit reports (第三方信用报告)
 -- checked against their agency's key and platform data.  Everything, roles
 -- included, is rolled back at the end.

@@ -11,7 +11,7 @@ EXCEPTION WHEN OTHERS THEN
     RETURN st || ': ' || msg || ' / ' || det;
 END $$;
 
--- Valid examples of DOMAIN §2 (NULL reason = valid); lower-case x is accepted.
+-- Valid examples of GB 11643 (NULL reason = valid); lower-case x is accepted.
 SELECT c, resident_id_check(c) AS reason, c::resident_id AS canonical
 FROM unnest(ARRAY['11010519491231002X', '34052419800101001X', '360426199101010071',
                   '44011320141005001X', '11010519491231002x']) AS c;

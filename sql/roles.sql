@@ -1,4 +1,4 @@
--- Roles and row-level security (DESIGN §8): what credit_admin, a unit of
+-- Roles and row-level security (docs/security.md): what credit_admin, a unit of
 -- credit_department, credit_analyst and credit_public can and cannot do.
 -- Everything, roles included, is rolled back at the end.
 BEGIN;

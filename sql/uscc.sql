@@ -11,13 +11,13 @@ EXCEPTION WHEN OTHERS THEN
     RETURN st || ': ' || msg || ' / ' || det;
 END $$;
 
--- Valid examples of DOMAIN §1 (NULL reason = valid).
+-- Valid examples of GB 32100 (NULL reason = valid).
 SELECT c, uscc_check(c) AS reason, c::uscc AS canonical
 FROM unnest(ARRAY['91110000600037341L', '91110000101623741K', '121200004013590816',
                   '9144030071526726XG', '91310115MA1K3BTP2B', '914403001922038216',
                   '91320281142232229Q']) AS c;
 
--- Invalid examples of DOMAIN §1: wrong check character, letters outside the alphabet.
+-- Invalid examples of GB 32100: wrong check character, letters outside the alphabet.
 SELECT uscc_check('91110000600037341N');
 SELECT uscc_check('9111000060003IOZSV');
 SELECT '91110000600037341N'::uscc;

@@ -22,8 +22,6 @@ extern void credit_pseudonym_key_assign(const char *newval, void *extra);
 /* Identifier types (uscc.c, resident_id.c) */
 extern bool credit_uscc_lenient;
 extern void credit_ident_init(void);
-extern const char *credit_to_utf8(const char *s, size_t *len);
-extern const char *credit_reason_to_server(const char *reason);
 /* per-concern initialisation called from _PG_init */
 extern void credit_cache_init(void);   /* cache.c */
 extern void credit_model_init(void);   /* model.c */

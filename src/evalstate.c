@@ -2,7 +2,7 @@
  * evalstate.c
  *      The per-subject evaluation state (see evalstate.h): folding, removal,
  *      re-anchoring, merging, the binary format and finalizing to a score,
- *      a grade and dimension values (DESIGN §4).
+ *      a grade and dimension values (docs/evaluation.md).
  */
 #include "postgres.h"
 

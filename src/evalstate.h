@@ -3,7 +3,7 @@
  *      Evaluation models (cached rows of credit.model*) and the per-subject
  *      evaluation state shared by the batch aggregate and incremental folding.
  *
- * How to use the state (DESIGN §4-5)
+ * How to use the state (docs/evaluation.md, docs/auto-evaluation.md)
  * ----------------------------------
  * A state belongs to one (subject, model).  It holds, for every rule of the
  * model (rules sorted by item code), the sum of the raw contributions

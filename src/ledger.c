@@ -1,6 +1,6 @@
 /*
  * ledger.c
- *      Tamper-evident ledger (DESIGN §8): every change to credit.record,
+ *      Tamper-evident ledger (docs/ledger.md): every change to credit.record,
  *      credit.list_entry and credit.evaluation is chained by SHA-256 in
  *      credit.ledger; credit.verify_ledger() reports what does not match.
  *
@@ -66,7 +66,7 @@
 static const char *const op_name[] = {"insert", "update", "delete", "truncate"};
 
 /* The ledgered tables: each must have the capture triggers. */
-const char *const ledgered_tables[LEDGERED_TABLES] = {"evaluation", "list_entry", "record"};
+const char *const ledger_tables[LEDGER_NTABLES] = {"evaluation", "list_entry", "record"};
 
 /* One statement's rows of one table, waiting for the commit. */
 typedef struct PendingEntry
@@ -168,7 +168,7 @@ codec_col_cmp(const void *a, const void *b)
 
 /* The canonical serializer of rows of a tuple descriptor. */
 RowCodec *
-codec_build(TupleDesc td)
+ledger_codec_build(TupleDesc td)
 {
     RowCodec   *c = palloc(sizeof(RowCodec));
     int         i;
@@ -201,7 +201,7 @@ codec_build(TupleDesc td)
 
 /* SHA-256 of a row's canonical serialization (allocates in the current context). */
 void
-codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out)
+ledger_codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out)
 {
     EVP_MD_CTX *ctx = sha_ctx();
     int         i;
@@ -228,10 +228,10 @@ codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out)
 
 /*
  * Pin the settings the output functions depend on; returns the GUC nest
- * level to pass to unpin_settings.
+ * level to pass to ledger_unpin_settings.
  */
 int
-pin_settings(void)
+ledger_pin_settings(void)
 {
     int         level = NewGUCNestLevel();
 
@@ -248,16 +248,16 @@ pin_settings(void)
     return level;
 }
 
-/* Restore the settings pin_settings changed. */
+/* Restore the settings ledger_pin_settings changed. */
 void
-unpin_settings(int level)
+ledger_unpin_settings(int level)
 {
     AtEOXact_GUC(true, level);
 }
 
 /* The primary key columns (1 or 2 bigint columns, in column order) of a ledgered table. */
 int
-table_keys(Relation rel, AttrNumber *keys)
+ledger_table_keys(Relation rel, AttrNumber *keys)
 {
     Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
     int         n = 0;
@@ -421,17 +421,17 @@ credit_ledger_capture(PG_FUNCTION_ARGS)
         (void) entry_new(rel, OP_TRUNCATE, false, who);
         return PointerGetDatum(NULL);
     }
-    nkeys = table_keys(rel, keys);
+    nkeys = ledger_table_keys(rel, keys);
 
     cxt = AllocSetContextCreate(CurrentMemoryContext, "credit ledger capture", ALLOCSET_DEFAULT_SIZES);
     rowcxt = AllocSetContextCreate(cxt, "credit ledger row", ALLOCSET_DEFAULT_SIZES);
     old = MemoryContextSwitchTo(cxt);
-    codec = codec_build(RelationGetDescr(rel));
+    codec = ledger_codec_build(RelationGetDescr(rel));
     if (td->tg_oldtable)
         so = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
     if (td->tg_newtable)
         sn = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
-    level = pin_settings();
+    level = ledger_pin_settings();
     if (so)
         tuplestore_rescan(td->tg_oldtable);
     if (sn)
@@ -458,13 +458,13 @@ credit_ledger_capture(PG_FUNCTION_ARGS)
         {
             slot_getallattrs(so);
             slot_keys(so, keys, nkeys, &ok1, &ok2);
-            codec_hash(codec, so->tts_values, so->tts_isnull, ho);
+            ledger_codec_hash(codec, so->tts_values, so->tts_isnull, ho);
         }
         if (have_n)
         {
             slot_getallattrs(sn);
             slot_keys(sn, keys, nkeys, &nk1, &nk2);
-            codec_hash(codec, sn->tts_values, sn->tts_isnull, hn);
+            ledger_codec_hash(codec, sn->tts_values, sn->tts_isnull, hn);
         }
         MemoryContextSwitchTo(cxt);
         MemoryContextReset(rowcxt);
@@ -482,7 +482,7 @@ credit_ledger_capture(PG_FUNCTION_ARGS)
             entry_add(&ins_e, rel, OP_INSERT, nkeys == 2, who, nk1, nk2, NULL, hn);
         }
     }
-    unpin_settings(level);
+    ledger_unpin_settings(level);
     if (so)
         ExecDropSingleTupleTableSlot(so);
     if (sn)
@@ -497,7 +497,7 @@ credit_ledger_capture(PG_FUNCTION_ARGS)
  * previous entry's hash, then every column in a fixed binary form.
  */
 void
-entry_hash(const uint8 *prev, int64 seq, TimestampTz at, const char *who, uint64 xid,
+ledger_entry_hash(const uint8 *prev, int64 seq, TimestampTz at, const char *who, uint64 xid,
            const char *relation, const char *op, uint32 flags, int n, const int64 *k1, const int64 *k2,
            const uint8 *const *oldh, const uint8 *const *newh, uint8 *out)
 {
@@ -529,7 +529,7 @@ entry_hash(const uint8 *prev, int64 seq, TimestampTz at, const char *who, uint64
 
 /* A bytea holding a hash. */
 bytea *
-hash_bytea(const uint8 *h)
+ledger_hash_bytea(const uint8 *h)
 {
     bytea      *b = palloc(VARHDRSZ + HASH_LEN);
 
@@ -656,7 +656,7 @@ ledger_append(void)
         if (e->nspid != nspid)
             continue;
         seq++;
-        entry_hash(prev, seq, at, e->who, xid, e->relname, op_name[e->op],
+        ledger_entry_hash(prev, seq, at, e->who, xid, e->relname, op_name[e->op],
                    (e->has_key2 ? FLAG_KEY2 : 0) |
                    ((e->op == OP_UPDATE || e->op == OP_DELETE) ? FLAG_OLD : 0) |
                    ((e->op == OP_UPDATE || e->op == OP_INSERT) ? FLAG_NEW : 0),
@@ -682,8 +682,8 @@ ledger_append(void)
             v[9] = hashes_array(e->newh, e->n);
         else
             nulls[9] = 'n';
-        v[10] = PointerGetDatum(hash_bytea(prev));
-        v[11] = PointerGetDatum(hash_bytea(h));
+        v[10] = PointerGetDatum(ledger_hash_bytea(prev));
+        v[11] = PointerGetDatum(ledger_hash_bytea(h));
         ret = credit_query_run(&q_insert, v, nulls, false, 0);
         if (ret != SPI_OK_INSERT)
             elog(ERROR, "credit ledger: appending entry " INT64_FORMAT " failed: %s",
@@ -844,11 +844,11 @@ credit_ledger_hash_row(PG_FUNCTION_ARGS)
     values = palloc(sizeof(Datum) * Max(td->natts, 1));
     nulls = palloc(sizeof(bool) * Max(td->natts, 1));
     heap_deform_tuple(&tuple, td, values, nulls);
-    codec = codec_build(td);
-    level = pin_settings();
-    codec_hash(codec, values, nulls, h);
-    unpin_settings(level);
+    codec = ledger_codec_build(td);
+    level = ledger_pin_settings();
+    ledger_codec_hash(codec, values, nulls, h);
+    ledger_unpin_settings(level);
     ReleaseTupleDesc(td);
-    PG_RETURN_BYTEA_P(hash_bytea(h));
+    PG_RETURN_BYTEA_P(ledger_hash_bytea(h));
 }
 

@@ -47,9 +47,9 @@ typedef struct RowCodec
     CodecCol   *cols;
 } RowCodec;
 
-/* The ledgered tables (LEDGERED_TABLES of them), in name order. */
-#define LEDGERED_TABLES 3
-extern const char *const ledgered_tables[LEDGERED_TABLES];
+/* The ledgered tables (LEDGER_NTABLES of them), in name order. */
+#define LEDGER_NTABLES 3
+extern const char *const ledger_tables[LEDGER_NTABLES];
 
 /*
  * A row change of the current transaction not yet appended (ledger.c keeps
@@ -68,13 +68,13 @@ typedef struct PendingRow
 
 extern int  ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows);
 
-extern RowCodec *codec_build(TupleDesc td);
-extern void codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out);
-extern int  pin_settings(void);
-extern void unpin_settings(int level);
-extern int  table_keys(Relation rel, AttrNumber *keys);
-extern bytea *hash_bytea(const uint8 *h);
-extern void entry_hash(const uint8 *prev, int64 seq, TimestampTz at, const char *who, uint64 xid,
+extern RowCodec *ledger_codec_build(TupleDesc td);
+extern void ledger_codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out);
+extern int  ledger_pin_settings(void);
+extern void ledger_unpin_settings(int level);
+extern int  ledger_table_keys(Relation rel, AttrNumber *keys);
+extern bytea *ledger_hash_bytea(const uint8 *h);
+extern void ledger_entry_hash(const uint8 *prev, int64 seq, TimestampTz at, const char *who, uint64 xid,
                        const char *relation, const char *op, uint32 flags, int n,
                        const int64 *k1, const int64 *k2,
                        const uint8 *const *oldh, const uint8 *const *newh, uint8 *out);

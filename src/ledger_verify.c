@@ -210,7 +210,7 @@ check_entry(HeapTuple tup, TupleDesc td, int64 seq, const uint8 *prev, const uin
     }
     if ((want_old && !hash_elems(dold, nold, n, &oldh)) || (want_new && !hash_elems(dnew, nnew, n, &newh)))
         return "a row hash that is not 32 bytes";
-    entry_hash(prev, seq, at, who, xid, relation, op,
+    ledger_entry_hash(prev, seq, at, who, xid, relation, op,
                (nk2 >= 0 ? FLAG_KEY2 : 0) | (want_old ? FLAG_OLD : 0) | (want_new ? FLAG_NEW : 0),
                n, k1, k2, oldh, newh, h);
     *hash_ok = memcmp(h, stored, HASH_LEN) == 0;
@@ -308,13 +308,13 @@ static int
 run_with_tables(const char *sql)
 {
     Oid         type = TEXTARRAYOID;
-    Datum       names[LEDGERED_TABLES];
+    Datum       names[LEDGER_NTABLES];
     Datum       arg;
     int         i;
 
-    for (i = 0; i < LEDGERED_TABLES; i++)
-        names[i] = CStringGetTextDatum(ledgered_tables[i]);
-    arg = PointerGetDatum(construct_array(names, LEDGERED_TABLES, TEXTOID, -1, false, TYPALIGN_INT));
+    for (i = 0; i < LEDGER_NTABLES; i++)
+        names[i] = CStringGetTextDatum(ledger_tables[i]);
+    arg = PointerGetDatum(construct_array(names, LEDGER_NTABLES, TEXTOID, -1, false, TYPALIGN_INT));
     return SPI_execute_with_args(sql, 1, &type, &arg, NULL, true, 0);
 }
 
@@ -486,7 +486,7 @@ verify_rows(VerifyCtx *v, const char *relname)
     int         nptr = 0;
 
     rel = table_open(relid, AccessShareLock);
-    nkeys = table_keys(rel, keys);
+    nkeys = ledger_table_keys(rel, keys);
     for (i = 0; i < (uint64) nkeys; i++)
         keynames[i] = pstrdup(NameStr(TupleDescAttr(RelationGetDescr(rel), keys[i] - 1)->attname));
     table_close(rel, AccessShareLock);
@@ -566,7 +566,7 @@ verify_rows(VerifyCtx *v, const char *relname)
         {
             MemoryContext old = MemoryContextSwitchTo(rowcxt->parent);
 
-            codec = codec_build(ts.tt->tupdesc);
+            codec = ledger_codec_build(ts.tt->tupdesc);
             tk[0] = SPI_fnumber(ts.tt->tupdesc, keynames[0]);
             tk[1] = nkeys == 2 ? SPI_fnumber(ts.tt->tupdesc, keynames[1]) : 0;
             values = palloc(sizeof(Datum) * ts.tt->tupdesc->natts);
@@ -682,7 +682,7 @@ verify_rows(VerifyCtx *v, const char *relname)
                 MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
                 heap_deform_tuple(tt, ts.tt->tupdesc, values, nulls);
-                codec_hash(codec, values, nulls, h);
+                ledger_codec_hash(codec, values, nulls, h);
                 MemoryContextSwitchTo(old);
                 MemoryContextReset(rowcxt);
                 if (memcmp(h, cur, HASH_LEN) != 0)
@@ -743,7 +743,7 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
     credit_scope_enter(&scope, true);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    level = pin_settings();
+    level = ledger_pin_settings();
 
     verify_chain(&v);
     verify_triggers(&v);
@@ -766,7 +766,7 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
     for (i = 0; i < (uint64) nrels; i++)
         verify_rows(&v, rels[i]);
 
-    unpin_settings(level);
+    ledger_unpin_settings(level);
     SPI_finish();
     credit_scope_exit(&scope);
     return (Datum) 0;

@@ -130,23 +130,6 @@ sort_pairs(uint64 *pairs, uint64 *tmp, int32 n)
     }
 }
 
-/* Decode 64 hex digits into 32 bytes. */
-static void
-hex_to_bytes(const char *hex, uint8 *out)
-{
-    int         i;
-
-    for (i = 0; i < PSEUDONYM_LEN; i++)
-    {
-        int         hi = hex[2 * i],
-                    lo = hex[2 * i + 1];
-
-        hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
-        lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
-        out[i] = (uint8) (hi << 4 | lo);
-    }
-}
-
 /* Organisation code of a canonical code of a kind, "" when it has none. */
 static void
 org_of(CodeKind kind, const char *canon, char *org)
@@ -258,7 +241,7 @@ load_entries(MIndex *ix)
             org_of((CodeKind) e->kind, e->canon, e->org);
             if (e->kind == CODE_PSEUDONYM)
             {
-                hex_to_bytes(e->canon, e->pseudonym);
+                hex_decode(e->canon, 2 * PSEUDONYM_LEN, (char *) e->pseudonym);
                 e->has_pseudonym = true;
                 ix->npseudonyms++;
             }
@@ -590,7 +573,7 @@ match_probe_prepare(MIndex *ix, MProbe *p)
     p->has_pseudonym = false;
     if (p->kind == CODE_PSEUDONYM)
     {
-        hex_to_bytes(p->canon, p->pseudonym);
+        hex_decode(p->canon, 2 * PSEUDONYM_LEN, (char *) p->pseudonym);
         p->has_pseudonym = true;
     }
     else if (p->kind == CODE_RESIDENT_ID && ix->key_copy != NULL && ix->npseudonyms > 0)

@@ -15,6 +15,7 @@
 #include "utils/datetime.h"
 
 #include "credit.h"
+#include "util.h"
 #include "ident_parse.h"
 
 #define PG_GETARG_RESIDENT_ID(n)    PG_GETARG_INT64(n)

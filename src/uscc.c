@@ -13,6 +13,7 @@
 #include "utils/guc.h"
 
 #include "credit.h"
+#include "util.h"
 #include "ident_parse.h"
 
 /* Fixed-length, pass-by-reference: the 18 canonical characters. */
@@ -39,55 +40,6 @@ credit_ident_init(void)
                              PGC_USERSET,
                              0,
                              NULL, NULL, NULL);
-}
-
-/*
- * Text in the server encoding, converted to UTF-8 when needed so that the
- * parser recognises full-width characters; *len is updated.
- */
-const char *
-credit_to_utf8(const char *s, size_t *len)
-{
-    int         enc = GetDatabaseEncoding();
-    const char *r;
-
-    if (enc == PG_UTF8 || enc == PG_SQL_ASCII || *len == 0)
-        return s;
-    r = pg_server_to_any(s, (int) *len, PG_UTF8);
-    if (r != s)
-        *len = strlen(r);       /* a converted copy is NUL-terminated */
-    return r;
-}
-
-/*
- * A reason produced from UTF-8 input, for the server encoding: unchanged in
- * UTF8 and SQL_ASCII databases, else with non-ASCII characters written as
- * U+XXXX, so that reporting never fails on an unconvertible character.
- */
-const char *
-credit_reason_to_server(const char *reason)
-{
-    int         enc = GetDatabaseEncoding();
-    StringInfoData buf;
-    const unsigned char *p = (const unsigned char *) reason;
-
-    if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
-        return reason;
-    initStringInfo(&buf);
-    while (*p)
-    {
-        int         n = pg_utf_mblen(p);
-        int         i;
-
-        for (i = 1; i < n && p[i] != '\0'; i++)
-            ;
-        if (*p < 0x80 || i < n)
-            appendStringInfoChar(&buf, *p < 0x80 ? (char) *p : '?');
-        else
-            appendStringInfo(&buf, "U+%04X", (unsigned int) utf8_to_unicode(p));
-        p += (*p < 0x80 || i < n) ? 1 : n;
-    }
-    return buf.data;
 }
 
 /* Parse text into a Uscc, raising 22P02 naming the problem. */

@@ -1,6 +1,6 @@
 /*
  * util.c
- *      Helpers shared by every concern: dates, array builders, running as the
+ *      Helpers shared by every concern: dates, encodings, array builders, running as the
  *      extension's owner with a pinned search_path, and saved SPI plans keyed
  *      by identity (util.h).
  */
@@ -17,6 +17,8 @@
 #include "commands/extension.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
 #include "storage/proc.h"
@@ -98,6 +100,57 @@ Datum
 credit_iso_date(PG_FUNCTION_ARGS)
 {
     PG_RETURN_TEXT_P(cstring_to_text(credit_date_text(PG_GETARG_DATEADT(0))));
+}
+
+/* ---- encodings ---- */
+
+/*
+ * Text in the server encoding, converted to UTF-8 when needed so that the
+ * parser recognises full-width characters; *len is updated.
+ */
+const char *
+credit_to_utf8(const char *s, size_t *len)
+{
+    int         enc = GetDatabaseEncoding();
+    const char *r;
+
+    if (enc == PG_UTF8 || enc == PG_SQL_ASCII || *len == 0)
+        return s;
+    r = pg_server_to_any(s, (int) *len, PG_UTF8);
+    if (r != s)
+        *len = strlen(r);       /* a converted copy is NUL-terminated */
+    return r;
+}
+
+/*
+ * A reason produced from UTF-8 input, for the server encoding: unchanged in
+ * UTF8 and SQL_ASCII databases, else with non-ASCII characters written as
+ * U+XXXX, so that reporting never fails on an unconvertible character.
+ */
+const char *
+credit_reason_to_server(const char *reason)
+{
+    int         enc = GetDatabaseEncoding();
+    StringInfoData buf;
+    const unsigned char *p = (const unsigned char *) reason;
+
+    if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+        return reason;
+    initStringInfo(&buf);
+    while (*p)
+    {
+        int         n = pg_utf_mblen(p);
+        int         i;
+
+        for (i = 1; i < n && p[i] != '\0'; i++)
+            ;
+        if (*p < 0x80 || i < n)
+            appendStringInfoChar(&buf, *p < 0x80 ? (char) *p : '?');
+        else
+            appendStringInfo(&buf, "U+%04X", (unsigned int) utf8_to_unicode(p));
+        p += (*p < 0x80 || i < n) ? 1 : n;
+    }
+    return buf.data;
 }
 
 /* ---- arrays ---- */

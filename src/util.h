@@ -1,6 +1,6 @@
 /*
  * util.h
- *      Helpers shared by every concern: dates, array builders, running as the
+ *      Helpers shared by every concern: dates, encodings, array builders, running as the
  *      extension's owner with a pinned search_path, and saved SPI plans keyed
  *      by identity.
  */
@@ -25,6 +25,18 @@ extern int  credit_today_ymd(void);
  * session's DateStyle says: the one form messages show dates in.
  */
 extern char *credit_date_text(DateADT d);
+
+/* ---- encodings ---- */
+
+/*
+ * Text in the server encoding, converted to UTF-8 when needed so that the
+ * parsers (which work on UTF-8) recognise full-width characters; *len is
+ * updated.
+ */
+extern const char *credit_to_utf8(const char *s, size_t *len);
+
+/* A reason produced from UTF-8 input, readable in the server encoding. */
+extern const char *credit_reason_to_server(const char *reason);
 
 /* ---- one-dimensional arrays for query arguments ---- */
 

@@ -89,7 +89,7 @@ COMMENT ON COLUMN @extschema@.catalog_item.min_publicity IS
 COMMENT ON COLUMN @extschema@.catalog_item.max_publicity IS
     'Maximum publicity period from the decision date: publicity stops by itself after it (defaults from severity; NULL: while the record is active)';
 
--- Defaults of a catalogue item derived from its severity (DOMAIN §4).
+-- Defaults of a catalogue item derived from its severity (minor: at most 3 months; general: 3 months to 1 year; serious: 1 to 3 years).
 CREATE FUNCTION @extschema@.catalog_item_defaults() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -114,7 +114,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.catalog_item_defaults() IS
-    'Trigger of credit.catalog_item: derives published, min_publicity and max_publicity from the severity when not given (DOMAIN §4)';
+    'Trigger of credit.catalog_item: derives published, min_publicity and max_publicity from the severity when not given (minor 3 months, general 3 months to 1 year, serious 1 to 3 years)';
 CREATE TRIGGER catalog_item_defaults BEFORE INSERT OR UPDATE ON @extschema@.catalog_item
     FOR EACH ROW EXECUTE FUNCTION @extschema@.catalog_item_defaults();
 -- Every backend's catalogue cache is rebuilt after a change.

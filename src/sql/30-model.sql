@@ -1,4 +1,4 @@
--- Evaluation models as data (DESIGN §4): tables, their cache invalidation,
+-- Evaluation models as data (docs/evaluation.md): tables, their cache invalidation,
 -- the evaluation state functions and the parallel aggregate.
 
 CREATE TABLE @extschema@.model (
@@ -202,7 +202,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.evaluate_subject(bigint, text, date) IS
-    'Score, grade and dimension totals of a subject under a model as of a date, from its records (DESIGN §4 semantics)';
+    'Score, grade and dimension totals of a subject under a model as of a date, from its records (the semantics of docs/evaluation.md)';
 
 -- (pg_dump keeps the models users add or change: registered by 99-backup.sql)
 

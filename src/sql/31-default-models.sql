@@ -1,5 +1,5 @@
 -- Shipped evaluation models (edit freely: they are rows).  Scores follow the
--- common "base score + bonuses - deductions" shape of DOMAIN §3.
+-- common "base score + bonuses - deductions" shape of public credit evaluation schemes (docs/evaluation.md).
 
 -- Industry grades feed the comprehensive models as records (written by
 -- credit.run_evaluation of an industry model, department 'platform').

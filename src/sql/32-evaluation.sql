@@ -1,5 +1,5 @@
 -- Evaluation runs, their history, each subject's current grade, scheduling
--- and the BI views over grades (DESIGN §4).
+-- and the BI views over grades (docs/evaluation.md).
 
 CREATE TABLE @extschema@.evaluation_run (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

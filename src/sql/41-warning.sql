@@ -1,4 +1,4 @@
--- Grade changes and warnings (DESIGN §5).
+-- Grade changes and warnings (docs/auto-evaluation.md).
 
 -- Every change of a subject's grade under a model, whatever caused it.
 CREATE TABLE @extschema@.grade_change (

@@ -1,4 +1,4 @@
--- Auto-evaluation when data arrives (DESIGN §5): statement-level AFTER
+-- Auto-evaluation when data arrives (docs/auto-evaluation.md): statement-level AFTER
 -- triggers with transition tables fold every statement's records into
 -- credit.subject_grade, log and notify grade changes and raise warnings.
 

@@ -1,9 +1,9 @@
--- Joint rewards and punishments (联合奖惩, DESIGN §7): the scenarios in which
+-- Joint rewards and punishments (联合奖惩, docs/measures.md): the scenarios in which
 -- credit is checked, the measures, matching a subject's grades and lists to
 -- measures (C: src/measure.c), the check an approval system asks for, and the
 -- feedback of departments that applied a measure.
 
--- Scenarios in which credit must be checked (DOMAIN §6).
+-- Scenarios in which credit must be checked (the national list of scenarios of credit checks).
 CREATE TABLE @extschema@.scenario (
     code        text PRIMARY KEY CHECK (code ~ '^[a-z0-9_]{1,60}$'),
     name        text NOT NULL,
@@ -148,7 +148,7 @@ CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @e
 CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.scenario
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 
--- Shipped measures of a county platform like Jiangyin's (DOMAIN §3, §6);
+-- Shipped measures of a county platform like Jiangyin's (A+ individuals and A enterprises get priority; credit-easy 信易贷 products);
 -- no legal basis is recorded for them (legal_basis NULL: fill in the local one).
 INSERT INTO @extschema@.measure (code, name, kind, effect, scenario, subject_kinds, model, best_grade, worst_grade,
                                  list_codes, product, authority) VALUES

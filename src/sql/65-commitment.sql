@@ -1,4 +1,4 @@
--- Credit commitments (信用承诺, DESIGN §7): a subject promises a department
+-- Credit commitments (信用承诺, docs/supervision.md): a subject promises a department
 -- something (the conditions of a licence granted on its word, obligations it
 -- will perform by a date, ...); the accepting department later resolves the
 -- commitment as kept or broken, and the resolution becomes a credit record

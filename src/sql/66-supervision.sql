@@ -1,4 +1,4 @@
--- Tiered supervision (分级分类监管, DESIGN §7, DOMAIN §7): grades map to four
+-- Tiered supervision (分级分类监管, docs/supervision.md): grades map to four
 -- risk tiers A (low) to D (high); each tier has an inspection ratio, and
 -- double-random inspections (双随机抽查) draw subjects with chances that
 -- follow those ratios.
@@ -13,7 +13,7 @@ CREATE TABLE @extschema@.tier (
     EXCLUDE USING btree (is_default WITH =) WHERE (is_default) DEFERRABLE INITIALLY DEFERRED
 );
 COMMENT ON TABLE @extschema@.tier IS
-    'Supervision tiers (监管分级) A (low risk) to D (high risk) and their inspection ratios: the shipped ratios are defaults, set locally (DOMAIN §7)';
+    'Supervision tiers (监管分级) A (low risk) to D (high risk) and their inspection ratios: the shipped ratios are defaults: each locality sets its own';
 COMMENT ON COLUMN @extschema@.tier.inspection_ratio IS
     'Share of the tier''s subjects to inspect per round (抽查比例), in (0, 1]; credit.draw_inspection draws subjects with chances proportional to it';
 COMMENT ON COLUMN @extschema@.tier.is_default IS

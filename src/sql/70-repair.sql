@@ -1,4 +1,4 @@
--- Credit repair (信用修复) and objections (异议处理), DESIGN §8 and DOMAIN §4.
+-- Credit repair (信用修复) and objections (异议处理): docs/repair.md.
 --
 -- Repair: once the minimum publicity period of a published administrative
 -- penalty has passed, the subject may ask for it to be repaired; a unit (or
@@ -228,7 +228,7 @@ CREATE TABLE @extschema@.objection (
 COMMENT ON TABLE @extschema@.objection IS
     'Objections (异议) to credit records: while open the record is ''objected'' (marked in publicity, not counted in evaluation); decided by due_on; written by credit.file_objection and credit.resolve_objection, kept for good';
 COMMENT ON COLUMN @extschema@.objection.department IS 'Department of the record: its unit resolves the objection (row-level security keys on it)';
-COMMENT ON COLUMN @extschema@.objection.filed_on IS 'Day the objection was filed; the record is marked under objection at once (DOMAIN: within 1 working day)';
+COMMENT ON COLUMN @extschema@.objection.filed_on IS 'Day the objection was filed; the record is marked under objection at once (the rules ask for it within 1 working day)';
 COMMENT ON COLUMN @extschema@.objection.due_on IS 'Last day to decide: filed_on plus the working days allowed (5 to 20, credit.add_working_days)';
 COMMENT ON COLUMN @extschema@.objection.status IS
     'open; upheld (the record was wrong: revoked, publicity withdrawn); corrected (the unit corrected the record, which counts again); dismissed (the record stands); withdrawn (by the subject)';
@@ -311,7 +311,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.lock_governed_record(bigint, text) IS
     'Locks (FOR UPDATE) and returns a record the caller may act on (a unit: a record of a department it acts for; an administrator: any); 42501 otherwise (also when a unit cannot see the record), 22023 when an administrator names no record';
 
--- What approval of a repair request still lacks (DOMAIN §4).
+-- What approval of a repair request still lacks (the minimum publicity period, corrected conduct and obligations, a public commitment).
 CREATE FUNCTION @extschema@.repair_missing(q @extschema@.repair_request) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp

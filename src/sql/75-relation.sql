@@ -1,6 +1,6 @@
--- Relations between subjects (关联关系, DESIGN §8): legal representatives,
+-- Relations between subjects (关联关系, docs/relations.md): legal representatives,
 -- principals, actual controllers, shareholders, investors, branches.  They let
--- punishment follow the person (DOMAIN §6): when a subject is put on a black
+-- punishment follow the person (惩戒到人): when a subject is put on a black
 -- list, the subjects related to it get a related_listed warning (raised by the
 -- record fold at commit, src/fold_apply.c), and credit.related walks them.
 

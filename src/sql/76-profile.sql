@@ -1,4 +1,4 @@
--- The credit profile (信用画像, DESIGN §8): everything the platform knows of
+-- The credit profile (信用画像, docs/relations.md): everything the platform knows of
 -- one subject, in one JSON document, read with the caller's rights.
 
 -- Log a look-up of a subject in credit.query_log, as the session user.

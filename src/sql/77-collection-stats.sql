@@ -1,4 +1,4 @@
--- BI: what each unit has collected (归集统计, DESIGN §8).
+-- BI: what each unit has collected (归集统计, docs/bi.md).
 
 -- One row per month of receipt, unit and catalogue item.  It reads with the
 -- caller's rights: a unit counts its own records and the public-channel

@@ -43,7 +43,7 @@ SELECT r.id                                   AS record_id,
  WHERE c.category = 'penalty'
    AND @extschema@.is_published(r.status, r.publicity_until);
 COMMENT ON VIEW @extschema@.publicity_penalty IS
-    'Administrative penalties currently in double publicity (行政处罚双公示), DOMAIN §5 fields; personal ID numbers masked';
+    'Administrative penalties currently in double publicity (行政处罚双公示), with the fields of the double-publicity data standard; personal ID numbers masked';
 COMMENT ON COLUMN @extschema@.publicity_penalty.party_category IS 'Kind of subject (行政相对人类别)';
 COMMENT ON COLUMN @extschema@.publicity_penalty.fine_10k_cny IS 'Fine amount in 10,000 CNY (罚款金额（万元）)';
 COMMENT ON COLUMN @extschema@.publicity_penalty.publicity_until IS 'Last day of publicity (公示截止期)';
@@ -78,7 +78,7 @@ SELECT r.id                                   AS record_id,
    AND @extschema@.is_published(r.status, r.publicity_until)
    AND coalesce((r.details ->> 'valid_to')::date, 'infinity') >= CURRENT_DATE;
 COMMENT ON VIEW @extschema@.publicity_license IS
-    'Administrative licences currently in double publicity (行政许可双公示), DOMAIN §5 fields; personal ID numbers masked';
+    'Administrative licences currently in double publicity (行政许可双公示), with the fields of the double-publicity data standard; personal ID numbers masked';
 COMMENT ON COLUMN @extschema@.publicity_license.current_status IS 'Current status (当前状态)';
 
 -- Red and black lists (红黑名单) on the public site: the active entries of

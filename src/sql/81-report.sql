@@ -1,4 +1,4 @@
--- Credit reports (信用报告, DESIGN §8): a subject's report as of now, signed
+-- Credit reports (信用报告, docs/reports.md): a subject's report as of now, signed
 -- with the platform's Ed25519 key (C: src/report.c), verifiable by anyone
 -- holding the platform's public keys.  Keys: docs/security.md; format and
 -- verification: docs/reports.md.

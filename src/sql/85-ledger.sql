@@ -1,4 +1,4 @@
--- Ledger (DESIGN §8): every change to credit records, list entries and
+-- Ledger (docs/ledger.md): every change to credit records, list entries and
 -- evaluation results is chained by SHA-256 in credit.ledger, one entry per
 -- statement and table, appended at commit; credit.verify_ledger() reports
 -- every place where the ledger does not match itself or the tables

@@ -1,4 +1,4 @@
--- Privileges and row-level security of the four platform roles (DESIGN §8).
+-- Privileges and row-level security of the four platform roles (docs/security.md).
 --   credit_admin       administers everything
 --   credit_department  a unit: writes and reads its own records, reads public-channel records
 --   credit_analyst     reads everything, personal ID numbers masked
