@@ -207,10 +207,10 @@ SELECT pg_temp.try('TRUNCATE credit.ledger') AS admin_truncate;
 SET ROLE regress_ledger_unit;
 SELECT pg_temp.try('SELECT count(*) FROM credit.ledger') AS unit_read;
 SELECT pg_temp.try('SELECT * FROM credit.verify_ledger()') AS unit_verify;
-INSERT INTO credit.record (id, subject_id, item_code, department, decided_on)
-VALUES (9860097, 9860001, 'license', 'ledger_unit', DATE '2025-02-03');
+INSERT INTO credit.record (subject_id, item_code, department, decided_on)
+VALUES (9860001, 'license', 'ledger_unit', DATE '2025-02-03') RETURNING id AS unit_record \gset
 RESET ROLE;
-SELECT relation, op, key1, who FROM credit.ledger ORDER BY seq DESC LIMIT 1;
+SELECT relation, op, key1 = ARRAY[:unit_record]::bigint[] AS unit_record, who FROM credit.ledger ORDER BY seq DESC LIMIT 1;
 SELECT count(*) AS problems FROM credit.verify_ledger();
 SELECT pg_temp.try('SELECT credit.ledger_capture()') AS called_directly;
 SELECT p.proname, p.provolatile, p.proparallel FROM pg_proc p

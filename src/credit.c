@@ -12,6 +12,7 @@
 #include "utils/lsyscache.h"
 
 #include "credit.h"
+#include "audit.h"
 
 PG_MODULE_MAGIC;
 
@@ -60,6 +61,7 @@ _PG_init(void)
     credit_fold_init();
     credit_report_init();
     credit_ledger_init();
+    credit_audit_init();
     MarkGUCPrefixReserved("credit");
 }
 

@@ -44,9 +44,11 @@ my ($rc, $out, $err);
 like($err, qr/ERROR:  55000: credit.report_signing_key is not set/, 'no key: 55000');
 like($err, qr/HINT:  A superuser creates a key with credit.generate_signing_key\(\)/, '... with a hint');
 
-# a key set in a superuser's session signs
-is($node->safe_psql('postgres', "SET credit.report_signing_key = '$seed'; $report"),
-	"t|$key_id", 'a key set in the session signs, and the report verifies');
+# a key set in a superuser's session would sign, but without preloading no
+# report is issued: its look-up cannot be logged beyond the caller's rollback
+($rc, $out, $err) = run_sql("SET credit.report_signing_key = '$seed'; $report");
+like($err, qr/ERROR:  55000: looking a person up needs credit in shared_preload_libraries/,
+	'without preloading, no report (its look-up could not be logged)');
 
 # (a) ALTER DATABASE ... SET: refused once credit is loaded; stored from a
 # session that has not loaded credit, it is readable by every role and refused
@@ -89,6 +91,8 @@ $preload = "pg_cron,credit"
 $node->append_conf('postgresql.conf', "shared_preload_libraries = '$preload'\n");
 $node->restart;
 is($node->safe_psql('postgres', $report), "t|$key_id", 'preloaded: the key in postgresql.conf signs');
+is($node->safe_psql('postgres', "SET credit.report_signing_key = '$seed'; $report"),
+	"t|$key_id", 'a key set in a superuser\'s session signs, and the report verifies');
 is($node->safe_psql('postgres', $report, extra_params => [ '-U', 'analyst' ]),
 	"t|$key_id", '... for credit_analyst too');
 ($rc, $out, $err) = run_sql('SHOW credit.report_signing_key', 'analyst');

@@ -43,7 +43,7 @@ if [ -n "$use_server" ]; then
     echo "== server ${PGHOST:-local}:${PGPORT:-5432} (from PG* variables), database $db"
 else
     echo "== throwaway cluster on port $port"
-    step cluster start_cluster "$work" "$port" "shared_preload_libraries = 'pg_cron'
+    step cluster start_cluster "$work" "$port" "shared_preload_libraries = 'pg_cron,credit'
 cron.database_name = '$db'"
 fi
 

@@ -26,7 +26,7 @@ if [ -n "${SANITIZE:-}" ]; then  # make test-asan: everything below runs with gc
         ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 
-conf="shared_preload_libraries = 'pg_cron'
+conf="shared_preload_libraries = 'pg_cron,credit'
 cron.database_name = 'contrib_regression'
 max_prepared_transactions = 10"
 start_cluster "$work" "$port" "$conf"

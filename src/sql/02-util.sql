@@ -15,3 +15,18 @@ CREATE FUNCTION @extschema@.iso_date(date) RETURNS text
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.iso_date(date) IS
     'A date as ISO 8601 text (YYYY-MM-DD; infinity and -infinity as such) whatever the session''s DateStyle: the form in which the extension''s messages show dates';
+
+-- The settings the extension's SQL code obeys, read through the module (so
+-- they are its own superuser-only settings, never a placeholder any role
+-- could set before the module was loaded).  STABLE: settings may change
+-- between statements.
+CREATE FUNCTION @extschema@.restoring() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'credit_restoring_setting'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.restoring() IS
+    'Whether this session loads a dump (the superuser-only setting credit.restoring): the triggers then keep the loaded rows as they are';
+CREATE FUNCTION @extschema@.auto_evaluation() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'credit_auto_evaluation_setting'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.auto_evaluation() IS
+    'Whether new and changed records are folded into the grades at once (the superuser-only setting credit.auto_evaluation)';

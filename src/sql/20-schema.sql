@@ -50,7 +50,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- a restore (credit.restoring) loads subjects as dumped
-    IF NEW.division IS NULL AND current_setting('credit.restoring', true) IS DISTINCT FROM 'on' THEN
+    IF NEW.division IS NULL AND NOT @extschema@.restoring() THEN
         NEW.division := coalesce(@extschema@.division_code(NEW.uscc), @extschema@.division_code(NEW.person_id));
     END IF;
     RETURN NEW;
@@ -91,7 +91,9 @@ COMMENT ON COLUMN @extschema@.catalog_item.max_publicity IS
 
 -- Defaults of a catalogue item derived from its severity (minor: at most 3 months; general: 3 months to 1 year; serious: 1 to 3 years).
 CREATE FUNCTION @extschema@.catalog_item_defaults() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     IF NEW.published IS NULL THEN
         NEW.published := NEW.channel = 'public'
@@ -176,26 +178,68 @@ CREATE TABLE @extschema@.query_log (
     detail      jsonb NOT NULL DEFAULT '{}'
 );
 COMMENT ON TABLE @extschema@.query_log IS
-    'Audit log of every look-up of a person and every credit report: who, when, which subject, for what purpose (查询日志)';
+    'Audit log of every look-up of a person and every credit report: who, when, which subject, for what purpose (查询日志); written by the extension''s audit worker in transactions of its own, so the looker''s ROLLBACK cannot undo a row';
+
+-- Log a look-up of a subject, as the session user (C: src/audit.c): the
+-- database's audit worker commits the row in a transaction of its own
+-- before this returns, so no ROLLBACK of the caller undoes it.  Not
+-- SECURITY DEFINER: the worker writes the log, the caller only asks; a
+-- caller adds rows about its own look-ups only.
+CREATE FUNCTION @extschema@.log_lookup(subject_id bigint, purpose text, detail jsonb DEFAULT '{}')
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'credit_log_lookup'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.log_lookup(bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.log_lookup(bigint, text, jsonb)
+    TO credit_admin, credit_department, credit_analyst;
+COMMENT ON FUNCTION @extschema@.log_lookup(bigint, text, jsonb) IS
+    'Logs a look-up of a subject in credit.query_log (who is the session user, at now) and returns the row id once the row is committed in a transaction of its own (the caller''s ROLLBACK does not undo it); needs credit in shared_preload_libraries (55000 otherwise); for functions and applications that show a person''s data';
+
+-- Privileges, role by role (those of units and analysts on subjects and
+-- records, with their row-level security: 90-roles.sql).  No role but the
+-- owner writes the query log: look-ups are logged by the extension's code.
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.department, @extschema@.catalog_item,
+    @extschema@.subject, @extschema@.record TO credit_admin;
+GRANT SELECT ON @extschema@.department, @extschema@.catalog_item TO credit_department, credit_analyst;
+GRANT SELECT ON @extschema@.query_log TO credit_admin, credit_analyst;
 
 -- (credit.department is registered by 99-backup.sql: its shipped row is not dumped)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.subject', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.record', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.query_log', '');
 
--- Department codes the current user acts for (members of the unit's role).
--- Not SECURITY DEFINER: current_user must be the caller, not the owner.
+-- Department codes the current user acts for (members of the unit's role),
+-- once per statement (C: src/access.c).  Not SECURITY DEFINER: the user is
+-- the caller's.  A department whose role does not exist acts for nobody.
 CREATE FUNCTION @extschema@.acting_departments() RETURNS text[]
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(array_agg(d.code), '{}')
-      FROM @extschema@.department d
-     WHERE d.role IS NOT NULL
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = d.role)
-       AND pg_catalog.pg_has_role(current_user, d.role, 'MEMBER')
-$$;
+    AS 'MODULE_PATHNAME', 'credit_acting_departments'
+    LANGUAGE C STABLE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION @extschema@.acting_departments() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.acting_departments() TO credit_department, credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.acting_departments() IS
-    'Codes of the departments whose role the current user is a member of; row-level security on credit.record keys on it';
+    'Codes of the departments whose role the current user is a member of (departments naming a role that does not exist are skipped); row-level security keys on it';
+
+-- Whom code that runs with more rights than its caller acts for (C:
+-- src/access.c): the role of the session (after SET ROLE), and its units.
+CREATE FUNCTION @extschema@.caller() RETURNS name
+    AS 'MODULE_PATHNAME', 'credit_caller'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.caller() IS
+    'The role the session acts as (the login role, or the one SET ROLE chose), also inside SECURITY DEFINER functions and code that runs as the extension''s owner: the role whose rights such code applies';
+CREATE FUNCTION @extschema@.caller_departments() RETURNS text[]
+    AS 'MODULE_PATHNAME', 'credit_caller_departments'
+    LANGUAGE C STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION @extschema@.caller_departments() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.caller_departments() TO credit_department, credit_analyst, credit_admin;
+COMMENT ON FUNCTION @extschema@.caller_departments() IS
+    'Codes of the departments credit.caller() acts for (as credit.acting_departments() for the current user)';
+
+-- Whether a catalogue item is of the public channel (every unit reads its
+-- records), once per statement (C: src/access.c); the record policies call it.
+CREATE FUNCTION @extschema@.public_item(item_code text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'credit_public_item'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION @extschema@.public_item(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.public_item(text) TO credit_department, credit_analyst, credit_admin;
+COMMENT ON FUNCTION @extschema@.public_item(text) IS
+    'Whether the catalogue item is of the public channel (credit.catalog_item.channel = public): every unit reads records of such items';

@@ -91,6 +91,8 @@ INSERT INTO @extschema@.industry (code, name) VALUES
     ('building_materials', 'Home building materials (家居建材)'),
     ('medical_insurance', 'Medical insurance (医疗保障)'),
     ('public_institution', 'Public institutions (事业单位)');
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.industry TO credit_admin;
+GRANT SELECT ON @extschema@.industry TO credit_department, credit_analyst;
 
 -- The platform itself, as the unit that records list entries and evaluation results.
 INSERT INTO @extschema@.department (code, name) VALUES

@@ -65,9 +65,11 @@ COMMENT ON COLUMN @extschema@.model_rule.veto_grade IS 'One-vote veto (一票否
 
 -- Scope: 'comprehensive' or a known industry.
 CREATE FUNCTION @extschema@.model_check_scope() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
-    IF NEW.scope <> 'comprehensive' AND current_setting('credit.restoring', true) IS DISTINCT FROM 'on' -- a restore loads models before industries
+    IF NEW.scope <> 'comprehensive' AND NOT @extschema@.restoring() -- a restore loads models before industries
        AND NOT EXISTS (SELECT 1 FROM @extschema@.industry i WHERE i.code = NEW.scope) THEN
         RAISE EXCEPTION 'model scope "%" is neither comprehensive nor an industry', NEW.scope
             USING ERRCODE = 'foreign_key_violation',
@@ -208,6 +210,9 @@ COMMENT ON FUNCTION @extschema@.evaluate_subject(bigint, text, date) IS
 
 GRANT SELECT ON @extschema@.model, @extschema@.model_grade, @extschema@.model_dimension,
     @extschema@.model_rule, @extschema@.model_subject TO credit_department, credit_analyst;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.model, @extschema@.model_grade,
+    @extschema@.model_dimension, @extschema@.model_rule TO credit_admin;
+GRANT SELECT ON @extschema@.model_subject TO credit_admin;
 CREATE FUNCTION @extschema@.evalstate_empty(model text, anchor date) RETURNS bytea
     AS 'MODULE_PATHNAME', 'credit_evalstate_empty' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evalstate_empty(text, date) IS 'State of a subject without counted records, anchored at a date';

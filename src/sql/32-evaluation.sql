@@ -347,4 +347,14 @@ REVOKE ALL ON FUNCTION @extschema@.schedule_evaluation(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.unschedule_evaluation(text) FROM PUBLIC;
 GRANT SELECT ON @extschema@.evaluation_run, @extschema@.evaluation, @extschema@.subject_grade,
     @extschema@.v_grade_distribution, @extschema@.v_grade_movement TO credit_analyst;
-GRANT SELECT ON @extschema@.subject_grade TO credit_department;
+-- Units read current grades, not the evaluation states: a state sums every
+-- record of the subject, those of other units' market channel included.
+GRANT SELECT (subject_id, model, score, grade, anchor, updated_at, run_id)
+    ON @extschema@.subject_grade TO credit_department;
+-- Administrators run evaluations (credit.run_evaluation runs with the caller's rights).
+GRANT SELECT, INSERT, UPDATE ON @extschema@.evaluation_run TO credit_admin;
+GRANT SELECT, INSERT ON @extschema@.evaluation TO credit_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.subject_grade TO credit_admin;
+GRANT SELECT ON @extschema@.v_grade_distribution, @extschema@.v_grade_movement TO credit_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.run_evaluation(text, date), @extschema@.schedule_evaluation(text, text),
+    @extschema@.unschedule_evaluation(text) TO credit_admin;

@@ -189,5 +189,14 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.warning', '');
 
 GRANT SELECT ON @extschema@.grade_change, @extschema@.warning, @extschema@.warning_rule,
     @extschema@.v_warning_summary TO credit_analyst;
-GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.grade_change, @extschema@.warning, @extschema@.warning_rule
-    TO credit_admin;
+-- Administrators configure warnings and resolve them; grade changes are
+-- written by the platform's code (and by evaluation runs they start), never
+-- changed afterwards.
+GRANT SELECT, INSERT ON @extschema@.grade_change TO credit_admin;
+GRANT SELECT, INSERT, UPDATE ON @extschema@.warning TO credit_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.warning_rule TO credit_admin;
+GRANT SELECT ON @extschema@.v_warning_summary TO credit_admin;
+REVOKE ALL ON FUNCTION @extschema@.raise_warning(bigint, text, jsonb, text, text),
+    @extschema@.resolve_warning(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.raise_warning(bigint, text, jsonb, text, text),
+    @extschema@.resolve_warning(bigint, text) TO credit_admin;

@@ -13,8 +13,8 @@ AS $$
 BEGIN
     -- like the record triggers, this follows credit.auto_evaluation
     -- and a restore (credit.restoring) loads the grades from the dump
-    IF lower(coalesce(current_setting('credit.auto_evaluation', true), 'on')) IN ('off', 'false', 'f', 'no', 'n', '0')
-       OR current_setting('credit.restoring', true) = 'on' THEN
+    IF NOT @extschema@.auto_evaluation()
+       OR @extschema@.restoring() THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'UPDATE' THEN

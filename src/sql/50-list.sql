@@ -3,7 +3,9 @@
 -- Name keys of subjects, maintained from the name (credit.subject is created
 -- by 20-schema.sql, after the normalisation functions of 12-normalize.sql).
 CREATE FUNCTION @extschema@.subject_name_key() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     NEW.name_key := @extschema@.normalize_name(NEW.name);
     RETURN NEW;
@@ -110,7 +112,7 @@ AS $$
        AND NOT (r.details OPERATOR(pg_catalog.?) 'list_entry')
 $$;
 REVOKE ALL ON FUNCTION @extschema@.subject_listings(bigint, date) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.subject_listings(bigint, date) TO credit_department, credit_analyst;
+GRANT EXECUTE ON FUNCTION @extschema@.subject_listings(bigint, date) TO credit_department, credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.subject_listings(bigint, date) IS
     'Lists a subject is on, on a day (default today): its active list entries (department NULL), and the active credit records of a list''s catalogue item collected from a unit (department set; a record made by an entry counts as the entry), as credit.measures_for counts them';
 
@@ -128,7 +130,7 @@ DECLARE
     rec_subject bigint;
 BEGIN
     -- a restore (credit.restoring) loads entries with their keys, subject and record as dumped
-    IF current_setting('credit.restoring', true) = 'on' THEN
+    IF @extschema@.restoring() THEN
         RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END IF;
     IF TG_OP = 'DELETE' THEN
@@ -291,7 +293,9 @@ CREATE FUNCTION @extschema@.match_summary(applicants regclass, name_column name 
                                           code_column name DEFAULT 'code', lists text[] DEFAULT NULL,
                                           min_similarity real DEFAULT 0.85)
     RETURNS TABLE (list_code text, list_name text, level text, matched bigint)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     RETURN QUERY EXECUTE pg_catalog.format(
         'SELECT m.list_code, l.name, m.level, count(*)
@@ -343,15 +347,14 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.list_entry_id_seq', '');
 
 -- Privileges.
 GRANT SELECT ON @extschema@.list TO credit_department, credit_analyst, credit_public;
-GRANT ALL ON @extschema@.list, @extschema@.list_entry TO credit_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.list, @extschema@.list_entry TO credit_admin;
 GRANT SELECT, INSERT, DELETE ON @extschema@.list_entry TO credit_department;
 GRANT UPDATE (name, code, listed_on, expires_on, removed_on, reason, document_no)
     ON @extschema@.list_entry TO credit_department;
 GRANT SELECT (id, list_code, subject_id, name, name_key, code_kind, listed_on, expires_on, removed_on,
               reason, document_no, record_id, created_at)
     ON @extschema@.list_entry TO credit_analyst;
-GRANT SELECT ON @extschema@.list_entry_public TO credit_department, credit_analyst, credit_public, credit_admin;
-GRANT USAGE ON SEQUENCE @extschema@.list_entry_id_seq TO credit_department, credit_admin;
+GRANT SELECT ON @extschema@.list_entry_public TO credit_department, credit_analyst, credit_admin;
 REVOKE ALL ON FUNCTION @extschema@.match(text, text, text[], real),
     @extschema@.cross_match(text, text, real),
     @extschema@.match_summary(regclass, name, name, text[], real) FROM PUBLIC;
@@ -360,5 +363,6 @@ GRANT EXECUTE ON FUNCTION @extschema@.match(text, text, text[], real),
     @extschema@.match_summary(regclass, name, name, text[], real),
     @extschema@.parse_code(text)
     TO credit_admin, credit_department, credit_analyst;
-GRANT EXECUTE ON FUNCTION @extschema@.expire_list_entries(date), @extschema@.resolve_list_entries()
+GRANT EXECUTE ON FUNCTION @extschema@.expire_list_entries(date), @extschema@.resolve_list_entries(),
+    @extschema@.schedule_list_expiry(text)
     TO credit_admin;

@@ -76,7 +76,7 @@ DECLARE
     missing    text;
 BEGIN
     -- a restore loads measures as dumped, possibly before the lists they name
-    IF current_setting('credit.restoring', true) = 'on' THEN
+    IF @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     IF NEW.best_grade IS NOT NULL AND NEW.worst_grade IS NOT NULL THEN
@@ -301,8 +301,7 @@ BEGIN
                      ELSE 'normal' END;
 
     IF s.kind = 'individual' THEN
-        INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
-            VALUES (session_user, s.id, 'credit check: ' || sc.code,
+        PERFORM @extschema@.log_lookup(s.id, 'credit check: ' || sc.code,
                     jsonb_build_object('lookup', 'check', 'scenario', sc.code, 'decision', decision));
     END IF;
 
@@ -354,9 +353,9 @@ ALTER TABLE @extschema@.measure_application ENABLE ROW LEVEL SECURITY;
 CREATE POLICY admin_all ON @extschema@.measure_application TO credit_admin USING (true) WITH CHECK (true);
 CREATE POLICY analyst_read ON @extschema@.measure_application FOR SELECT TO credit_analyst USING (true);
 CREATE POLICY department_read ON @extschema@.measure_application FOR SELECT TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    USING (department = ANY (@extschema@.acting_departments()));
 CREATE POLICY department_insert ON @extschema@.measure_application FOR INSERT TO credit_department
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    WITH CHECK (department = ANY (@extschema@.acting_departments()));
 
 CREATE FUNCTION @extschema@.record_application(subject_id bigint, measure_code text, department text,
                                                outcome text, note text DEFAULT NULL) RETURNS bigint
@@ -423,7 +422,9 @@ GRANT SELECT ON @extschema@.scenario, @extschema@.measure
 GRANT SELECT, INSERT ON @extschema@.measure_application TO credit_department;
 GRANT SELECT ON @extschema@.measure_application TO credit_analyst;
 GRANT SELECT ON @extschema@.v_measure_feedback TO credit_department, credit_analyst;
-GRANT USAGE ON SEQUENCE @extschema@.measure_application_id_seq TO credit_department;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.scenario, @extschema@.measure TO credit_admin;
+GRANT SELECT, INSERT ON @extschema@.measure_application TO credit_admin;
+GRANT SELECT ON @extschema@.v_measure_feedback TO credit_admin;
 REVOKE ALL ON FUNCTION @extschema@.measures_for(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.measures_for(bigint, text), @extschema@.check(bigint, text)
     TO credit_admin, credit_department, credit_analyst;

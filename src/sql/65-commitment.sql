@@ -44,7 +44,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- a restore (credit.restoring) loads commitments as dumped, with their records
-    IF current_setting('credit.restoring', true) = 'on' THEN
+    IF @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     IF TG_OP = 'INSERT' AND NEW.status <> 'open' THEN
@@ -155,24 +155,23 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.commitment_id_seq', '');
 -- (credit.acting_departments() as a scalar subquery: once per statement, not
 -- once per row).
 ALTER TABLE @extschema@.commitment ENABLE ROW LEVEL SECURITY;
-GRANT ALL ON @extschema@.commitment TO credit_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.commitment TO credit_admin;
 GRANT SELECT, DELETE ON @extschema@.commitment TO credit_department;
 GRANT INSERT (subject_id, department, matter, content, document_no, made_on, due_on)
     ON @extschema@.commitment TO credit_department;
 GRANT UPDATE (status, matter, content, document_no, made_on, due_on) ON @extschema@.commitment TO credit_department;
 GRANT SELECT ON @extschema@.commitment TO credit_analyst;
-GRANT USAGE ON SEQUENCE @extschema@.commitment_id_seq TO credit_department, credit_admin;
 GRANT SELECT ON @extschema@.v_commitment_summary TO credit_department, credit_analyst, credit_admin;
 CREATE POLICY admin_all ON @extschema@.commitment TO credit_admin USING (true) WITH CHECK (true);
 CREATE POLICY analyst_read ON @extschema@.commitment FOR SELECT TO credit_analyst USING (true);
 CREATE POLICY department_read ON @extschema@.commitment FOR SELECT TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    USING (department = ANY (@extschema@.acting_departments()));
 CREATE POLICY department_insert ON @extschema@.commitment FOR INSERT TO credit_department
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    WITH CHECK (department = ANY (@extschema@.acting_departments()));
 CREATE POLICY department_update ON @extschema@.commitment FOR UPDATE TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')))
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    USING (department = ANY (@extschema@.acting_departments()))
+    WITH CHECK (department = ANY (@extschema@.acting_departments()));
 CREATE POLICY department_delete ON @extschema@.commitment FOR DELETE TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')) AND status = 'open');
+    USING (department = ANY (@extschema@.acting_departments()) AND status = 'open');
 REVOKE ALL ON FUNCTION @extschema@.resolve_commitment(bigint, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.resolve_commitment(bigint, boolean) TO credit_department, credit_admin;

@@ -52,6 +52,7 @@ SELECT 'industry_' || i.code, g.grade, g.grade
 -- else the default tier.
 CREATE FUNCTION @extschema@.tier_of(subject_id bigint, industry text) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(pg_catalog.max(r.tier COLLATE "C") FILTER (WHERE m.scope = tier_of.industry),
                     pg_catalog.max(r.tier COLLATE "C") FILTER (WHERE m.scope = 'comprehensive'),
@@ -115,7 +116,7 @@ COMMENT ON COLUMN @extschema@.v_supervision_tier.planned_inspections IS 'subject
 
 GRANT SELECT ON @extschema@.tier, @extschema@.tier_rule TO credit_department, credit_analyst;
 GRANT SELECT ON @extschema@.v_supervision_tier TO credit_department, credit_analyst, credit_admin;
-GRANT ALL ON @extschema@.tier, @extschema@.tier_rule TO credit_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.tier, @extschema@.tier_rule TO credit_admin;
 REVOKE ALL ON FUNCTION @extschema@.tier_of(bigint, text), @extschema@.supervision_tier(bigint, text),
     @extschema@.draw_inspection(text, integer, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.tier_of(bigint, text), @extschema@.supervision_tier(bigint, text),

@@ -244,7 +244,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF current_setting('credit.restoring', true) = 'on' THEN
+    IF @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     IF TG_OP = 'INSERT' THEN
@@ -636,8 +636,8 @@ BEGIN
         EXECUTE pg_catalog.format('CREATE POLICY admin_all ON @extschema@.%I TO credit_admin USING (true) WITH CHECK (true)', t);
         EXECUTE pg_catalog.format('CREATE POLICY analyst_read ON @extschema@.%I FOR SELECT TO credit_analyst USING (true)', t);
         EXECUTE pg_catalog.format('CREATE POLICY department_all ON @extschema@.%I TO credit_department
-            USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), ''{}'')))
-            WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), ''{}'')))', t);
+            USING (department = ANY (@extschema@.acting_departments()))
+            WITH CHECK (department = ANY (@extschema@.acting_departments()))', t);
     END LOOP;
 END
 $$;
@@ -653,7 +653,9 @@ GRANT SELECT ON @extschema@.repair_rule, @extschema@.calendar_day TO credit_depa
 GRANT SELECT, INSERT, UPDATE ON @extschema@.repair_request, @extschema@.objection TO credit_department;
 GRANT SELECT ON @extschema@.repair_request, @extschema@.objection, @extschema@.v_objection_overdue
     TO credit_department, credit_analyst;
-GRANT USAGE ON SEQUENCE @extschema@.repair_request_id_seq, @extschema@.objection_id_seq TO credit_department;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.repair_rule, @extschema@.calendar_day TO credit_admin;
+GRANT SELECT, INSERT, UPDATE ON @extschema@.repair_request, @extschema@.objection TO credit_admin;
+GRANT SELECT ON @extschema@.v_objection_overdue TO credit_admin;
 REVOKE ALL ON FUNCTION
     @extschema@.request_repair(bigint, text, boolean, boolean, text, jsonb),
     @extschema@.amend_repair(bigint, boolean, boolean, text, jsonb),

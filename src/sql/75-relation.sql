@@ -92,7 +92,7 @@ DECLARE
     other     bigint;
 BEGIN
     -- a restore loads relations as dumped
-    IF current_setting('credit.restoring', true) = 'on' THEN
+    IF @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     SELECT * INTO rk FROM @extschema@.relation_kind k WHERE k.kind = NEW.kind;
@@ -167,12 +167,12 @@ CREATE POLICY admin_all ON @extschema@.relation TO credit_admin USING (true) WIT
 CREATE POLICY analyst_read ON @extschema@.relation FOR SELECT TO credit_analyst USING (true);
 CREATE POLICY department_read ON @extschema@.relation FOR SELECT TO credit_department USING (true);
 CREATE POLICY department_insert ON @extschema@.relation FOR INSERT TO credit_department
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    WITH CHECK (department = ANY (@extschema@.acting_departments()));
 CREATE POLICY department_update ON @extschema@.relation FOR UPDATE TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')))
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    USING (department = ANY (@extschema@.acting_departments()))
+    WITH CHECK (department = ANY (@extschema@.acting_departments()));
 CREATE POLICY department_delete ON @extschema@.relation FOR DELETE TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    USING (department = ANY (@extschema@.acting_departments()));
 
 -- pg_dump keeps every relation (relation kinds added or changed: registered by 99-backup.sql).
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.relation', '');
@@ -180,10 +180,9 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.relation_id_seq', '');
 
 -- Privileges: relations are for the platform's roles, not the public.
 GRANT SELECT ON @extschema@.relation_kind TO credit_department, credit_analyst;
-GRANT ALL ON @extschema@.relation_kind, @extschema@.relation TO credit_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.relation_kind, @extschema@.relation TO credit_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.relation TO credit_department;
 GRANT SELECT ON @extschema@.relation TO credit_analyst;
-GRANT USAGE ON SEQUENCE @extschema@.relation_id_seq TO credit_department, credit_admin;
 REVOKE ALL ON FUNCTION @extschema@.related(bigint, integer, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.related(bigint, integer, date)
     TO credit_admin, credit_department, credit_analyst;

@@ -1,34 +1,6 @@
 -- The credit profile (信用画像, docs/relations.md): everything the platform knows of
 -- one subject, in one JSON document, read with the caller's rights.
 
--- Log a look-up of a subject in credit.query_log, as the session user.
--- SECURITY DEFINER: the platform's roles may not write the audit log
--- directly (they could write rows in another's name); through this function
--- they add rows about themselves only.
-CREATE FUNCTION @extschema@.log_lookup(subject_id bigint, purpose text, detail jsonb DEFAULT '{}')
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    id bigint;
-BEGIN
-    IF purpose IS NULL OR btrim(purpose) = '' THEN
-        RAISE EXCEPTION 'a purpose is required to log a look-up'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
-        VALUES (session_user, log_lookup.subject_id, log_lookup.purpose, coalesce(log_lookup.detail, '{}'))
-        RETURNING query_log.id INTO id;
-    RETURN id;
-END
-$$;
-REVOKE ALL ON FUNCTION @extschema@.log_lookup(bigint, text, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.log_lookup(bigint, text, jsonb)
-    TO credit_admin, credit_department, credit_analyst;
-COMMENT ON FUNCTION @extschema@.log_lookup(bigint, text, jsonb) IS
-    'Logs a look-up of a subject in credit.query_log (who is the session user, now) and returns the row id; for functions and applications that show a person''s data';
-
 -- The portrait.
 CREATE FUNCTION @extschema@.profile(subject_id bigint) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -65,12 +37,18 @@ BEGIN
         END IF;
     END IF;
 
-    -- current grades, with the dimension totals of the stored state
+    -- current grades, with the dimension totals of the records the caller
+    -- may read (as of the grade's date): a unit does not see what other
+    -- units' hidden records contribute
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'model', g.model, 'model_name', md.name, 'score', round(g.score, 2), 'grade', g.grade,
                'as_of', g.anchor,
                'dimensions', (SELECT coalesce(jsonb_object_agg(d.key, round(d.value::numeric, 2)), '{}')
-                                FROM @extschema@.evalstate_result(g.model, g.state, g.anchor) r,
+                                FROM @extschema@.evalstate_result(g.model,
+                                         (SELECT @extschema@.evaluate_agg(g.model, g.anchor, rc.item_code,
+                                                                          rc.decided_on, rc.value, rc.status)
+                                            FROM @extschema@.record rc WHERE rc.subject_id = s.id),
+                                         g.anchor) r,
                                      jsonb_each_text(r.dimensions) d))
              ORDER BY g.model COLLATE "C"), '[]')
       INTO grades
@@ -178,4 +156,4 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.profile(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.profile(bigint) TO credit_admin, credit_department, credit_analyst;
 COMMENT ON FUNCTION @extschema@.profile(bigint) IS
-    'Credit profile (信用画像) of a subject as JSON: basics (personal ID number whole for roles that may read it, masked otherwise), current grades with dimension totals, record counts by category and polarity and the 10 latest records, active lists, open warnings (for roles that read warnings), relations valid today (with the lists the related subjects are on) and the measures that apply. Reads with the caller''s rights (a unit counts the records it may see); every profile of an individual is logged in credit.query_log';
+    'Credit profile (信用画像) of a subject as JSON: basics (personal ID number whole for roles that may read it, masked otherwise), current grades with the dimension totals of the records the caller may read, record counts by category and polarity and the 10 latest records, active lists, open warnings (for roles that read warnings), relations valid today (with the lists the related subjects are on) and the measures that apply. Reads with the caller''s rights (a unit counts the records it may see); every profile of an individual is logged in credit.query_log';

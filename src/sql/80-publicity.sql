@@ -7,7 +7,9 @@ CREATE FUNCTION @extschema@.is_published(status text, publicity_until date, on_d
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT status IN ('active', 'objected') AND publicity_until IS NOT NULL AND publicity_until >= on_day
+    -- (operators qualified: the body is inlined into the caller's query)
+    SELECT status OPERATOR(pg_catalog.=) ANY ('{active,objected}'::pg_catalog.text[])
+       AND publicity_until IS NOT NULL AND publicity_until OPERATOR(pg_catalog.>=) on_day
 $$;
 COMMENT ON FUNCTION @extschema@.is_published(text, date, date) IS
     'True when a record with this status and publicity end date is published on the given day (default today): active or under objection (异议中), and not past its publicity end';

@@ -61,7 +61,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF current_setting('credit.restoring', true) = 'on' THEN
+    IF @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     NEW.public_key := @extschema@.ed25519_public_key(NEW.public_key);
@@ -140,8 +140,7 @@ BEGIN
       INTO lists
       FROM @extschema@.subject_listings(s.id) x JOIN @extschema@.list l ON l.code = x.list_code;
 
-    INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
-        VALUES (session_user, s.id, p_purpose,
+    PERFORM @extschema@.log_lookup(s.id, p_purpose,
                 jsonb_build_object('lookup', 'report', 'report_id', report_id, 'role', requested_by,
                                    'key_id', report_content.key_id, 'whole_id', whole_id));
 
@@ -196,6 +195,8 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.signing_key', '');
 
 REVOKE ALL ON FUNCTION @extschema@.report(bigint, text), @extschema@.generate_signing_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.report(bigint, text) TO credit_admin, credit_department, credit_analyst;
-GRANT SELECT ON @extschema@.signing_key TO credit_department, credit_analyst, credit_public;
+-- Public keys are registered by the code that signs (with the private key,
+-- which only superusers set): no role may add, change or revoke one.
+GRANT SELECT ON @extschema@.signing_key TO credit_admin, credit_department, credit_analyst, credit_public;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_report(jsonb), @extschema@.report_public_key(), @extschema@.report_key_id()
     TO credit_admin, credit_department, credit_analyst, credit_public;

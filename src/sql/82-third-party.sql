@@ -101,7 +101,7 @@ DECLARE
     parsed jsonb;
     named  record;
 BEGIN
-    IF current_setting('credit.restoring', true) = 'on' THEN
+    IF @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     IF NEW.document IS NOT NULL THEN
@@ -129,8 +129,7 @@ BEGIN
         NEW.subject_id := named.subject_id;
         -- resolving an ID number is a look-up of a person: logged, like credit.find_person
         IF named.kind = 'person_id' THEN
-            INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
-            VALUES (session_user, named.subject_id, coalesce(NEW.purpose, 'third-party report filed'),
+            PERFORM @extschema@.log_lookup(named.subject_id, coalesce(NEW.purpose, 'third-party report filed'),
                     jsonb_build_object('lookup', 'third_party_report', 'third_party_report', NEW.id,
                                        'id', CASE WHEN @extschema@.resident_id_check(named.identifier) IS NULL
                                                   THEN @extschema@.mask(named.identifier::@extschema@.resident_id) END,
@@ -173,7 +172,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.grade_at(bigint, text, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.grade_at(bigint, text, timestamptz) TO credit_analyst;
+GRANT EXECUTE ON FUNCTION @extschema@.grade_at(bigint, text, timestamptz) TO credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.grade_at(bigint, text, timestamptz) IS
     'A subject''s grade under a model at a moment: the new grade of the last credit.grade_change up to then, else the old grade of the first one after, else the current grade (credit.subject_grade); NULL when it had none';
 
@@ -251,9 +250,9 @@ BEGIN
                          (SELECT s.name FROM @extschema@.subject s WHERE s.id = named.subject_id));
     END IF;
     subj_ok := ok;
+    -- resolving an ID number is a look-up of a person: logged before it is answered
     IF named.kind = 'person_id' THEN
-        INSERT INTO @extschema@.query_log (who, subject_id, purpose, detail)
-        VALUES (session_user, named.subject_id, coalesce(r.purpose, 'third-party report checked'),
+        PERFORM @extschema@.log_lookup(named.subject_id, coalesce(r.purpose, 'third-party report checked'),
                 jsonb_build_object('lookup', 'third_party_report_check', 'third_party_report', r.id,
                                    'found', named.subject_id IS NOT NULL));
     END IF;
@@ -389,9 +388,9 @@ ALTER TABLE @extschema@.third_party_report ENABLE ROW LEVEL SECURITY;
 CREATE POLICY admin_all ON @extschema@.third_party_report TO credit_admin USING (true) WITH CHECK (true);
 CREATE POLICY analyst_read ON @extschema@.third_party_report FOR SELECT TO credit_analyst USING (true);
 CREATE POLICY department_read ON @extschema@.third_party_report FOR SELECT TO credit_department
-    USING (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    USING (department = ANY (@extschema@.acting_departments()));
 CREATE POLICY department_insert ON @extschema@.third_party_report FOR INSERT TO credit_department
-    WITH CHECK (department = ANY (coalesce((SELECT @extschema@.acting_departments()), '{}')));
+    WITH CHECK (department = ANY (@extschema@.acting_departments()));
 
 -- pg_dump keeps the agencies (with their public keys) and the reports.
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.agency', '');
@@ -401,7 +400,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.third_party_report_id_se
 GRANT SELECT ON @extschema@.agency TO credit_department, credit_analyst;
 GRANT SELECT, INSERT ON @extschema@.third_party_report TO credit_department;
 GRANT SELECT ON @extschema@.third_party_report TO credit_analyst;
-GRANT USAGE ON SEQUENCE @extschema@.third_party_report_id_seq TO credit_department;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.agency, @extschema@.third_party_report TO credit_admin;
 REVOKE ALL ON FUNCTION @extschema@.verify_third_party_report(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_third_party_report(bigint)
     TO credit_admin, credit_department, credit_analyst;

@@ -80,6 +80,7 @@ LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'credit_verify_ledger';
 COMMENT ON FUNCTION @extschema@.verify_ledger() IS
     'Check the ledger: the hash chain (edited, deleted or reordered entries), the capture triggers, and every row of credit.record, credit.list_entry and credit.evaluation against its last logged version (rows changed, inserted or deleted without passing through the ledger); one row per problem, with the entry it concerns; empty when nothing was tampered with';
 REVOKE ALL ON FUNCTION @extschema@.verify_ledger() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ledger_hash_row(anyelement) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_ledger() TO credit_admin, credit_analyst;
 
 -- The capture triggers of the ledgered tables (the list is also in

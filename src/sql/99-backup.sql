@@ -47,7 +47,7 @@ DECLARE
     keys text;
     n    bigint;
 BEGIN
-    IF current_setting('credit.restoring', true) IS DISTINCT FROM 'on' THEN
+    IF NOT @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
