@@ -357,4 +357,6 @@ GRANT SELECT, INSERT ON @extschema@.evaluation TO credit_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.subject_grade TO credit_admin;
 GRANT SELECT ON @extschema@.v_grade_distribution, @extschema@.v_grade_movement TO credit_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.run_evaluation(text, date), @extschema@.schedule_evaluation(text, text),
-    @extschema@.unschedule_evaluation(text) TO credit_admin;
+    @extschema@.unschedule_evaluation(text), @extschema@.lock_evaluation(text),
+    @extschema@.replace_industry_grades(bigint[], text[], text[], double precision[], bigint, date, text)
+    TO credit_admin;

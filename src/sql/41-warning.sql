@@ -137,6 +137,9 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[], text[], double precision[],
                                                      double precision[], bigint[], text[]) FROM PUBLIC;
+-- (administrators run evaluations, whose grade changes it logs)
+GRANT EXECUTE ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[], text[], double precision[],
+                                                        double precision[], bigint[], text[]) TO credit_admin;
 COMMENT ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[], text[], double precision[],
                                                   double precision[], bigint[], text[]) IS
     'Log grade changes (arrays by position: subject, model, old and new grade and score, record, cause): a credit.grade_change row each, NOTIFY credit_grade_change with {"id", "model", "cause"} (no personal data), and grade_drop warnings per credit.warning_rule; returns the number logged';
