@@ -99,7 +99,7 @@ typedef struct FoldPair
     EvalState  *delta;          /* the change, anchored at the fold's day */
     int64       record_id;      /* last record that touched it */
     FoldCause   cause;          /* what the last change of it was */
-    bool        in_scope;
+    bool        in_scope;       /* the subject is in the model's scope (known once locked) */
     bool        lock_only;      /* locked for lock order only: not written unless missing */
     bool        fresh;          /* its delta is unusable: evaluate afresh */
     bool        locked;         /* its stored row is locked */
@@ -146,7 +146,7 @@ extern FoldItem *fold_item(FoldCtx *c, const char *item, int len);
 extern int  fold_model_index(const FoldCtx *c, const char *code);
 extern FoldPair *fold_pair_enter(FoldCtx *c, int64 subject, int model, bool *found);
 extern FoldPair *fold_pair_lookup(FoldCtx *c, int64 subject, const char *model);
-extern FoldPair **fold_pairs_sorted(FoldCtx *c, bool in_scope_only, int *n);
+extern FoldPair **fold_pairs_sorted(FoldCtx *c, int *n);
 extern void fold_pairs_sort(FoldCtx *c, FoldPair **w, int n);
 extern void fold_note_record_warning(FoldCtx *c, int64 subject, int64 record,
                                      const char *item, const char *kind);
@@ -163,7 +163,6 @@ extern bool fold_queue_take(FoldCtx *c);
 /* ---- fold_apply.c ---- */
 extern void fold_lock_models(FoldCtx *c, FoldPair **w, int n);
 extern void credit_lock_model(const char *code, LOCKMODE mode);
-extern void fold_mark_scope(FoldCtx *c);
 extern void fold_add_comprehensive_pairs(FoldCtx *c);
 extern int64 fold_apply(FoldCtx *c, FoldPair **w, int n);
 extern int64 fold_reanchor(FoldCtx *c);

@@ -32,26 +32,23 @@
 
 /* ---- queries ---- */
 
-static CreditQuery q_scope = {
-    "SELECT k.s, k.m FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k(s, m) "
-    "JOIN credit.subject s ON s.id OPERATOR(pg_catalog.=) k.s "
-    "JOIN credit.model m ON m.code OPERATOR(pg_catalog.=) k.m "
-    "WHERE credit.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope)",
-    2, {INT8ARRAYOID, TEXTARRAYOID}
-};
-
 /*
- * Lock the stored rows of all pairs in one pass, in their sorted order,
- * inserting a placeholder row (filled in later by the same fold) for a pair
- * that has none.  ON CONFLICT DO UPDATE ... WHERE false locks an existing row
- * without writing it, so every grade lock of the fold, existing row or new
- * one, is taken in one global order: two folds never wait for each other in
- * a cycle.
+ * Lock the stored rows of the pairs in scope in one pass, in their sorted
+ * order, inserting a placeholder row (filled in later by the same fold) for
+ * a pair that has none.  ON CONFLICT DO UPDATE ... WHERE false locks an
+ * existing row without writing it, so every grade lock of the fold, existing
+ * row or new one, is taken in one global order: two folds never wait for
+ * each other in a cycle.  A pair whose subject is not in the model's scope
+ * is neither locked nor inserted (a stored row exists only for pairs in
+ * scope: registration and scope changes keep it so).
  */
 static CreditQuery q_lock_or_insert = {
     "INSERT INTO credit.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at) "
     "SELECT u.s, u.m, 0, NULL, '\\x'::pg_catalog.bytea, $3, pg_catalog.now() "
     "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(s, m, o) "
+    "JOIN credit.subject s ON s.id OPERATOR(pg_catalog.=) u.s "
+    "JOIN credit.model m ON m.code OPERATOR(pg_catalog.=) u.m "
+    "WHERE credit.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope) "
     "ORDER BY u.o "
     "ON CONFLICT (subject_id, model) DO UPDATE SET anchor = g.anchor WHERE false "
     "RETURNING g.subject_id, g.model",
@@ -275,37 +272,6 @@ credit_lock_evaluation(PG_FUNCTION_ARGS)
 
     credit_lock_model(code, ExclusiveLock);
     PG_RETURN_VOID();
-}
-
-/* ---- scope ---- */
-
-/* Mark the pairs whose subject is in their model's scope (one query). */
-void
-fold_mark_scope(FoldCtx *c)
-{
-    HASH_SEQ_STATUS seq;
-    FoldPair   *p;
-    FoldPair  **all = palloc(sizeof(FoldPair *) * Max(hash_get_num_entries(c->pairs), 1));
-    int         n = 0;
-    Datum       args[2];
-    uint64      i;
-
-    hash_seq_init(&seq, c->pairs);
-    while ((p = hash_seq_search(&seq)) != NULL)
-        all[n++] = p;
-    if (n == 0)
-        return;
-    key_arrays(c, all, n, &args[0], &args[1]);
-    credit_query_exec(&q_scope, args, NULL, true, SPI_OK_SELECT, "checking the models' scope");
-    for (i = 0; i < SPI_processed; i++)
-    {
-        FoldPair   *e = pair_of_row(c, i);
-
-        if (e)
-            e->in_scope = true;
-    }
-    SPI_freetuptable(SPI_tuptable);
-    pfree(all);
 }
 
 /*
@@ -546,7 +512,7 @@ emit_grade_changes(FoldCtx *c, FoldPair **w, int n)
         EvalModel  *mm = c->models[e->key.model];
         const char *newg = e->res.grade < 0 ? NULL : mm->grades[e->res.grade].grade;
 
-        if (!e->has_old || e->lock_only)
+        if (!e->has_old || e->lock_only || !e->in_scope)
             continue;
         if ((newg == NULL) == e->old_grade_null &&
             (newg == NULL || strcmp(newg, e->old_grade) == 0))
@@ -629,7 +595,7 @@ write_and_emit(FoldCtx *c, FoldPair **w, int n, FoldPair **upd, int nupd)
 }
 
 /*
- * Bring some pairs (in scope, sorted) up to date: lock in order, fold,
+ * Bring some pairs (sorted) up to date: lock those in scope in order, fold,
  * evaluate afresh where needed, write, and emit.  Returns the grade changes.
  */
 int64
@@ -648,12 +614,17 @@ fold_apply(FoldCtx *c, FoldPair **w, int n)
     lock_or_insert(c, w, n);
     read_and_fold(c, w, n);
     for (i = 0; i < n; i++)
-        if (w[i]->st == NULL)
+    {
+        w[i]->in_scope = w[i]->locked;  /* neither stored nor inserted: out of scope */
+        if (w[i]->in_scope && w[i]->st == NULL)
             todo[ntodo++] = w[i];
+    }
     if (ntodo > 0)
         fold_fresh(c, todo, ntodo);
     for (i = 0; i < n; i++)
     {
+        if (!w[i]->in_scope)
+            continue;
         if (w[i]->st == NULL)
             ereport(ERROR,
                     (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),

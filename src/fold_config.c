@@ -190,9 +190,9 @@ fold_pairs_sort(FoldCtx *c, FoldPair **w, int n)
         qsort(w, n, sizeof(FoldPair *), pair_cmp);
 }
 
-/* The touched pairs (all, or those in their model's scope) in lock order. */
+/* The touched pairs in lock order. */
 FoldPair **
-fold_pairs_sorted(FoldCtx *c, bool in_scope_only, int *nout)
+fold_pairs_sorted(FoldCtx *c, int *nout)
 {
     HASH_SEQ_STATUS seq;
     FoldPair   *p;
@@ -201,8 +201,7 @@ fold_pairs_sorted(FoldCtx *c, bool in_scope_only, int *nout)
 
     hash_seq_init(&seq, c->pairs);
     while ((p = hash_seq_search(&seq)) != NULL)
-        if (!in_scope_only || p->in_scope)
-            w[n++] = p;
+        w[n++] = p;
     fold_pairs_sort(c, w, n);
     *nout = n;
     return w;

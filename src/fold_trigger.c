@@ -72,15 +72,14 @@ credit_fold_init(void)
                              NULL, NULL, NULL);
 }
 
-/* Apply a context's pairs in scope, then raise its record warnings. */
+/* Apply a context's pairs (those in scope), in lock order. */
 static void
 apply_all(FoldCtx *c)
 {
     FoldPair  **w;
     int         n;
 
-    fold_mark_scope(c);
-    w = fold_pairs_sorted(c, true, &n);
+    w = fold_pairs_sorted(c, &n);
     fold_apply(c, w, n);
 }
 

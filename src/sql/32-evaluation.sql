@@ -37,7 +37,7 @@ CREATE TABLE @extschema@.subject_grade (
     updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     run_id      bigint,
     PRIMARY KEY (subject_id, model)
-);
+) WITH (fillfactor = 70);   -- room for HOT updates: every fold rewrites its rows in place
 COMMENT ON TABLE @extschema@.subject_grade IS
     'Each subject''s current grade per model (当前信用等级), exact as of anchor; state is the evaluation state (evalstate.h binary form) that incremental evaluation folds new records into';
 COMMENT ON COLUMN @extschema@.subject_grade.state IS 'Evaluation state: per-item decayed sums and counts anchored at anchor (see credit.evalstate_result)';

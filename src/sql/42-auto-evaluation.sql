@@ -26,6 +26,11 @@ CREATE UNLOGGED TABLE @extschema@.pending_fold (
     warn_items    text[] NOT NULL,
     warn_kinds    text[] NOT NULL
 );
+-- the arrays are written once and read once: compressing them costs more than it saves
+ALTER TABLE @extschema@.pending_fold ALTER subjects SET STORAGE EXTERNAL, ALTER models SET STORAGE EXTERNAL,
+    ALTER deltas SET STORAGE EXTERNAL, ALTER record_ids SET STORAGE EXTERNAL, ALTER causes SET STORAGE EXTERNAL,
+    ALTER warn_subjects SET STORAGE EXTERNAL, ALTER warn_records SET STORAGE EXTERNAL,
+    ALTER warn_items SET STORAGE EXTERNAL, ALTER warn_kinds SET STORAGE EXTERNAL;
 COMMENT ON TABLE @extschema@.pending_fold IS
     'Record changes of open transactions waiting to be folded into credit.subject_grade at commit (credit.fold_at = commit): one row per statement on credit.record, with its (subject, model) delta states and the record warnings to raise; emptied by the deferred trigger pending_fold_apply before commit, so never visible to other transactions';
 COMMENT ON COLUMN @extschema@.pending_fold.xid IS 'Top-level transaction that queued the row';
