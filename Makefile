@@ -29,7 +29,7 @@ endif
 BUILD_FLAGS := SANITIZE=$(SANITIZE)
 $(shell [ "$$(cat .build-flags 2>/dev/null)" = "$(BUILD_FLAGS)" ] || echo "$(BUILD_FLAGS)" > .build-flags)
 
-EXTRA_CLEAN = .build-flags $(DATA_built) results regression.diffs regression.out output_iso tmp_check log
+EXTRA_CLEAN = .build-flags $(DATA_built) results regression.diffs regression.out output_iso output_at output_partitioned tmp_check log
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

@@ -33,7 +33,10 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -42,6 +45,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/bitmapset.h"
+#include "nodes/parsenodes.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "utils/array.h"
@@ -52,6 +56,7 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 #include "utils/xid8.h"
@@ -281,15 +286,15 @@ ledger_table_keys(Relation rel, AttrNumber *keys)
     return n;
 }
 
-/* A new pending entry at the end of the transaction's list. */
+/* A new pending entry of a table (by schema and name) at the end of the transaction's list. */
 static PendingEntry *
-entry_new(Relation rel, LedgerOp op, bool has_key2, const char *who)
+entry_new_named(Oid nspid, const char *relname, LedgerOp op, bool has_key2, const char *who)
 {
     PendingEntry *e = MemoryContextAllocZero(TopTransactionContext, sizeof(PendingEntry));
 
     e->subid = GetCurrentSubTransactionId();
-    e->nspid = RelationGetNamespace(rel);
-    strlcpy(e->relname, RelationGetRelationName(rel), NAMEDATALEN);
+    e->nspid = nspid;
+    strlcpy(e->relname, relname, NAMEDATALEN);
     e->op = op;
     e->who = MemoryContextStrdup(TopTransactionContext, who);
     e->has_key2 = has_key2;
@@ -299,6 +304,80 @@ entry_new(Relation rel, LedgerOp op, bool has_key2, const char *who)
         pending_head = e;
     pending_tail = e;
     return e;
+}
+
+/* A new pending entry of a table at the end of the transaction's list. */
+static PendingEntry *
+entry_new(Relation rel, LedgerOp op, bool has_key2, const char *who)
+{
+    return entry_new_named(RelationGetNamespace(rel), RelationGetRelationName(rel), op, has_key2, who);
+}
+
+/* The modulus and remainder of a hash partition, or an error for any other kind of partition. */
+static void
+hash_partition_bound(Oid partid, int64 *modulus, int64 *remainder)
+{
+    HeapTuple   tup = SearchSysCache1(RELOID, ObjectIdGetDatum(partid));
+    Datum       d;
+    bool        isnull;
+    PartitionBoundSpec *spec = NULL;
+
+    if (!HeapTupleIsValid(tup))
+        elog(ERROR, "cache lookup failed for relation %u", partid);
+    d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
+    if (!isnull)
+        spec = (PartitionBoundSpec *) stringToNode(TextDatumGetCString(d));
+    ReleaseSysCache(tup);
+    if (spec == NULL || !IsA(spec, PartitionBoundSpec) || spec->strategy != PARTITION_STRATEGY_HASH)
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("\"%s\" is not a hash partition", get_rel_name(partid)),
+                 errdetail("The ledger covers the removal of whole hash partitions of a ledgered table only.")));
+    *modulus = spec->modulus;
+    *remainder = spec->remainder;
+}
+
+/*
+ * Log the removal of every row of a hash partition of a ledgered table
+ * (TRUNCATE of the partition, or its DETACH): a truncate entry of the
+ * partitioned table whose key1 and key2 are the partition's modulus and
+ * remainder.
+ */
+static void
+entry_partition_removed(Oid partid, const char *who)
+{
+    Oid         parent = get_partition_parent(partid, false);
+    PendingEntry *e;
+    int64       modulus,
+                remainder;
+
+    hash_partition_bound(partid, &modulus, &remainder);
+    /* TRUNCATE of the whole table fires its partitions' triggers after its own: nothing more to log */
+    if (pending_tail != NULL && pending_tail->op == OP_TRUNCATE && pending_tail->n == 0 &&
+        pending_tail->subid == GetCurrentSubTransactionId() &&
+        pending_tail->nspid == get_rel_namespace(parent) &&
+        strcmp(pending_tail->relname, get_rel_name(parent)) == 0)
+        return;
+    e = entry_new_named(get_rel_namespace(parent), get_rel_name(parent), OP_TRUNCATE, true, who);
+    e->k1 = MemoryContextAlloc(TopTransactionContext, sizeof(int64));
+    e->k2 = MemoryContextAlloc(TopTransactionContext, sizeof(int64));
+    e->k1[0] = modulus;
+    e->k2[0] = remainder;
+    e->n = e->cap = 1;
+}
+
+/*
+ * Whether a value of a bigint partition key belongs to the hash partition
+ * (modulus, remainder), as PostgreSQL routes it (the default int8 hash
+ * opclass, one key column).
+ */
+bool
+ledger_hash_partition_holds(int64 modulus, int64 remainder, int64 value)
+{
+    uint64      h = DatumGetUInt64(DirectFunctionCall2(hashint8extended, Int64GetDatum(value),
+                                                       UInt64GetDatum(HASH_PARTITION_SEED)));
+
+    return hash_combine64(0, h) % (uint64) modulus == (uint64) remainder;
 }
 
 /* Grow an array in the transaction's context. */
@@ -418,7 +497,11 @@ credit_ledger_capture(PG_FUNCTION_ARGS)
     who = GetUserNameFromId(GetOuterUserId(), false);
     if (op == OP_TRUNCATE)
     {
-        (void) entry_new(rel, OP_TRUNCATE, false, who);
+        /* a partition's truncate is logged as a removal from its parent */
+        if (rel->rd_rel->relispartition)
+            entry_partition_removed(RelationGetRelid(rel), who);
+        else
+            (void) entry_new(rel, OP_TRUNCATE, false, who);
         return PointerGetDatum(NULL);
     }
     nkeys = ledger_table_keys(rel, keys);
@@ -783,6 +866,11 @@ ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows)
         if (e->op == OP_TRUNCATE)
         {
             memset(&r[n], 0, sizeof(PendingRow));
+            if (e->n == 1 && e->has_key2)
+            {
+                r[n].k1 = e->k1[0];
+                r[n].k2 = e->k2[0];
+            }
             r[n].op = OP_TRUNCATE;
             r[n].ord = ord++;
             n++;
@@ -809,6 +897,39 @@ credit_ledger_init(void)
 {
     RegisterXactCallback(ledger_xact_callback, NULL);
     RegisterSubXactCallback(ledger_subxact_callback, NULL);
+}
+
+PG_FUNCTION_INFO_V1(credit_ledger_partition_removed);
+
+/*
+ * credit.ledger_partition_removed(partition regclass): log, at commit, that
+ * every row of a hash partition of a ledgered table leaves it (before
+ * credit.detach_partition detaches it).
+ */
+Datum
+credit_ledger_partition_removed(PG_FUNCTION_ARGS)
+{
+    Oid         part = PG_GETARG_OID(0);
+    Oid         parent;
+    const char *name;
+    int         i;
+    bool        ledgered = false;
+
+    if (!get_rel_relispartition(part))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("\"%s\" is not a partition", get_rel_name(part))));
+    parent = get_partition_parent(part, false);
+    name = get_rel_name(parent);
+    for (i = 0; i < LEDGER_NTABLES; i++)
+        if (strcmp(ledger_tables[i], name) == 0)
+            ledgered = true;
+    if (!ledgered || get_rel_namespace(parent) != get_func_namespace(fcinfo->flinfo->fn_oid))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("\"%s\" is not a partition of a ledgered table", get_rel_name(part))));
+    entry_partition_removed(part, GetUserNameFromId(GetOuterUserId(), false));
+    PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(credit_ledger_hash_row);

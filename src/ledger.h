@@ -53,8 +53,9 @@ extern const char *const ledger_tables[LEDGER_NTABLES];
 
 /*
  * A row change of the current transaction not yet appended (ledger.c keeps
- * them until commit); ord is its position in the transaction, truncates of
- * the table have no key.
+ * them until commit); ord is its position in the transaction.  A truncate of
+ * the table has keys 0; the removal of one hash partition has the
+ * partition's modulus in k1 and its remainder in k2.
  */
 typedef struct PendingRow
 {
@@ -67,6 +68,7 @@ typedef struct PendingRow
 } PendingRow;
 
 extern int  ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows);
+extern bool ledger_hash_partition_holds(int64 modulus, int64 remainder, int64 value);
 
 extern RowCodec *ledger_codec_build(TupleDesc td);
 extern void ledger_codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out);

@@ -11,6 +11,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -21,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/partcache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
@@ -195,8 +197,6 @@ check_entry(HeapTuple tup, TupleDesc td, int64 seq, const uint8 *prev, const uin
     nne = credit_spi_array(tup, td, 10, BYTEAOID, &dnew, &nnew);
     if ((nk2 != -1 && nk2 != n) || (want_old ? nol != n : nol != -1) || (want_new ? nne != n : nne != -1))
         return "arrays of different lengths";
-    if (strcmp(op, "truncate") == 0 && n != 0)
-        return "a truncate entry with rows";
     k1 = palloc(sizeof(int64) * Max(n, 1));
     if (nk2 >= 0)
         k2 = palloc(sizeof(int64) * Max(n, 1));
@@ -208,6 +208,10 @@ check_entry(HeapTuple tup, TupleDesc td, int64 seq, const uint8 *prev, const uin
         if (k2)
             k2[i] = DatumGetInt64(d2[i]);
     }
+    /* a truncate has no rows, or names one hash partition (modulus, remainder) */
+    if (strcmp(op, "truncate") == 0 && n != 0 &&
+        (n != 1 || k2 == NULL || k1[0] < 1 || k2[0] < 0 || k2[0] >= k1[0]))
+        return "a truncate entry with rows";
     if ((want_old && !hash_elems(dold, nold, n, &oldh)) || (want_new && !hash_elems(dnew, nnew, n, &newh)))
         return "a row hash that is not 32 bytes";
     ledger_entry_hash(prev, seq, at, who, xid, relation, op,
@@ -380,16 +384,59 @@ key_cmp(int64 a1, int64 a2, int64 b1, int64 b2)
     return 0;
 }
 
-/* Whether a truncate entry lies strictly between two seqs (to = 0: after from). */
-static int64
-truncated_between(int64 *tr, int ntr, int64 from, int64 to)
+/*
+ * The truncates of a table: each entry's seq (or order in the transaction),
+ * and the hash partition it removed (modulus 0: the whole table).
+ */
+typedef struct Truncates
+{
+    int         n;
+    int64      *pos;
+    int64      *modulus;
+    int64      *remainder;
+} Truncates;
+
+/* Room for n truncates. */
+static void
+truncates_init(Truncates *t, int n)
+{
+    t->n = 0;
+    t->pos = palloc(sizeof(int64) * Max(n, 1));
+    t->modulus = palloc(sizeof(int64) * Max(n, 1));
+    t->remainder = palloc(sizeof(int64) * Max(n, 1));
+}
+
+/* Add a truncate at pos (of one hash partition when modulus > 0). */
+static void
+truncates_add(Truncates *t, int64 pos, int64 modulus, int64 remainder)
+{
+    t->pos[t->n] = pos;
+    t->modulus[t->n] = modulus;
+    t->remainder[t->n] = remainder;
+    t->n++;
+}
+
+/*
+ * The first truncate strictly between two positions (to < 0: after from)
+ * that removed the row whose partition key is pkey (has_pkey false: the
+ * table has no partition key, only whole truncates count): its position in
+ * *at (when at is not NULL), or false if there is none.
+ */
+static bool
+truncated_between(const Truncates *t, int64 from, int64 to, bool has_pkey, int64 pkey, int64 *at)
 {
     int         i;
 
-    for (i = 0; i < ntr; i++)
-        if (tr[i] > from && (to == 0 || tr[i] < to))
-            return tr[i];
-    return 0;
+    for (i = 0; i < t->n; i++)
+        if (t->pos[i] > from && (to < 0 || t->pos[i] < to) &&
+            (t->modulus[i] == 0 ||
+             (has_pkey && ledger_hash_partition_holds(t->modulus[i], t->remainder[i], pkey))))
+        {
+            if (at)
+                *at = t->pos[i];
+            return true;
+        }
+    return false;
 }
 
 /*
@@ -442,17 +489,6 @@ pending_cmp(const void *a, const void *b)
     return x->ord < y->ord ? -1 : (x->ord > y->ord ? 1 : 0);
 }
 
-/* Whether one of the transaction's pending truncates lies strictly between two orders. */
-static bool
-pending_truncated(const int *tr, int ntr, int after, int before)
-{
-    int         i;
-
-    for (i = 0; i < ntr; i++)
-        if (tr[i] > after && tr[i] < before)
-            return true;
-    return false;
-}
 
 /* Pass 2 for one table: the last logged version of every row against the row as it is. */
 static void
@@ -467,8 +503,9 @@ verify_rows(VerifyCtx *v, const char *relname)
     StringInfoData label;
     Oid         argtype = TEXTOID;
     Datum       arg = CStringGetTextDatum(relname);
-    int64      *tr = NULL;
-    int         ntr = 0;
+    Truncates   tr;
+    Truncates   ptr;
+    int         pk = -1;        /* which key (0, 1) is the partition key, if any */
     uint64      i;
     int         ret;
     Stream      ls;
@@ -482,30 +519,39 @@ verify_rows(VerifyCtx *v, const char *relname)
     PendingRow *pe;
     int         npe = 0;
     int         pi = 0;
-    int        *ptr;
-    int         nptr = 0;
 
     rel = table_open(relid, AccessShareLock);
     nkeys = ledger_table_keys(rel, keys);
     for (i = 0; i < (uint64) nkeys; i++)
+    {
         keynames[i] = pstrdup(NameStr(TupleDescAttr(RelationGetDescr(rel), keys[i] - 1)->attname));
+        /* a hash-partitioned table: the key column it is partitioned by */
+        if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE &&
+            RelationGetPartitionKey(rel)->partnatts == 1 &&
+            RelationGetPartitionKey(rel)->partattrs[0] == keys[i])
+            pk = (int) i;
+    }
     table_close(rel, AccessShareLock);
 
     initStringInfo(&q);
-    appendStringInfo(&q, "SELECT l.seq FROM %s.ledger l WHERE l.relation OPERATOR(pg_catalog.=) $1 "
+    appendStringInfo(&q, "SELECT l.seq, l.key1[1], l.key2[1] FROM %s.ledger l WHERE l.relation OPERATOR(pg_catalog.=) $1 "
                      "AND l.op OPERATOR(pg_catalog.=) 'truncate' ORDER BY l.seq", v->nsp);
     ret = SPI_execute_with_args(q.data, 1, &argtype, &arg, NULL, true, 0);
     if (ret != SPI_OK_SELECT)
         elog(ERROR, "credit ledger: reading the truncations failed");
-    if (SPI_processed > 0)
+    truncates_init(&tr, (int) SPI_processed);
+    for (i = 0; i < SPI_processed; i++)
     {
-        tr = palloc(sizeof(int64) * SPI_processed);
-        for (i = 0; i < SPI_processed; i++)
-        {
-            bool        isnull;
+        HeapTuple   t = SPI_tuptable->vals[i];
+        TupleDesc   d = SPI_tuptable->tupdesc;
+        bool        isnull,
+                    nomod,
+                    norem;
+        int64       seq = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+        Datum       m = SPI_getbinval(t, d, 2, &nomod);
+        Datum       r = SPI_getbinval(t, d, 3, &norem);
 
-            tr[ntr++] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-        }
+        truncates_add(&tr, seq, nomod || norem ? 0 : DatumGetInt64(m), nomod || norem ? 0 : DatumGetInt64(r));
     }
     SPI_freetuptable(SPI_tuptable);
 
@@ -516,11 +562,11 @@ verify_rows(VerifyCtx *v, const char *relname)
         int         j;
 
         pe = palloc(sizeof(PendingRow) * Max(nall, 1));
-        ptr = palloc(sizeof(int) * Max(nall, 1));
+        truncates_init(&ptr, nall);
         for (j = 0; j < nall; j++)
         {
             if (all[j].op == OP_TRUNCATE)
-                ptr[nptr++] = all[j].ord;
+                truncates_add(&ptr, all[j].ord, all[j].k1, all[j].k2);
             else
                 pe[npe++] = all[j];
         }
@@ -621,7 +667,7 @@ verify_rows(VerifyCtx *v, const char *relname)
                 break;
             seq = DatumGetInt64(SPI_getbinval(lt, td, 3, &isnull));
             op = SPI_getvalue(lt, td, 4);
-            if (last_seq > 0 && truncated_between(tr, ntr, last_seq, seq))
+            if (last_seq > 0 && truncated_between(&tr, last_seq, seq, pk >= 0, pk == 1 ? k2 : k1, NULL))
                 present = false;
             have_oh = get_hash(lt, td, 5, oh);
             have_nh = get_hash(lt, td, 6, nh);
@@ -634,9 +680,9 @@ verify_rows(VerifyCtx *v, const char *relname)
         }
         if (last_seq > 0)
         {
-            int64       t = truncated_between(tr, ntr, last_seq, 0);
+            int64       t;
 
-            if (t > 0)
+            if (truncated_between(&tr, last_seq, -1, pk >= 0, pk == 1 ? k2 : k1, &t))
             {
                 present = false;
                 last_seq = t;
@@ -646,14 +692,14 @@ verify_rows(VerifyCtx *v, const char *relname)
         /* then the transaction's own changes, not appended yet */
         while (pi < npe && key_cmp(pe[pi].k1, pe[pi].k2, k1, k2) == 0)
         {
-            if (pending_truncated(ptr, nptr, prev_ord, pe[pi].ord))
+            if (truncated_between(&ptr, prev_ord, pe[pi].ord, pk >= 0, pk == 1 ? k2 : k1, NULL))
                 present = false;
             apply_change(v, label.data, 0, pe[pi].op, pe[pi].oldh, pe[pi].newh, &present, cur);
             prev_ord = pe[pi].ord;
             pending = true;
             pi++;
         }
-        if (pending_truncated(ptr, nptr, prev_ord, INT_MAX))
+        if (truncated_between(&ptr, prev_ord, INT_MAX, pk >= 0, pk == 1 ? k2 : k1, NULL))
         {
             present = false;
             pending = true;

@@ -39,14 +39,15 @@ tally() {  # count "... ok" / "... FAILED" lines of pg_regress-style output
     passed=$((passed + p)); failed=$((failed + f))
 }
 
-# run_regress LABEL OUTDIR DB: the pg_regress suite against the running cluster.
+# run_regress LABEL OUTDIR DB [PG_REGRESS_OPTION] [TESTS]: the pg_regress
+# suite (or the given tests) against the running cluster.
 run_regress() {
-    local label=$1 out=$2 db=$3 tests rc
+    local label=$1 out=$2 db=$3 opt=${4:-} tests=${5:-} rc
     ls sql/*.sql >/dev/null 2>&1 || return 0
     echo "== pg_regress$label"
-    tests=$(ls sql/*.sql | xargs -n1 basename | sed 's/\.sql$//' | sort)
+    [ -n "$tests" ] || tests=$(ls sql/*.sql | xargs -n1 basename | sed 's/\.sql$//' | sort)
     "$PGXS_DIR/test/regress/pg_regress" --inputdir=. --outputdir="$out" --bindir="$BINDIR" \
-        --host="$PGHOST" --port="$PGPORT" --user=postgres --dbname="$db" \
+        --host="$PGHOST" --port="$PGPORT" --user=postgres --dbname="$db" $opt \
         --load-extension=credit $tests 2>&1 | tee "$work/regress.out"
     rc=${PIPESTATUS[0]}
     tally "$work/regress.out"
@@ -71,8 +72,25 @@ run_isolation() {
     return 0
 }
 
-rm -rf results output_iso output_at regression.diffs regression.out
+rm -rf results output_iso output_at output_partitioned regression.diffs regression.out
 [[ " $suites " == *" regress "* ]] && run_regress "" . contrib_regression
+
+# The pg_regress suite again on the partitioned layout: the same database
+# name (pg_cron's cron.database_name, whose scheduler is connected to it
+# and is disconnected by FORCE), created anew with the large tables
+# hash-partitioned by credit.partition_tables before any test runs; the
+# expected output is the same.  CREDIT_TEST_PARTITIONED=0 skips this run.
+if [[ " $suites " == *" regress "* ]] && [ "${CREDIT_TEST_PARTITIONED:-1}" != 0 ]; then
+    mkdir -p output_partitioned
+    if psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+            -c "DROP DATABASE IF EXISTS contrib_regression WITH (FORCE)" -c "CREATE DATABASE contrib_regression" \
+        && psql -X -q -v ON_ERROR_STOP=1 -d contrib_regression \
+            -c "CREATE EXTENSION credit" -c "SELECT credit.partition_tables(4)" >/dev/null; then
+        run_regress " (partitioned layout)" output_partitioned contrib_regression --use-existing
+    else
+        echo "the partitioned layout could not be set up"; failed=$((failed + 1))
+    fi
+fi
 [[ " $suites " == *" isolation "* ]] && run_isolation "" output_iso
 
 if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
