@@ -12,7 +12,12 @@
 #   point     BENCH_POINTS (20,000) one-subject calls in a PL/pgSQL loop, as an
 #             approval system asks, vs the query for one subject (prepared);
 #   check     credit.check for the same subjects (the whole answer as jsonb,
-#             individuals logged), per subject against measures_for.
+#             individuals logged), per subject against measures_for;
+#   clerk     throughput (pgbench, 2 clients, prepared, BENCH_SECONDS (10)
+#             each) of credit.check on enterprises by a unit's clerk (row-level
+#             security applies) against the bare indexed SELECT grade FROM
+#             credit.subject_grade WHERE subject_id = \$1 by the same clerk;
+#             BENCH_REPEAT (3) rounds alternating, median ratio (target >= 0.5).
 # Run by bench/run (PGHOST/PGPORT/PGDATABASE set, superuser), or by hand with
 # those variables set.
 set -euo pipefail
@@ -222,6 +227,59 @@ BEGIN
 END
 \$\$;
 SQL
+# A unit's clerk asks: credit.check against a bare indexed read of a grade.
+seconds=${BENCH_SECONDS:-10}
+repeat=${BENCH_REPEAT:-3}
+out=${BENCH_OUT:-/tmp}
+psql_q <<SQL
+DO \$\$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_measures_unit') THEN
+        CREATE ROLE bench_measures_unit NOLOGIN IN ROLE credit_department;
+        CREATE ROLE bench_measures_clerk LOGIN IN ROLE bench_measures_unit;
+    END IF;
+END
+\$\$;
+INSERT INTO credit.department (code, name, role) VALUES ('bench_measures', 'Bench unit', 'bench_measures_unit')
+ON CONFLICT (code) DO UPDATE SET role = EXCLUDED.role;
+SQL
+# subject n (1..BENCH_SUBJECTS) has id id0 + n - 1 and is an enterprise when n % 20 < 14
+id0=$(psql -X -A -t -c "SELECT min(id) - min(n) + 1 FROM bench_measures.subject")
+bad=$(psql -X -A -t -c "SELECT count(*) FROM bench_measures.subject b JOIN credit.subject s ON s.id = b.id
+                         WHERE b.id <> $id0 + b.n - 1 OR ((b.n % 20 BETWEEN 1 AND 13) <> (s.kind = 'enterprise' AND b.n % 20 <> 0))")
+[ "$bad" = 0 ] || { echo "measures: subject ids are not where the clerk's script expects them" >&2; exit 1; }
+quarters=$((subjects / 20 - 1))
+for w in check bare; do
+    {
+        echo "\\set q random(0, $quarters)"
+        echo "\\set r random(1, 13)"
+        echo "\\set s $id0 - 1 + 20 * :q + :r"
+        if [ $w = check ]; then
+            echo "SELECT credit.check(:s, 'government_procurement');"
+        else
+            echo "SELECT grade FROM credit.subject_grade WHERE subject_id = :s;"
+        fi
+    } >"$out/measures_$w.sql"
+done
+tps() { pgbench -n -M prepared -c 2 -j 2 -T "$seconds" -U bench_measures_clerk -f "$1" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'; }
+c_tps=(); b_tps=()
+for r in $(seq 1 "$repeat"); do
+    b_tps+=("$(tps "$out/measures_bare.sql")")
+    c_tps+=("$(tps "$out/measures_check.sql")")
+    echo "measures: clerk round $r: bare select ${b_tps[-1]} tps, credit.check ${c_tps[-1]} tps"
+done
+ratios=()
+for i in "${!c_tps[@]}"; do ratios+=("$(awk -v a="${c_tps[$i]}" -v b="${b_tps[$i]}" 'BEGIN { printf "%.2f", a / b }')"); done
+med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+echo
+echo "bench/measures: a unit's clerk (row-level security applies), pgbench 2 clients, prepared, ${seconds} s x $repeat rounds, enterprises"
+printf '  %-52s | %10s\n' "workload" "median tps"
+printf '  %-52s | %10.0f\n' "SELECT grade FROM credit.subject_grade (bare, index)" "$(med "${b_tps[@]}")"
+printf '  %-52s | %10.0f\n' "credit.check(subject, 'government_procurement')" "$(med "${c_tps[@]}")"
+printf '  %-52s | %10s   (target >= 0.5; rounds: %s)\n' "check / bare (median of the rounds' ratios)" "$(med "${ratios[@]}")" "${ratios[*]}"
+psql_q -c "DELETE FROM credit.department WHERE code = 'bench_measures'" \
+       -c "DROP ROLE bench_measures_clerk" -c "DROP ROLE bench_measures_unit"
+
 # BENCH_KEEP=1 keeps the data for a closer look
 [ -n "${BENCH_KEEP:-}" ] || psql_q <<SQL
 SET credit.auto_evaluation = off;

@@ -12,7 +12,15 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
@@ -47,6 +55,7 @@ static const struct
 
 static Oid  rel_oid[CREDIT_NRELS];
 static Oid  nsp_oid = InvalidOid;
+static Oid  owner_oid = InvalidOid;
 static bool oids_known = false;
 static uint64 generation[CREDIT_NCACHES] = {1, 1, 1, 1};
 
@@ -71,6 +80,7 @@ credit_relcache_callback(Datum arg, Oid relid)
     {
         bump(~0);
         oids_known = false;
+        owner_oid = InvalidOid;
         return;
     }
     if (!oids_known)
@@ -84,6 +94,7 @@ credit_relcache_callback(Datum arg, Oid relid)
         {
             bump(credit_rels[i].caches);
             oids_known = false;
+            owner_oid = InvalidOid;
             return;
         }
 }
@@ -123,6 +134,37 @@ credit_relid(CreditRel rel)
     if (!oids_known)
         learn_oids();
     return rel_oid[rel];
+}
+
+/*
+ * Owner of the extension (the role its owner-rights code acts as): looked up
+ * in pg_extension once, and again after any invalidation of the extension's
+ * relations (DROP and CREATE EXTENSION send those).
+ */
+Oid
+credit_extension_owner(void)
+{
+    if (!oids_known)
+        learn_oids();
+    if (!OidIsValid(owner_oid))
+    {
+        Oid         ext = get_extension_oid("credit", false);
+        Relation    rel = table_open(ExtensionRelationId, AccessShareLock);
+        ScanKeyData key;
+        SysScanDesc scan;
+        HeapTuple   tup;
+
+        ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+                    ObjectIdGetDatum(ext));
+        scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+        tup = systable_getnext(scan);
+        if (!HeapTupleIsValid(tup))
+            elog(ERROR, "could not find extension %u", ext);
+        owner_oid = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+        systable_endscan(scan);
+        table_close(rel, AccessShareLock);
+    }
+    return owner_oid;
 }
 
 /* Generation of a cache; its relations' OIDs are known afterwards. */

@@ -53,6 +53,9 @@ extern Oid  credit_namespace(void);
 /* OID of a relation of schema credit; InvalidOid when it does not exist. */
 extern Oid  credit_relid(CreditRel rel);
 
+/* Owner of the credit extension (the role its owner-rights code acts as). */
+extern Oid  credit_extension_owner(void);
+
 /* Current generation of a cache: it changes whenever the cache may be stale. */
 extern uint64 credit_cache_generation(CreditCache cache);
 

@@ -22,11 +22,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
@@ -41,12 +37,15 @@
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
 #include "utils/snapmgr.h"
 
+#include "audit.h"
 #include "cache.h"
 #include "credit.h"
 #include "util.h"
@@ -58,6 +57,8 @@ typedef struct MeasureDef
     char       *code;
     char       *name;
     char       *kind;           /* 'incentive' or 'punishment' */
+    char       *effect;         /* priority, facilitation, restriction, bar */
+    char       *product;        /* NULL: not a product */
     char       *scenario;       /* NULL: every scenario */
     uint32      kinds_mask;     /* bit (n - 1) for the n-th label of credit.subject_kind */
     char       *model;          /* NULL: no grade condition */
@@ -76,7 +77,8 @@ typedef struct MeasureCache
     int         nmeasures;
     MeasureDef *measures;
     int         nscenarios;
-    char      **scenarios;
+    char      **scenarios;      /* sorted (bytewise) */
+    char      **scenario_names;
 } MeasureCache;
 
 /* One current grade or active list of the subject being matched. */
@@ -106,7 +108,7 @@ static CreditQuery q_measures = {
     "                   pg_catalog.enum_range(NULL::credit.subject_kind), k) OPERATOR(pg_catalog.-) 1))"
     "          FROM pg_catalog.unnest(m.subject_kinds) k)::pg_catalog.int4, "
     "       m.model, m.best_grade, m.worst_grade, "
-    "       COALESCE(b.rank, 0), COALESCE(w.rank, 2147483647), m.list_codes "
+    "       COALESCE(b.rank, 0), COALESCE(w.rank, 2147483647), m.list_codes, m.effect, m.product "
     "  FROM credit.measure m "
     "  LEFT JOIN credit.model_grade b ON b.model OPERATOR(pg_catalog.=) m.model "
     "                                AND b.grade OPERATOR(pg_catalog.=) m.best_grade "
@@ -116,7 +118,7 @@ static CreditQuery q_measures = {
     0, {0}
 };
 static CreditQuery q_scenarios = {
-    "SELECT s.code FROM credit.scenario s ORDER BY s.code COLLATE pg_catalog.\"C\"", 0, {0}
+    "SELECT s.code, s.name FROM credit.scenario s ORDER BY s.code COLLATE pg_catalog.\"C\"", 0, {0}
 };
 
 /* Read the measures, scenarios, grade ranks and subject kinds through SPI (connected by the caller) into a new cache. */
@@ -173,6 +175,8 @@ measure_cache_load(void)
                 if (!nulls[j])
                     m->lists[m->nlists++] = TextDatumGetCString(elems[j]);
         }
+        m->effect = measure_spi_text(tup, desc, 12);
+        m->product = measure_spi_text(tup, desc, 13);
     }
     MemoryContextSwitchTo(old);
 
@@ -180,8 +184,12 @@ measure_cache_load(void)
     old = MemoryContextSwitchTo(cxt);
     c->nscenarios = (int) SPI_processed;
     c->scenarios = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
+    c->scenario_names = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
     for (i = 0; i < SPI_processed; i++)
+    {
         c->scenarios[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        c->scenario_names[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+    }
     MemoryContextSwitchTo(old);
 
     MemoryContextSetParent(cxt, CacheMemoryContext);
@@ -216,9 +224,9 @@ measure_cache_get(void)
     return c;
 }
 
-/* Whether the scenario code is a row of credit.scenario (binary search of the sorted codes). */
-static bool
-measure_scenario_known(const MeasureCache *c, const char *code)
+/* Index of a scenario code in credit.scenario (binary search of the sorted codes), -1 if absent. */
+static int
+measure_scenario_index(const MeasureCache *c, const char *code)
 {
     int         lo = 0;
     int         hi = c->nscenarios - 1;
@@ -229,13 +237,27 @@ measure_scenario_known(const MeasureCache *c, const char *code)
         int         cmp = strcmp(c->scenarios[mid], code);
 
         if (cmp == 0)
-            return true;
+            return mid;
         if (cmp < 0)
             lo = mid + 1;
         else
             hi = mid - 1;
     }
-    return false;
+    return -1;
+}
+
+/* The scenario's index, or the error of an unknown scenario. */
+static int
+measure_scenario(const MeasureCache *c, const char *code)
+{
+    int         i = measure_scenario_index(c, code);
+
+    if (i < 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("scenario \"%s\" does not exist", code),
+                 errhint("Scenarios are rows of credit.scenario.")));
+    return i;
 }
 
 /* The subject's fact (grade under a model, or list entry) with this key, or NULL. */
@@ -302,16 +324,43 @@ measure_matches(const MeasureDef *m, const SubjectFact *grades, int ngrades,
     return true;
 }
 
+/* A current grade as credit.check shows it. */
+typedef struct SubjectGrade
+{
+    char       *model;
+    char       *grade;          /* NULL: none */
+    char       *as_of;          /* its anchor, ISO */
+} SubjectGrade;
+
+/* A listing as credit.check shows it (credit.subject_listings). */
+typedef struct SubjectListing
+{
+    char       *list;
+    char       *kind;
+    char       *listed_on;
+    char       *expires_on;     /* NULL: open */
+    char       *department;     /* NULL: an entry; else the unit whose record lists it */
+} SubjectListing;
+
 /* What a call knows of the subject being matched. */
 typedef struct SubjectFacts
 {
     bool        found;
     int         kind_pos;       /* 1-based position of its kind in enum_range; 0 unknown */
-    int         ngrades;
-    int         nlists;
+    int         ngrades;        /* grades with a rank: the matching facts */
+    int         nlists;         /* lists, with the first day of each */
     int         capacity;
     SubjectFact *grades;
     SubjectFact *lists;
+    /* the subject and every grade and listing, for credit.check */
+    char       *kind;
+    char       *name;
+    char       *uscc;
+    char       *person_id;      /* masked */
+    int         nshown_grades;
+    SubjectGrade *shown_grades;
+    int         nlistings;
+    SubjectListing *listings;
 } SubjectFacts;
 
 /* Room for one more grade or list of the subject. */
@@ -334,37 +383,89 @@ measure_add_fact(SubjectFacts *sf, bool grade)
 }
 
 /*
- * The subject's kind (its position in credit.subject_kind), current grades
- * with their ranks, and the lists it is on today (credit.subject_listings)
- * with the first day of each.
+ * The subject (its kind's position in credit.subject_kind, kind, name, USCC,
+ * masked ID number), its current grades with their ranks and anchors, and
+ * the lists it is on today (credit.subject_listings).
+ */
+#define FACTS_QUERY(name, uscc, person_id) \
+    "SELECT 0 AS part, pg_catalog.array_position(pg_catalog.enum_range(NULL::credit.subject_kind), s.kind)::pg_catalog.int4 AS rank, " \
+    "       s.kind::pg_catalog.text AS key, " name " AS value, NULL::pg_catalog.date AS d1, " \
+    "       NULL::pg_catalog.date AS d2, " uscc " AS e1, " person_id " AS e2 " \
+    "  FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1 " \
+    "UNION ALL " \
+    "SELECT 1, mg.rank, g.model, g.grade, g.anchor, NULL, NULL, NULL " \
+    "  FROM credit.subject_grade g " \
+    "  LEFT JOIN credit.model_grade mg ON mg.model OPERATOR(pg_catalog.=) g.model " \
+    "                                 AND mg.grade OPERATOR(pg_catalog.=) g.grade " \
+    " WHERE g.subject_id OPERATOR(pg_catalog.=) $1 " \
+    "UNION ALL " \
+    "SELECT 2, NULL, l.list_code, l.kind, l.listed_on, l.expires_on, l.department, NULL " \
+    "  FROM credit.subject_listings($1) l"
+
+/*
+ * As the caller reads them (measures_for: of the subject only the columns
+ * matching needs, so a role needs the privileges a query of them would).
  */
 static CreditQuery q_facts = {
-    "SELECT 0, pg_catalog.array_position(pg_catalog.enum_range(NULL::credit.subject_kind), s.kind)::pg_catalog.int4, "
-    "       NULL::pg_catalog.text, NULL::pg_catalog.text "
-    "  FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1 "
-    "UNION ALL "
-    "SELECT 1, mg.rank, g.model, g.grade "
-    "  FROM credit.subject_grade g "
-    "  JOIN credit.model_grade mg ON mg.model OPERATOR(pg_catalog.=) g.model "
-    "                            AND mg.grade OPERATOR(pg_catalog.=) g.grade "
-    " WHERE g.subject_id OPERATOR(pg_catalog.=) $1 "
-    "UNION ALL "
-    "SELECT 2, NULL::pg_catalog.int4, x.list_code, credit.iso_date(pg_catalog.min(x.listed_on)) "
-    "  FROM credit.subject_listings($1) x "
-    " GROUP BY x.list_code",
-    1, {INT8OID}
+    FACTS_QUERY("NULL::pg_catalog.text", "NULL::pg_catalog.text", "NULL::pg_catalog.text"), 1, {INT8OID}
 };
 
-/* The facts of a subject through SPI (connected), with the caller's rights (row-level security applies). */
+/* As credit.check reads them, with the owner's rights (the ID number masked). */
+static CreditQuery q_facts_check = {
+    FACTS_QUERY("s.name", "s.uscc::pg_catalog.text", "credit.mask(s.person_id)"), 1, {INT8OID}
+};
+
+/* A date column of the current SPI row as ISO text; NULL stays NULL. */
+static char *
+measure_spi_date(HeapTuple tup, TupleDesc desc, int col)
+{
+    bool        isnull;
+    Datum       d = SPI_getbinval(tup, desc, col, &isnull);
+
+    return isnull ? NULL : credit_date_text(DatumGetDateADT(d));
+}
+
+/* Strings in byte order, NULL last. */
+static int
+strcmp_nulls_last(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return (a == NULL) - (b == NULL);
+    return strcmp(a, b);
+}
+
+/* qsort comparators: grades by model; listings by list, first day, then unit. */
+static int
+grade_cmp(const void *a, const void *b)
+{
+    return strcmp(((const SubjectGrade *) a)->model, ((const SubjectGrade *) b)->model);
+}
+
+static int
+listing_cmp(const void *a, const void *b)
+{
+    const SubjectListing *x = (const SubjectListing *) a;
+    const SubjectListing *y = (const SubjectListing *) b;
+    int         c = strcmp(x->list, y->list);
+
+    if (c == 0)
+        c = strcmp_nulls_last(x->listed_on, y->listed_on);
+    if (c == 0)
+        c = strcmp_nulls_last(x->department, y->department);
+    return c;
+}
+
+/* The facts of a subject through SPI (connected), with the rights of the scope's user. */
 static void
-measure_read_facts(int64 subject_id, SubjectFacts *sf)
+measure_read_facts(CreditQuery *q, int64 subject_id, SubjectFacts *sf)
 {
     Datum       args[1];
     uint64      i;
 
     args[0] = Int64GetDatum(subject_id);
-    credit_query_exec(&q_facts, args, NULL, true, SPI_OK_SELECT, "reading the subject's grades and lists");
-
+    credit_query_exec(q, args, NULL, true, SPI_OK_SELECT, "reading the subject's grades and lists");
+    sf->shown_grades = palloc(sizeof(SubjectGrade) * Max(SPI_processed, 1));
+    sf->listings = palloc(sizeof(SubjectListing) * Max(SPI_processed, 1));
     for (i = 0; i < SPI_processed; i++)
     {
         HeapTuple   tup = SPI_tuptable->vals[i];
@@ -372,19 +473,85 @@ measure_read_facts(int64 subject_id, SubjectFacts *sf)
         bool        isnull;
         int32       part = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
         Datum       n = SPI_getbinval(tup, desc, 2, &isnull);
-        SubjectFact *f;
+        bool        rank_null = isnull;
 
         if (part == 0)
         {
             sf->found = true;
-            sf->kind_pos = isnull ? 0 : DatumGetInt32(n);
-            continue;
+            sf->kind_pos = rank_null ? 0 : DatumGetInt32(n);
+            sf->kind = measure_spi_text(tup, desc, 3);
+            sf->name = measure_spi_text(tup, desc, 4);
+            sf->uscc = measure_spi_text(tup, desc, 7);
+            sf->person_id = measure_spi_text(tup, desc, 8);
         }
-        f = measure_add_fact(sf, part == 1);
-        f->rank = isnull ? 0 : DatumGetInt32(n);
-        f->key = measure_spi_text(tup, desc, 3);
-        f->value = measure_spi_text(tup, desc, 4);
+        else if (part == 1)
+        {
+            SubjectGrade *g = &sf->shown_grades[sf->nshown_grades++];
+
+            g->model = measure_spi_text(tup, desc, 3);
+            g->grade = measure_spi_text(tup, desc, 4);
+            g->as_of = measure_spi_date(tup, desc, 5);
+            if (!rank_null && g->grade != NULL)
+            {
+                SubjectFact *f = measure_add_fact(sf, true);
+
+                f->rank = DatumGetInt32(n);
+                f->key = g->model;
+                f->value = g->grade;
+            }
+        }
+        else
+        {
+            SubjectListing *l = &sf->listings[sf->nlistings++];
+            int         j;
+
+            l->list = measure_spi_text(tup, desc, 3);
+            l->kind = measure_spi_text(tup, desc, 4);
+            l->listed_on = measure_spi_date(tup, desc, 5);
+            l->expires_on = measure_spi_date(tup, desc, 6);
+            l->department = measure_spi_text(tup, desc, 7);
+            if (l->listed_on == NULL)
+                continue;
+            /* the first day on each list (ISO dates compare as text) */
+            for (j = 0; j < sf->nlists; j++)
+                if (strcmp(sf->lists[j].key, l->list) == 0)
+                    break;
+            if (j == sf->nlists)
+            {
+                SubjectFact *f = measure_add_fact(sf, false);
+
+                f->rank = 0;
+                f->key = l->list;
+                f->value = l->listed_on;
+            }
+            else if (strcmp(l->listed_on, sf->lists[j].value) < 0)
+                sf->lists[j].value = l->listed_on;
+        }
     }
+    /* in the order credit.check shows them */
+    if (sf->nshown_grades > 1)
+        qsort(sf->shown_grades, sf->nshown_grades, sizeof(SubjectGrade), grade_cmp);
+    if (sf->nlistings > 1)
+        qsort(sf->listings, sf->nlistings, sizeof(SubjectListing), listing_cmp);
+}
+
+/* Whether a measure is for the subject's kind and the scenario (NULL: any). */
+static bool
+measure_applies(const MeasureDef *m, const SubjectFacts *sf, const char *scenario)
+{
+    if (sf->kind_pos < 1 || sf->kind_pos > 32 || (m->kinds_mask & ((uint32) 1 << (sf->kind_pos - 1))) == 0)
+        return false;
+    return scenario == NULL || m->scenario == NULL || strcmp(scenario, m->scenario) == 0;
+}
+
+/* The error for a subject that does not exist (or is not given). */
+static void
+measure_no_subject(bool isnull, int64 subject_id)
+{
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             isnull ? errmsg("subject NULL does not exist")
+             : errmsg("subject " INT64_FORMAT " does not exist", subject_id)));
 }
 
 PG_FUNCTION_INFO_V1(credit_measures_for);
@@ -412,22 +579,17 @@ credit_measures_for(PG_FUNCTION_ARGS)
         scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
     c = measure_cache_get();
-    if (scenario != NULL && !measure_scenario_known(c, scenario))
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("scenario \"%s\" does not exist", scenario),
-                 errhint("Scenarios are rows of credit.scenario.")));
+    if (scenario != NULL)
+        (void) measure_scenario(c, scenario);
 
     memset(&sf, 0, sizeof(sf));
     credit_scope_enter(&scope, false);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     /* the facts live in SPI's memory until the rows are out */
-    measure_read_facts(subject_id, &sf);
+    measure_read_facts(&q_facts, subject_id, &sf);
     if (!sf.found)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("subject " INT64_FORMAT " does not exist", subject_id)));
+        measure_no_subject(false, subject_id);
 
     initStringInfo(&reason);
     for (k = 0; k < c->nmeasures; k++)
@@ -436,9 +598,7 @@ credit_measures_for(PG_FUNCTION_ARGS)
         Datum       values[4];
         bool        nulls[4] = {false, false, false, false};
 
-        if (sf.kind_pos < 1 || sf.kind_pos > 32 || (m->kinds_mask & ((uint32) 1 << (sf.kind_pos - 1))) == 0)
-            continue;
-        if (scenario != NULL && m->scenario != NULL && strcmp(scenario, m->scenario) != 0)
+        if (!measure_applies(m, &sf, scenario))
             continue;
         resetStringInfo(&reason);
         if (!measure_matches(m, sf.grades, sf.ngrades, sf.lists, sf.nlists, &reason))
@@ -452,4 +612,241 @@ credit_measures_for(PG_FUNCTION_ARGS)
     SPI_finish();
     credit_scope_exit(&scope);
     return (Datum) 0;
+}
+
+/* ---- credit.check ---- */
+
+/* Push a key, or a scalar value (a NULL string is JSON null). */
+static void
+jb_key(JsonbParseState **st, const char *key)
+{
+    JsonbValue  v;
+
+    v.type = jbvString;
+    v.val.string.val = (char *) key;
+    v.val.string.len = strlen(key);
+    (void) pushJsonbValue(st, WJB_KEY, &v);
+}
+
+static void
+jb_text(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
+{
+    JsonbValue  v;
+
+    if (s == NULL)
+        v.type = jbvNull;
+    else
+    {
+        v.type = jbvString;
+        v.val.string.val = (char *) s;
+        v.val.string.len = strlen(s);
+    }
+    (void) pushJsonbValue(st, tok, &v);
+}
+
+/* A key with a string value; with skip_null, nothing when the value is NULL. */
+static void
+jb_pair(JsonbParseState **st, const char *key, const char *s, bool skip_null)
+{
+    if (s == NULL && skip_null)
+        return;
+    jb_key(st, key);
+    jb_text(st, WJB_VALUE, s);
+}
+
+/* A matched measure, for the answer. */
+typedef struct CheckMeasure
+{
+    const MeasureDef *m;
+    char       *reason;
+} CheckMeasure;
+
+/* The matched measures of one kind as an array value. */
+static void
+jb_measures(JsonbParseState **st, const char *key, const CheckMeasure *cm, int n, const char *kind)
+{
+    int         i;
+
+    jb_key(st, key);
+    (void) pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+    for (i = 0; i < n; i++)
+    {
+        if (strcmp(cm[i].m->kind, kind) != 0)
+            continue;
+        (void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+        jb_pair(st, "measure", cm[i].m->code, false);
+        jb_pair(st, "name", cm[i].m->name, false);
+        jb_pair(st, "effect", cm[i].m->effect, false);
+        if (strcmp(kind, "incentive") == 0)
+            jb_pair(st, "product", cm[i].m->product, true);
+        jb_pair(st, "reason", cm[i].reason, false);
+        (void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
+    }
+    (void) pushJsonbValue(st, WJB_END_ARRAY, NULL);
+}
+
+/* Whether some matched measure has this effect. */
+static bool
+check_has_effect(const CheckMeasure *cm, int n, const char *effect)
+{
+    int         i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(cm[i].m->effect, effect) == 0)
+            return true;
+    return false;
+}
+
+PG_FUNCTION_INFO_V1(credit_check);
+/*
+ * credit.check(subject_id, scenario) → jsonb: what an approval system asks —
+ * the subject (ID number masked), its current grades and lists, the
+ * incentives and punishments that apply in the scenario, and the decision
+ * (barred, restricted, priority or normal).  Read with the owner's rights;
+ * a check of an individual is logged (credit.log_lookup) before the answer
+ * is returned.
+ */
+Datum
+credit_check(PG_FUNCTION_ARGS)
+{
+    MemoryContext callercxt = CurrentMemoryContext;
+    int64       subject_id;
+    char       *scenario;
+    MeasureCache *c;
+    int         si;
+    SubjectFacts sf;
+    CheckMeasure *cm;
+    int         ncm = 0;
+    const char *effect;
+    const char *decision;
+    StringInfoData reason;
+    CreditScope scope;
+    JsonbParseState *st = NULL;
+    JsonbValue *res;
+    Jsonb      *out;
+    int         i;
+
+    if (PG_ARGISNULL(1))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("a scenario is required for a credit check"),
+                 errhint("Scenarios are rows of credit.scenario, e.g. government_procurement.")));
+    if (PG_ARGISNULL(0))
+        measure_no_subject(true, 0);
+    subject_id = PG_GETARG_INT64(0);
+    scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+    c = measure_cache_get();
+    memset(&sf, 0, sizeof(sf));
+    credit_scope_enter(&scope, true);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    measure_read_facts(&q_facts_check, subject_id, &sf);
+    if (!sf.found)
+        measure_no_subject(false, subject_id);
+    si = measure_scenario(c, scenario);
+
+    /* the measures that apply, in the cache's (kind, code) order */
+    cm = palloc(sizeof(CheckMeasure) * Max(c->nmeasures, 1));
+    initStringInfo(&reason);
+    for (i = 0; i < c->nmeasures; i++)
+    {
+        const MeasureDef *m = &c->measures[i];
+
+        if (!measure_applies(m, &sf, scenario))
+            continue;
+        resetStringInfo(&reason);
+        if (!measure_matches(m, sf.grades, sf.ngrades, sf.lists, sf.nlists, &reason))
+            continue;
+        cm[ncm].m = m;
+        cm[ncm].reason = pstrdup(reason.data);
+        ncm++;
+    }
+    /* the strongest effect decides; a punishment outweighs any incentive */
+    effect = check_has_effect(cm, ncm, "bar") ? "bar"
+        : check_has_effect(cm, ncm, "restriction") ? "restriction"
+        : check_has_effect(cm, ncm, "priority") ? "priority" : NULL;
+    decision = effect == NULL ? "normal"
+        : strcmp(effect, "bar") == 0 ? "barred"
+        : strcmp(effect, "restriction") == 0 ? "restricted" : "priority";
+
+    /* a person's check is logged before anything is answered */
+    if (sf.kind != NULL && strcmp(sf.kind, "individual") == 0)
+    {
+        StringInfoData detail;
+
+        initStringInfo(&detail);
+        appendStringInfoString(&detail, "{\"lookup\": \"check\", \"scenario\": ");
+        escape_json(&detail, scenario);
+        appendStringInfo(&detail, ", \"decision\": \"%s\"}", decision);
+        (void) credit_audit_log(true, subject_id, psprintf("credit check: %s", scenario), detail.data);
+    }
+
+    MemoryContextSwitchTo(callercxt);
+    (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+    jb_key(&st, "subject");
+    (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+    {
+        JsonbValue  v;
+
+        jb_key(&st, "id");
+        v.type = jbvNumeric;
+        v.val.numeric = int64_to_numeric(subject_id);
+        (void) pushJsonbValue(&st, WJB_VALUE, &v);
+    }
+    jb_pair(&st, "kind", sf.kind, true);
+    jb_pair(&st, "name", sf.name, true);
+    jb_pair(&st, "uscc", sf.uscc, true);
+    jb_pair(&st, "person_id", sf.person_id, true);
+    (void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+
+    jb_key(&st, "scenario");
+    (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+    jb_pair(&st, "code", c->scenarios[si], false);
+    jb_pair(&st, "name", c->scenario_names[si], false);
+    (void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+
+    jb_pair(&st, "checked_on", credit_date_text(GetSQLCurrentDate()), false);
+
+    jb_key(&st, "grades");
+    (void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+    for (i = 0; i < sf.nshown_grades; i++)
+    {
+        (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+        jb_pair(&st, "model", sf.shown_grades[i].model, false);
+        jb_pair(&st, "grade", sf.shown_grades[i].grade, false);
+        jb_pair(&st, "as_of", sf.shown_grades[i].as_of, false);
+        (void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+    }
+    (void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+
+    jb_key(&st, "lists");
+    (void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+    for (i = 0; i < sf.nlistings; i++)
+    {
+        (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+        jb_pair(&st, "list", sf.listings[i].list, false);
+        jb_pair(&st, "kind", sf.listings[i].kind, false);
+        jb_pair(&st, "listed_on", sf.listings[i].listed_on, false);
+        jb_pair(&st, "expires_on", sf.listings[i].expires_on, false);
+        jb_pair(&st, "department", sf.listings[i].department, true);
+        (void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+    }
+    (void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+
+    jb_measures(&st, "incentives", cm, ncm, "incentive");
+    jb_measures(&st, "punishments", cm, ncm, "punishment");
+    jb_pair(&st, "decision", decision, false);
+    jb_key(&st, "decided_by");
+    (void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+    for (i = 0; i < ncm && effect != NULL; i++)
+        if (strcmp(cm[i].m->effect, effect) == 0)
+            jb_text(&st, WJB_ELEM, cm[i].m->code);
+    (void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+    res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+    out = JsonbValueToJsonb(res);
+
+    SPI_finish();
+    credit_scope_exit(&scope);
+    PG_RETURN_JSONB_P(out);
 }

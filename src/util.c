@@ -6,30 +6,23 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/skey.h"
-#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/indexing.h"
-#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
-#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
-#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
+#include "cache.h"
 #include "util.h"
 
 /* ---- dates ---- */
@@ -260,35 +253,6 @@ credit_spi_array(HeapTuple tup, TupleDesc td, int col, Oid elemtype, Datum **d, 
 
 /* How many scopes are open (the search_path is pinned while > 0). */
 static int  scope_depth = 0;
-
-/* Owner of the extension, looked up once per transaction. */
-Oid
-credit_extension_owner(void)
-{
-    static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
-    static Oid  owner = InvalidOid;
-
-    if (cached_lxid != MyProc->lxid || !OidIsValid(owner))
-    {
-        Oid         ext = get_extension_oid("credit", false);
-        Relation    rel = table_open(ExtensionRelationId, AccessShareLock);
-        ScanKeyData key;
-        SysScanDesc scan;
-        HeapTuple   tup;
-
-        ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-                    ObjectIdGetDatum(ext));
-        scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-        tup = systable_getnext(scan);
-        if (!HeapTupleIsValid(tup))
-            elog(ERROR, "could not find extension %u", ext);
-        owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-        systable_endscan(scan);
-        table_close(rel, AccessShareLock);
-        cached_lxid = MyProc->lxid;
-    }
-    return owner;
-}
 
 /* Enter a scope: pin the search_path, and act as the owner when asked. */
 void

@@ -81,9 +81,6 @@ typedef struct CreditScope
 extern void credit_scope_enter(CreditScope *s, bool as_owner);
 extern void credit_scope_exit(CreditScope *s);
 
-/* Owner of the credit extension (the role its owner-rights code acts as). */
-extern Oid  credit_extension_owner(void);
-
 /* ---- saved plans ---- */
 
 #define CREDIT_QUERY_MAXARGS 12

@@ -229,96 +229,14 @@ CREATE FUNCTION @extschema@.measures_for(subject_id bigint, scenario text DEFAUL
 COMMENT ON FUNCTION @extschema@.measures_for(bigint, text) IS
     'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it is on one of the measure''s lists (an active entry, or an active credit record of the list''s catalogue item); reason says which grade and list. Incentives first, then punishments, by code';
 
--- What an approval system asks before acting.  SECURITY DEFINER: a unit
--- reads a person's masked ID number and writes the query log through it only.
+-- What an approval system asks before acting (C: one query for the subject,
+-- its grades and lists, matched against the cached measures).  It reads with
+-- the owner's rights: a unit learns a person's masked ID number and its lists
+-- through it only, and every check of an individual is logged (by the audit
+-- worker, beyond the caller's rollback) before the answer is returned.
 CREATE FUNCTION @extschema@.check(subject_id bigint, scenario text) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    -- (CHECK is a reserved word: the parameters are read through aliases)
-    p_subject   ALIAS FOR $1;
-    p_scenario  ALIAS FOR $2;
-    s           record;
-    sc          record;
-    grades      jsonb;
-    lists       jsonb;
-    incentives  jsonb;
-    punishments jsonb;
-    bars        text[];
-    restrictions text[];
-    priorities  text[];
-    decision    text;
-BEGIN
-    IF p_scenario IS NULL THEN
-        RAISE EXCEPTION 'a scenario is required for a credit check'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Scenarios are rows of credit.scenario, e.g. government_procurement.';
-    END IF;
-    SELECT x.id, x.kind, x.name, x.uscc, x.person_id INTO s
-      FROM @extschema@.subject x WHERE x.id = p_subject;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'subject % does not exist', coalesce(p_subject::text, 'NULL')
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT c.code, c.name INTO sc FROM @extschema@.scenario c WHERE c.code = p_scenario;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'scenario "%" does not exist', p_scenario
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Scenarios are rows of credit.scenario.';
-    END IF;
-
-    SELECT coalesce(jsonb_agg(jsonb_build_object('model', g.model, 'grade', g.grade, 'as_of', g.anchor)
-                              ORDER BY g.model), '[]')
-      INTO grades
-      FROM @extschema@.subject_grade g WHERE g.subject_id = s.id;
-    -- active entries, and active records of list items collected as records
-    -- (a unit's feed of its list; the records of entries are the entries)
-    SELECT coalesce(jsonb_agg(jsonb_build_object('list', x.list_code, 'kind', x.kind, 'listed_on', x.listed_on,
-                                                 'expires_on', x.expires_on)
-                              || CASE WHEN x.department IS NULL THEN '{}'::jsonb
-                                      ELSE jsonb_build_object('department', x.department) END
-                              ORDER BY x.list_code, x.listed_on, x.department), '[]')
-      INTO lists
-      FROM @extschema@.subject_listings(s.id) x;
-
-    -- the measures that apply, grouped by effect
-    SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-                        'measure', m.code, 'name', m.name, 'effect', m.effect, 'product', m.product,
-                        'reason', f.reason)) ORDER BY m.code) FILTER (WHERE m.kind = 'incentive'), '[]'),
-           coalesce(jsonb_agg(jsonb_build_object(
-                        'measure', m.code, 'name', m.name, 'effect', m.effect,
-                        'reason', f.reason) ORDER BY m.code) FILTER (WHERE m.kind = 'punishment'), '[]'),
-           array_agg(m.code ORDER BY m.code) FILTER (WHERE m.effect = 'bar'),
-           array_agg(m.code ORDER BY m.code) FILTER (WHERE m.effect = 'restriction'),
-           array_agg(m.code ORDER BY m.code) FILTER (WHERE m.effect = 'priority')
-      INTO incentives, punishments, bars, restrictions, priorities
-      FROM @extschema@.measures_for(s.id, sc.code) f
-      JOIN @extschema@.measure m ON m.code = f.measure_code;
-    -- the strongest effect decides; a punishment outweighs any incentive
-    decision := CASE WHEN bars IS NOT NULL THEN 'barred'
-                     WHEN restrictions IS NOT NULL THEN 'restricted'
-                     WHEN priorities IS NOT NULL THEN 'priority'
-                     ELSE 'normal' END;
-
-    IF s.kind = 'individual' THEN
-        PERFORM @extschema@.log_lookup(s.id, 'credit check: ' || sc.code,
-                    jsonb_build_object('lookup', 'check', 'scenario', sc.code, 'decision', decision));
-    END IF;
-
-    RETURN jsonb_build_object(
-        'subject', jsonb_strip_nulls(jsonb_build_object(
-            'id', s.id, 'kind', s.kind, 'name', s.name, 'uscc', s.uscc,
-            'person_id', @extschema@.mask(s.person_id))),
-        'scenario', jsonb_build_object('code', sc.code, 'name', sc.name),
-        'checked_on', CURRENT_DATE,
-        'grades', grades,
-        'lists', lists,
-        'incentives', incentives,
-        'punishments', punishments,
-        'decision', decision,
-        'decided_by', to_jsonb(coalesce(bars, restrictions, priorities, '{}')));
-END
-$$;
+    AS 'MODULE_PATHNAME', 'credit_check'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.check(bigint, text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.check(bigint, text) IS
     'Credit check (信用核查) of a subject in a scenario, for approval systems: the subject (personal ID number masked), its current grades, active lists, the incentives and punishments of credit.measures_for, and a decision: barred (a matched punishment bars), restricted (a matched punishment restricts), priority (no punishment, a matched incentive gives priority) or normal; decided_by names the measures that decided. Every check of an individual is logged in credit.query_log';
