@@ -80,46 +80,52 @@ COMMENT ON FUNCTION @extschema@.uscc_cmp(@extschema@.uscc, @extschema@.uscc) IS 
 COMMENT ON FUNCTION @extschema@.uscc_hash(@extschema@.uscc) IS 'hash of credit.uscc';
 COMMENT ON FUNCTION @extschema@.uscc_hash_extended(@extschema@.uscc, bigint) IS 'Seeded 64-bit hash of credit.uscc (hash partitioning)';
 
-CREATE OPERATOR @extschema@.= (
+-- The comparison operators live in pg_catalog, as those of built-in types
+-- do: `WHERE uscc = '...'` then resolves for every role whatever its
+-- search_path (pg_catalog is always searched), and code that runs as the
+-- owner names them OPERATOR(pg_catalog.=) like any built-in operator.
+-- They are members of the extension (dropped with it, not dumped); the
+-- argument types keep them apart from every other operator of that name.
+CREATE OPERATOR pg_catalog.= (
     LEFTARG = @extschema@.uscc, RIGHTARG = @extschema@.uscc, PROCEDURE = @extschema@.uscc_eq,
-    COMMUTATOR = OPERATOR(@extschema@.=), NEGATOR = OPERATOR(@extschema@.<>),
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
     RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
-CREATE OPERATOR @extschema@.<> (
+CREATE OPERATOR pg_catalog.<> (
     LEFTARG = @extschema@.uscc, RIGHTARG = @extschema@.uscc, PROCEDURE = @extschema@.uscc_ne,
-    COMMUTATOR = OPERATOR(@extschema@.<>), NEGATOR = OPERATOR(@extschema@.=),
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
     RESTRICT = neqsel, JOIN = neqjoinsel);
-CREATE OPERATOR @extschema@.< (
+CREATE OPERATOR pg_catalog.< (
     LEFTARG = @extschema@.uscc, RIGHTARG = @extschema@.uscc, PROCEDURE = @extschema@.uscc_lt,
-    COMMUTATOR = OPERATOR(@extschema@.>), NEGATOR = OPERATOR(@extschema@.>=),
+    COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
     RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
-CREATE OPERATOR @extschema@.<= (
+CREATE OPERATOR pg_catalog.<= (
     LEFTARG = @extschema@.uscc, RIGHTARG = @extschema@.uscc, PROCEDURE = @extschema@.uscc_le,
-    COMMUTATOR = OPERATOR(@extschema@.>=), NEGATOR = OPERATOR(@extschema@.>),
+    COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
     RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
-CREATE OPERATOR @extschema@.> (
+CREATE OPERATOR pg_catalog.> (
     LEFTARG = @extschema@.uscc, RIGHTARG = @extschema@.uscc, PROCEDURE = @extschema@.uscc_gt,
-    COMMUTATOR = OPERATOR(@extschema@.<), NEGATOR = OPERATOR(@extschema@.<=),
+    COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
     RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
-CREATE OPERATOR @extschema@.>= (
+CREATE OPERATOR pg_catalog.>= (
     LEFTARG = @extschema@.uscc, RIGHTARG = @extschema@.uscc, PROCEDURE = @extschema@.uscc_ge,
-    COMMUTATOR = OPERATOR(@extschema@.<=), NEGATOR = OPERATOR(@extschema@.<),
+    COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
     RESTRICT = scalargesel, JOIN = scalargejoinsel);
-COMMENT ON OPERATOR @extschema@.= (@extschema@.uscc, @extschema@.uscc) IS 'equal (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.<> (@extschema@.uscc, @extschema@.uscc) IS 'not equal (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.< (@extschema@.uscc, @extschema@.uscc) IS 'less than (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.<= (@extschema@.uscc, @extschema@.uscc) IS 'less than or equal (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.> (@extschema@.uscc, @extschema@.uscc) IS 'greater than (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.>= (@extschema@.uscc, @extschema@.uscc) IS 'greater than or equal (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.= (@extschema@.uscc, @extschema@.uscc) IS 'equal (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.<> (@extschema@.uscc, @extschema@.uscc) IS 'not equal (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.< (@extschema@.uscc, @extschema@.uscc) IS 'less than (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.<= (@extschema@.uscc, @extschema@.uscc) IS 'less than or equal (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.> (@extschema@.uscc, @extschema@.uscc) IS 'greater than (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.>= (@extschema@.uscc, @extschema@.uscc) IS 'greater than or equal (order of the canonical text)';
 
 CREATE OPERATOR CLASS @extschema@.uscc_ops DEFAULT FOR TYPE @extschema@.uscc USING btree AS
-    OPERATOR 1 @extschema@.<,
-    OPERATOR 2 @extschema@.<=,
-    OPERATOR 3 @extschema@.=,
-    OPERATOR 4 @extschema@.>=,
-    OPERATOR 5 @extschema@.>,
+    OPERATOR 1 pg_catalog.<,
+    OPERATOR 2 pg_catalog.<=,
+    OPERATOR 3 pg_catalog.=,
+    OPERATOR 4 pg_catalog.>=,
+    OPERATOR 5 pg_catalog.>,
     FUNCTION 1 @extschema@.uscc_cmp(@extschema@.uscc, @extschema@.uscc);
 CREATE OPERATOR CLASS @extschema@.uscc_hash_ops DEFAULT FOR TYPE @extschema@.uscc USING hash AS
-    OPERATOR 1 @extschema@.=,
+    OPERATOR 1 pg_catalog.=,
     FUNCTION 1 @extschema@.uscc_hash(@extschema@.uscc),
     FUNCTION 2 @extschema@.uscc_hash_extended(@extschema@.uscc, bigint);
 COMMENT ON OPERATOR CLASS @extschema@.uscc_ops USING btree IS 'Default btree operator class of credit.uscc';

@@ -84,46 +84,47 @@ COMMENT ON FUNCTION @extschema@.resident_id_cmp(@extschema@.resident_id, @extsch
 COMMENT ON FUNCTION @extschema@.resident_id_hash(@extschema@.resident_id) IS 'hash of credit.resident_id';
 COMMENT ON FUNCTION @extschema@.resident_id_hash_extended(@extschema@.resident_id, bigint) IS 'Seeded 64-bit hash of credit.resident_id (hash partitioning)';
 
-CREATE OPERATOR @extschema@.= (
+-- In pg_catalog, as credit.uscc's (see there).
+CREATE OPERATOR pg_catalog.= (
     LEFTARG = @extschema@.resident_id, RIGHTARG = @extschema@.resident_id, PROCEDURE = @extschema@.resident_id_eq,
-    COMMUTATOR = OPERATOR(@extschema@.=), NEGATOR = OPERATOR(@extschema@.<>),
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
     RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
-CREATE OPERATOR @extschema@.<> (
+CREATE OPERATOR pg_catalog.<> (
     LEFTARG = @extschema@.resident_id, RIGHTARG = @extschema@.resident_id, PROCEDURE = @extschema@.resident_id_ne,
-    COMMUTATOR = OPERATOR(@extschema@.<>), NEGATOR = OPERATOR(@extschema@.=),
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
     RESTRICT = neqsel, JOIN = neqjoinsel);
-CREATE OPERATOR @extschema@.< (
+CREATE OPERATOR pg_catalog.< (
     LEFTARG = @extschema@.resident_id, RIGHTARG = @extschema@.resident_id, PROCEDURE = @extschema@.resident_id_lt,
-    COMMUTATOR = OPERATOR(@extschema@.>), NEGATOR = OPERATOR(@extschema@.>=),
+    COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
     RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
-CREATE OPERATOR @extschema@.<= (
+CREATE OPERATOR pg_catalog.<= (
     LEFTARG = @extschema@.resident_id, RIGHTARG = @extschema@.resident_id, PROCEDURE = @extschema@.resident_id_le,
-    COMMUTATOR = OPERATOR(@extschema@.>=), NEGATOR = OPERATOR(@extschema@.>),
+    COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
     RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
-CREATE OPERATOR @extschema@.> (
+CREATE OPERATOR pg_catalog.> (
     LEFTARG = @extschema@.resident_id, RIGHTARG = @extschema@.resident_id, PROCEDURE = @extschema@.resident_id_gt,
-    COMMUTATOR = OPERATOR(@extschema@.<), NEGATOR = OPERATOR(@extschema@.<=),
+    COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
     RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
-CREATE OPERATOR @extschema@.>= (
+CREATE OPERATOR pg_catalog.>= (
     LEFTARG = @extschema@.resident_id, RIGHTARG = @extschema@.resident_id, PROCEDURE = @extschema@.resident_id_ge,
-    COMMUTATOR = OPERATOR(@extschema@.<=), NEGATOR = OPERATOR(@extschema@.<),
+    COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
     RESTRICT = scalargesel, JOIN = scalargejoinsel);
-COMMENT ON OPERATOR @extschema@.= (@extschema@.resident_id, @extschema@.resident_id) IS 'equal (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.<> (@extschema@.resident_id, @extschema@.resident_id) IS 'not equal (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.< (@extschema@.resident_id, @extschema@.resident_id) IS 'less than (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.<= (@extschema@.resident_id, @extschema@.resident_id) IS 'less than or equal (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.> (@extschema@.resident_id, @extschema@.resident_id) IS 'greater than (order of the canonical text)';
-COMMENT ON OPERATOR @extschema@.>= (@extschema@.resident_id, @extschema@.resident_id) IS 'greater than or equal (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.= (@extschema@.resident_id, @extschema@.resident_id) IS 'equal (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.<> (@extschema@.resident_id, @extschema@.resident_id) IS 'not equal (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.< (@extschema@.resident_id, @extschema@.resident_id) IS 'less than (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.<= (@extschema@.resident_id, @extschema@.resident_id) IS 'less than or equal (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.> (@extschema@.resident_id, @extschema@.resident_id) IS 'greater than (order of the canonical text)';
+COMMENT ON OPERATOR pg_catalog.>= (@extschema@.resident_id, @extschema@.resident_id) IS 'greater than or equal (order of the canonical text)';
 
 CREATE OPERATOR CLASS @extschema@.resident_id_ops DEFAULT FOR TYPE @extschema@.resident_id USING btree AS
-    OPERATOR 1 @extschema@.<,
-    OPERATOR 2 @extschema@.<=,
-    OPERATOR 3 @extschema@.=,
-    OPERATOR 4 @extschema@.>=,
-    OPERATOR 5 @extschema@.>,
+    OPERATOR 1 pg_catalog.<,
+    OPERATOR 2 pg_catalog.<=,
+    OPERATOR 3 pg_catalog.=,
+    OPERATOR 4 pg_catalog.>=,
+    OPERATOR 5 pg_catalog.>,
     FUNCTION 1 @extschema@.resident_id_cmp(@extschema@.resident_id, @extschema@.resident_id);
 CREATE OPERATOR CLASS @extschema@.resident_id_hash_ops DEFAULT FOR TYPE @extschema@.resident_id USING hash AS
-    OPERATOR 1 @extschema@.=,
+    OPERATOR 1 pg_catalog.=,
     FUNCTION 1 @extschema@.resident_id_hash(@extschema@.resident_id),
     FUNCTION 2 @extschema@.resident_id_hash_extended(@extschema@.resident_id, bigint);
 COMMENT ON OPERATOR CLASS @extschema@.resident_id_ops USING btree IS 'Default btree operator class of credit.resident_id';

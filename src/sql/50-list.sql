@@ -158,7 +158,7 @@ BEGIN
     IF NEW.subject_id IS NULL AND NEW.code_canonical IS NOT NULL THEN
         IF NEW.code_kind = 'resident_id' THEN
             SELECT s.id INTO NEW.subject_id FROM @extschema@.subject s
-             WHERE s.person_id OPERATOR(@extschema@.=) NEW.code_canonical::@extschema@.resident_id;
+             WHERE s.person_id OPERATOR(pg_catalog.=) NEW.code_canonical::@extschema@.resident_id;
         ELSIF NEW.code_kind = 'org_code' THEN
             SELECT s.id INTO NEW.subject_id FROM @extschema@.subject s
              WHERE @extschema@.org_code(s.uscc) = NEW.code_canonical
@@ -168,7 +168,7 @@ BEGIN
         IF NEW.subject_id IS NULL AND NEW.code_kind IN ('uscc', 'resident_id')
            AND (NEW.code_kind = 'uscc' OR @extschema@.uscc_check(NEW.code_canonical) IS NULL) THEN
             SELECT s.id INTO NEW.subject_id FROM @extschema@.subject s
-             WHERE s.uscc OPERATOR(@extschema@.=) NEW.code_canonical::@extschema@.uscc;
+             WHERE s.uscc OPERATOR(pg_catalog.=) NEW.code_canonical::@extschema@.uscc;
         END IF;
     END IF;
 
@@ -242,18 +242,14 @@ CREATE FUNCTION @extschema@.schedule_list_expiry(schedule text DEFAULT '10 0 * *
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    job bigint;
 BEGIN
     PERFORM @extschema@.require_pg_cron('credit.schedule_list_expiry runs credit.expire_list_entries as a pg_cron job.');
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'credit_list_expiry', schedule, 'SELECT @extschema@.expire_list_entries()';
-    RETURN job;
+    RETURN @extschema@.schedule_job('credit_list_expiry', schedule, 'SELECT @extschema@.expire_list_entries()');
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.schedule_list_expiry(text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.schedule_list_expiry(text) IS
-    'Run credit.expire_list_entries() on a cron schedule (pg_cron job credit_list_expiry, daily at 00:10 by default, replaced if it exists); returns the job id';
+    'Run credit.expire_list_entries() on a cron schedule (pg_cron job credit_list_expiry, daily at 00:10 UTC by default, replaced if it exists); returns the job id';
 
 CREATE FUNCTION @extschema@.resolve_list_entries() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER

@@ -70,7 +70,7 @@ BEGIN
         IF @extschema@.uscc_check(identifier) IS NULL THEN
             identifier := identifier::@extschema@.uscc::text;
             SELECT s.id INTO subject_id FROM @extschema@.subject s
-             WHERE s.uscc OPERATOR(@extschema@.=) identifier::@extschema@.uscc;
+             WHERE s.uscc OPERATOR(pg_catalog.=) identifier::@extschema@.uscc;
         END IF;
         RETURN;
     END IF;
@@ -80,7 +80,7 @@ BEGIN
         IF @extschema@.resident_id_check(identifier) IS NULL THEN
             identifier := identifier::@extschema@.resident_id::text;
             SELECT s.id INTO subject_id FROM @extschema@.subject s
-             WHERE s.person_id OPERATOR(@extschema@.=) identifier::@extschema@.resident_id;
+             WHERE s.person_id OPERATOR(pg_catalog.=) identifier::@extschema@.resident_id;
         END IF;
     END IF;
 END

@@ -35,7 +35,7 @@ BEGIN
         RAISE EXCEPTION 'a purpose is required to look a person up'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(@extschema@.=) find_person.id;
+    SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(pg_catalog.=) find_person.id;
     -- logged (committed by the audit worker) before the answer is returned
     PERFORM @extschema@.log_lookup(sid, purpose,
                 jsonb_build_object('lookup', 'find_person', 'id', @extschema@.mask(id), 'found', sid IS NOT NULL));
