@@ -44,7 +44,8 @@ if [ -n "$use_server" ]; then
 else
     echo "== throwaway cluster on port $port"
     step cluster start_cluster "$work" "$port" "shared_preload_libraries = 'pg_cron,credit'
-cron.database_name = '$db'"
+cron.database_name = '$db'
+cron.use_background_workers = on"
 fi
 
 step "create database" psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \

@@ -28,6 +28,7 @@ fi
 
 conf="shared_preload_libraries = 'pg_cron,credit'
 cron.database_name = 'contrib_regression'
+cron.use_background_workers = on
 max_prepared_transactions = 10"
 start_cluster "$work" "$port" "$conf"
 
@@ -96,8 +97,9 @@ fi
 if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
     echo "== TAP"
     # TAP tests run as the cluster owner, which may not read the checkout:
-    # they get a copy of what they may read (t/, demo/, sql/) in CREDIT_SRC.
-    tapdir="$work/tap"; mkdir -p "$tapdir"; cp -r t demo sql "$tapdir/" 2>/dev/null
+    # they get a copy of what they may read (t/, demo/, sql/, docs/, README.md)
+    # in CREDIT_SRC.
+    tapdir="$work/tap"; mkdir -p "$tapdir"; cp -r t demo sql docs README.md "$tapdir/" 2>/dev/null
     [ "$(id -u)" = 0 ] && chown -R postgres: "$tapdir"
     (cd "$tapdir" && as_owner env PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
         PERL5LIB="$PGXS_DIR/test/perl" CREDIT_SRC="$tapdir" TESTDIR="$tapdir" \

@@ -230,27 +230,147 @@ $$;
 COMMENT ON FUNCTION @extschema@.require_pg_cron(text) IS
     'Raises feature_not_supported (with the steps to install pg_cron) unless pg_cron is installed in this database; why is the error detail';
 
+-- Why pg_cron could not start this server's jobs, or NULL: without
+-- background workers a job is a client connection to cron.host, which the
+-- server must listen on.
+CREATE FUNCTION @extschema@.cron_problem() RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    workers text := pg_catalog.current_setting('cron.use_background_workers', true);
+    host text := pg_catalog.current_setting('cron.host', true);
+    sockets text[];
+BEGIN
+    IF workers IS NULL OR workers = 'on' OR host IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF pg_catalog.left(host, 1) = '/' THEN
+        sockets := pg_catalog.regexp_split_to_array(
+            pg_catalog.current_setting('unix_socket_directories'), '\s*,\s*');
+        IF pg_catalog.rtrim(host, '/') = ANY (SELECT pg_catalog.rtrim(pg_catalog.btrim(d), '/') FROM pg_catalog.unnest(sockets) d) THEN
+            RETURN NULL;
+        END IF;
+        RETURN pg_catalog.format('pg_cron connects to the socket directory cron.host = %L, but the server''s sockets are in %L',
+                                 host, pg_catalog.current_setting('unix_socket_directories'));
+    END IF;
+    IF pg_catalog.btrim(pg_catalog.current_setting('listen_addresses')) = '' THEN
+        RETURN pg_catalog.format('pg_cron connects to cron.host = %L over TCP, but the server listens on no TCP address (listen_addresses is empty)', host);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.cron_problem() IS
+    'Why pg_cron''s jobs could not connect to this server as it is configured (cron.use_background_workers off and cron.host not a socket or address the server listens on), or NULL';
+
+-- Schedule one of the platform's pg_cron jobs: a job of that name (of the
+-- current user) is unscheduled first, so the new one runs here, active,
+-- with the connection settings of now (pg_cron's own upsert by name keeps
+-- an old job's database, host and active flag).
+CREATE FUNCTION @extschema@.schedule_job(jobname text, schedule text, command text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    problem text := @extschema@.cron_problem();
+    job bigint;
+BEGIN
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'pg_cron could not run the job % on this server', jobname
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = problem || '.',
+                  HINT = 'Set cron.use_background_workers = on in postgresql.conf and restart the server (docs/scheduling.md).';
+    END IF;
+    EXECUTE 'SELECT pg_catalog.count(cron.unschedule(j.jobid)) FROM cron.job j
+              WHERE j.jobname OPERATOR(pg_catalog.=) $1 AND j.username OPERATOR(pg_catalog.=) CURRENT_USER'
+        USING jobname;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job USING jobname, schedule, command;
+    RETURN job;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.schedule_job(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.schedule_job(text, text, text) IS
+    'Schedule a pg_cron job of the platform, replacing the current user''s job of that name; refuses (55000) when pg_cron could not connect to run it (credit.cron_problem); returns the job id';
+
 -- Schedule a model's evaluation with pg_cron.
 CREATE FUNCTION @extschema@.schedule_evaluation(model text, schedule text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    job bigint;
 BEGIN
     PERFORM @extschema@.require_pg_cron('credit.schedule_evaluation runs evaluations as pg_cron jobs.');
     IF NOT EXISTS (SELECT 1 FROM @extschema@.model md WHERE md.code = schedule_evaluation.model) THEN
         RAISE EXCEPTION 'evaluation model "%" does not exist', schedule_evaluation.model
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Models are rows of credit.model.';
     END IF;
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'credit_evaluation_' || schedule_evaluation.model, schedule,
-              format('SELECT @extschema@.run_evaluation(%L)', schedule_evaluation.model);
-    RETURN job;
+    RETURN @extschema@.schedule_job('credit_evaluation_' || schedule_evaluation.model, schedule,
+                                    pg_catalog.format('SELECT @extschema@.run_evaluation(%L)', schedule_evaluation.model));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.schedule_evaluation(text, text) IS
-    'Run credit.run_evaluation(model) on a cron schedule (pg_cron job named credit_evaluation_<model>, replaced if it exists); returns the job id';
+    'Run credit.run_evaluation(model) on a cron schedule (pg_cron job named credit_evaluation_<model>, replaced if it exists; schedules in UTC with pg_cron 1.4); returns the job id';
+
+-- The platform's pg_cron jobs with their last run: what a DBA checks the
+-- morning after.  Read with the caller's rights: pg_cron shows a role its
+-- own jobs (a superuser all).
+CREATE FUNCTION @extschema@.scheduled_jobs()
+RETURNS TABLE(jobid bigint, jobname text, schedule text, command text, database text, username text,
+              active boolean, last_start timestamptz, last_end timestamptz, last_status text,
+              last_message text, runs bigint, failed_runs bigint, problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE $q$
+        SELECT j.jobid, j.jobname::pg_catalog.text, j.schedule, j.command, j.database::pg_catalog.text,
+               j.username::pg_catalog.text, j.active, r.start_time, r.end_time, r.status::pg_catalog.text,
+               r.return_message, n.runs, n.failed,
+               CASE WHEN NOT j.active THEN 'inactive: schedule it again'
+                    WHEN j.database OPERATOR(pg_catalog.<>) pg_catalog.current_database()
+                        THEN pg_catalog.format('runs in database %s: schedule it again in this one', j.database)
+                    WHEN r.status OPERATOR(pg_catalog.=) 'failed'
+                        THEN COALESCE(@extschema@.cron_problem(), 'the last run failed: see last_message')
+               END
+          FROM cron.job j
+          LEFT JOIN LATERAL (
+                SELECT d.start_time, d.end_time, d.status, d.return_message
+                  FROM cron.job_run_details d
+                 WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                 ORDER BY d.runid DESC LIMIT 1) r ON true
+          LEFT JOIN LATERAL (
+                SELECT pg_catalog.count(*) AS runs,
+                       pg_catalog.count(*) FILTER (WHERE d.status OPERATOR(pg_catalog.=) 'failed') AS failed
+                  FROM cron.job_run_details d
+                 WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid) n ON true
+         WHERE j.jobname LIKE 'credit\_%'
+         ORDER BY j.jobname, j.jobid
+    $q$;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.scheduled_jobs() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.scheduled_jobs() IS
+    'The platform''s pg_cron jobs (names credit_*) with their last run and its outcome; empty without pg_cron; a role sees the jobs pg_cron shows it (its own; a superuser all)';
+
+CREATE VIEW @extschema@.v_scheduled_job AS SELECT * FROM @extschema@.scheduled_jobs();
+COMMENT ON VIEW @extschema@.v_scheduled_job IS
+    'The platform''s scheduled jobs (pg_cron: evaluations, re-anchoring, list expiry) with their last run and outcome';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.jobid IS 'pg_cron job id (cron.job.jobid)';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.jobname IS 'job name: credit_evaluation_<model>, credit_reanchor, credit_list_expiry';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.schedule IS 'cron schedule (minute hour day month weekday; UTC with pg_cron 1.4)';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.command IS 'the SQL the job runs';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.database IS 'database the job runs in';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.username IS 'role the job runs as';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.active IS 'false: pg_cron does not run the job';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.last_start IS 'start of the last run (NULL: never ran)';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.last_end IS 'end of the last run';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.last_status IS 'outcome of the last run: succeeded, failed, or starting / running while it runs';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.last_message IS 'what the last run returned: the command tag, or the error (e.g. connection failed)';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.runs IS 'runs logged in cron.job_run_details';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.failed_runs IS 'of those, runs that failed';
+COMMENT ON COLUMN @extschema@.v_scheduled_job.problem IS 'what to do about the job, when something is wrong: inactive, scheduled in another database, or why its last run failed';
 
 CREATE FUNCTION @extschema@.unschedule_evaluation(model text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE

@@ -70,17 +70,13 @@ CREATE FUNCTION @extschema@.schedule_reanchor(schedule text DEFAULT '5 0 * * *')
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    job bigint;
 BEGIN
     PERFORM @extschema@.require_pg_cron('credit.schedule_reanchor runs credit.reanchor_grades as a pg_cron job.');
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'credit_reanchor', schedule, 'SELECT @extschema@.reanchor_grades()';
-    RETURN job;
+    RETURN @extschema@.schedule_job('credit_reanchor', schedule, 'SELECT @extschema@.reanchor_grades()');
 END
 $$;
 COMMENT ON FUNCTION @extschema@.schedule_reanchor(text) IS
-    'Run credit.reanchor_grades() on a cron schedule (pg_cron job credit_reanchor, daily at 00:05 by default); returns the job id';
+    'Run credit.reanchor_grades() on a cron schedule (pg_cron job credit_reanchor, daily at 00:05 UTC by default, replaced if it exists); returns the job id';
 
 REVOKE ALL ON FUNCTION @extschema@.reanchor_grades(date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.schedule_reanchor(text) FROM PUBLIC;
