@@ -480,3 +480,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.run_evaluation(text, date), @extschema@.sc
     @extschema@.unschedule_evaluation(text), @extschema@.lock_evaluation(text),
     @extschema@.replace_industry_grades(bigint[], text[], text[], double precision[], bigint, date, text)
     TO credit_admin;
+-- Administrators schedule the platform's jobs and read them (the schedule
+-- functions and the jobs view call these with the caller's rights).
+REVOKE ALL ON FUNCTION @extschema@.cron_problem() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.cron_problem(), @extschema@.schedule_job(text, text, text),
+    @extschema@.scheduled_jobs() TO credit_admin;
+GRANT SELECT ON @extschema@.v_scheduled_job TO credit_admin;
