@@ -53,6 +53,8 @@ INSERT INTO demo_param (scale, density, first_id)
     VALUES (:'scale', :'density', nextval(pg_get_serial_sequence('credit.subject', 'id')));
 CREATE TEMP TABLE demo_timing (step text, n bigint, at timestamptz DEFAULT clock_timestamp());
 INSERT INTO demo_timing (step) VALUES ('start');
+-- With demo_progress, a line as each phase ends: its rows, seconds and rate.
+\set demo_phase_line 'SELECT format(''   %-18s %10s rows %7s s %9s rows/s'', step, n, round(sec::numeric, 1), round(n / nullif(sec, 0)::numeric)) AS demo_line FROM (SELECT step, n, at, extract(epoch FROM at - lag(at) OVER (ORDER BY at)) AS sec FROM demo_timing) t ORDER BY at DESC LIMIT 1'
 SELECT setseed(0.2026)::text AS demo_seeded \gset
 
 -- Code helpers: the check characters of GB 32100 (USCC, with the embedded
@@ -309,6 +311,10 @@ SELECT code, pinyin, '江阴市' || cn || CASE WHEN cn LIKE '%街道' THEN '办�
        '{占道经营|《江苏省城市市容和环境卫生管理条例》第四十六条,违法建设|《中华人民共和国城乡规划法》第六十五条,露天焚烧秸秆|《中华人民共和国大气污染防治法》第一百一十九条}'
   FROM demo_town ORDER BY ord;
 INSERT INTO demo_timing (step, n) SELECT 'word lists', count(*) FROM demo_list;
+\if :{?demo_progress}
+:demo_phase_line \gset
+\echo :demo_line
+\endif
 
 -- 1. Subjects.  Org-code bodies are unique per (group, k): group g uses idx g*10^7 + k.
 --    Departments (group 0) first, as subjects of their own kind.
@@ -452,6 +458,10 @@ SELECT 'individual',
 UPDATE demo_param SET last_id = nextval(pg_get_serial_sequence('credit.subject', 'id'));
 INSERT INTO demo_timing (step, n)
     SELECT 'subjects', count(*) FROM credit.subject, demo_param p WHERE id > p.first_id AND id < p.last_id;
+\if :{?demo_progress}
+:demo_phase_line \gset
+\echo :demo_line
+\endif
 
 -- 2. Pools of subjects that records are drawn from, each ordered by a hidden
 --    risk (riskiest first): negative records fall on the head of a pool, with
@@ -646,6 +656,10 @@ SELECT p.subject_id, g.item_code, g.dept,
 RETURNING 1)
 INSERT INTO demo_timing (step, n) SELECT 'records', count(*) FROM ins;
 UPDATE demo_timing SET at = clock_timestamp() WHERE step = 'records';  -- after the foreign-key checks
+\if :{?demo_progress}
+:demo_phase_line \gset
+\echo :demo_line
+\endif
 
 -- 5. Double publicity (双公示): licences and penalties, with decision document
 --    numbers per department and year and the double-publicity details.
@@ -724,6 +738,10 @@ SELECT y.subject_id, y.item_code, y.dept,
 RETURNING 1)
 INSERT INTO demo_timing (step, n) SELECT 'double publicity', count(*) FROM ins;
 UPDATE demo_timing SET at = clock_timestamp() WHERE step = 'double publicity';
+\if :{?demo_progress}
+:demo_phase_line \gset
+\echo :demo_line
+\endif
 
 ANALYZE credit.department, credit.subject, credit.record;
 INSERT INTO demo_timing (step) VALUES ('analyze');

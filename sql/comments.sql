@@ -1,5 +1,5 @@
 -- Every object of the extension says what it is for (COMMENT ON): types,
--- tables, views, their BI columns and functions.  The list must be empty.
+-- tables, views, every column of every view and functions.  The list must be empty.
 SELECT 'type' AS kind, t.typname::text AS name
   FROM pg_type t
  WHERE t.typnamespace = 'credit'::regnamespace AND t.typtype IN ('b', 'e', 'd') AND t.typname !~ '^_'
@@ -10,9 +10,9 @@ SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'table' END, c.relname::text
  WHERE c.relnamespace = 'credit'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
    AND obj_description(c.oid, 'pg_class') IS NULL
 UNION ALL
-SELECT 'BI view column', c.relname || '.' || a.attname
+SELECT 'view column', c.relname || '.' || a.attname
   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relnamespace = 'credit'::regnamespace AND c.relkind = 'v' AND c.relname LIKE 'v\_%'
+ WHERE c.relnamespace = 'credit'::regnamespace AND c.relkind = 'v'
    AND col_description(c.oid, a.attnum) IS NULL
 UNION ALL
 SELECT 'function', p.oid::regprocedure::text

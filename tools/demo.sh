@@ -33,10 +33,11 @@ step() {
     "$@" || die "$name failed"
     t1=$(now)
     timings+=("$(awk -v n="$name" -v a="$t0" -v b="$t1" 'BEGIN { printf "%-28s %8.1f s", n, b - a }')")
+    echo "   ${timings[-1]}"   # progress: each step as it ends
 }
 psql_demo() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
-echo "== build"
+echo "== build (warnings as errors) and install into $("$PG_CONFIG" --pkglibdir)"
 step build build_install "$work/build.log"
 
 if [ -n "$use_server" ]; then

@@ -362,3 +362,16 @@ GRANT EXECUTE ON FUNCTION @extschema@.match(text, text, text[], real),
 GRANT EXECUTE ON FUNCTION @extschema@.expire_list_entries(date), @extschema@.resolve_list_entries(),
     @extschema@.schedule_list_expiry(text)
     TO credit_admin;
+
+-- What each column of the view holds.
+COMMENT ON COLUMN @extschema@.list_entry_public.id IS 'List entry (credit.list_entry.id)';
+COMMENT ON COLUMN @extschema@.list_entry_public.list_code IS 'List code (credit.list.code)';
+COMMENT ON COLUMN @extschema@.list_entry_public.list_name IS 'List name';
+COMMENT ON COLUMN @extschema@.list_entry_public.kind IS 'Kind of list: red, black, key_attention, watch';
+COMMENT ON COLUMN @extschema@.list_entry_public.subject_id IS 'Subject the entry resolved to; NULL when unresolved';
+COMMENT ON COLUMN @extschema@.list_entry_public.name IS 'Name as the department sent it';
+COMMENT ON COLUMN @extschema@.list_entry_public.code IS 'Identifier as sent, a resident ID number masked';
+COMMENT ON COLUMN @extschema@.list_entry_public.listed_on IS 'Date listed';
+COMMENT ON COLUMN @extschema@.list_entry_public.expires_on IS 'Date the listing expires; NULL: no end';
+COMMENT ON COLUMN @extschema@.list_entry_public.reason IS 'Reason for the listing';
+COMMENT ON COLUMN @extschema@.list_entry_public.document_no IS 'Document number of the listing decision';

@@ -137,3 +137,49 @@ COMMENT ON COLUMN @extschema@.publicity_list.remarks IS 'Marked while a listing 
 
 GRANT SELECT ON @extschema@.publicity_penalty, @extschema@.publicity_license, @extschema@.publicity_list
     TO credit_public, credit_department, credit_analyst, credit_admin;
+
+-- What each column of the view holds.
+COMMENT ON COLUMN @extschema@.publicity_penalty.record_id IS 'Credit record (credit.record.id)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.party_name IS 'Party name (行政相对人名称); an individual''s name as registered';
+COMMENT ON COLUMN @extschema@.publicity_penalty.uscc IS 'Party''s unified social credit code (统一社会信用代码), organisations';
+COMMENT ON COLUMN @extschema@.publicity_penalty.org_code IS 'Party''s organisation code (组织机构代码), positions 9-17 of the USCC';
+COMMENT ON COLUMN @extschema@.publicity_penalty.person_id IS 'Party''s resident ID number, masked (证件号码, 110105********002X)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.legal_representative IS 'Legal representative (法定代表人) of the party, as registered (credit.subject.legal_rep)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.decision_document_no IS 'Decision document number (决定书文号)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.violation_type IS 'Type of violation (违法行为类型)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.facts IS 'Facts of the violation (违法事实)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.legal_basis IS 'Legal basis of the penalty (处罚依据)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.penalty_category IS 'Penalty category (处罚类别): the record''s details, else the catalogue item''s name';
+COMMENT ON COLUMN @extschema@.publicity_penalty.content IS 'Content of the penalty (处罚内容)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.confiscated_10k_cny IS 'Confiscated illegal gains or property, in 10,000 CNY (没收违法所得、没收非法财物的金额（万元）)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.license_suspended_or_revoked IS 'Licence suspended or revoked, name and number (暂扣或吊销证照名称及编号)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.severity IS 'Severity of the penalty: minor, general or serious (轻微 / 一般 / 严重)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.decided_on IS 'Decision date (处罚决定日期)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.deciding_authority IS 'Deciding authority (处罚机关): the unit''s name';
+COMMENT ON COLUMN @extschema@.publicity_penalty.deciding_authority_uscc IS 'Deciding authority''s unified social credit code (处罚机关统一社会信用代码)';
+COMMENT ON COLUMN @extschema@.publicity_penalty.data_source_unit IS 'Unit the data came from (数据来源单位): details.source_unit, else the deciding unit';
+COMMENT ON COLUMN @extschema@.publicity_license.record_id IS 'Credit record (credit.record.id)';
+COMMENT ON COLUMN @extschema@.publicity_license.party_name IS 'Party name (行政相对人名称)';
+COMMENT ON COLUMN @extschema@.publicity_license.party_category IS 'Kind of party: enterprise, individual, social_org, institution, government';
+COMMENT ON COLUMN @extschema@.publicity_license.uscc IS 'Party''s unified social credit code (统一社会信用代码), organisations';
+COMMENT ON COLUMN @extschema@.publicity_license.org_code IS 'Party''s organisation code (组织机构代码), positions 9-17 of the USCC';
+COMMENT ON COLUMN @extschema@.publicity_license.person_id IS 'Party''s resident ID number, masked (证件号码)';
+COMMENT ON COLUMN @extschema@.publicity_license.legal_representative IS 'Legal representative (法定代表人) of the party, as registered (credit.subject.legal_rep)';
+COMMENT ON COLUMN @extschema@.publicity_license.decision_document_name IS 'Name of the licence decision document (许可决定文书名称)';
+COMMENT ON COLUMN @extschema@.publicity_license.decision_document_no IS 'Licence decision document number (许可决定文书号)';
+COMMENT ON COLUMN @extschema@.publicity_license.license_category IS 'Licence category (许可类别): 普通, 特许, 认可, 核准, 登记, 其他';
+COMMENT ON COLUMN @extschema@.publicity_license.certificate_name IS 'Licence certificate name (许可证书名称)';
+COMMENT ON COLUMN @extschema@.publicity_license.certificate_no IS 'Licence number (许可编号)';
+COMMENT ON COLUMN @extschema@.publicity_license.content IS 'Content of the licence (许可内容)';
+COMMENT ON COLUMN @extschema@.publicity_license.decided_on IS 'Licence decision date (许可决定日期)';
+COMMENT ON COLUMN @extschema@.publicity_license.valid_from IS 'Valid from (有效期自)';
+COMMENT ON COLUMN @extschema@.publicity_license.valid_to IS 'Valid to (有效期至); 2099-12-31 means long-term';
+COMMENT ON COLUMN @extschema@.publicity_license.licensing_authority IS 'Licensing authority (许可机关): the unit''s name';
+COMMENT ON COLUMN @extschema@.publicity_license.licensing_authority_uscc IS 'Licensing authority''s unified social credit code (许可机关统一社会信用代码)';
+COMMENT ON COLUMN @extschema@.publicity_license.data_source_unit IS 'Unit the data came from (数据来源单位): details.source_unit, else the deciding unit';
+COMMENT ON COLUMN @extschema@.publicity_list.list_code IS 'List code (credit.list.code)';
+COMMENT ON COLUMN @extschema@.publicity_list.list_name IS 'List name (名单名称)';
+COMMENT ON COLUMN @extschema@.publicity_list.authority IS 'Authority that keeps the list (认定部门)';
+COMMENT ON COLUMN @extschema@.publicity_list.legal_representative IS 'Legal representative of a listed organisation (法定代表人), when known';
+COMMENT ON COLUMN @extschema@.publicity_list.reason IS 'Reason for the listing (列入原因)';
+COMMENT ON COLUMN @extschema@.publicity_list.document_no IS 'Document number of the listing decision (列入文书号)';

@@ -69,3 +69,13 @@ CREATE POLICY department_update ON @extschema@.record FOR UPDATE TO credit_depar
 CREATE POLICY department_delete ON @extschema@.record FOR DELETE TO credit_department
     USING (department = ANY (@extschema@.acting_departments()));
 
+
+-- What each column of the view holds.
+COMMENT ON COLUMN @extschema@.subject_masked.id IS 'Subject (credit.subject.id)';
+COMMENT ON COLUMN @extschema@.subject_masked.kind IS 'Kind of subject';
+COMMENT ON COLUMN @extschema@.subject_masked.name IS 'Name';
+COMMENT ON COLUMN @extschema@.subject_masked.uscc IS 'Unified social credit code (organisations)';
+COMMENT ON COLUMN @extschema@.subject_masked.person_id IS 'Resident ID number, masked (110105********002X)';
+COMMENT ON COLUMN @extschema@.subject_masked.division IS 'Administrative division code (GB/T 2260)';
+COMMENT ON COLUMN @extschema@.subject_masked.industries IS 'Industries the subject belongs to (credit.industry codes)';
+COMMENT ON COLUMN @extschema@.subject_masked.status IS 'Registration status of the subject';
