@@ -2,6 +2,12 @@
 -- for the evaluated county, as approval systems see them (docs/measures.md).
 \pset footer off
 \echo == decisions before a government procurement (credit.check), by grade
+\echo    Barred: enterprises on a black list (serious dishonesty, dishonest judgment debtors). A grade
+\echo    alone bars no one: procurement law bars suppliers by the lists checked on 信用中国 (a
+\echo    punishment needs a legal basis, and the national basic list of punishment measures names
+\echo    the lists, not grades), so an enterprise graded D but on no list takes part ("normal");
+\echo    its grade brings key supervision and strict licensing review instead (shipped measures
+\echo    ent_d_*: rows of credit.measure, to be changed where a local rule gives a basis).
 SELECT g.grade, c ->> 'decision' AS decision, count(*) AS enterprises
   FROM credit.subject s
   JOIN credit.subject_grade g ON g.subject_id = s.id AND g.model = 'comprehensive_enterprise'
