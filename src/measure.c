@@ -48,6 +48,7 @@
 #include "audit.h"
 #include "cache.h"
 #include "credit.h"
+#include "evalstate.h"
 #include "util.h"
 
 
@@ -384,7 +385,8 @@ measure_add_fact(SubjectFacts *sf, bool grade)
 
 /*
  * The subject (its kind's position in credit.subject_kind, kind, name, USCC,
- * masked ID number), its current grades with their ranks and anchors, and
+ * masked ID number), its current grades with their anchors (their ranks come
+ * from the model cache), and
  * the lists it is on today (credit.subject_listings).
  */
 #define FACTS_QUERY(name, uscc, person_id) \
@@ -393,11 +395,8 @@ measure_add_fact(SubjectFacts *sf, bool grade)
     "       NULL::pg_catalog.date AS d2, " uscc " AS e1, " person_id " AS e2 " \
     "  FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1 " \
     "UNION ALL " \
-    "SELECT 1, mg.rank, g.model, g.grade, g.anchor, NULL, NULL, NULL " \
-    "  FROM credit.subject_grade g " \
-    "  LEFT JOIN credit.model_grade mg ON mg.model OPERATOR(pg_catalog.=) g.model " \
-    "                                 AND mg.grade OPERATOR(pg_catalog.=) g.grade " \
-    " WHERE g.subject_id OPERATOR(pg_catalog.=) $1 " \
+    "SELECT 1, NULL, g.model, g.grade, g.anchor, NULL, NULL, NULL " \
+    "  FROM credit.subject_grade g WHERE g.subject_id OPERATOR(pg_catalog.=) $1 " \
     "UNION ALL " \
     "SELECT 2, NULL, l.list_code, l.kind, l.listed_on, l.expires_on, l.department, NULL " \
     "  FROM credit.subject_listings($1) l"
@@ -491,13 +490,23 @@ measure_read_facts(CreditQuery *q, int64 subject_id, SubjectFacts *sf)
             g->model = measure_spi_text(tup, desc, 3);
             g->grade = measure_spi_text(tup, desc, 4);
             g->as_of = measure_spi_date(tup, desc, 5);
-            if (!rank_null && g->grade != NULL)
+            if (g->grade != NULL)
             {
-                SubjectFact *f = measure_add_fact(sf, true);
+                EvalModel  *m = credit_model_get(g->model, true);
+                int         rank = 0;
+                int         j;
 
-                f->rank = DatumGetInt32(n);
-                f->key = g->model;
-                f->value = g->grade;
+                for (j = 0; m != NULL && j < m->ngrades; j++)
+                    if (strcmp(m->grades[j].grade, g->grade) == 0)
+                        rank = m->grades[j].rank;
+                if (rank > 0)
+                {
+                    SubjectFact *f = measure_add_fact(sf, true);
+
+                    f->rank = rank;
+                    f->key = g->model;
+                    f->value = g->grade;
+                }
             }
         }
         else

@@ -100,13 +100,17 @@ CREATE FUNCTION @extschema@.subject_listings(subject_id bigint, as_of date DEFAU
 RETURNS TABLE (list_code text, kind text, listed_on date, expires_on date, document_no text, department text)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT e.list_code, l.kind, e.listed_on, e.expires_on, e.document_no, NULL::pg_catalog.text
-      FROM @extschema@.list_entry e JOIN @extschema@.list l ON l.code OPERATOR(pg_catalog.=) e.list_code
+    SELECT e.list_code, (SELECT l.kind FROM @extschema@.list l WHERE l.code OPERATOR(pg_catalog.=) e.list_code),
+           e.listed_on, e.expires_on, e.document_no, NULL::pg_catalog.text
+      FROM @extschema@.list_entry e
      WHERE e.subject_id OPERATOR(pg_catalog.=) $1
        AND @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on, $2)
     UNION ALL
+    -- (a lateral scan of the few lists per record: a small plan, executed per call)
     SELECT l.code, l.kind, r.decided_on, NULL::pg_catalog.date, r.document_no, r.department
-      FROM @extschema@.record r JOIN @extschema@.list l ON l.item_code OPERATOR(pg_catalog.=) r.item_code
+      FROM @extschema@.record r
+     CROSS JOIN LATERAL (SELECT l.code, l.kind FROM @extschema@.list l
+                          WHERE l.item_code OPERATOR(pg_catalog.=) r.item_code OFFSET 0) l
      WHERE r.subject_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active'
        AND r.decided_on OPERATOR(pg_catalog.<=) $2
        AND NOT (r.details OPERATOR(pg_catalog.?) 'list_entry')
