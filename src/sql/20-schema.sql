@@ -25,8 +25,8 @@ CREATE TABLE @extschema@.subject (
     kind          @extschema@.subject_kind NOT NULL,
     name          text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(name)) > 0),
     name_key      text,
-    uscc          @extschema@.uscc UNIQUE,
-    person_id     @extschema@.resident_id UNIQUE,
+    uscc          @extschema@.uscc,
+    person_id     @extschema@.resident_id,
     division      text,
     industries    text[] NOT NULL DEFAULT '{}',
     legal_rep     text,
@@ -60,6 +60,109 @@ COMMENT ON FUNCTION @extschema@.subject_division() IS
     'Trigger of credit.subject: a subject without a division gets the one of its USCC or resident ID number';
 CREATE TRIGGER subject_division BEFORE INSERT OR UPDATE OF division, uscc, person_id ON @extschema@.subject
     FOR EACH ROW EXECUTE FUNCTION @extschema@.subject_division();
+-- The codes of subjects (主体标识): a USCC or a resident ID number names one
+-- subject.  The uniqueness is kept in a table keyed by the code rather than by
+-- unique constraints on credit.subject, so that it still holds when subjects
+-- are spread over partitions or nodes by id (a distributed table's unique
+-- keys must contain its distribution column).  The statement triggers below
+-- maintain it and refuse a code that names another subject with the error a
+-- unique constraint of credit.subject would raise (23505, constraint
+-- subject_uscc_key or subject_person_id_key).
+CREATE TABLE @extschema@.subject_code (
+    code        text NOT NULL,
+    code_kind   text NOT NULL CHECK (code_kind IN ('uscc', 'person_id')),
+    subject_id  bigint NOT NULL,
+    PRIMARY KEY (code, code_kind)
+);
+COMMENT ON TABLE @extschema@.subject_code IS
+    'The codes of subjects: each USCC (code_kind uscc) and resident ID number (person_id) of credit.subject, canonical, with the one subject it names; maintained by the triggers of credit.subject, which refuse a second subject with the same code (SQLSTATE 23505)';
+COMMENT ON COLUMN @extschema@.subject_code.code IS 'The canonical code (credit.subject.uscc or person_id as text)';
+COMMENT ON COLUMN @extschema@.subject_code.code_kind IS 'Which column of credit.subject holds the code: uscc or person_id';
+COMMENT ON COLUMN @extschema@.subject_code.subject_id IS 'The subject the code names (credit.subject.id)';
+CREATE INDEX subject_code_subject_idx ON @extschema@.subject_code (subject_id);
+
+-- Statement trigger of credit.subject: codes of deleted subjects and codes
+-- changed by an update are released first, then the new codes are claimed;
+-- a code that another subject holds (or that two rows of the statement
+-- give) is refused as a unique constraint would refuse it.
+CREATE FUNCTION @extschema@.subject_code_maintain() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    dup  record;
+    cname text;
+BEGIN
+    -- a restore (credit.restoring) loads the codes from the dump
+    IF @extschema@.restoring() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM @extschema@.subject_code c
+         USING old_subjects o
+         WHERE c.subject_id OPERATOR(pg_catalog.=) o.id;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        -- the codes an update took away (or moved to another id)
+        DELETE FROM @extschema@.subject_code c
+         USING old_subjects o
+         WHERE c.subject_id OPERATOR(pg_catalog.=) o.id
+           AND NOT EXISTS (SELECT 1 FROM new_subjects n
+                            WHERE n.id OPERATOR(pg_catalog.=) o.id
+                              AND ((c.code_kind OPERATOR(pg_catalog.=) 'uscc'
+                                    AND n.uscc::pg_catalog.text OPERATOR(pg_catalog.=) c.code)
+                                   OR (c.code_kind OPERATOR(pg_catalog.=) 'person_id'
+                                       AND n.person_id::pg_catalog.text OPERATOR(pg_catalog.=) c.code)));
+    END IF;
+    -- the codes the statement gives to subjects that do not hold them yet,
+    -- claimed; one that is not claimed is held by another subject
+    WITH wanted AS MATERIALIZED (
+        SELECT v.code, v.code_kind, n.id
+          FROM new_subjects n
+         CROSS JOIN LATERAL (VALUES (n.uscc::pg_catalog.text, 'uscc'::pg_catalog.text),
+                                    (n.person_id::pg_catalog.text, 'person_id'::pg_catalog.text)) v (code, code_kind)
+         WHERE v.code IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.subject_code c
+                            WHERE c.code OPERATOR(pg_catalog.=) v.code
+                              AND c.code_kind OPERATOR(pg_catalog.=) v.code_kind
+                              AND c.subject_id OPERATOR(pg_catalog.=) n.id)),
+    claimed AS (
+        INSERT INTO @extschema@.subject_code (code, code_kind, subject_id)
+        SELECT w.code, w.code_kind, w.id FROM wanted w
+        ON CONFLICT (code, code_kind) DO NOTHING
+        RETURNING code, code_kind, subject_id)
+    SELECT w.code, w.code_kind INTO dup
+      FROM wanted w
+     WHERE NOT EXISTS (SELECT 1 FROM claimed c
+                        WHERE c.code OPERATOR(pg_catalog.=) w.code
+                          AND c.code_kind OPERATOR(pg_catalog.=) w.code_kind
+                          AND c.subject_id OPERATOR(pg_catalog.=) w.id)
+     LIMIT 1;
+    IF FOUND THEN
+        cname := pg_catalog.format('subject_%s_key', dup.code_kind);
+        RAISE EXCEPTION 'duplicate key value violates unique constraint "%"', cname
+            USING ERRCODE = 'unique_violation',
+                  DETAIL = pg_catalog.format('Key (%s)=(%s) already exists.', dup.code_kind, dup.code),
+                  SCHEMA = '@extschema@', TABLE = 'subject', CONSTRAINT = cname;
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.subject_code_maintain() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.subject_code_maintain() IS
+    'Statement trigger of credit.subject: keeps credit.subject_code, one row a USCC or ID number, and refuses a code another subject holds (SQLSTATE 23505, constraint subject_uscc_key or subject_person_id_key); skipped while restoring a dump';
+CREATE TRIGGER subject_code_insert AFTER INSERT ON @extschema@.subject
+    REFERENCING NEW TABLE AS new_subjects
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.subject_code_maintain();
+CREATE TRIGGER subject_code_update AFTER UPDATE ON @extschema@.subject
+    REFERENCING OLD TABLE AS old_subjects NEW TABLE AS new_subjects
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.subject_code_maintain();
+CREATE TRIGGER subject_code_delete AFTER DELETE ON @extschema@.subject
+    REFERENCING OLD TABLE AS old_subjects
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.subject_code_maintain();
+CREATE INDEX subject_uscc_idx ON @extschema@.subject (uscc);
+CREATE INDEX subject_person_id_idx ON @extschema@.subject (person_id);
 CREATE INDEX subject_name_key_idx ON @extschema@.subject (name_key);
 CREATE INDEX subject_kind_idx ON @extschema@.subject (kind);
 CREATE INDEX subject_industries_idx ON @extschema@.subject USING gin (industries);
@@ -240,9 +343,11 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.department, @extschema@.cata
     @extschema@.subject, @extschema@.record TO credit_admin;
 GRANT SELECT ON @extschema@.department, @extschema@.catalog_item TO credit_department, credit_analyst;
 GRANT SELECT ON @extschema@.query_log TO credit_admin, credit_analyst;
+GRANT SELECT ON @extschema@.subject_code TO credit_admin;
 
 -- (credit.department is registered by 99-backup.sql: its shipped row is not dumped)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.subject', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.subject_code', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.record', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.query_log', '');
 
