@@ -40,6 +40,29 @@ REVOKE ALL ON FUNCTION @extschema@.acl_grants(pg_catalog.aclitem[], text, text, 
 COMMENT ON FUNCTION @extschema@.acl_grants(pg_catalog.aclitem[], text, text, text) IS
     'GRANT statements that give back the privileges of an ACL (kind TABLE, SEQUENCE or FUNCTION; optionally on a column list); used by credit.partition_tables to rebuild a table as it was';
 
+-- What choosing a layout requires: a number of parts in range, and the
+-- rights of the extension's owner.
+CREATE FUNCTION @extschema@.layout_check(action text, arg_name text, arg integer, lo integer, hi integer)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF arg IS NULL OR arg < lo OR arg > hi THEN
+        RAISE EXCEPTION '% must be between % and %, not %', arg_name, lo, hi, arg
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT pg_has_role(current_user, (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'credit'), 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied to % the tables of credit', action
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Only the owner of the extension (or a superuser) may choose the layout.';
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.layout_check(text, text, integer, integer, integer) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.layout_check(text, text, integer, integer, integer) IS
+    'Checks of credit.partition_tables and credit.distribute: the number of parts (arg_name) between lo and hi (22023), and the caller a member of the extension''s owner (42501)';
+
 -- Hash-partition the large per-subject tables of an empty platform.
 CREATE FUNCTION @extschema@.partition_tables(partitions integer) RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -65,15 +88,7 @@ DECLARE
     part     integer;
     last     bigint;
 BEGIN
-    IF partitions IS NULL OR partitions < 2 OR partitions > 1024 THEN
-        RAISE EXCEPTION 'partitions must be between 2 and 1024, not %', partitions
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT pg_has_role(current_user, (SELECT e.extowner FROM pg_extension e WHERE e.oid = ext), 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied to partition the tables of credit'
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Only the owner of the extension (or a superuser) may choose the layout.';
-    END IF;
+    PERFORM @extschema@.layout_check('partition', 'partitions', partitions, 2, 1024);
     FOREACH rel IN ARRAY rels LOOP
         IF (SELECT c.relkind FROM pg_class c WHERE c.oid = rel) = 'p' THEN
             RAISE EXCEPTION '% is partitioned already', rel
