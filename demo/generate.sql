@@ -3,8 +3,8 @@
 -- Generates, inside the database and with nothing but SQL, a county like
 -- Jiangyin (江阴, division 320281): its departments and towns, subjects of
 -- the five kinds with valid codes and realistic names, and credit records
--- across the whole catalogue, skewed the way real data is (most subjects
--- clean, a tail of repeat offenders).  Deterministic: the same scale gives
+-- across the whole catalogue, skewed the way real data is (about half the
+-- subjects clean, a tail of repeat offenders).  Deterministic: the same scale gives
 -- the same subjects and records; only decided_on is relative to the
 -- current date (the last five years, never in the future).
 --
@@ -529,16 +529,16 @@ INSERT INTO demo_mix (item_code, dept, pool, weight, mode) VALUES
     ('person_penalty_general', 'transport', 'person', 0.5, 'general'),
     ('person_penalty_general', 'urban_management', 'person', 0.5, 'general'),
     ('person_penalty_serious', 'public_security', 'person', 0.5, 'serious'),
-    ('list_serious_dishonesty', 'dev_reform', 'company', 0.2, 'serious'),
-    ('list_dishonest_debtor', 'court', 'company', 1, 'serious'),
-    ('list_abnormal_operation', 'market', 'company', 4, 'general'),
-    ('list_key_attention', 'dev_reform', 'company', 1, 'general'),
+    ('list_serious_dishonesty', 'dev_reform', 'company', 0.05, 'serious'),
+    ('list_dishonest_debtor', 'court', 'company', 0.25, 'serious'),
+    ('list_abnormal_operation', 'market', 'company', 1, 'general'),
+    ('list_key_attention', 'dev_reform', 'company', 0.2, 'general'),
     ('list_red_tax_a', 'tax', 'firm', 3, 'good'), ('list_red_honour', 'dev_reform', 'company', 0.5, 'good'),
     ('tax_grade_a', 'tax', 'firm', 10, 'good'), ('tax_grade_d', 'tax', 'firm', 1, 'general'),
     ('tax_arrears', 'tax', 'company', 5, 'general'),
     ('honour_national', 'dev_reform', 'org', 0.05, 'good'), ('honour_provincial', 'hrss', 'org', 0.3, 'good'),
-    ('honour_city', 'commerce', 'org', 1, 'good'), ('honour_county', 'dev_reform', 'org', 3, 'good'),
-    ('honour_township', '*town', 'org', 5, 'good'), ('honour_village', '*town', 'org', 5, 'good'),
+    ('honour_city', 'commerce', 'org', 1, 'good'), ('honour_county', 'dev_reform', 'org', 1.5, 'good'),
+    ('honour_township', '*town', 'org', 2, 'good'), ('honour_village', '*town', 'org', 2, 'good'),
     ('contract_breach', 'public_resource', 'company', 1.5, 'general'), ('contract_breach', 'market', 'company', 0.5, 'general'),
     ('lawsuit_breach_lost', 'court', 'person', 1, 'general'),
     ('public_equipment_damage', 'public_security', 'person', 0.2, 'serious'),
@@ -561,11 +561,25 @@ SELECT i.code || '_' || x.suffix, d.dept, 'ind:' || i.code, x.w * i.share * d.sh
         ('*town', 0.5)) AS v(dept, share)
      WHERE v.dept <> '*town' OR (i.code = 'work_safety' AND x.suffix = 'daily_ok')) AS d
  ORDER BY i.code, x.w DESC;
+-- Organisations' records are calibrated so that the comprehensive evaluation
+-- grades enterprises about as Zhejiang's 2018 public credit evaluation did
+-- (A 2.3 %, B 76.4 %, C 20.0 %, D 1.3 %; docs/demo.md): negative items are
+-- spread over the riskier half of a pool (serious ones over most of it)
+-- rather than piled on its head (a subject hit by every kind of item falls to
+-- the model's floors), minor and general ones at 35 % and serious ones at
+-- 80 % of their weight, and the positive items of mode 'good' go to the
+-- cleanest 2 %.  Persons keep a steeper shape (no published figure).
 UPDATE demo_mix m SET
-    n_rec = round(p.n_records * m.weight / t.total),
+    n_rec = round(p.n_records * m.weight / t.total
+                  * CASE WHEN m.pool = 'person' THEN 1 WHEN m.mode IN ('minor', 'general') THEN 0.35
+                         WHEN m.mode = 'serious' THEN 0.8 ELSE 1 END),
     pool_n = (SELECT count(*) FROM demo_pool WHERE pool = m.pool),
-    reach = CASE m.mode WHEN 'even' THEN 1 WHEN 'good' THEN 0.6 WHEN 'minor' THEN 0.3 WHEN 'general' THEN 0.25 ELSE 0.08 END,
-    expo = CASE m.mode WHEN 'even' THEN 1 WHEN 'good' THEN 1.5 WHEN 'minor' THEN 2.5 WHEN 'general' THEN 3 ELSE 2 END,
+    reach = CASE WHEN m.mode = 'even' THEN 1
+                 WHEN m.pool = 'person' THEN CASE m.mode WHEN 'good' THEN 0.6 WHEN 'minor' THEN 0.3 WHEN 'general' THEN 0.25 ELSE 0.08 END
+                 ELSE CASE m.mode WHEN 'good' THEN 0.018 WHEN 'minor' THEN 0.5 WHEN 'general' THEN 0.45 ELSE 0.8 END END,
+    expo = CASE WHEN m.mode = 'even' THEN 1
+                WHEN m.pool = 'person' THEN CASE m.mode WHEN 'good' THEN 1.5 WHEN 'minor' THEN 2.5 WHEN 'general' THEN 3 ELSE 2 END
+                WHEN m.mode = 'good' THEN 1.5 ELSE 1.1 END,
     head = CASE m.mode WHEN 'even' THEN 0 ELSE 0.05 END,
     from_clean = m.mode = 'good',
     dp = c.category IN ('license', 'penalty')
