@@ -16,9 +16,19 @@ ISOLATION   = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
 ISOLATION_OPTS = --load-extension=credit
 
 PG_CONFIG  ?= pg_config
-SHLIB_LINK += -lcrypto -licuuc -licui18n
-PG_CPPFLAGS += -I$(srcdir)/src
-PG_CFLAGS  += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
+PKG_CONFIG ?= pkg-config
+PG_CPPFLAGS += -I$(srcdir)/src $(shell $(PKG_CONFIG) --cflags-only-I icu-uc icu-i18n 2>/dev/null)
+# OpenSSL's libcrypto and ICU as PostgreSQL was configured with them (LIBS and
+# ICU_LIBS of its Makefile.global, read when PGXS is included below), else as
+# pkg-config reports them; expanded when the library is linked.
+SHLIB_LINK += $(if $(filter openssl,$(with_ssl)),$(filter -lcrypto,$(LIBS)),$(shell $(PKG_CONFIG) --libs libcrypto)) \
+              $(if $(filter yes,$(with_icu)),$(ICU_LIBS),$(shell $(PKG_CONFIG) --libs icu-uc icu-i18n))
+PG_CFLAGS  += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+# WERROR=1 (make test, make demo and CI set it): warnings are errors.  A plain
+# make only shows them, so a packager's newer compiler still builds.
+ifeq ($(WERROR),1)
+PG_CFLAGS  += -Werror
+endif
 
 # SANITIZE=1: AddressSanitizer + UBSan build (make test-asan); the server then
 # needs gcc's libasan preloaded.  Objects are rebuilt when the setting changes.
@@ -26,10 +36,10 @@ ifdef SANITIZE
 PG_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SHLIB_LINK += -fsanitize=address,undefined
 endif
-BUILD_FLAGS := SANITIZE=$(SANITIZE)
+BUILD_FLAGS := SANITIZE=$(SANITIZE) WERROR=$(WERROR)
 $(shell [ "$$(cat .build-flags 2>/dev/null)" = "$(BUILD_FLAGS)" ] || echo "$(BUILD_FLAGS)" > .build-flags)
 
-EXTRA_CLEAN = .build-flags $(DATA_built) results regression.diffs regression.out output_iso output_at output_partitioned tmp_check log
+EXTRA_CLEAN = .build-flags .indent $(DATA_built) results regression.diffs regression.out output_iso output_at output_partitioned tmp_check log
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -39,7 +49,7 @@ $(OBJS): .build-flags
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-.PHONY: test demo fuzz bench deps asan test-asan
+.PHONY: test demo fuzz bench deps asan test-asan indent
 # Every suite (pg_regress, isolation, TAP) against a throwaway cluster.
 test:
 	tools/test.sh
@@ -57,6 +67,10 @@ bench:
 	bench/run
 deps:
 	tools/deps.sh
+# pgindent over src/ with a typedefs list (docs/testing.md: where it finds
+# pgindent and pg_bsd_indent).
+indent:
+	tools/indent.sh
 
 # Objects depend on every header of src/ (PGXS tracks no header dependencies).
 $(OBJS): $(wildcard src/*.h)

@@ -104,14 +104,3 @@ BEGIN;
 SET LOCAL ROLE credit_public;
 INSERT INTO credit.list_entry (list_code, name) VALUES ('dishonest_debtor', 'x');
 ROLLBACK;
-
--- Scheduling the daily expiry with pg_cron (a clear error and hint without it).
-DROP EXTENSION IF EXISTS pg_cron;
-SELECT credit.schedule_list_expiry();
-CREATE EXTENSION pg_cron;
-SELECT credit.schedule_list_expiry() > 0 AS scheduled;
-SELECT jobname, schedule, command FROM cron.job WHERE jobname = 'credit_list_expiry';
-SELECT credit.schedule_list_expiry('0 1 * * *') > 0 AS rescheduled;
-SELECT jobname, schedule FROM cron.job WHERE jobname = 'credit_list_expiry';
-SELECT cron.unschedule('credit_list_expiry');
-DROP EXTENSION pg_cron;

@@ -2,6 +2,10 @@
 -- subject's grades, lists, kind and scenario; the credit check of approval
 -- systems; the feedback of the units that act on a measure.  Everything,
 -- roles included, is rolled back at the end.
+\i sql/include/require_preload.sql
+\if :skip_test
+\quit
+\endif
 BEGIN;
 \set ON_ERROR_ROLLBACK on
 -- grades follow each statement (not only at commit)

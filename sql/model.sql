@@ -1,5 +1,5 @@
 -- Evaluation models are data: the shipped models, their checks, the model
--- cache, the evaluation state functions and scheduling with pg_cron.
+-- cache and the evaluation state functions (scheduling: sql/scheduling.sql).
 SET datestyle = 'ISO, YMD';
 
 -- The shipped models.
@@ -123,20 +123,6 @@ SELECT credit.evalstate_result('m_test', st, date '2024-07-01') FROM m_state;
 -- an aggregate over no rows is NULL: a subject without records
 SELECT credit.evaluate_agg('m_test', date '2024-07-01', item_code, decided_on, value, status) IS NULL AS no_rows
   FROM credit.record WHERE false;
-
--- Scheduling with pg_cron.
-DROP EXTENSION IF EXISTS pg_cron;
-SELECT credit.schedule_evaluation('m_test', '0 2 * * *');
-CREATE EXTENSION pg_cron;
-SELECT credit.schedule_evaluation('m_test', '0 2 * * *') > 0 AS scheduled;
-SELECT credit.schedule_evaluation('no_such_model', '0 2 * * *');
-SELECT jobname, schedule, command FROM cron.job WHERE jobname LIKE 'credit_evaluation_%';
--- scheduling again replaces the job
-SELECT credit.schedule_evaluation('m_test', '30 3 * * 1') > 0 AS rescheduled;
-SELECT jobname, schedule FROM cron.job WHERE jobname LIKE 'credit_evaluation_%';
-SELECT credit.unschedule_evaluation('m_test') AS removed, credit.unschedule_evaluation('m_test') AS again;
-SELECT count(*) FROM cron.job WHERE jobname LIKE 'credit_evaluation_%';
-DROP EXTENSION pg_cron;
 
 -- Clean up.
 DELETE FROM credit.subject_grade WHERE subject_id IN (SELECT id FROM m_subject);

@@ -3,6 +3,10 @@
 -- when a subject is put on a black list, the credit profile (信用画像) of an
 -- enterprise and of a person, and the BI views v_collection_stats and
 -- v_warning_summary.  Everything, roles included, is rolled back at the end.
+\i sql/include/require_preload.sql
+\if :skip_test
+\quit
+\endif
 BEGIN;
 \set ON_ERROR_ROLLBACK on
 -- grades and warnings follow each statement (not only at commit)

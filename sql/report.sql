@@ -2,6 +2,10 @@
 -- the platform's public keys; third-party credit reports (第三方信用报告)
 -- checked against their agency's key and platform data.  Everything, roles
 -- included, is rolled back at the end.
+\i sql/include/require_preload.sql
+\if :skip_test
+\quit
+\endif
 BEGIN;
 \set ON_ERROR_ROLLBACK on
 -- grades follow each statement (not only at commit)

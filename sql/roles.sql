@@ -1,6 +1,10 @@
 -- Roles and row-level security (docs/security.md): what credit_admin, a unit of
 -- credit_department, credit_analyst and credit_public can and cannot do.
 -- Everything, roles included, is rolled back at the end.
+\i sql/include/require_preload.sql
+\if :skip_test
+\quit
+\endif
 BEGIN;
 \set ON_ERROR_ROLLBACK on
 -- try(sql): runs sql as the current user; 'ok' or the SQLSTATE and message.

@@ -9,6 +9,10 @@
 -- before PostgreSQL 15 allow).  Then every entry point that runs with more
 -- rights than its caller is driven.  Nothing planted may run as anyone but
 -- the role that planted it.
+\i sql/include/require_preload.sql
+\if :skip_test
+\quit
+\endif
 
 -- try(sql): 'ok' or the SQLSTATE and message.
 CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$

@@ -240,17 +240,6 @@ SELECT kind, topic, details ->> 'cause' AS cause FROM credit.warning
  WHERE subject_id = 930010 AND kind = 'grade_drop' AND details ->> 'cause' = 'evaluation';
 SELECT * FROM tr_check;
 
--- Scheduling the daily re-anchoring with pg_cron.
-DROP EXTENSION IF EXISTS pg_cron;
-SELECT credit.schedule_reanchor();
-CREATE EXTENSION pg_cron;
-SELECT credit.schedule_reanchor() > 0 AS scheduled;
-SELECT jobname, schedule, command FROM cron.job WHERE jobname = 'credit_reanchor';
-SELECT credit.schedule_reanchor('30 1 * * *') > 0 AS rescheduled;
-SELECT jobname, schedule FROM cron.job WHERE jobname = 'credit_reanchor';
-SELECT cron.unschedule('credit_reanchor');
-DROP EXTENSION pg_cron;
-
 -- Folding at commit (credit.fold_at = 'commit', the default): inside a
 -- transaction the statements only queue their changes (credit.pending_fold);
 -- the grades move at COMMIT, all at once.  A statement rolled back to a

@@ -8,12 +8,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CreditTest;
 use IPC::Run;
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf('postgresql.conf', "max_wal_size = 1GB\nlog_min_messages = warning\n");
-$node->start;
+my $node = credit_node('crash', "max_wal_size = 1GB\n");
 
 my $subjects = 2000;
 $node->safe_psql('postgres', qq{

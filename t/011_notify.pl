@@ -6,10 +6,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CreditTest;
 
-my $node = PostgreSQL::Test::Cluster->new('notify');
-$node->init;
-$node->start;
+my $node = credit_node('notify');
 $node->safe_psql('postgres', q{
 CREATE EXTENSION credit;
 INSERT INTO credit.department (code, name) VALUES ('ntf', 'Notification test unit');

@@ -13,11 +13,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CreditTest;
 
-my $node = PostgreSQL::Test::Cluster->new('writers');
-$node->init;
-$node->append_conf('postgresql.conf', "max_connections = 20\n");
-$node->start;
+my $node = credit_node('writers', "max_connections = 20\n");
 $node->safe_psql('postgres', q{
 CREATE EXTENSION credit;
 INSERT INTO credit.department (code, name) VALUES ('cw1', 'Writers test unit 1'), ('cw2', 'Writers test unit 2');

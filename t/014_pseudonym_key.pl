@@ -9,12 +9,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CreditTest;
 
 my $key = 'county-pseudonym-key-0123456789';
-my $node = PostgreSQL::Test::Cluster->new('pseudonym_key');
-$node->init;
-$node->append_conf('postgresql.conf', "log_min_messages = warning\n");
-$node->start;
+my $node = credit_node('pseudonym_key');
 $node->safe_psql('postgres', q{
 CREATE EXTENSION credit;
 CREATE ROLE analyst LOGIN IN ROLE credit_analyst;
@@ -22,16 +20,8 @@ INSERT INTO credit.list_entry (list_code, name, code, listed_on)
     VALUES ('dishonest_debtor', '张三', '11010519491231002X', current_date - 1);
 });
 
-# psql as a superuser (default) or as another role; returns (rc, stdout, stderr)
-sub run_sql
-{
-	my ($sql, $user) = @_;
-	my ($out, $err) = ('', '');
-	my @extra = defined $user ? (extra_params => [ '-U', $user ]) : ();
-	my $rc = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql",
-		stdout => \$out, stderr => \$err, @extra);
-	return ($rc, $out, $err);
-}
+# psql in database postgres, as a superuser (default) or as another role
+sub run_sql { return psql_as($node, 'postgres', @_); }
 
 my $pseudonym = "SELECT encode(credit.pseudonym('11010519491231002X'), 'hex')";
 my $match = "SELECT count(*) FROM credit.match('张三', '11010519491231002X')";
@@ -46,13 +36,7 @@ is($node->safe_psql('postgres', $match), '1', 'list matching works without a key
 
 # (a) ALTER DATABASE ... SET, from a session that has not loaded credit (a
 # session that has refuses to store it): every role can read the key
-($rc, $out, $err) = run_sql("LOAD 'credit'; ALTER DATABASE postgres SET credit.pseudonym_key = '$key'");
-like($err, qr/ERROR:  55P02: credit.pseudonym_key cannot be stored with ALTER DATABASE/,
-	'ALTER DATABASE SET is refused once credit is loaded');
-$node->safe_psql('postgres', "ALTER DATABASE postgres SET credit.pseudonym_key = '$key'");
-is($node->safe_psql('postgres',
-		"SET ROLE analyst; SELECT count(*) FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') LIKE '%$key%'"),
-	'1', 'a database setting is readable by every role');
+key_in_database_setting($node, 'credit.pseudonym_key', $key, 'analyst');
 
 ($rc, $out, $err) = run_sql($pseudonym);
 isnt($rc, 0, 'pseudonym() refuses a key from ALTER DATABASE SET, for a superuser too');
@@ -78,35 +62,20 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM pg_db_role_setting WHERE a
 	'0', 'the database setting can be removed');
 
 # the same through ALTER ROLE ... SET
-$node->safe_psql('postgres', "ALTER ROLE analyst SET credit.pseudonym_key = '$key'");
-($rc, $out, $err) = run_sql($pseudonym, 'analyst');
-like($err, qr/ERROR:  55000: credit.pseudonym_key is readable by other roles/, 'a key from ALTER ROLE SET is refused');
-$node->safe_psql('postgres', 'ALTER ROLE analyst RESET credit.pseudonym_key');
+key_in_role_setting($node, 'credit.pseudonym_key', $key, $pseudonym, 'analyst');
 
 # (b) postgresql.conf without preloading credit: a fresh session holds the key
 # as a placeholder, which credit_analyst can read
-$node->append_conf('postgresql.conf', "credit.pseudonym_key = '$key'\n");
-$node->restart;
-is($node->safe_psql('postgres', 'SHOW credit.pseudonym_key', extra_params => [ '-U', 'analyst' ]),
-	$key, 'without preloading, credit_analyst can SHOW the key (placeholder)');
+$err = key_in_conf_without_preload($node, 'credit.pseudonym_key', $key, $pseudonym, 'analyst', 'pseudonym()');
 is($node->safe_psql('postgres', "SELECT current_setting('credit.pseudonym_key')", extra_params => [ '-U', 'analyst' ]),
 	$key, '... and read it with current_setting()');
-($rc, $out, $err) = run_sql($pseudonym);
-isnt($rc, 0, 'pseudonym() refuses a key from postgresql.conf without preloading');
-like($err, qr/ERROR:  55000: credit.pseudonym_key is readable by other roles/, '... with SQLSTATE 55000');
-like($err, qr/DETAIL:  The key comes from the server configuration, but credit is not in shared_preload_libraries/,
-	'... saying why');
 like($err, qr/HINT:  Set shared_preload_libraries = 'credit'/, '... and what to do');
 is($node->safe_psql('postgres', "SET credit.pseudonym_key = '$key'; $pseudonym"),
 	$expected, 'a session SET is still used');
 
 # (c) credit preloaded (with pg_cron where the cluster preloads it): the key
 # is used and hidden from every other role
-my $preload = 'credit';
-$preload = "pg_cron,credit"
-  if $node->safe_psql('postgres', 'SHOW shared_preload_libraries') =~ /pg_cron/;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = '$preload'\n");
-$node->restart;
+preload_credit($node);
 is($node->safe_psql('postgres', $pseudonym), $expected, 'preloaded: pseudonym() uses the key from postgresql.conf');
 is($node->safe_psql('postgres', $pseudonym, extra_params => [ '-U', 'analyst' ]),
 	$expected, '... for credit_analyst too');

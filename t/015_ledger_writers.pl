@@ -10,11 +10,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CreditTest;
 
-my $node = PostgreSQL::Test::Cluster->new('ledger_writers');
-$node->init;
-$node->append_conf('postgresql.conf', "max_connections = 20\n");
-$node->start;
+my $node = credit_node('ledger_writers', "max_connections = 20\n");
 $node->safe_psql('postgres', q{
 CREATE EXTENSION credit;
 INSERT INTO credit.department (code, name) VALUES ('lw1', 'Ledger writers unit 1'), ('lw2', 'Ledger writers unit 2');

@@ -38,8 +38,8 @@ ensure_deps() {
 # $PG_CONFIG's tree, the output in LOG (printed on failure).
 build_install() {
     local log=$1
-    make -s PG_CONFIG="$PG_CONFIG" >"$log" 2>&1 || { cat "$log"; die "build failed"; }
-    make -s PG_CONFIG="$PG_CONFIG" install >>"$log" 2>&1 || { cat "$log"; die "install failed"; }
+    make -s PG_CONFIG="$PG_CONFIG" WERROR=1 >"$log" 2>&1 || { cat "$log"; die "build failed"; }
+    make -s PG_CONFIG="$PG_CONFIG" WERROR=1 install >>"$log" 2>&1 || { cat "$log"; die "install failed"; }
 }
 
 pg_paths() {

@@ -103,7 +103,7 @@ if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] && chown -R postgres: "$tapdir"
     (cd "$tapdir" && as_owner env PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
         PERL5LIB="$PGXS_DIR/test/perl" CREDIT_SRC="$tapdir" TESTDIR="$tapdir" \
-        PG_CONFIG="$PG_CONFIG" prove -v --ext=.pl t/) 2>&1 | tee "$work/tap.out"
+        PG_CONFIG="$PG_CONFIG" prove -v -I t --ext=.pl t/) 2>&1 | tee "$work/tap.out"
     tally "$work/tap.out"
     grep -q 'Result: PASS' "$work/tap.out" || { [ "$failed" -gt 0 ] || failed=$((failed + 1)); \
         ls "$tapdir"/tmp_check/log/* >/dev/null 2>&1 && tail -n 40 "$tapdir"/tmp_check/log/*; }

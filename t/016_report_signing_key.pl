@@ -10,31 +10,21 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CreditTest;
 use IPC::Run;
 
 # the seed of RFC 8032 test 1 and its key id
 my $seed = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 my $key_id = '21fe31dfa154a261';
-my $node = PostgreSQL::Test::Cluster->new('report_key');
-$node->init;
-$node->append_conf('postgresql.conf', "log_min_messages = warning\n");
-$node->start;
+my $node = credit_node('report_key');
 $node->safe_psql('postgres', q{
 CREATE EXTENSION credit;
 CREATE ROLE analyst LOGIN IN ROLE credit_analyst;
 INSERT INTO credit.subject (kind, name, uscc) VALUES ('enterprise', '江阴报告密钥测试有限公司', '91320281RP8100046T');
 });
 
-# psql as a superuser (default) or as another role; returns (rc, stdout, stderr)
-sub run_sql
-{
-	my ($sql, $user) = @_;
-	my ($out, $err) = ('', '');
-	my @extra = defined $user ? (extra_params => [ '-U', $user ]) : ();
-	my $rc = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql",
-		stdout => \$out, stderr => \$err, @extra);
-	return ($rc, $out, $err);
-}
+# psql in database postgres, as a superuser (default) or as another role
+sub run_sql { return psql_as($node, 'postgres', @_); }
 
 my $report = "SELECT credit.verify_report(credit.report(1, 'key test')), credit.report(1, 'key test') ->> 'key_id'";
 my ($rc, $out, $err);
@@ -52,13 +42,7 @@ like($err, qr/ERROR:  55000: looking a person up needs credit in shared_preload_
 
 # (a) ALTER DATABASE ... SET: refused once credit is loaded; stored from a
 # session that has not loaded credit, it is readable by every role and refused
-($rc, $out, $err) = run_sql("LOAD 'credit'; ALTER DATABASE postgres SET credit.report_signing_key = '$seed'");
-like($err, qr/ERROR:  55P02: credit.report_signing_key cannot be stored with ALTER DATABASE/,
-	'ALTER DATABASE SET is refused once credit is loaded');
-$node->safe_psql('postgres', "ALTER DATABASE postgres SET credit.report_signing_key = '$seed'");
-is($node->safe_psql('postgres',
-		"SET ROLE analyst; SELECT count(*) FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') LIKE '%$seed%'"),
-	'1', 'a database setting is readable by every role');
+key_in_database_setting($node, 'credit.report_signing_key', $seed, 'analyst');
 ($rc, $out, $err) = run_sql($report);
 isnt($rc, 0, 'report() refuses a key from ALTER DATABASE SET, for a superuser too');
 like($err, qr/ERROR:  55000: credit.report_signing_key is readable by other roles/, '... with SQLSTATE 55000');
@@ -68,28 +52,13 @@ like($err, qr/ERROR:  55000: credit.report_signing_key is readable by other role
 $node->safe_psql('postgres', 'ALTER DATABASE postgres RESET credit.report_signing_key');
 
 # the same through ALTER ROLE ... SET
-$node->safe_psql('postgres', "ALTER ROLE analyst SET credit.report_signing_key = '$seed'");
-($rc, $out, $err) = run_sql($report, 'analyst');
-like($err, qr/ERROR:  55000: credit.report_signing_key is readable by other roles/, 'a key from ALTER ROLE SET is refused');
-$node->safe_psql('postgres', 'ALTER ROLE analyst RESET credit.report_signing_key');
+key_in_role_setting($node, 'credit.report_signing_key', $seed, $report, 'analyst');
 
 # (b) postgresql.conf without preloading credit: a placeholder every role can read
-$node->append_conf('postgresql.conf', "credit.report_signing_key = '$seed'\n");
-$node->restart;
-is($node->safe_psql('postgres', 'SHOW credit.report_signing_key', extra_params => [ '-U', 'analyst' ]),
-	$seed, 'without preloading, credit_analyst can SHOW the key (placeholder)');
-($rc, $out, $err) = run_sql($report);
-isnt($rc, 0, 'report() refuses a key from postgresql.conf without preloading');
-like($err, qr/ERROR:  55000: credit.report_signing_key is readable by other roles/, '... with SQLSTATE 55000');
-like($err, qr/DETAIL:  The key comes from the server configuration, but credit is not in shared_preload_libraries/,
-	'... saying why');
+key_in_conf_without_preload($node, 'credit.report_signing_key', $seed, $report, 'analyst', 'report()');
 
 # (c) credit preloaded: the key signs for every role that may issue reports and is hidden
-my $preload = 'credit';
-$preload = "pg_cron,credit"
-  if $node->safe_psql('postgres', 'SHOW shared_preload_libraries') =~ /pg_cron/;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = '$preload'\n");
-$node->restart;
+preload_credit($node);
 is($node->safe_psql('postgres', $report), "t|$key_id", 'preloaded: the key in postgresql.conf signs');
 is($node->safe_psql('postgres', "SET credit.report_signing_key = '$seed'; $report"),
 	"t|$key_id", 'a key set in a superuser\'s session signs, and the report verifies');
