@@ -48,6 +48,9 @@
 /* CATALOG_* flags of an item code (0 when not in the catalogue); record.c. */
 extern uint8 credit_catalog_flags(const char *code);
 
+/* The codes of the negative catalogue items (text[]); record.c. */
+extern Datum credit_catalog_negative_items(void);
+
 #define FOLD_ITEM_KEY_MAX 64
 
 /* What caused a fold: also the grade_change.cause values. */
@@ -157,7 +160,7 @@ extern void fold_read_update(FoldCtx *c, TupleDesc desc, Tuplestorestate *olds,
                              Tuplestorestate *news);
 
 /* ---- fold_queue.c ---- */
-extern void fold_queue_push(FoldCtx *c);
+extern bool fold_queue_push(FoldCtx *c);
 extern bool fold_queue_take(FoldCtx *c);
 
 /* ---- fold_apply.c ---- */

@@ -71,6 +71,16 @@ static CreditQuery q_read = {
     2, {INT8ARRAYOID, TEXTARRAYOID}
 };
 
+/* The same for one pair (the common single-row transaction): a plain index probe. */
+static CreditQuery q_read1 = {
+    "SELECT g.subject_id, g.model, g.state, g.grade, g.score::pg_catalog.float8, "
+    "       (r.started_at IS NOT NULL AND g.anchor OPERATOR(pg_catalog.<) r.started_at::pg_catalog.date) "
+    "FROM credit.subject_grade g "
+    "LEFT JOIN credit.evaluation_run r ON r.id OPERATOR(pg_catalog.=) g.run_id "
+    "WHERE g.subject_id OPERATOR(pg_catalog.=) $1 AND g.model OPERATOR(pg_catalog.=) $2 FOR UPDATE OF g",
+    2, {INT8OID, TEXTOID}
+};
+
 /* Every stored state anchored before a day, locked in the folds' order. */
 static CreditQuery q_lock_stale = {
     "SELECT g.subject_id, g.model FROM credit.subject_grade g "
@@ -92,6 +102,13 @@ static CreditQuery q_write = {
     "     AS u(s, m, st, sc, gr, an) "
     "WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m",
     6, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
+};
+
+static CreditQuery q_write1 = {
+    "UPDATE credit.subject_grade g SET state = $3, score = $4, grade = $5, anchor = $6, "
+    "       updated_at = pg_catalog.now(), run_id = NULL "
+    "WHERE g.subject_id OPERATOR(pg_catalog.=) $1 AND g.model OPERATOR(pg_catalog.=) $2",
+    6, {INT8OID, TEXTOID, BYTEAOID, FLOAT8OID, TEXTOID, DATEOID}
 };
 
 static CreditQuery q_grade_changes = {
@@ -166,6 +183,26 @@ static CreditQuery q_repeat_warnings = {
     "ORDER BY x.subject_id "
     "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
     3, {INT8ARRAYOID, INT8OID, DATEOID}
+};
+
+/*
+ * The same for one subject (the common single-row transaction): an
+ * index-only probe of its records, the negative items given (from the
+ * catalogue cache) instead of joined.
+ */
+static CreditQuery q_repeat_warning1 = {
+    "INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
+    "SELECT $1, w.kind, w.level, "
+    "       pg_catalog.jsonb_build_object('negative_records', x.n, 'window_days', w.window_days, "
+    "         'threshold', w.threshold), '' "
+    "  FROM (SELECT pg_catalog.count(*) AS n "
+    "          FROM credit.record r "
+    "         WHERE r.subject_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active' "
+    "           AND r.item_code OPERATOR(pg_catalog.=) ANY ($4) AND r.decided_on OPERATOR(pg_catalog.>) $3) x "
+    "  JOIN credit.warning_rule w ON w.kind OPERATOR(pg_catalog.=) 'repeat_offence' AND w.enabled "
+    " WHERE x.n OPERATOR(pg_catalog.>=) $2 "
+    "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
+    4, {INT8OID, INT8OID, DATEOID, TEXTARRAYOID}
 };
 
 /* ---- helpers ---- */
@@ -310,7 +347,10 @@ fold_add_comprehensive_pairs(FoldCtx *c)
 
 /* ---- lock, fold, evaluate afresh, write ---- */
 
-/* Lock (inserting placeholders) the rows of all pairs, in their sorted order. */
+/*
+ * Insert placeholders for the rows of some pairs (sorted) that have none,
+ * where the subject is in the model's scope, and lock those that exist.
+ */
 static void
 lock_or_insert(FoldCtx *c, FoldPair **w, int n)
 {
@@ -331,9 +371,10 @@ lock_or_insert(FoldCtx *c, FoldPair **w, int n)
 }
 
 /*
- * Read the locked rows of some pairs and fold the deltas into those found.
- * Pairs whose row is a placeholder of this fold, or whose state is of an
- * older rule set, are left with st = NULL (evaluated afresh).
+ * Lock (FOR UPDATE, in the pairs' order) and read the rows of some pairs
+ * and fold the deltas into those found.  Pairs whose row is a placeholder of
+ * this fold, or whose state is of an older rule set, are left with st = NULL
+ * (evaluated afresh).
  */
 static void
 read_and_fold(FoldCtx *c, FoldPair **w, int n)
@@ -341,8 +382,17 @@ read_and_fold(FoldCtx *c, FoldPair **w, int n)
     Datum       args[2];
     uint64      i;
 
-    key_arrays(c, w, n, &args[0], &args[1]);
-    credit_query_exec(&q_read, args, NULL, false, SPI_OK_SELECT, "reading the grades");
+    if (n == 1)
+    {
+        args[0] = Int64GetDatum(w[0]->key.subject);
+        args[1] = CStringGetTextDatum(c->models[w[0]->key.model]->code);
+        credit_query_exec(&q_read1, args, NULL, false, SPI_OK_SELECT, "reading the grades");
+    }
+    else
+    {
+        key_arrays(c, w, n, &args[0], &args[1]);
+        credit_query_exec(&q_read, args, NULL, false, SPI_OK_SELECT, "reading the grades");
+    }
     for (i = 0; i < SPI_processed; i++)
     {
         HeapTuple   tup = SPI_tuptable->vals[i];
@@ -467,7 +517,6 @@ write_states(FoldCtx *c, FoldPair **w, int n)
 
     if (n == 0)
         return;
-    key_arrays(c, w, n, &args[0], &args[1]);
     for (i = 0; i < n; i++)
     {
         EvalModel  *m = c->models[w[i]->key.model];
@@ -477,6 +526,20 @@ write_states(FoldCtx *c, FoldPair **w, int n)
         grade[i] = w[i]->res.grade < 0 ? NULL : m->grades[w[i]->res.grade].grade;
         anchor[i] = Max(c->today, w[i]->st->anchor);
     }
+    if (n == 1)
+    {
+        char        nulls[6] = {' ', ' ', ' ', ' ', grade[0] ? ' ' : 'n', ' '};
+
+        args[0] = Int64GetDatum(w[0]->key.subject);
+        args[1] = CStringGetTextDatum(c->models[w[0]->key.model]->code);
+        args[2] = st[0];
+        args[3] = Float8GetDatum(score[0]);
+        args[4] = grade[0] ? CStringGetTextDatum(grade[0]) : (Datum) 0;
+        args[5] = DateADTGetDatum(anchor[0]);
+        credit_query_exec(&q_write1, args, nulls, false, SPI_OK_UPDATE, "writing the grades");
+        return;
+    }
+    key_arrays(c, w, n, &args[0], &args[1]);
     args[2] = credit_varlena_array(st, NULL, n, BYTEAOID);
     args[3] = credit_float8_array(score, n);
     args[4] = credit_text_array(grade, n);
@@ -611,8 +674,25 @@ fold_apply(FoldCtx *c, FoldPair **w, int n)
         return 0;
     fold_lock_models(c, w, n);
     LockRelationOid(credit_relid(CREDIT_REL_SUBJECT_GRADE), RowExclusiveLock);
-    lock_or_insert(c, w, n);
+
+    /*
+     * Lock and fold the rows that exist (the common case: one query), then
+     * insert placeholders for the pairs in scope that have none and read
+     * those (a row another transaction inserted meanwhile is locked by the
+     * insertion's conflict and folded).  Both passes go in the pairs' order,
+     * and a fold waits on an insertion only after its own locks of existing
+     * rows are taken, so two folds never wait for each other in a cycle.
+     */
     read_and_fold(c, w, n);
+    for (i = 0; i < n; i++)
+        if (!w[i]->locked)
+            todo[ntodo++] = w[i];
+    if (ntodo > 0)
+    {
+        lock_or_insert(c, todo, ntodo);
+        read_and_fold(c, todo, ntodo);
+        ntodo = 0;
+    }
     for (i = 0; i < n; i++)
     {
         w[i]->in_scope = w[i]->locked;  /* neither stored nor inserted: out of scope */
@@ -722,15 +802,17 @@ fold_emit_record_warnings(FoldCtx *c)
         int64      *e;
         int         n = 0;
         int64      *s = palloc(sizeof(int64) * hash_get_num_entries(c->repeat_subjects));
-        Datum       args[3];
+        Datum       args[4];
 
         hash_seq_init(&seq, c->repeat_subjects);
         while ((e = hash_seq_search(&seq)) != NULL)
             s[n++] = *e;
-        args[0] = credit_int8_array(s, n);
         args[1] = Int64GetDatum((int64) c->repeat_threshold);
         args[2] = DateADTGetDatum(c->today - c->repeat_window);
-        credit_query_exec(&q_repeat_warnings, args, NULL, false, SPI_OK_INSERT,
-                          "raising repeat-offence warnings");
+        args[0] = n == 1 ? Int64GetDatum(s[0]) : credit_int8_array(s, n);
+        if (n == 1)
+            args[3] = credit_catalog_negative_items();
+        credit_query_exec(n == 1 ? &q_repeat_warning1 : &q_repeat_warnings, args, NULL, false,
+                          SPI_OK_INSERT, "raising repeat-offence warnings");
     }
 }

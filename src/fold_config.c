@@ -66,7 +66,7 @@ fold_ctx_init(FoldCtx *c, const char *name, DateADT today, FoldCause cause)
     ctl.keysize = sizeof(int64);
     ctl.entrysize = sizeof(int64);
     ctl.hcxt = c->cxt;
-    c->repeat_subjects = hash_create("credit repeat subjects", 256, &ctl,
+    c->repeat_subjects = hash_create("credit repeat subjects", 16, &ctl,
                                      HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
@@ -80,7 +80,7 @@ fold_ctx_new_pairs(FoldCtx *c)
     ctl.keysize = sizeof(FoldKey);
     ctl.entrysize = sizeof(FoldPair);
     ctl.hcxt = c->cxt;
-    c->pairs = hash_create("credit fold pairs", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    c->pairs = hash_create("credit fold pairs", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /* The rules rating an item (computed once per fold and item); NULL for an overlong code. */

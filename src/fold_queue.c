@@ -17,12 +17,26 @@
  * The rows are ordinary MVCC rows of an unlogged table (they never outlive
  * their transaction, so they need no WAL): ROLLBACK and ROLLBACK TO
  * SAVEPOINT discard a statement's row, and its deferred event, with it.
+ *
+ * The backend remembers where it queued its rows (their ctids, for the
+ * current top-level transaction), so that taking them is a TID scan of
+ * those rows, not a scan of a table full of the dead rows of earlier
+ * transactions, and a firing that finds nothing new queued queries nothing.
+ * A row discarded by ROLLBACK TO SAVEPOINT is simply not visible any more;
+ * a take undone by a rolled-back subtransaction (SET CONSTRAINTS ...
+ * IMMEDIATE inside a savepoint) makes the next firing look at every row the
+ * transaction queued again (its deferred event fires again).  The xid
+ * condition keeps out another transaction's row that reuses the slot of one
+ * discarded here.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "storage/itemptr.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -37,21 +51,95 @@
 static CreditQuery q_push = {
     "INSERT INTO credit.pending_fold (subjects, models, deltas, record_ids, causes, "
     "  warn_subjects, warn_records, warn_items, warn_kinds) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ctid",
     9, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
     INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
 };
 
 static CreditQuery q_take = {
-    "WITH d AS (DELETE FROM credit.pending_fold p "
-    "           WHERE p.xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() RETURNING p.*) "
-    "SELECT d.subjects, d.models, d.deltas, d.record_ids, d.causes, "
-    "       d.warn_subjects, d.warn_records, d.warn_items, d.warn_kinds FROM d ORDER BY d.id",
-    0, {0}
+    "DELETE FROM credit.pending_fold p "
+    " WHERE p.ctid OPERATOR(pg_catalog.=) ANY ($1) "
+    "   AND p.xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() "
+    "RETURNING p.subjects, p.models, p.deltas, p.record_ids, p.causes, "
+    "          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.id",
+    1, {TIDARRAYOID}
 };
 
-/* Statement side: append the statement's touched pairs and warning notes. */
-void
+/* Where this backend queued rows in its current top-level transaction. */
+static LocalTransactionId queued_lxid = InvalidLocalTransactionId;
+static ItemPointerData *queued_tids;
+static int  queued_n;
+static int  queued_cap;
+static int  queued_taken;       /* rows [0, queued_taken) were taken */
+static bool queued_callback;
+
+/*
+ * Under SET CONSTRAINTS ... IMMEDIATE the queue row's event fires at the end
+ * of the INSERT that queues it, before its ctid is known here: that firing
+ * takes nothing and leaves the apply to the pusher (fold_queue_push).
+ */
+static bool queue_pushing;
+static bool queue_missed;
+
+/* A rolled-back subtransaction may have undone a take. */
+static void
+queued_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+                        SubTransactionId parentSubid, void *arg)
+{
+    if (event == SUBXACT_EVENT_ABORT_SUB)
+    {
+        queued_taken = 0;
+        queue_pushing = false;
+    }
+}
+
+/* The rows queued so far belong to the current transaction (else forget them). */
+static void
+queued_current(void)
+{
+    if (queued_lxid != MyProc->lxid)
+    {
+        queued_lxid = MyProc->lxid;
+        queued_tids = NULL;     /* was in an ended transaction's memory */
+        queued_n = queued_cap = queued_taken = 0;
+        queue_pushing = queue_missed = false;
+    }
+    if (!queued_callback)
+    {
+        RegisterSubXactCallback(queued_subxact_callback, NULL);
+        queued_callback = true;
+    }
+}
+
+/* Remember the ctid the push query returned. */
+static void
+queued_remember(void)
+{
+    bool        isnull;
+    Datum       d;
+
+    if (SPI_processed != 1)
+        elog(ERROR, "credit.pending_fold: queueing returned " UINT64_FORMAT " rows", SPI_processed);
+    d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    queued_current();
+    if (queued_n == queued_cap)
+    {
+        queued_cap = Max(8, queued_cap * 2);
+        queued_tids = queued_tids == NULL
+            ? MemoryContextAlloc(TopTransactionContext, sizeof(ItemPointerData) * queued_cap)
+            : repalloc(queued_tids, sizeof(ItemPointerData) * queued_cap);
+    }
+    ItemPointerCopy((ItemPointer) DatumGetPointer(d), &queued_tids[queued_n++]);
+    SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Statement side: append the statement's touched pairs and warning notes.
+ * True when the queue row's event fired immediately (SET CONSTRAINTS ...
+ * IMMEDIATE) while the row was being queued: the caller then applies the
+ * queue itself.
+ */
+bool
 fold_queue_push(FoldCtx *c)
 {
     int         n = hash_get_num_entries(c->pairs);
@@ -73,7 +161,7 @@ fold_queue_push(FoldCtx *c)
     int         i = 0;
 
     if (n == 0 && nw == 0)
-        return;
+        return false;
     hash_seq_init(&seq, c->pairs);
     while ((p = hash_seq_search(&seq)) != NULL)
     {
@@ -109,7 +197,13 @@ fold_queue_push(FoldCtx *c)
     args[6] = credit_int8_array(wr, nw);
     args[7] = credit_text_array(wi, nw);
     args[8] = credit_text_array(wk, nw);
-    credit_query_exec(&q_push, args, NULL, false, SPI_OK_INSERT, "queueing the fold");
+    queued_current();
+    queue_pushing = true;
+    queue_missed = false;
+    credit_query_exec(&q_push, args, NULL, false, SPI_OK_INSERT_RETURNING, "queueing the fold");
+    queue_pushing = false;
+    queued_remember();
+    return queue_missed;
 }
 
 /* Merge one queued row into the touched pairs and the warning notes. */
@@ -200,6 +294,19 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
     }
 }
 
+/* qsort comparator of queued rows by id (column 10 of queued_order_desc). */
+static TupleDesc queued_order_desc;
+
+static int
+queued_row_cmp(const void *a, const void *b)
+{
+    bool        isnull;
+    int64       x = DatumGetInt64(SPI_getbinval(*(HeapTuple const *) a, queued_order_desc, 10, &isnull));
+    int64       y = DatumGetInt64(SPI_getbinval(*(HeapTuple const *) b, queued_order_desc, 10, &isnull));
+
+    return (x > y) - (x < y);
+}
+
 /*
  * Commit side: take (and delete) every queued row of the transaction and
  * merge them into the context's pairs (which the caller has emptied) and
@@ -210,14 +317,37 @@ fold_queue_take(FoldCtx *c)
 {
     SPITupleTable *tt;
     uint64      i;
+    Datum      *tids;
+    Datum       arg;
+    int         k;
 
-    credit_query_exec(&q_take, NULL, NULL, false, SPI_OK_SELECT, "reading the queued folds");
+    queued_current();
+    if (queue_pushing)
+    {
+        queue_missed = true;
+        return false;
+    }
+    if (queued_taken >= queued_n)
+        return false;
+    tids = palloc(sizeof(Datum) * (queued_n - queued_taken));
+    for (k = queued_taken; k < queued_n; k++)
+        tids[k - queued_taken] = PointerGetDatum(&queued_tids[k]);
+    arg = PointerGetDatum(construct_array(tids, queued_n - queued_taken, TIDOID,
+                                          sizeof(ItemPointerData), false, TYPALIGN_SHORT));
+    queued_taken = queued_n;
+    credit_query_exec(&q_take, &arg, NULL, false, SPI_OK_DELETE_RETURNING, "reading the queued folds");
     if (SPI_processed == 0)
     {
         SPI_freetuptable(SPI_tuptable);
         return false;
     }
     tt = SPI_tuptable;
+    /* merged in the order the statements queued them (column 10: id) */
+    if (tt->numvals > 1)
+    {
+        queued_order_desc = tt->tupdesc;
+        qsort(tt->vals, tt->numvals, sizeof(HeapTuple), queued_row_cmp);
+    }
     for (i = 0; i < tt->numvals; i++)
         merge_queued_row(c, tt->vals[i], tt->tupdesc);
     SPI_freetuptable(tt);

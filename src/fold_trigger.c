@@ -83,6 +83,42 @@ apply_all(FoldCtx *c)
     fold_apply(c, w, n);
 }
 
+/*
+ * Fold every queued change of the transaction into the grades at once: the
+ * rows queued so far, and those the rounds' own writes queue.
+ */
+static void
+apply_queued(void)
+{
+    FoldCtx     c;
+    CreditScope scope;
+    bool        any = false;
+
+    fold_ctx_init(&c, "credit fold at commit", GetSQLCurrentDate(), FOLD_INSERT);
+    credit_scope_enter(&scope, true);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+
+    /*
+     * Rounds: the industry grade records a round writes fire the record
+     * triggers again, which queue more rows; fold those too, here, before
+     * the record warnings of all rounds are raised at once.
+     */
+    while (fold_queue_take(&c))
+    {
+        any = true;
+        fold_add_comprehensive_pairs(&c);
+        apply_all(&c);
+        fold_ctx_new_pairs(&c);
+    }
+    if (any)
+        fold_emit_record_warnings(&c);
+
+    SPI_finish();
+    credit_scope_exit(&scope);
+    MemoryContextDelete(c.cxt);
+}
+
 PG_FUNCTION_INFO_V1(credit_record_fold);
 /*
  * Statement-level AFTER INSERT, UPDATE or DELETE trigger of credit.record
@@ -96,6 +132,7 @@ credit_record_fold(PG_FUNCTION_ARGS)
     FoldCtx     c;
     FoldCause   cause;
     CreditScope scope;
+    bool        missed = false;
 
     if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
         !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
@@ -129,7 +166,7 @@ credit_record_fold(PG_FUNCTION_ARGS)
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
         if (credit_fold_at == FOLD_AT_COMMIT)
-            fold_queue_push(&c);
+            missed = fold_queue_push(&c);
         else
         {
             apply_all(&c);
@@ -139,6 +176,8 @@ credit_record_fold(PG_FUNCTION_ARGS)
         credit_scope_exit(&scope);
     }
     MemoryContextDelete(c.cxt);
+    if (missed)
+        apply_queued();
     return PointerGetDatum(NULL);
 }
 
@@ -152,37 +191,12 @@ Datum
 credit_pending_fold_apply(PG_FUNCTION_ARGS)
 {
     TriggerData *td = (TriggerData *) fcinfo->context;
-    FoldCtx     c;
-    CreditScope scope;
-    bool        any = false;
 
     if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
         !TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
         elog(ERROR, "credit_pending_fold_apply: must be fired AFTER INSERT ... FOR EACH ROW");
 
-    fold_ctx_init(&c, "credit fold at commit", GetSQLCurrentDate(), FOLD_INSERT);
-    credit_scope_enter(&scope, true);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-
-    /*
-     * Rounds: the industry grade records a round writes fire the record
-     * triggers again, which queue more rows; fold those too, here, before
-     * the record warnings of all rounds are raised at once.
-     */
-    while (fold_queue_take(&c))
-    {
-        any = true;
-        fold_add_comprehensive_pairs(&c);
-        apply_all(&c);
-        fold_ctx_new_pairs(&c);
-    }
-    if (any)
-        fold_emit_record_warnings(&c);
-
-    SPI_finish();
-    credit_scope_exit(&scope);
-    MemoryContextDelete(c.cxt);
+    apply_queued();
     return PointerGetDatum(NULL);
 }
 

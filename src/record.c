@@ -227,6 +227,25 @@ credit_catalog_flags(const char *code)
     return e ? e->flags : 0;
 }
 
+/* The codes of the negative catalogue items, as a text[] in the current memory context. */
+Datum
+credit_catalog_negative_items(void)
+{
+    HASH_SEQ_STATUS seq;
+    CatalogEntry *e;
+    char      **codes;
+    int         n = 0;
+
+    if (catalog_htab == NULL || catalog_generation != credit_cache_generation(CREDIT_CACHE_CATALOG))
+        catalog_load();
+    codes = palloc(sizeof(char *) * Max(hash_get_num_entries(catalog_htab), 1));
+    hash_seq_init(&seq, catalog_htab);
+    while ((e = hash_seq_search(&seq)) != NULL)
+        if (e->flags & CATALOG_NEGATIVE)
+            codes[n++] = e->code;
+    return credit_text_array(codes, n);
+}
+
 PG_FUNCTION_INFO_V1(credit_record_defaults);
 
 /*

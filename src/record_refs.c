@@ -114,7 +114,7 @@ refset_init(RefSet *s, RefKind kind, MemoryContext cxt)
     ctl.keysize = kind == REF_SUBJECT ? sizeof(int64) : REF_TEXT_MAX;
     ctl.entrysize = sizeof(RefEntry);
     ctl.hcxt = cxt;
-    s->htab = hash_create("credit record references", 1024, &ctl,
+    s->htab = hash_create("credit record references", 32, &ctl,
                           HASH_ELEM | HASH_CONTEXT | (kind == REF_SUBJECT ? HASH_BLOBS : HASH_STRINGS));
     s->n = 0;
 }

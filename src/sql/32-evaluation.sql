@@ -111,7 +111,7 @@ AS $$
 DECLARE
     m      @extschema@.model;
     run    bigint;
-    n      bigint;
+    n      bigint;  changed bigint;
     hashagg text := current_setting('enable_hashagg');
 BEGIN
     SELECT * INTO m FROM @extschema@.model md WHERE md.code = run_evaluation.model;
@@ -172,12 +172,28 @@ BEGIN
     -- speculative insertion per row), then the subjects that have none yet
     -- (a row written meanwhile by the record triggers is updated instead).
     -- A row already exact for a later date is left alone.
-    UPDATE @extschema@.subject_grade g
-       SET score = res.score, grade = res.grade, state = res.state,
-           anchor = run_evaluation.as_of, updated_at = pg_catalog.now(), run_id = run
-      FROM pg_temp.credit_evaluation_result res
-     WHERE g.subject_id = res.subject_id AND g.model = m.code
-       AND g.anchor <= run_evaluation.as_of;
+    -- The grades it changes are logged (credit.log_grade_changes, cause
+    -- 'evaluation'); the old values are read from the same snapshot, which no
+    -- fold changes while the run holds the model's evaluation lock.
+    WITH u AS (
+        UPDATE @extschema@.subject_grade g
+           SET score = res.score, grade = res.grade, state = res.state,
+               anchor = run_evaluation.as_of, updated_at = pg_catalog.now(), run_id = run
+          FROM pg_temp.credit_evaluation_result res
+          JOIN @extschema@.subject_grade o ON o.subject_id = res.subject_id AND o.model = m.code
+         WHERE g.subject_id = res.subject_id AND g.model = m.code
+           AND g.anchor <= run_evaluation.as_of
+        RETURNING g.subject_id, o.grade AS old_grade, g.grade AS new_grade, o.score AS old_score, g.score AS new_score
+    )
+    SELECT @extschema@.log_grade_changes(pg_catalog.array_agg(u.subject_id), pg_catalog.array_agg(m.code),
+                                         pg_catalog.array_agg(u.old_grade), pg_catalog.array_agg(u.new_grade),
+                                         pg_catalog.array_agg(u.old_score::pg_catalog.float8),
+                                         pg_catalog.array_agg(u.new_score::pg_catalog.float8),
+                                         pg_catalog.array_agg(NULL::bigint),
+                                         pg_catalog.array_agg('evaluation'::pg_catalog.text))
+      INTO changed
+      FROM u WHERE u.new_grade IS DISTINCT FROM u.old_grade
+    HAVING pg_catalog.count(*) > 0;
     INSERT INTO @extschema@.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at, run_id)
     SELECT res.subject_id, m.code, res.score, res.grade, res.state, run_evaluation.as_of, pg_catalog.now(), run
       FROM pg_temp.credit_evaluation_result res

@@ -100,9 +100,14 @@ CREATE FUNCTION @extschema@.log_grade_changes(subjects bigint[], models text[],
                                              old_scores double precision[], new_scores double precision[],
                                              record_ids bigint[], causes text[])
 RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+-- PL/pgSQL, not SQL: its statement's plan is kept for the session (the fold
+-- calls it at every commit that changes a grade).
+DECLARE
+    n bigint;
+BEGIN
     WITH u AS (
         SELECT u.s, u.m, u.og, u.ng, u.os, u.ns, u.rid, u.ca,
                gn.rank OPERATOR(pg_catalog.-) go.rank AS drop_by
@@ -133,7 +138,10 @@ AS $$
     )
     SELECT pg_catalog.count(pg_catalog.pg_notify('credit_grade_change',
                pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text))
-      FROM (SELECT * FROM gc ORDER BY gc.id) gc
+      INTO n
+      FROM (SELECT * FROM gc ORDER BY gc.id) gc;
+    RETURN n;
+END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[], text[], double precision[],
                                                      double precision[], bigint[], text[]) FROM PUBLIC;

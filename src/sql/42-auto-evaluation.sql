@@ -82,29 +82,3 @@ REVOKE ALL ON FUNCTION @extschema@.reanchor_grades(date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.schedule_reanchor(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.reanchor_grades(date), @extschema@.schedule_reanchor(text) TO credit_admin;
 
--- Grade changes made by evaluation runs (credit.run_evaluation rewrites
--- credit.subject_grade with run_id set; the record triggers log their own
--- changes and write run_id NULL): logged with cause 'evaluation', notified,
--- and grade drops warned, like the others.
-CREATE FUNCTION @extschema@.subject_grade_run_changes() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM @extschema@.log_grade_changes(pg_catalog.array_agg(n.subject_id), pg_catalog.array_agg(n.model),
-                                          pg_catalog.array_agg(o.grade), pg_catalog.array_agg(n.grade),
-                                          pg_catalog.array_agg(o.score::pg_catalog.float8),
-                                          pg_catalog.array_agg(n.score::pg_catalog.float8),
-                                          pg_catalog.array_agg(NULL::bigint), pg_catalog.array_agg('evaluation'::pg_catalog.text))
-       FROM new_rows n
-       JOIN old_rows o ON o.subject_id OPERATOR(pg_catalog.=) n.subject_id AND o.model OPERATOR(pg_catalog.=) n.model
-      WHERE n.run_id IS NOT NULL AND n.grade IS DISTINCT FROM o.grade
-     HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.subject_grade_run_changes() IS
-    'Statement trigger of credit.subject_grade: logs in credit.grade_change (cause evaluation), notifies and warns the grade changes an evaluation run wrote';
-CREATE TRIGGER subject_grade_run_changes AFTER UPDATE ON @extschema@.subject_grade
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.subject_grade_run_changes();
