@@ -49,7 +49,7 @@ $(OBJS): .build-flags
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-.PHONY: test demo fuzz bench deps asan test-asan indent
+.PHONY: test demo fuzz bench deps asan test-asan indent smith
 # Every suite (pg_regress, isolation, TAP) against a throwaway cluster.
 test:
 	tools/test.sh
@@ -60,7 +60,10 @@ demo:
 test-asan:
 	SANITIZE=1 tools/test.sh
 asan: test-asan
-# libFuzzer harnesses of the parsers, each for FUZZ_SECONDS (default 60).
+# A bounded sqlsmith run against a small county (not part of make test).
+smith:
+	tools/smith.sh
+# libFuzzer harnesses of the parsers and decoders, each for FUZZ_SECONDS (default 60).
 fuzz:
 	$(MAKE) -C fuzz run
 bench:

@@ -4,7 +4,8 @@
  *      (src/normalize_core.c) and of the identifier classifier
  *      (src/code_parse.c), built outside the server with ICU.  Besides memory
  *      errors it checks: keys are valid UTF-8 without white space; normalising
- *      a key gives it back; the transliteration filter never changes a key;
+ *      a key gives it back; the transliteration filter never changes a key,
+ *      nor does transliterating in steps (a normaliser with tiny steps);
  *      similarity is in [0, 1], 1 on equal keys, symmetric; a classified code
  *      reclassifies to itself.
  */
@@ -85,6 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         require(nn_open(&nn, &err));
         require(nn_open(&nn_all, &err));
         nn_all.always_t2s = true;
+        nn_all.t2s_chunk = 7;   /* steps of 7 units: every long input in steps */
         ready = 1;
     }
     if (size > 4096)

@@ -376,6 +376,16 @@ credit_log_lookup(PG_FUNCTION_ARGS)
 
         detail = JsonbToCString(NULL, &j->root, VARSIZE(j));
     }
+    /*
+     * A look-up is of someone: a subject, or, for a search that found none
+     * (credit.find_person), a detail saying what was looked up.  A row with
+     * neither would log nothing.
+     */
+    if (PG_ARGISNULL(0) && (PG_ARGISNULL(2) || JB_ROOT_COUNT(PG_GETARG_JSONB_P(2)) == 0))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("a look-up needs a subject, or a detail saying what was looked up"),
+                 errhint("Pass the subject's id, or for a search that found no subject, what was searched for in detail.")));
     PG_RETURN_INT64(credit_audit_log(!PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0),
                                      purpose, detail));
 }

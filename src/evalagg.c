@@ -236,7 +236,11 @@ credit_evaluate_agg_combine(PG_FUNCTION_ARGS)
         /* repalloc of a happens in its own context (aggcxt) */
         e = agg_entry(&a, b->e[i].rule);
         e->sum += b->e[i].sum;
-        e->count += b->e[i].count;
+        if (!evalcodec_count_add(&e->count, b->e[i].count))
+            ereport(ERROR,
+                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                     errmsg("evaluation state of model \"%s\" out of range: more than %d records of item \"%s\"",
+                            a->model->code, PG_INT32_MAX, a->model->rules[b->e[i].rule].item_code)));
     }
     PG_RETURN_POINTER(a);
 }
@@ -285,6 +289,7 @@ credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
     DateADT     anchor;
     int         nentries;
     int         i;
+    int         idx = -1;
 
     if (!AggCheckCallContext(fcinfo, NULL))
         elog(ERROR, "credit_evaluate_agg_deserialize called in non-aggregate context");
@@ -308,12 +313,11 @@ credit_evaluate_agg_deserialize(PG_FUNCTION_ARGS)
     s = agg_new(CurrentMemoryContext, m, anchor, agg_capacity(Max(nentries, 1)));
     for (i = 0; i < nentries; i++)
     {
-        int         idx;
         int32       count;
         double      sum;
         AggEntry   *e;
 
-        p = evalstate_get_entry(p, nitems, &idx, &count, &sum);
+        p = evalstate_get_entry(p, nitems, idx, false, &idx, &count, &sum);
         e = agg_entry(&s, idx);
         e->count += count;
         e->sum += sum;

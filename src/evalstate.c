@@ -8,7 +8,6 @@
 
 #include <math.h>
 
-#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
@@ -68,7 +67,39 @@ evalstate_check(const EvalState *st, const EvalModel *model)
                  errhint("The model's items, half-lives or per_value changed; recompute the state from the records.")));
 }
 
-/* Move the anchor to another date: every decaying sum is multiplied by its decay. */
+/* Complain that a state's numbers left the range they are kept in. */
+static void
+evalstate_overflow(const EvalModel *model, const char *what)
+{
+    ereport(ERROR,
+            (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+             errmsg("evaluation state of model \"%s\" out of range: %s", model->code, what)));
+}
+
+/*
+ * Refuse a date an evaluation state cannot be anchored at or evaluated as of:
+ * infinity, -infinity (what names the date in the message).
+ */
+void
+evalstate_check_date(DateADT d, const char *what)
+{
+    if (DATE_NOT_FINITE(d) || !IS_VALID_DATE(d))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("%s must be a finite date, not %s", what,
+                        DATE_IS_NOBEGIN(d) ? "-infinity" : DATE_IS_NOEND(d) ? "infinity" : "out of range")));
+}
+
+StaticAssertDecl(EVALSTATE_MIN_ANCHOR == DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE &&
+                 EVALSTATE_END_ANCHOR == DATE_END_JULIAN - POSTGRES_EPOCH_JDATE,
+                 "evalstate_codec.h must know the range of dates");
+
+/*
+ * Move the anchor to another date: every decaying sum is multiplied by its
+ * decay.  Moving far back multiplies by a power of two as large as the
+ * distance over the half-life: a sum that would not stay finite is an error,
+ * never an infinite or NaN score.
+ */
 void
 evalstate_reanchor(EvalState *st, const EvalModel *model, DateADT to)
 {
@@ -76,13 +107,43 @@ evalstate_reanchor(EvalState *st, const EvalModel *model, DateADT to)
     int         i;
 
     evalstate_check(st, model);
+    evalstate_check_date(to, "the anchor of an evaluation state");
     if (to == st->anchor)
         return;
     days = (double) to - (double) st->anchor;
     for (i = 0; i < st->nitems; i++)
         if (model->rules[i].decays && st->sum[i] != 0.0)
-            st->sum[i] *= rule_decay(&model->rules[i], days);
+        {
+            double      v = st->sum[i] * rule_decay(&model->rules[i], days);
+
+            if (!isfinite(v))
+                evalstate_overflow(model,
+                                   psprintf("re-anchoring to %s multiplies the sum of item \"%s\" past the largest number",
+                                            credit_date_text(to), model->rules[i].item_code));
+            st->sum[i] = v;
+        }
     st->anchor = to;
+}
+
+/* count[i] += add, refusing to wrap around (a wrapped count could lose a veto). */
+static void
+count_add(EvalState *st, const EvalModel *model, int i, int64 add)
+{
+    if (!evalcodec_count_add(&st->count[i], add))
+        evalstate_overflow(model, psprintf("more than %d records of item \"%s\"",
+                                           PG_INT32_MAX, model->rules[i].item_code));
+}
+
+/* sum[i] += add, refusing a sum that is not finite. */
+static void
+sum_add(EvalState *st, const EvalModel *model, int i, double add)
+{
+    double      v = st->sum[i] + add;
+
+    if (!isfinite(v))
+        evalstate_overflow(model, psprintf("the sum of item \"%s\" passes the largest number",
+                                           model->rules[i].item_code));
+    st->sum[i] = v;
 }
 
 /*
@@ -101,11 +162,14 @@ evalstate_add(EvalState *st, const EvalModel *model, int rule,
     c = r->per_value ? value : 1.0;
     if (r->decays)
         c *= exp2(-((double) st->anchor - (double) decided_on) * r->inv_half_life);
-    st->sum[rule] += sign * c;
-    st->count[rule] += sign;
+    sum_add(st, model, rule, sign * c);
+    count_add(st, model, rule, sign);
 }
 
-/* dst += sign × src, both brought to the later of the two anchors. */
+/*
+ * dst += sign × src, both brought to the later of the two anchors; a count
+ * or sum that would leave its range is an error (never wraps around).
+ */
 void
 evalstate_merge(EvalState *dst, const EvalState *src, const EvalModel *model, int sign)
 {
@@ -121,61 +185,9 @@ evalstate_merge(EvalState *dst, const EvalState *src, const EvalModel *model, in
     {
         if (src->count[i] == 0 && src->sum[i] == 0.0)
             continue;
-        dst->sum[i] += sign * src->sum[i] * (days != 0 ? rule_decay(&model->rules[i], days) : 1.0);
-        dst->count[i] += sign * src->count[i];
+        sum_add(dst, model, i, sign * src->sum[i] * (days != 0 ? rule_decay(&model->rules[i], days) : 1.0));
+        count_add(dst, model, i, (int64) sign * src->count[i]);
     }
-}
-
-/* Big-endian writers and readers of the binary form. */
-static inline char *
-put16(char *p, uint16 v)
-{
-    v = pg_hton16(v);
-    memcpy(p, &v, 2);
-    return p + 2;
-}
-
-static inline char *
-put32(char *p, uint32 v)
-{
-    v = pg_hton32(v);
-    memcpy(p, &v, 4);
-    return p + 4;
-}
-
-static inline char *
-put64(char *p, uint64 v)
-{
-    v = pg_hton64(v);
-    memcpy(p, &v, 8);
-    return p + 8;
-}
-
-static inline uint16
-get16(const char *p)
-{
-    uint16      v;
-
-    memcpy(&v, p, 2);
-    return pg_ntoh16(v);
-}
-
-static inline uint32
-get32(const char *p)
-{
-    uint32      v;
-
-    memcpy(&v, p, 4);
-    return pg_ntoh32(v);
-}
-
-static inline uint64
-get64(const char *p)
-{
-    uint64      v;
-
-    memcpy(&v, p, 8);
-    return pg_ntoh64(v);
 }
 
 /* Complain about a malformed serialized state. */
@@ -204,24 +216,14 @@ evalstate_serialized_size(const EvalState *st)
 char *
 evalstate_put_header(char *p, int nitems, uint32 fingerprint, DateADT anchor, int nentries)
 {
-    *p++ = EVALSTATE_VERSION;
-    *p++ = 0;
-    p = put16(p, (uint16) nitems);
-    p = put32(p, fingerprint);
-    p = put32(p, (uint32) anchor);
-    return put16(p, (uint16) nentries);
+    return evalcodec_put_header(p, nitems, fingerprint, anchor, nentries);
 }
 
 /* Write one entry (item index, count, sum) at p; returns the position after it. */
 char *
 evalstate_put_entry(char *p, int idx, int32 count, double sum)
 {
-    uint64      bits;
-
-    memcpy(&bits, &sum, 8);
-    p = put16(p, (uint16) idx);
-    p = put32(p, (uint32) count);
-    return put64(p, bits);
+    return evalcodec_put_entry(p, idx, count, sum);
 }
 
 /* Write the binary form of a state at p (evalstate_serialized_size bytes). */
@@ -254,51 +256,54 @@ evalstate_serialize(const EvalState *st)
 
 /*
  * Check and read the header of the binary form (len bytes at p); returns the
- * position of the first entry.
+ * position of the first entry.  Malformed input (evalstate_codec.c says
+ * what is checked) is an error 22P03.
  */
 const char *
 evalstate_get_header(const char *p, Size len, int *nitems, uint32 *fingerprint,
                      DateADT *anchor, int *nentries)
 {
-    if (len < EVALSTATE_HEADER)
-        evalstate_malformed("too short");
-    if ((uint8) p[0] != EVALSTATE_VERSION)
-        evalstate_malformed(psprintf("unknown version %d", (uint8) p[0]));
-    *nitems = get16(p + 2);
-    *fingerprint = get32(p + 4);
-    *anchor = (DateADT) get32(p + 8);
-    *nentries = get16(p + 12);
-    if (len != EVALSTATE_HEADER + (Size) *nentries * EVALSTATE_ENTRY)
-        evalstate_malformed("length does not match the number of entries");
+    EvalStateHeader h;
+    const char *why = evalcodec_get_header(p, len, &h);
+
+    if (why != NULL)
+        evalstate_malformed(why);
+    *nitems = h.nitems;
+    *fingerprint = h.fingerprint;
+    *anchor = h.anchor;
+    *nentries = h.nentries;
     return p + EVALSTATE_HEADER;
 }
 
-/* Read one entry at p (checked against nitems); returns the position after it. */
+/*
+ * Read one entry at p, checked: an index below nitems and after prev_idx, a
+ * finite sum, a count not negative unless delta.  Returns the position after it.
+ */
 const char *
-evalstate_get_entry(const char *p, int nitems, int *idx, int32 *count, double *sum)
+evalstate_get_entry(const char *p, int nitems, int prev_idx, bool delta,
+                    int *idx, int32 *count, double *sum)
 {
-    uint64      bits = get64(p + 6);
+    const char *why = evalcodec_get_entry(p, nitems, prev_idx, delta, idx, count, sum);
 
-    *idx = get16(p);
-    if (*idx >= nitems)
-        evalstate_malformed("item index out of range");
-    *count = (int32) get32(p + 2);
-    memcpy(sum, &bits, 8);
+    if (why != NULL)
+        evalstate_malformed(why);
     return p + EVALSTATE_ENTRY;
 }
 
 /*
  * Read the binary form of a state from len bytes at p.  Returns NULL when it
  * was written for another rule set of the model (the caller recomputes it).
+ * A delta (of the commit queue) may hold negative counts; a state may not.
  */
 EvalState *
-evalstate_deserialize_from(const char *p, Size len, const EvalModel *model)
+evalstate_deserialize_from(const char *p, Size len, const EvalModel *model, bool delta)
 {
     int         nitems;
     uint32      fingerprint;
     DateADT     anchor;
     int         nentries;
     int         i;
+    int         idx = -1;
     EvalState  *st;
 
     p = evalstate_get_header(p, len, &nitems, &fingerprint, &anchor, &nentries);
@@ -307,11 +312,10 @@ evalstate_deserialize_from(const char *p, Size len, const EvalModel *model)
     st = evalstate_create(model, anchor);
     for (i = 0; i < nentries; i++)
     {
-        int         idx;
         int32       count;
         double      sum;
 
-        p = evalstate_get_entry(p, nitems, &idx, &count, &sum);
+        p = evalstate_get_entry(p, nitems, idx, delta, &idx, &count, &sum);
         st->count[idx] = count;
         st->sum[idx] = sum;
     }
@@ -322,7 +326,14 @@ evalstate_deserialize_from(const char *p, Size len, const EvalModel *model)
 EvalState *
 evalstate_deserialize(const bytea *b, const EvalModel *model)
 {
-    return evalstate_deserialize_from(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), model);
+    return evalstate_deserialize_from(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), model, false);
+}
+
+/* Read a delta of the commit queue (counts may be negative); NULL as above. */
+EvalState *
+evalstate_deserialize_delta(const bytea *b, const EvalModel *model)
+{
+    return evalstate_deserialize_from(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), model, true);
 }
 
 /* Clamp a value to optional bounds. */
@@ -397,6 +408,9 @@ evalstate_finalize(const EvalState *st, const EvalModel *model, DateADT as_of, E
         score += res->dim_value[i];
     }
     score = score_round(clamp(score, model->has_lo, model->lo, model->has_hi, model->hi));
+    /* the model's numbers are bounded (credit.model_rule and its tables check them): never reached */
+    if (!isfinite(score))
+        evalstate_overflow(model, "the score is not a finite number");
     for (i = 0; i < model->ngrades; i++)
         if (model->grades[i].min_score <= score)
         {

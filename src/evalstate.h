@@ -30,6 +30,8 @@
  *   merge:         evalstate_merge(dst, src, model, +1 or -1)
  *   store:         bytea *b = evalstate_serialize(st);  → credit.subject_grade.state
  *   load:          st = evalstate_deserialize(b, model);
+ *                  (a delta of the commit queue, whose counts may be
+ *                  negative: evalstate_deserialize_delta)
  *                  NULL when the model's rule set changed since the state was
  *                  written (items, half-lives or per_value differ: the
  *                  fingerprint does not match): recompute that subject from
@@ -59,9 +61,7 @@
 #include "utils/date.h"
 #include "utils/jsonb.h"
 
-#define EVALSTATE_VERSION 1
-#define EVALSTATE_HEADER 14     /* version, flags, nitems, fingerprint, anchor, nentries */
-#define EVALSTATE_ENTRY 14      /* index, count, sum */
+#include "evalstate_codec.h"
 
 /* One row of credit.model_rule, ready for folding and finalizing. */
 typedef struct EvalRule
@@ -168,6 +168,7 @@ extern uint64 credit_model_epoch(void);
 extern int  evalmodel_rule_index(const EvalModel *model, const char *item, int len);
 
 /* evalstate.c */
+extern void evalstate_check_date(DateADT d, const char *what);
 extern EvalState *evalstate_create(const EvalModel *model, DateADT anchor);
 extern EvalState *evalstate_copy(const EvalState *st);
 extern void evalstate_add(EvalState *st, const EvalModel *model, int rule,
@@ -177,14 +178,17 @@ extern void evalstate_merge(EvalState *dst, const EvalState *src,
                             const EvalModel *model, int sign);
 extern bytea *evalstate_serialize(const EvalState *st);
 extern EvalState *evalstate_deserialize(const bytea *b, const EvalModel *model);
+extern EvalState *evalstate_deserialize_delta(const bytea *b, const EvalModel *model);
 extern Size evalstate_serialized_size(const EvalState *st);
 extern void evalstate_serialize_into(const EvalState *st, char *p);
-extern EvalState *evalstate_deserialize_from(const char *p, Size len, const EvalModel *model);
+extern EvalState *evalstate_deserialize_from(const char *p, Size len, const EvalModel *model,
+                                             bool delta);
 extern char *evalstate_put_header(char *p, int nitems, uint32 fingerprint, DateADT anchor, int nentries);
 extern char *evalstate_put_entry(char *p, int idx, int32 count, double sum);
 extern const char *evalstate_get_header(const char *p, Size len, int *nitems, uint32 *fingerprint,
                                         DateADT *anchor, int *nentries);
-extern const char *evalstate_get_entry(const char *p, int nitems, int *idx, int32 *count, double *sum);
+extern const char *evalstate_get_entry(const char *p, int nitems, int prev_idx, bool delta,
+                                       int *idx, int32 *count, double *sum);
 extern void evalstate_finalize(const EvalState *st, const EvalModel *model,
                                DateADT as_of, EvalResult *res);
 extern Jsonb *evalresult_dimensions(const EvalModel *model, const EvalResult *res);

@@ -79,6 +79,7 @@ finalize_args(FunctionCallInfo fcinfo, EvalResult *res)
     EvalModel  *m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
     DateADT     as_of = PG_GETARG_DATEADT(2);
 
+    evalstate_check_date(as_of, "as_of");
     evalstate_finalize(state_from_arg(fcinfo, 1, m, as_of), m, as_of, res);
     return m;
 }
@@ -151,6 +152,7 @@ credit_evalstate_merge(PG_FUNCTION_ARGS)
     EvalState  *a;
     EvalState  *b;
     int32       sign;
+    int         i;
 
     if (PG_ARGISNULL(0) || PG_ARGISNULL(3))
         PG_RETURN_NULL();
@@ -166,6 +168,13 @@ credit_evalstate_merge(PG_FUNCTION_ARGS)
     a = state_from_arg(fcinfo, 1, m, b != NULL ? b->anchor : 0);
     if (b != NULL)
         evalstate_merge(a, b, m, sign);
+    /* a state counts records: taking out more than it holds is no state */
+    for (i = 0; i < a->nitems; i++)
+        if (a->count[i] < 0)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("cannot take more records of item \"%s\" out of an evaluation state than it holds",
+                            m->rules[i].item_code)));
     PG_RETURN_BYTEA_P(evalstate_serialize(a));
 }
 
@@ -187,15 +196,13 @@ Datum
 credit_evalstate_anchor(PG_FUNCTION_ARGS)
 {
     bytea      *b = PG_GETARG_BYTEA_PP(0);
-    const unsigned char *p = (const unsigned char *) VARDATA_ANY(b);
-    uint32      anchor;
+    int         nitems;
+    uint32      fingerprint;
+    DateADT     anchor;
+    int         nentries;
 
-    if (VARSIZE_ANY_EXHDR(b) < 14 || p[0] != EVALSTATE_VERSION)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-                 errmsg("malformed evaluation state")));
-    anchor = ((uint32) p[8] << 24) | ((uint32) p[9] << 16) | ((uint32) p[10] << 8) | p[11];
-    PG_RETURN_DATEADT((DateADT) anchor);
+    (void) evalstate_get_header(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &nitems, &fingerprint, &anchor, &nentries);
+    PG_RETURN_DATEADT(anchor);
 }
 
 PG_FUNCTION_INFO_V1(credit_evalstate_valid);
@@ -215,5 +222,6 @@ credit_evalstate_empty(PG_FUNCTION_ARGS)
 {
     EvalModel  *m = evalmodel_from_arg(fcinfo, PG_GETARG_TEXT_PP(0));
 
+    evalstate_check_date(PG_GETARG_DATEADT(1), "the anchor of an evaluation state");
     PG_RETURN_BYTEA_P(evalstate_serialize(evalstate_create(m, PG_GETARG_DATEADT(1))));
 }

@@ -253,7 +253,7 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
             continue;
         p = fold_pair_enter(c, DatumGetInt64(subj[i]), k, &found);
         p->lock_only = false;
-        d = n3[i] ? NULL : evalstate_deserialize(DatumGetByteaPP(delta[i]), c->models[k]);
+        d = n3[i] ? NULL : evalstate_deserialize_delta(DatumGetByteaPP(delta[i]), c->models[k]);
         if (d == NULL)          /* queued under another rule set: evaluate afresh */
             p->fresh = true;
         else if (!p->fresh)

@@ -89,7 +89,7 @@ wanted_lists(MIndex *ix, ArrayType *arr)
         if (k == ix->nlists)
             ereport(ERROR,
                     (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                     errmsg("list \"%s\" does not exist", code),
+                     errmsg("list \"%s\" does not exist", credit_clip(code, strlen(code))),
                      errhint("The lists are the rows of credit.list.")));
         want[k] = true;
     }
@@ -107,7 +107,7 @@ list_index(MIndex *ix, const char *code)
             return k;
     ereport(ERROR,
             (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-             errmsg("list \"%s\" does not exist", code),
+             errmsg("list \"%s\" does not exist", credit_clip(code, strlen(code))),
              errhint("The lists are the rows of credit.list.")));
     return -1;
 }

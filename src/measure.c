@@ -256,7 +256,7 @@ measure_scenario(const MeasureCache *c, const char *code)
     if (i < 0)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("scenario \"%s\" does not exist", code),
+                 errmsg("scenario \"%s\" does not exist", credit_clip(code, strlen(code))),
                  errhint("Scenarios are rows of credit.scenario.")));
     return i;
 }
@@ -553,16 +553,6 @@ measure_applies(const MeasureDef *m, const SubjectFacts *sf, const char *scenari
     return scenario == NULL || m->scenario == NULL || strcmp(scenario, m->scenario) == 0;
 }
 
-/* The error for a subject that does not exist (or is not given). */
-static void
-measure_no_subject(bool isnull, int64 subject_id)
-{
-    ereport(ERROR,
-            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-             isnull ? errmsg("subject NULL does not exist")
-             : errmsg("subject " INT64_FORMAT " does not exist", subject_id)));
-}
-
 PG_FUNCTION_INFO_V1(credit_measures_for);
 /*
  * credit.measures_for(subject_id, scenario): the measures whose subject kinds,
@@ -582,7 +572,7 @@ credit_measures_for(PG_FUNCTION_ARGS)
 
     InitMaterializedSRF(fcinfo, 0);
     if (PG_ARGISNULL(0))
-        return (Datum) 0;       /* no subject, no measures */
+        credit_subject_missing(true, 0);
     subject_id = PG_GETARG_INT64(0);
     if (!PG_ARGISNULL(1))
         scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -598,7 +588,7 @@ credit_measures_for(PG_FUNCTION_ARGS)
     /* the facts live in SPI's memory until the rows are out */
     measure_read_facts(&q_facts, subject_id, &sf);
     if (!sf.found)
-        measure_no_subject(false, subject_id);
+        credit_subject_missing(false, subject_id);
 
     initStringInfo(&reason);
     for (k = 0; k < c->nmeasures; k++)
@@ -741,7 +731,7 @@ credit_check(PG_FUNCTION_ARGS)
                  errmsg("a scenario is required for a credit check"),
                  errhint("Scenarios are rows of credit.scenario, e.g. government_procurement.")));
     if (PG_ARGISNULL(0))
-        measure_no_subject(true, 0);
+        credit_subject_missing(true, 0);
     subject_id = PG_GETARG_INT64(0);
     scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
@@ -752,7 +742,7 @@ credit_check(PG_FUNCTION_ARGS)
         elog(ERROR, "SPI_connect failed");
     measure_read_facts(&q_facts_check, subject_id, &sf);
     if (!sf.found)
-        measure_no_subject(false, subject_id);
+        credit_subject_missing(false, subject_id);
     si = measure_scenario(c, scenario);
 
     /* the measures that apply, in the cache's (kind, code) order */

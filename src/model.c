@@ -383,7 +383,8 @@ credit_model_get(const char *code, bool missing_ok)
             return NULL;
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("evaluation model \"%s\" does not exist", code)));
+                 errmsg("evaluation model \"%s\" does not exist", credit_clip(code, strlen(code))),
+                 errhint("Models are rows of credit.model.")));
     }
     model_cache_init();
     /* see committed model changes even when the tables are already locked */
@@ -405,7 +406,7 @@ credit_model_get(const char *code, bool missing_ok)
         if (!missing_ok)
             ereport(ERROR,
                     (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                     errmsg("evaluation model \"%s\" does not exist", code),
+                     errmsg("evaluation model \"%s\" does not exist", credit_clip(code, strlen(code))),
                      errhint("Models are rows of credit.model.")));
     }
     return m;

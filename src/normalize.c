@@ -12,6 +12,7 @@
 #include "utils/datetime.h"
 #include "pgtime.h"
 #include "access/xact.h"
+#include "miscadmin.h"
 
 #include "credit.h"
 #include "normalize.h"
@@ -22,6 +23,13 @@
  */
 static NameNormalizer normalizer;
 static bool normalizer_open = false;
+
+/* Interrupt hook of the normaliser: a cancel or timeout ends a long call. */
+static void
+nn_check_interrupts(void)
+{
+    CHECK_FOR_INTERRUPTS();
+}
 
 /* The backend's normaliser, opened on first use. */
 const NameNormalizer *
@@ -36,6 +44,7 @@ credit_normalizer(void)
                     (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
                      errmsg("could not open the ICU Traditional-Simplified transliterator: %s", icu_error),
                      errhint("Check that the ICU data of libicu is installed.")));
+        normalizer.interrupt = nn_check_interrupts;
         normalizer_open = true;
     }
     return &normalizer;

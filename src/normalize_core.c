@@ -288,6 +288,7 @@ nn_open(NameNormalizer *nn, const char **icu_error)
     UErrorCode  err = U_ZERO_ERROR;
     UChar       id[32];
     memset(nn, 0, sizeof(*nn));
+    nn->t2s_chunk = NN_T2S_CHUNK;
     nn->nfkc_cf = unorm2_getNFKCCasefoldInstance(&err);
     if (U_FAILURE(err))
         goto fail;
@@ -341,48 +342,65 @@ ends_with(const char *s, size_t n, const char *lit)
     return n >= l && memcmp(s + n - l, lit, l) == 0;
 }
 
-/* First occurrence of the lf bytes of from in s (n bytes), or NULL. */
-static const char *
-find_bytes(const char *s, size_t n, const char *from, size_t lf)
+/* Call the interrupt hook, if any. */
+static inline void
+nn_interrupt(const NameNormalizer *nn)
 {
-    const char *p = s,
-               *end = s + n;
-
-    if (lf == 0 || lf > n)
-        return NULL;
-    while ((p = memchr(p, (unsigned char) from[0], (size_t) (end - p) - lf + 1)) != NULL)
-    {
-        if (memcmp(p, from, lf) == 0)
-            return p;
-        if (++p > end - lf)
-            break;
-    }
-    return NULL;
+    if (nn->interrupt)
+        nn->interrupt();
 }
 
-/* Replace every occurrence of from by the shorter or equal to in s (in place). */
+/*
+ * The rewriting rules that shorten a key anywhere in it, in one linear pass
+ * (in place): 有限责任公司 and the inverted 责任有限公司 are the long form of
+ * 有限公司; 华达(集团)有限公司 is 华达集团有限公司; empty brackets carry
+ * nothing.  The key is read left to right onto a stack (the written part):
+ * a rule applies where the stack ends with its pattern, and is tried again
+ * after it applied, since a replacement may complete another pattern with
+ * what precedes it ((()) → ( → nothing, 责任有限责任公司 → 责任有限公司 →
+ * 有限公司).  Every replacement shortens the stack, so the pass is linear,
+ * and no pattern is left anywhere in the result: each position of it was
+ * once the stack's end, and checked there.  Patterns start with an ASCII
+ * bracket or a UTF-8 lead byte, so they match whole characters only.
+ */
 static size_t
-replace_all(char *s, size_t n, const char *from, const char *to)
+shortening_rules(const NameNormalizer *nn, char *s, size_t n)
 {
-    size_t      lf = strlen(from),
-                lt = strlen(to),
-                r = 0,
-                w = 0;
-    const char *at = find_bytes(s, n, from, lf);
+    static const char group[] = "(集团)";
+    static const char long_form[] = "有限责任公司";
+    static const char inverted[] = "责任有限公司";
+    static const char short_form[] = "有限公司";
+    const size_t lg = sizeof(group) - 1,
+                ll = sizeof(long_form) - 1,
+                ls = sizeof(short_form) - 1;
+    size_t      w = 0,
+                r;
 
-    if (at == NULL)
-        return n;               /* the common case: nothing to replace */
-    r = w = (size_t) (at - s);
-    while (r < n)
+    for (r = 0; r < n; r++)
     {
-        if (r + lf <= n && memcmp(s + r, from, lf) == 0)
+        s[w++] = s[r];
+        for (;;)
         {
-            memmove(s + w, to, lt);
-            w += lt;
-            r += lf;
+            if (w >= 2 && s[w - 1] == ')' && s[w - 2] == '(')
+                w -= 2;
+            else if (s[w - 1] == ')' && ends_with(s, w, group))
+            {
+                /* drop the brackets: keep the 集团 between them */
+                memmove(s + w - lg, group + 1, lg - 2);
+                w -= 2;
+            }
+            else if (ends_with(s, w, long_form) || ends_with(s, w, inverted))
+            {
+                memcpy(s + w - ll, short_form, ls);
+                w -= ll - ls;
+            }
+            else
+                break;
+            if (w == 0)
+                break;
         }
-        else
-            s[w++] = s[r++];
+        if ((r & (NN_INTERRUPT_EVERY - 1)) == NN_INTERRUPT_EVERY - 1)
+            nn_interrupt(nn);
     }
     return w;
 }
@@ -400,17 +418,14 @@ remove_byte(char *s, size_t n, size_t pos)
  * brackets are all ( and ), and which has room for two more bytes.
  */
 static size_t
-legal_form_rules(char *s, size_t n)
+legal_form_rules(const NameNormalizer *nn, char *s, size_t n)
 {
     static const char *const partnership[] = {"特殊普通合伙", "普通合伙", "有限合伙"};
     static const char *const branch[] = {"分公司)", "分店)", "分厂)", "办事处)", "营业部)"};
     size_t      i;
 
-    /* 有限责任公司 (and the inverted 责任有限公司) is the long form of 有限公司 */
-    n = replace_all(s, n, "有限责任公司", "有限公司");
-    n = replace_all(s, n, "责任有限公司", "有限公司");
-    /* 华达(集团)有限公司 is 华达集团有限公司 */
-    n = replace_all(s, n, "(集团)", "集团");
+    /* long legal forms, (集团), empty brackets (nested ones included) */
+    n = shortening_rules(nn, s, n);
 
     /* a partnership's kind is written in brackets: 合伙企业(普通合伙) */
     for (i = 0; i < sizeof(partnership) / sizeof(partnership[0]); i++)
@@ -447,16 +462,6 @@ legal_form_rules(char *s, size_t n)
             }
             break;
         }
-    }
-
-    /* empty brackets carry nothing, nested ones included: (()) */
-    for (;;)
-    {
-        size_t      m = replace_all(s, n, "()", "");
-
-        if (m == n)
-            break;
-        n = m;
     }
     return n;
 }
@@ -500,6 +505,164 @@ nfkc_step(const NameNormalizer *nn, UChar **a, int32_t *na,
     return true;
 }
 
+/*
+ * Transliterate n units of src into dst (capacity cap units); *dn gets the
+ * length.  The transliterator works in place, so src is copied first; false
+ * with *err set when dst is too small or ICU fails.
+ */
+static bool
+t2s_whole(const NameNormalizer *nn, const UChar *src, int32_t n,
+          UChar *dst, int32_t cap, int32_t *dn, UErrorCode *err)
+{
+    int32_t     limit = n;
+
+    memcpy(dst, src, sizeof(UChar) * n);
+    *dn = n;
+    *err = U_ZERO_ERROR;
+    utrans_transUChars((const UTransliterator *) nn->t2s, dst, dn, cap, 0, &limit, err);
+    return U_SUCCESS(*err);
+}
+
+/* Append n units to the growing buffer *o (*no used, *ocap allocated). */
+static void
+append_units(UChar **o, int32_t *no, int32_t *ocap, const UChar *src, int32_t n,
+             nn_alloc_fn alloc, nn_free_fn dealloc)
+{
+    if (*no + n > *ocap)
+    {
+        int32_t     cap = *ocap;
+        UChar      *p;
+
+        while (cap < *no + n)
+            cap = cap < NN_MAX_INPUT ? cap * 2 : cap + cap / 2;
+        p = alloc(sizeof(UChar) * cap);
+        memcpy(p, *o, sizeof(UChar) * *no);
+        dealloc(*o);
+        *o = p;
+        *ocap = cap;
+    }
+    memcpy(*o + *no, src, sizeof(UChar) * n);
+    *no += n;
+}
+
+/*
+ * Traditional → Simplified of the UTF-16 string *a (*na units), replacing
+ * it.  A string of at most nn->t2s_chunk units is transliterated at once;
+ * a longer one in steps of that many units with ICU's incremental
+ * transliteration, which leaves unconverted what a later step may still
+ * extend into a phrase, and with the last T2S_CONTEXT units converted kept
+ * in front as context: every step is short, so the work is linear in the
+ * length and the interrupt hook runs between steps.
+ */
+#define T2S_CONTEXT 16
+
+static bool
+t2s_step(const NameNormalizer *nn, UChar **a, int32_t *na,
+         nn_alloc_fn alloc, nn_free_fn dealloc, UErrorCode *err)
+{
+    const UTransliterator *t = (const UTransliterator *) nn->t2s;
+    int32_t     chunk = nn->t2s_chunk >= 2 ? nn->t2s_chunk : NN_T2S_CHUNK;
+    UChar      *o,
+               *w;
+    int32_t     no = 0,
+                ocap,
+                wn = 0,
+                wcap,
+                ctx = 0,
+                in = 0,
+                mult;
+
+    if (*na <= chunk)
+    {
+        /* short (every real name): at once, with room for the longest image */
+        for (mult = 2;; mult *= 4)
+        {
+            int32_t     cap = *na * mult + 16,
+                        nb;
+            UChar      *b = alloc(sizeof(UChar) * cap);
+
+            if (t2s_whole(nn, *a, *na, b, cap, &nb, err))
+            {
+                dealloc(*a);
+                *a = b;
+                *na = nb;
+                return true;
+            }
+            dealloc(b);
+            if (*err != U_BUFFER_OVERFLOW_ERROR || mult >= 64)
+                return false;
+        }
+    }
+
+    ocap = *na + *na / 8 + 64;
+    o = alloc(sizeof(UChar) * ocap);
+    wcap = 8 * (chunk + 2 * T2S_CONTEXT) + 64;
+    w = alloc(sizeof(UChar) * wcap);
+    while (in < *na)
+    {
+        UTransPosition pos;
+        int32_t     take = *na - in < chunk ? *na - in : chunk,
+                    keep;
+
+        /* never split a surrogate pair */
+        if (in + take < *na && U16_IS_LEAD((*a)[in + take - 1]))
+            take--;
+        /* room for four times the text (images are rarely longer); grow if the unconverted rest did not stay short */
+        if ((wn + take) * 4 + 64 > wcap)
+        {
+            int32_t     cap = (wn + take) * 8 + 64;
+            UChar      *p = alloc(sizeof(UChar) * cap);
+
+            memcpy(p, w, sizeof(UChar) * wn);
+            dealloc(w);
+            w = p;
+            wcap = cap;
+        }
+        memcpy(w + wn, *a + in, sizeof(UChar) * take);
+        wn += take;
+        in += take;
+        pos.contextStart = 0;
+        pos.start = ctx;
+        pos.limit = pos.contextLimit = wn;
+        *err = U_ZERO_ERROR;
+        utrans_transIncrementalUChars(t, w, &wn, wcap, &pos, err);
+        if (U_FAILURE(*err))
+        {
+            dealloc(o);
+            dealloc(w);
+            return false;
+        }
+        /* [ctx, pos.start) is final; keep T2S_CONTEXT units before pos.start */
+        append_units(&o, &no, &ocap, w + ctx, pos.start - ctx, alloc, dealloc);
+        keep = pos.start > T2S_CONTEXT ? pos.start - T2S_CONTEXT : 0;
+        if (keep > 0 && U16_IS_TRAIL(w[keep]) && U16_IS_LEAD(w[keep - 1]))
+            keep--;
+        memmove(w, w + keep, sizeof(UChar) * (wn - keep));
+        wn -= keep;
+        ctx = pos.start - keep;
+        nn_interrupt(nn);
+    }
+    /* what the last step left for more text: there is none */
+    {
+        int32_t     limit = wn;
+
+        *err = U_ZERO_ERROR;
+        utrans_transUChars(t, w, &wn, wcap, ctx, &limit, err);
+        if (U_FAILURE(*err))
+        {
+            dealloc(o);
+            dealloc(w);
+            return false;
+        }
+        append_units(&o, &no, &ocap, w + ctx, wn - ctx, alloc, dealloc);
+    }
+    dealloc(w);
+    dealloc(*a);
+    *a = o;
+    *na = no;
+    return true;
+}
+
 /* One pass of the normalisation; *rules_changed says whether the legal-form rules changed anything. */
 static NNStatus
 normalize_once(const NameNormalizer *nn, const char *in, size_t len,
@@ -507,10 +670,8 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
                char **out, size_t *outlen, const char **icu_error, bool *rules_changed)
 {
     UErrorCode  err = U_ZERO_ERROR;
-    UChar      *a = NULL,
-               *b = NULL;
+    UChar      *a = NULL;
     int32_t     na,
-                cap,
                 i;
     char       *o;
     int32_t     no;
@@ -541,11 +702,14 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
      */
     {
         int32_t     w = 0;
+        uint32_t    steps = 0;
 
         for (i = 0; i < na;)
         {
             UChar32     c;
 
+            if ((++steps & (NN_INTERRUPT_EVERY - 1)) == 0)
+                nn_interrupt(nn);
             U16_NEXT(a, i, na, c);
             if (c >= 0x4E00 && c <= 0x9FFF)
             {
@@ -589,35 +753,10 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
     /* Traditional → Simplified, only when some character can change */
     if (needs_t2s(nn, a, na))
     {
-        int32_t     mult = 2;
-
-        for (;;)
-        {
-            int32_t     nb = na,
-                        limit = na;
-
-            cap = na * mult + 16;
-            b = alloc(sizeof(UChar) * cap);
-            memcpy(b, a, sizeof(UChar) * na);
-            err = U_ZERO_ERROR;
-            utrans_transUChars((const UTransliterator *) nn->t2s, b, &nb, cap, 0, &limit, &err);
-            if (err == U_BUFFER_OVERFLOW_ERROR && mult < 64)
-            {
-                dealloc(b);
-                b = NULL;
-                mult *= 4;
-                continue;
-            }
-            if (U_FAILURE(err))
-                goto icu_fail;
-            dealloc(a);
-            a = b;
-            b = NULL;
-            na = nb;
-            for (int32_t fi = 0; fi < na && nn->t2s_nfix > 0; fi++)
-                a[fi] = t2s_fixed(nn, a[fi]);
-            break;
-        }
+        if (!t2s_step(nn, &a, &na, alloc, dealloc, &err))
+            goto icu_fail;
+        for (i = 0; i < na && nn->t2s_nfix > 0; i++)
+            a[i] = t2s_fixed(nn, a[i]);
     }
 
     /* UTF-16 → UTF-8, two bytes of slack for the partnership rule */
@@ -631,19 +770,24 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
     }
     dealloc(a);
 
-    /* the rules feed each other ((()办事处) → (办事处) → 办事处): run them to a fixed point */
+    /*
+     * The rules feed each other ((()办事处) → (办事处) → 办事处): run them to
+     * a fixed point.  The shortening rules leave none of their patterns; the
+     * end rules then apply once each (a branch group's brackets go, leaving
+     * no bracket at the end; a partnership's kind gets them, leaving a closing
+     * bracket after 合伙): a few linear passes reach it.
+     */
     {
         char       *prev = alloc((size_t) no + 3);
         size_t      pn;
         int         pass;
 
         *rules_changed = false;
-        /* every pass but one (the partnership brackets) shortens the key: this ends */
-        for (pass = 0; pass < no + 16; pass++)
+        for (pass = 0; pass < 8; pass++)
         {
             pn = (size_t) no;
             memcpy(prev, o, pn);
-            no = (int32_t) legal_form_rules(o, pn);
+            no = (int32_t) legal_form_rules(nn, o, pn);
             if ((size_t) no == pn && memcmp(prev, o, pn) == 0)
                 break;
             *rules_changed = true;
@@ -660,8 +804,6 @@ icu_fail:
         *icu_error = u_errorName(err);
     if (a)
         dealloc(a);
-    if (b)
-        dealloc(b);
     return NN_ICU_ERROR;
 }
 

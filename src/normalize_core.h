@@ -33,7 +33,18 @@ typedef struct NameNormalizer
     uint64_t   *t2s_fix;        /* sorted (from << 21 | to): characters whose t2s mapping is not a fixed point */
     int         t2s_nfix;
     bool        always_t2s;     /* transliterate every string (the fuzzer checks the filter) */
+    int32_t     t2s_chunk;      /* UTF-16 units transliterated per step (NN_T2S_CHUNK) */
+    void        (*interrupt) (void);    /* called between steps of long work; may not return */
 } NameNormalizer;
+
+/*
+ * Long names are transliterated in steps of this many UTF-16 units, and the
+ * interrupt hook is called between steps and every NN_INTERRUPT_EVERY units
+ * of the other passes, so that the server can cancel a call at any time.
+ * Every pass is linear in the length of its input.
+ */
+#define NN_T2S_CHUNK        4096
+#define NN_INTERRUPT_EVERY  65536
 
 /* Result codes of nn_normalize. */
 typedef enum NNStatus

@@ -111,9 +111,7 @@ credit_related(PG_FUNCTION_ARGS)
     args[0] = Int64GetDatum(start);
     credit_query_exec(&q_subject, args, NULL, true, SPI_OK_SELECT, "reading the subject");
     if (SPI_processed == 0)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("subject " INT64_FORMAT " does not exist", start)));
+        credit_subject_missing(false, start);
     SPI_freetuptable(SPI_tuptable);
 
     /* the walk lives in the caller's context, beyond SPI_finish */

@@ -38,11 +38,10 @@
 #include "utils/syscache.h"
 
 #include "credit.h"
+#include "ed25519_strict.h"
 #include "util.h"
 #include "secret.h"
 
-#define ED25519_KEY_LEN     32  /* seed and public key, bytes */
-#define ED25519_SIG_LEN     64
 #define KEY_ID_HEX          16  /* key id: the first 8 bytes of SHA-256(public key), in hex */
 #define SIGNING_KEY_GUC     "credit.report_signing_key"
 
@@ -176,32 +175,6 @@ ed25519_use_seed(const uint8 seed[ED25519_KEY_LEN], uint8 pub[ED25519_KEY_LEN],
     return failed;
 }
 
-/* Does sig verify msg under the raw public key?  Never raises. */
-static bool
-ed25519_verify(const uint8 pub[ED25519_KEY_LEN], const uint8 *msg, size_t len,
-               const uint8 *sig, size_t siglen)
-{
-    EVP_PKEY   *pkey;
-    EVP_MD_CTX *ctx;
-    bool        ok = false;
-
-    if (siglen != ED25519_SIG_LEN)
-        return false;
-    pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, ED25519_KEY_LEN);
-    if (pkey == NULL)
-    {
-        ERR_clear_error();
-        return false;
-    }
-    ctx = EVP_MD_CTX_new();
-    if (ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1)
-        ok = EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1;
-    EVP_MD_CTX_free(ctx);
-    EVP_PKEY_free(pkey);
-    ERR_clear_error();
-    return ok;
-}
-
 /*
  * Read an Ed25519 public key: PEM (SubjectPublicKeyInfo, "BEGIN PUBLIC
  * KEY"), 64 hexadecimal digits (with or without bytea's \x) or the base64 of
@@ -261,16 +234,24 @@ ed25519_parse_public(const char *s, size_t len, uint8 pub[ED25519_KEY_LEN])
     return reason;
 }
 
-/* The raw public key of a text argument, or an error 22P02 saying why not. */
+/*
+ * The raw public key of a text argument, or an error saying why not: 22P02
+ * when it is malformed or (strict) not the encoding of a point of the curve,
+ * 22023 when (strict) it is a point of small order (ed25519_strict.c).
+ */
 static void
-public_key_arg(text *t, uint8 pub[ED25519_KEY_LEN])
+public_key_arg(text *t, uint8 pub[ED25519_KEY_LEN], bool strict)
 {
     const char *reason = ed25519_parse_public(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), pub);
+    bool        weak = false;
 
+    if (reason == NULL && strict && (reason = ed25519_public_key_problem(pub)) != NULL)
+        weak = strstr(reason, "small order") != NULL;
     if (reason != NULL)
         ereport(ERROR,
-                (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                 errmsg("invalid Ed25519 public key: \"%s\"", text_to_cstring(t)),
+                (errcode(weak ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_INVALID_TEXT_REPRESENTATION),
+                 errmsg("invalid Ed25519 public key: \"%s\"",
+                        credit_clip(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))),
                  errdetail("%s", reason)));
 }
 
@@ -408,9 +389,7 @@ credit_report(PG_FUNCTION_ARGS)
     Datum       signature;
 
     if (PG_ARGISNULL(0))
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("a subject is required for a credit report")));
+        credit_subject_missing(true, 0);
     purpose = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
     if (purpose == NULL || purpose[strspn(purpose, " \t\r\n")] == '\0')
         ereport(ERROR,
@@ -528,7 +507,7 @@ credit_ed25519_public_key(PG_FUNCTION_ARGS)
 {
     uint8       pub[ED25519_KEY_LEN];
 
-    public_key_arg(PG_GETARG_TEXT_PP(0), pub);
+    public_key_arg(PG_GETARG_TEXT_PP(0), pub, true);
     PG_RETURN_TEXT_P(cstring_to_text(public_key_pem(pub)));
 }
 
@@ -539,7 +518,7 @@ credit_ed25519_key_id(PG_FUNCTION_ARGS)
 {
     uint8       pub[ED25519_KEY_LEN];
 
-    public_key_arg(PG_GETARG_TEXT_PP(0), pub);
+    public_key_arg(PG_GETARG_TEXT_PP(0), pub, true);
     PG_RETURN_TEXT_P(cstring_to_text(public_key_id(pub)));
 }
 
@@ -552,9 +531,10 @@ credit_ed25519_verify(PG_FUNCTION_ARGS)
     bytea      *msg = PG_GETARG_BYTEA_PP(1);
     bytea      *sig = PG_GETARG_BYTEA_PP(2);
 
-    public_key_arg(PG_GETARG_TEXT_PP(0), pub);
-    PG_RETURN_BOOL(ed25519_verify(pub, (const uint8 *) VARDATA_ANY(msg), VARSIZE_ANY_EXHDR(msg),
-                                  (const uint8 *) VARDATA_ANY(sig), VARSIZE_ANY_EXHDR(sig)));
+    /* a weak or non-canonical key verifies nothing (ed25519_verify_strict) */
+    public_key_arg(PG_GETARG_TEXT_PP(0), pub, false);
+    PG_RETURN_BOOL(ed25519_verify_strict(pub, (const uint8 *) VARDATA_ANY(msg), VARSIZE_ANY_EXHDR(msg),
+                                         (const uint8 *) VARDATA_ANY(sig), VARSIZE_ANY_EXHDR(sig)));
 }
 
 /*

@@ -46,7 +46,7 @@ resident_id_in(PG_FUNCTION_ARGS)
     if (!resident_id_parse(s, len, today_ymd(), &v, reason, sizeof(reason)))
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                 errmsg("invalid input syntax for type %s: \"%s\"", "resident_id", str),
+                 errmsg("invalid input syntax for type %s: \"%s\"", "resident_id", credit_clip(str, strlen(str))),
                  errdetail("%s", credit_reason_to_server(reason))));
     PG_RETURN_INT64(v);
 }

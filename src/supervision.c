@@ -119,7 +119,8 @@ credit_draw_inspection(PG_FUNCTION_ARGS)
     if (SPI_processed == 0)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("industry \"%s\" does not exist", text_to_cstring(industry)),
+                 errmsg("industry \"%s\" does not exist",
+                        credit_clip(VARDATA_ANY(industry), VARSIZE_ANY_EXHDR(industry))),
                  errhint("Industries are rows of credit.industry.")));
 
     credit_query_exec(&q_population, args, NULL, true, SPI_OK_SELECT, "reading the population");

@@ -53,7 +53,7 @@ uscc_from_cstring(const char *str, size_t len)
     if (!uscc_parse(s, len, credit_uscc_lenient, u->c, reason, sizeof(reason)))
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                 errmsg("invalid input syntax for type %s: \"%s\"", "uscc", str),
+                 errmsg("invalid input syntax for type %s: \"%s\"", "uscc", credit_clip(str, strlen(str))),
                  errdetail("%s", credit_reason_to_server(reason))));
     return u;
 }

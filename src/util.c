@@ -115,6 +115,51 @@ credit_to_utf8(const char *s, size_t *len)
     return r;
 }
 
+/* The error for a missing or NULL subject (see util.h). */
+void
+credit_subject_missing(bool isnull, int64 subject_id)
+{
+    if (isnull)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("subject NULL does not exist"),
+                 errhint("Name the subject by its id (credit.subject.id).")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("subject " INT64_FORMAT " does not exist", subject_id)));
+}
+
+/* credit.subject_missing(subject_id): raise that error, for PL/pgSQL functions. */
+PG_FUNCTION_INFO_V1(credit_subject_missing_sql);
+Datum
+credit_subject_missing_sql(PG_FUNCTION_ARGS)
+{
+    credit_subject_missing(PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0));
+    PG_RETURN_VOID();
+}
+
+/* Input quoted in a message, cut after CREDIT_CLIP_BYTES bytes (see util.h); palloc'd. */
+char *
+credit_clip(const char *s, size_t len)
+{
+    int         keep;
+
+    if (len <= CREDIT_CLIP_BYTES)
+        return pnstrdup(s, len);
+    keep = pg_mbcliplen(s, (int) Min(len, (size_t) CREDIT_CLIP_BYTES * 2), CREDIT_CLIP_BYTES);
+    return psprintf("%.*s...", keep, s);
+}
+
+/* credit.clip(text) → text: the same, for messages of PL/pgSQL functions. */
+PG_FUNCTION_INFO_V1(credit_clip_sql);
+Datum
+credit_clip_sql(PG_FUNCTION_ARGS)
+{
+    text       *t = PG_GETARG_TEXT_PP(0);
+
+    PG_RETURN_TEXT_P(cstring_to_text(credit_clip(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))));
+}
+
 /*
  * A reason produced from UTF-8 input, for the server encoding: unchanged in
  * UTF8 and SQL_ASCII databases, else with non-ASCII characters written as

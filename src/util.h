@@ -38,6 +38,20 @@ extern const char *credit_to_utf8(const char *s, size_t *len);
 /* A reason produced from UTF-8 input, readable in the server encoding. */
 extern const char *credit_reason_to_server(const char *reason);
 
+/*
+ * Input quoted in a message: at most CREDIT_CLIP_BYTES bytes (whole
+ * characters), then "...", as PostgreSQL shows values in "Failing row
+ * contains" details, so a huge value never floods the message and the log.
+ */
+#define CREDIT_CLIP_BYTES 64
+extern char *credit_clip(const char *s, size_t len);
+
+/*
+ * The error (22023) for a subject that does not exist or is not given (NULL),
+ * worded alike by every function that takes a subject.
+ */
+extern void credit_subject_missing(bool isnull, int64 subject_id) pg_attribute_noreturn();
+
 /* ---- one-dimensional arrays for query arguments ---- */
 
 extern Datum credit_int8_array(const int64 *v, int n);

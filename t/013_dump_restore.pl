@@ -79,6 +79,21 @@ INSERT INTO credit.list_entry (list_code, name, code, listed_on, reason) VALUES
     ('dr_food_black', '深圳示例科技有限公司', '9144030071526726XG', current_date - 20, 'food'),
     ('key_attention', '天津示例研究院', '121200004013590816', current_date - 3, 'registered later');
 INSERT INTO credit.subject (kind, name, uscc) VALUES ('institution', '天津示例研究院', '121200004013590816');
+-- a model and records at the edges of the ranges the tables accept (finite, bounded)
+INSERT INTO credit.model (code, name, subject_kinds, base, lo, hi)
+    VALUES ('dr_extreme', 'Extreme values', '{social_org}', 1e12, -1e12, 1e12);
+INSERT INTO credit.model_grade VALUES ('dr_extreme', 'top', 1e12, 1), ('dr_extreme', 'low', -1e12, 2);
+INSERT INTO credit.model_dimension (model, dimension, weight, lo, hi) VALUES ('dr_extreme', 'edge', -1e6, -1e12, 1e12);
+INSERT INTO credit.model_rule (model, item_code, dimension, points, per_value, half_life_days, cap)
+    VALUES ('dr_extreme', 'license', 'edge', 1e12, true, 0.01, 1e12),
+           ('dr_extreme', 'honour_city', 'edge', -1e12, true, 1e6, NULL);
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, value, amount)
+SELECT s.id, v.item, 'dr_market', current_date - v.age, v.value, v.amount
+  FROM credit.subject s,
+       (VALUES ('license', 0, 1e15::float8, 9999999999999999.99), ('license', 3, -1e15, -9999999999999999.99),
+               ('honour_city', 1, 1e15, 0.01), ('honour_city', 400, 5e-324, NULL)) v (item, age, value, amount)
+ WHERE s.kind = 'social_org' AND s.name IN ('Restore subject 3', 'Restore subject 8');
+SELECT credit.run_evaluation('dr_extreme');
 SELECT credit.run_evaluation('industry_work_safety');
 SELECT credit.run_evaluation('dr_model');
 SELECT credit.run_evaluation('comprehensive_enterprise');
@@ -132,6 +147,12 @@ sub fingerprint
 		   FROM credit.$table x");
 }
 my %before = map { $_ => fingerprint('county', $_) } @tables;
+# the extreme model evaluated every social organisation to its finite upper bound, in valid JSON
+is($node->safe_psql('county', q{
+	SELECT count(*) = (SELECT count(*) FROM credit.subject WHERE kind = 'social_org')
+	       AND bool_and(e.score = 1e12 AND (e.dimensions::text)::jsonb = e.dimensions)
+	  FROM credit.evaluation e WHERE e.model = 'dr_extreme'}), 't',
+	'extreme finite parameters and values evaluate to finite scores');
 my $dumped_lists = $node->safe_psql('county',
 	"SELECT string_agg(code || '=' || created_at, ',' ORDER BY code) FROM credit.list WHERE code LIKE 'dr_%'");
 

@@ -10,6 +10,18 @@ COMMENT ON FUNCTION @extschema@.config_changed() IS
     'Statement trigger of the configuration tables (models, warning rules, measures, scenarios, lists, list entries, the catalogue): sends a relcache invalidation of the table so every backend rebuilds the caches built from it';
 
 -- IMMUTABLE: the text depends only on the date (never on DateStyle).
+CREATE FUNCTION @extschema@.clip(value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'credit_clip_sql'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clip(text) IS
+    'A value as messages quote it: its first 64 bytes (whole characters) and "..." when longer, as PostgreSQL shows values in the details of its errors';
+
+CREATE FUNCTION @extschema@.subject_missing(subject_id bigint) RETURNS void
+    AS 'MODULE_PATHNAME', 'credit_subject_missing_sql'
+    LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.subject_missing(bigint) IS
+    'Raises the error (22023) every function taking a subject gives when it does not exist or is NULL: "subject N does not exist", "subject NULL does not exist"';
+
 CREATE FUNCTION @extschema@.iso_date(date) RETURNS text
     AS 'MODULE_PATHNAME', 'credit_iso_date'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

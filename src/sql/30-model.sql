@@ -7,9 +7,10 @@ CREATE TABLE @extschema@.model (
     scope          text NOT NULL DEFAULT 'comprehensive',
     subject_kinds  @extschema@.subject_kind[] NOT NULL
                    DEFAULT '{government,enterprise,individual,social_org,institution}',
-    base           numeric NOT NULL DEFAULT 0,
-    lo             numeric,
-    hi             numeric,
+    base           numeric NOT NULL DEFAULT 0
+                   CONSTRAINT model_base_range CHECK (base BETWEEN -1e12 AND 1e12 AND base = pg_catalog.round(base, 12)),
+    lo             numeric CONSTRAINT model_lo_range CHECK (lo BETWEEN -1e12 AND 1e12 AND lo = pg_catalog.round(lo, 12)),
+    hi             numeric CONSTRAINT model_hi_range CHECK (hi BETWEEN -1e12 AND 1e12 AND hi = pg_catalog.round(hi, 12)),
     description    text,
     CHECK (lo IS NULL OR hi IS NULL OR lo <= hi)
 );
@@ -23,7 +24,7 @@ COMMENT ON COLUMN @extschema@.model.hi IS 'Highest score (NULL: unbounded)';
 CREATE TABLE @extschema@.model_grade (
     model      text NOT NULL REFERENCES @extschema@.model (code) ON UPDATE CASCADE ON DELETE CASCADE,
     grade      text NOT NULL,
-    min_score  numeric NOT NULL,
+    min_score  numeric NOT NULL CONSTRAINT model_grade_min_score_range CHECK (min_score BETWEEN -1e12 AND 1e12 AND min_score = pg_catalog.round(min_score, 12)),
     rank       integer NOT NULL CHECK (rank >= 1),
     PRIMARY KEY (model, grade),
     UNIQUE (model, rank)
@@ -35,9 +36,10 @@ CREATE TABLE @extschema@.model_dimension (
     model      text NOT NULL REFERENCES @extschema@.model (code) ON UPDATE CASCADE ON DELETE CASCADE,
     dimension  text NOT NULL,
     name       text,
-    weight     numeric NOT NULL DEFAULT 1,
-    lo         numeric,
-    hi         numeric,
+    weight     numeric NOT NULL DEFAULT 1
+               CONSTRAINT model_dimension_weight_range CHECK (weight BETWEEN -1e6 AND 1e6 AND weight = pg_catalog.round(weight, 12)),
+    lo         numeric CONSTRAINT model_dimension_lo_range CHECK (lo BETWEEN -1e12 AND 1e12 AND lo = pg_catalog.round(lo, 12)),
+    hi         numeric CONSTRAINT model_dimension_hi_range CHECK (hi BETWEEN -1e12 AND 1e12 AND hi = pg_catalog.round(hi, 12)),
     PRIMARY KEY (model, dimension),
     CHECK (lo IS NULL OR hi IS NULL OR lo <= hi)
 );
@@ -48,10 +50,10 @@ CREATE TABLE @extschema@.model_rule (
     model           text NOT NULL REFERENCES @extschema@.model (code) ON UPDATE CASCADE ON DELETE CASCADE,
     item_code       text NOT NULL REFERENCES @extschema@.catalog_item (code) ON UPDATE CASCADE,
     dimension       text NOT NULL,
-    points          numeric NOT NULL,
+    points          numeric NOT NULL CONSTRAINT model_rule_points_range CHECK (points BETWEEN -1e12 AND 1e12 AND points = pg_catalog.round(points, 12)),
     per_value       boolean NOT NULL DEFAULT false,
-    half_life_days  numeric CHECK (half_life_days > 0),
-    cap             numeric CHECK (cap >= 0),
+    half_life_days  numeric CONSTRAINT model_rule_half_life_range CHECK (half_life_days BETWEEN 0.01 AND 1e6),
+    cap             numeric CONSTRAINT model_rule_cap_range CHECK (cap BETWEEN 0 AND 1e12 AND cap = pg_catalog.round(cap, 12)),
     veto_grade      text,
     PRIMARY KEY (model, item_code),
     FOREIGN KEY (model, veto_grade) REFERENCES @extschema@.model_grade (model, grade)
@@ -190,12 +192,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.model m WHERE m.code = evaluate_subject.model) THEN
-        RAISE EXCEPTION 'evaluation model "%" does not exist', evaluate_subject.model
+        RAISE EXCEPTION 'evaluation model "%" does not exist', @extschema@.clip(evaluate_subject.model)
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Models are rows of credit.model.';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = evaluate_subject.subject_id) THEN
-        RAISE EXCEPTION 'subject % does not exist', evaluate_subject.subject_id
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM @extschema@.subject_missing(evaluate_subject.subject_id);
     END IF;
     SELECT r.score, r.grade, r.dimensions INTO score, grade, dimensions
       FROM @extschema@.evaluate_fresh(ARRAY[evaluate_subject.subject_id], evaluate_subject.model,

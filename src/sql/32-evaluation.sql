@@ -18,7 +18,8 @@ CREATE TABLE @extschema@.evaluation (
     run_id      bigint NOT NULL REFERENCES @extschema@.evaluation_run (id) ON DELETE CASCADE,
     subject_id  bigint NOT NULL,
     model       text NOT NULL,
-    score       numeric NOT NULL,
+    score       numeric NOT NULL CONSTRAINT evaluation_score_finite
+                CHECK (score > '-Infinity'::pg_catalog.numeric AND score < 'Infinity'::pg_catalog.numeric),
     grade       text,
     dimensions  jsonb NOT NULL,
     PRIMARY KEY (run_id, subject_id)
@@ -30,7 +31,8 @@ CREATE INDEX evaluation_subject_idx ON @extschema@.evaluation (subject_id, model
 CREATE TABLE @extschema@.subject_grade (
     subject_id  bigint NOT NULL REFERENCES @extschema@.subject (id) ON DELETE CASCADE,
     model       text NOT NULL REFERENCES @extschema@.model (code) ON UPDATE CASCADE ON DELETE CASCADE,
-    score       numeric NOT NULL,
+    score       numeric NOT NULL CONSTRAINT subject_grade_score_finite
+                CHECK (score > '-Infinity'::pg_catalog.numeric AND score < 'Infinity'::pg_catalog.numeric),
     grade       text,
     state       bytea NOT NULL,
     anchor      date NOT NULL,
@@ -119,10 +121,10 @@ BEGIN
         RAISE EXCEPTION 'evaluation model "%" does not exist', run_evaluation.model
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Models are rows of credit.model.';
     END IF;
-    IF as_of IS NULL OR as_of > CURRENT_DATE THEN
+    IF as_of IS NULL OR NOT pg_catalog.isfinite(as_of) OR as_of > CURRENT_DATE THEN
         RAISE EXCEPTION 'cannot run an evaluation as of %', coalesce(@extschema@.iso_date(as_of), 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'as_of must be a date not later than the current date.';
+                  HINT = 'as_of must be a finite date not later than the current date.';
     END IF;
     -- one run of a model at a time
     PERFORM @extschema@.lock_evaluation(m.code);

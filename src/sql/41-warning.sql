@@ -56,7 +56,8 @@ CREATE TABLE @extschema@.warning (
     raised_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     details     jsonb NOT NULL DEFAULT '{}',
     resolved_at timestamptz,
-    topic       text NOT NULL DEFAULT '',
+    topic       text NOT NULL DEFAULT ''
+                CONSTRAINT warning_topic_length CHECK (pg_catalog.length(topic) <= 200),
     PRIMARY KEY (subject_id, id)
 );
 COMMENT ON TABLE @extschema@.warning IS
@@ -73,19 +74,32 @@ CREATE INDEX warning_kind_idx ON @extschema@.warning (kind, raised_at);
 CREATE FUNCTION @extschema@.raise_warning(subject_id bigint, kind text, details jsonb DEFAULT '{}',
                                            topic text DEFAULT '', level text DEFAULT NULL)
 RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    INSERT INTO @extschema@.warning (subject_id, kind, level, details, topic)
-    SELECT raise_warning.subject_id, r.kind, coalesce(raise_warning.level, r.level),
-           coalesce(raise_warning.details, '{}'), coalesce(raise_warning.topic, '')
-      FROM @extschema@.warning_rule r
-     WHERE r.kind = raise_warning.kind AND r.enabled
+#variable_conflict use_column
+DECLARE
+    r  @extschema@.warning_rule;
+    id bigint;
+BEGIN
+    SELECT * INTO r FROM @extschema@.warning_rule w WHERE w.kind = raise_warning.kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'warning kind "%" does not exist', @extschema@.clip(raise_warning.kind)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Warning kinds are rows of credit.warning_rule.';
+    END IF;
+    IF NOT r.enabled THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO @extschema@.warning AS w (subject_id, kind, level, details, topic)
+    VALUES (raise_warning.subject_id, r.kind, coalesce(raise_warning.level, r.level),
+            coalesce(raise_warning.details, '{}'), coalesce(raise_warning.topic, ''))
     ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
-    RETURNING id
+    RETURNING w.id INTO id;
+    RETURN id;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.raise_warning(bigint, text, jsonb, text, text) IS
-    'Raise a warning on a subject (level from credit.warning_rule unless given); NULL when an open warning of the same subject, kind and topic exists or the kind is disabled';
+    'Raise a warning on a subject (level from credit.warning_rule unless given); NULL when an open warning of the same subject, kind and topic exists or the kind is disabled; 22023 for a kind credit.warning_rule does not have';
 
 -- Logging grade changes (one rule for the fold, re-anchoring and evaluation
 -- runs): a credit.grade_change row per change, NOTIFY credit_grade_change

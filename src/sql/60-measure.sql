@@ -284,8 +284,7 @@ DECLARE
     id bigint;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = record_application.subject_id) THEN
-        RAISE EXCEPTION 'subject % does not exist', coalesce(record_application.subject_id::text, 'NULL')
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM @extschema@.subject_missing(record_application.subject_id);
     END IF;
     INSERT INTO @extschema@.measure_application (subject_id, measure_code, department, outcome, note, matched)
     VALUES (record_application.subject_id, record_application.measure_code, record_application.department,

@@ -72,11 +72,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = supervision_tier.subject_id) THEN
-        RAISE EXCEPTION 'subject % does not exist', supervision_tier.subject_id
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM @extschema@.subject_missing(supervision_tier.subject_id);
     END IF;
     IF industry IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.industry i WHERE i.code = supervision_tier.industry) THEN
-        RAISE EXCEPTION 'industry "%" does not exist', industry
+        RAISE EXCEPTION 'industry "%" does not exist', @extschema@.clip(industry)
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Industries are rows of credit.industry.';
     END IF;
     RETURN @extschema@.tier_of(supervision_tier.subject_id, supervision_tier.industry);

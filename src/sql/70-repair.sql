@@ -131,39 +131,98 @@ SELECT pg_catalog.make_date(y, f.m, f.d), false, f.name || ' (statutory)'
                (10, 1, '国庆节 National Day'), (10, 2, '国庆节 National Day'),
                (10, 3, '国庆节 National Day')) f (m, d, name);
 
+-- A finite date or an error: the calendar has no working day at infinity.
+CREATE FUNCTION @extschema@.finite_day(day date, what text) RETURNS date
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.isfinite(day) THEN
+        RAISE EXCEPTION '% must be a finite date, not %', what, day
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Working days are counted on the calendar: infinity has none.';
+    END IF;
+    RETURN day;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.finite_day(date, text) IS
+    'The day itself when finite; else an error (22023) naming what the day is for: the check credit.is_working_day and credit.add_working_days share';
+
+-- The weekday rule counts days from a Monday (2000-01-03) modulo 7, valid for
+-- every date (date_part needs a timestamp, whose range is smaller).
 CREATE FUNCTION @extschema@.is_working_day(day date) RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce((SELECT c.working FROM @extschema@.calendar_day c WHERE c.day = is_working_day.day),
-                    pg_catalog.date_part('isodow', is_working_day.day) < 6)
+    SELECT CASE WHEN @extschema@.finite_day(is_working_day.day, 'the day') IS NOT NULL THEN
+               coalesce((SELECT c.working FROM @extschema@.calendar_day c WHERE c.day = is_working_day.day),
+                        ((is_working_day.day OPERATOR(pg_catalog.-) '2000-01-03'::pg_catalog.date) % 7 + 7) % 7 < 5)
+           END
 $$;
 COMMENT ON FUNCTION @extschema@.is_working_day(date) IS
-    'Whether a day is a working day (工作日): Monday to Friday unless credit.calendar_day marks it otherwise';
+    'Whether a day is a working day (工作日): Monday to Friday unless credit.calendar_day marks it otherwise; 22023 for infinity';
 
+-- The n-th working day after day.  Only the finitely many days of
+-- credit.calendar_day differ from the weekly rule (Monday to Friday), so the
+-- days between two of them are counted by whole weeks (every 7 consecutive
+-- days hold 5 weekdays): the work grows with the calendar entries passed,
+-- not with n.
 CREATE FUNCTION @extschema@.add_working_days(day date, n integer) RETURNS date
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    d         date := day;
-    remaining integer := n;
+    d         date := @extschema@.finite_day(day, 'the day');
+    remaining bigint := n;
+    next_day  date;
+    weeks     bigint;
+    target    bigint;
+    steps     integer;
 BEGIN
     IF n < 0 THEN
         RAISE EXCEPTION 'number of working days must not be negative: %', n
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     WHILE remaining > 0 LOOP
-        d := d + 1;
-        IF @extschema@.is_working_day(d) THEN
-            remaining := remaining - 1;
+        -- the next day the calendar marks, after d
+        SELECT min(c.day) INTO next_day FROM @extschema@.calendar_day c WHERE c.day > d;
+        -- weekdays after d up to the day before it (all of them when there is none)
+        IF next_day IS NULL THEN
+            weeks := (remaining - 1) / 5;
+        ELSE
+            weeks := LEAST((remaining - 1) / 5, (next_day - 1 - d) / 7);
         END IF;
+        IF weeks > 0 THEN
+            target := (d - date '2000-01-01') + 7 * weeks;
+            IF target > (date '5874897-12-31' - date '2000-01-01') THEN
+                RAISE EXCEPTION 'the % working days after % end past the last date (5874897-12-31)',
+                                n, @extschema@.iso_date(day)
+                    USING ERRCODE = 'datetime_field_overflow';
+            END IF;
+            d := d + (7 * weeks)::integer;
+            remaining := remaining - 5 * weeks;
+        END IF;
+        -- then day by day: until done, past the marked day, or for a week
+        steps := 0;
+        LOOP
+            IF d >= date '5874897-12-31' THEN
+                RAISE EXCEPTION 'the % working days after % end past the last date (5874897-12-31)',
+                                n, @extschema@.iso_date(day)
+                    USING ERRCODE = 'datetime_field_overflow';
+            END IF;
+            d := d + 1;
+            steps := steps + 1;
+            IF @extschema@.is_working_day(d) THEN
+                remaining := remaining - 1;
+            END IF;
+            EXIT WHEN remaining = 0 OR d = next_day OR steps = 7;
+        END LOOP;
     END LOOP;
     RETURN d;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.add_working_days(date, integer) IS
-    'The n-th working day after day (the day itself not counted; n = 0 gives day): the deadline of something to be done within n working days';
+    'The n-th working day after day (the day itself not counted; n = 0 gives day): the deadline of something to be done within n working days. Counts whole weeks between the days credit.calendar_day marks, so any n is fast; 22023 for infinity, 22008 when the result would pass the last date';
 
 -- Repair requests.
 CREATE TABLE @extschema@.repair_request (

@@ -25,8 +25,7 @@ BEGIN
     SELECT x.id, x.kind, x.name, x.uscc, x.division, x.industries, x.legal_rep, x.registered_on, x.status INTO s
       FROM @extschema@.subject x WHERE x.id = p_subject;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'subject % does not exist', coalesce(p_subject::text, 'NULL')
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM @extschema@.subject_missing(p_subject);
     END IF;
     -- the whole ID number for roles that may read it, masked for the others
     IF s.kind = 'individual' THEN

@@ -8,17 +8,17 @@ CREATE FUNCTION @extschema@.ed25519_public_key(public_key text) RETURNS text
     AS 'MODULE_PATHNAME', 'credit_ed25519_public_key'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ed25519_public_key(text) IS
-    'An Ed25519 public key given as PEM (BEGIN PUBLIC KEY), 64 hexadecimal digits or the base64 of its 32 bytes, returned in canonical PEM (SubjectPublicKeyInfo); 22P02 when malformed';
+    'An Ed25519 public key given as PEM (BEGIN PUBLIC KEY), 64 hexadecimal digits or the base64 of its 32 bytes, returned in canonical PEM (SubjectPublicKeyInfo); 22P02 when malformed, not canonical (y >= 2^255 - 19) or not a point of the curve, 22023 for a point of small order (under which signatures can be forged)';
 CREATE FUNCTION @extschema@.ed25519_key_id(public_key text) RETURNS text
     AS 'MODULE_PATHNAME', 'credit_ed25519_key_id'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ed25519_key_id(text) IS
-    'Key id of an Ed25519 public key (any form credit.ed25519_public_key reads): the first 16 hexadecimal digits of the SHA-256 of its 32 bytes';
+    'Key id of an Ed25519 public key (any key credit.ed25519_public_key accepts): the first 16 hexadecimal digits of the SHA-256 of its 32 bytes';
 CREATE FUNCTION @extschema@.ed25519_verify(public_key text, message bytea, signature bytea) RETURNS boolean
     AS 'MODULE_PATHNAME', 'credit_ed25519_verify'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ed25519_verify(text, bytea, bytea) IS
-    'True when signature (64 bytes) is a valid Ed25519 signature of message under public_key (PEM, hexadecimal or base64); false otherwise; 22P02 when the key is malformed';
+    'True when signature (64 bytes) is a valid Ed25519 signature of message under public_key (PEM, hexadecimal or base64), verified strictly (RFC 8032 5.1.7): false for a key or an R of small order or not canonically encoded, and for S not below the group order; 22P02 when the key is malformed';
 
 -- The platform's keys.
 CREATE FUNCTION @extschema@.generate_signing_key(OUT seed text, OUT key_id text, OUT public_key text) RETURNS record
@@ -97,8 +97,7 @@ BEGIN
     SELECT x.id, x.kind, x.name, x.uscc, x.person_id, x.division, x.legal_rep, x.registered_on, x.status
       INTO s FROM @extschema@.subject x WHERE x.id = p_subject;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'subject % does not exist', p_subject
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM @extschema@.subject_missing(p_subject);
     END IF;
     -- the signing key is registered for verifiers, and a revoked one refused
     INSERT INTO @extschema@.signing_key AS k (key_id, public_key)
