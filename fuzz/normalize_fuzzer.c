@@ -86,7 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         require(nn_open(&nn, &err));
         require(nn_open(&nn_all, &err));
         nn_all.always_t2s = true;
-        nn_all.t2s_chunk = 7;   /* steps of 7 units: every long input in steps */
+        nn_all.t2s_chunk = 7;   /* steps of 7 units: NFKC and transliteration of most inputs in steps */
         ready = 1;
     }
     if (size > 4096)

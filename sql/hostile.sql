@@ -24,6 +24,9 @@ SELECT length(credit.normalize_name(repeat('(', 500000) || repeat(')', 500000)))
        length(credit.normalize_name(repeat('有限责任', 100000) || '公司')) AS long_forms,
        credit.normalize_name(repeat('责任', 3) || '有限责任公司') AS inverted;
 SELECT clock_timestamp() - :'t0'::timestamptz < interval '20 s' AS linear;
+-- a form that NFKC expands past 16 M characters is refused as soon as it gets there
+SELECT pg_temp.try('SELECT credit.normalize_name(repeat(U&''\FDFA'', 1000000) || ''國'')') AS expands_too_far,
+       length(credit.normalize_name(repeat(U&'\FDFA', 1000))) AS expands;
 -- steps of the transliterator give the same key as one call
 SELECT credit.normalize_name(repeat('國際', 3000) || '有限責任公司') = repeat('国际', 3000) || '有限公司' AS long_t2s;
 -- a long call is cancelled by statement_timeout at once (57014)

@@ -92,8 +92,9 @@ credit_normalize(const char *s, size_t len, size_t *outlen)
         case NN_TOO_LONG:
             ereport(ERROR,
                     (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                     errmsg("name is too long to normalise (%zu bytes, at most %d)",
-                            len, NN_MAX_INPUT)));
+                     errmsg("name is too long to normalise (%zu bytes)", len),
+                     errdetail("A name may have at most %d bytes, and its compatibility form (NFKC) at most %d characters.",
+                               NN_MAX_INPUT, NN_MAX_INPUT)));
             break;
         case NN_ICU_ERROR:
             ereport(ERROR,

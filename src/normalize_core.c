@@ -24,6 +24,14 @@
 
 #include "normalize_core.h"
 
+/* Call the interrupt hook, if any. */
+static inline void
+nn_interrupt(const NameNormalizer *nn)
+{
+    if (nn->interrupt)
+        nn->interrupt();
+}
+
 /* Does the transliterator change the n code units at b (n <= 8)? */
 static bool
 t2s_changes(const UTransliterator *t, const UChar *b, int32_t n)
@@ -252,6 +260,7 @@ needs_t2s(const NameNormalizer *nn, const UChar *s, int32_t n)
     int32_t     i = 0;
     UChar32     prev = -1;
     bool        pair_start = false;
+    uint32_t    steps = 0;
 
     if (nn->always_t2s)
         return true;
@@ -259,6 +268,8 @@ needs_t2s(const NameNormalizer *nn, const UChar *s, int32_t n)
     {
         UChar32     c;
 
+        if ((++steps & (NN_INTERRUPT_EVERY - 1)) == 0)
+            nn_interrupt(nn);
         U16_NEXT(s, i, n, c);
         if (c < 65536)
         {
@@ -340,14 +351,6 @@ ends_with(const char *s, size_t n, const char *lit)
     size_t      l = strlen(lit);
 
     return n >= l && memcmp(s + n - l, lit, l) == 0;
-}
-
-/* Call the interrupt hook, if any. */
-static inline void
-nn_interrupt(const NameNormalizer *nn)
-{
-    if (nn->interrupt)
-        nn->interrupt();
 }
 
 /*
@@ -467,42 +470,112 @@ legal_form_rules(const NameNormalizer *nn, char *s, size_t n)
 }
 
 /*
- * NFKC with case folding of the UTF-16 string *a (*na units), replacing it
- * when it changes; false on an ICU error (*err set).
+ * Make room for need units in the buffer *buf (*cap allocated, the first
+ * used units kept): at least twice the capacity it had.
  */
+static void
+grow_units(UChar **buf, int32_t used, int32_t *cap, int32_t need,
+           nn_alloc_fn alloc, nn_free_fn dealloc)
+{
+    int32_t     c = *cap * 2 > need ? *cap * 2 : need;
+    UChar      *p;
+
+    if (need <= *cap)
+        return;
+    p = alloc(sizeof(UChar) * c);
+    memcpy(p, *buf, sizeof(UChar) * used);
+    dealloc(*buf);
+    *buf = p;
+    *cap = c;
+}
+
+/* Does a normalisation boundary come before the character starting at unit i of s (n units)? */
 static bool
+nfkc_boundary(const UNormalizer2 *nfkc, const UChar *s, int32_t i, int32_t n)
+{
+    UChar32     c = s[i];
+
+    if (U16_IS_TRAIL(s[i]))
+        return false;           /* inside a surrogate pair */
+    if (U16_IS_LEAD(s[i]) && i + 1 < n && U16_IS_TRAIL(s[i + 1]))
+        c = U16_GET_SUPPLEMENTARY(s[i], s[i + 1]);
+    return unorm2_hasBoundaryBefore(nfkc, c);
+}
+
+/*
+ * NFKC with case folding of the UTF-16 string *a (*na units), replacing it
+ * when it changes.  The part the quick check passes is kept as is; the rest
+ * is normalised in pieces of about nn->t2s_chunk units that end where ICU
+ * says a character never interacts with what precedes it (so the pieces
+ * give what one call would), calling the interrupt hook between pieces.
+ * The result may be longer than the input (U+FDFA is 18 characters): more
+ * than NN_MAX_INPUT units is NN_TOO_LONG, found as soon as it is reached.
+ */
+static NNStatus
 nfkc_step(const NameNormalizer *nn, UChar **a, int32_t *na,
           nn_alloc_fn alloc, nn_free_fn dealloc, UErrorCode *err)
 {
     const UNormalizer2 *nfkc = (const UNormalizer2 *) nn->nfkc_cf;
-    UChar      *b;
-    int32_t     nb,
-                cap;
+    const UChar *s = *a;
+    int32_t     chunk = nn->t2s_chunk >= 2 ? nn->t2s_chunk : NN_T2S_CHUNK,
+                n = *na,
+                start,
+                no,
+                ocap;
+    UChar      *o;
 
     *err = U_ZERO_ERROR;
-    if (unorm2_spanQuickCheckYes(nfkc, *a, *na, err) == *na && U_SUCCESS(*err))
-        return true;
-    *err = U_ZERO_ERROR;
-    cap = *na * 2 + 16;
-    b = alloc(sizeof(UChar) * cap);
-    nb = unorm2_normalize(nfkc, *a, *na, b, cap, err);
-    if (*err == U_BUFFER_OVERFLOW_ERROR)
-    {
-        dealloc(b);
-        *err = U_ZERO_ERROR;
-        cap = nb + 1;
-        b = alloc(sizeof(UChar) * cap);
-        nb = unorm2_normalize(nfkc, *a, *na, b, cap, err);
-    }
+    start = unorm2_spanQuickCheckYes(nfkc, s, n, err);
     if (U_FAILURE(*err))
+        return NN_ICU_ERROR;
+    if (start == n)
+        return NN_OK;
+    ocap = n + n / 4 + 64;
+    o = alloc(sizeof(UChar) * ocap);
+    memcpy(o, s, sizeof(UChar) * start);
+    no = start;
+    while (start < n)
     {
-        dealloc(b);
-        return false;
+        int32_t     end = n - start > chunk ? start + chunk : n,
+                    e = end;
+
+        /* end the piece before a character with a boundary before it */
+        while (e < n && e > start && !nfkc_boundary(nfkc, s, e, n))
+            e--;
+        if (e == start)         /* none in the piece: on to the next boundary */
+            for (e = end; e < n && !nfkc_boundary(nfkc, s, e, n); e++)
+                ;
+        for (;;)
+        {
+            int32_t     got;
+
+            *err = U_ZERO_ERROR;
+            got = unorm2_normalize(nfkc, s + start, e - start, o + no, ocap - no, err);
+            if (*err == U_BUFFER_OVERFLOW_ERROR)
+            {
+                grow_units(&o, no, &ocap, no + got + 64, alloc, dealloc);
+                continue;
+            }
+            if (U_FAILURE(*err))
+            {
+                dealloc(o);
+                return NN_ICU_ERROR;
+            }
+            no += got;
+            break;
+        }
+        if (no > NN_MAX_INPUT)
+        {
+            dealloc(o);
+            return NN_TOO_LONG;
+        }
+        start = e;
+        nn_interrupt(nn);
     }
     dealloc(*a);
-    *a = b;
-    *na = nb;
-    return true;
+    *a = o;
+    *na = no;
+    return NN_OK;
 }
 
 /*
@@ -528,19 +601,7 @@ static void
 append_units(UChar **o, int32_t *no, int32_t *ocap, const UChar *src, int32_t n,
              nn_alloc_fn alloc, nn_free_fn dealloc)
 {
-    if (*no + n > *ocap)
-    {
-        int32_t     cap = *ocap;
-        UChar      *p;
-
-        while (cap < *no + n)
-            cap = cap < NN_MAX_INPUT ? cap * 2 : cap + cap / 2;
-        p = alloc(sizeof(UChar) * cap);
-        memcpy(p, *o, sizeof(UChar) * *no);
-        dealloc(*o);
-        *o = p;
-        *ocap = cap;
-    }
+    grow_units(o, *no, ocap, *no + n, alloc, dealloc);
     memcpy(*o + *no, src, sizeof(UChar) * n);
     *no += n;
 }
@@ -608,16 +669,7 @@ t2s_step(const NameNormalizer *nn, UChar **a, int32_t *na,
         if (in + take < *na && U16_IS_LEAD((*a)[in + take - 1]))
             take--;
         /* room for four times the text (images are rarely longer); grow if the unconverted rest did not stay short */
-        if ((wn + take) * 4 + 64 > wcap)
-        {
-            int32_t     cap = (wn + take) * 8 + 64;
-            UChar      *p = alloc(sizeof(UChar) * cap);
-
-            memcpy(p, w, sizeof(UChar) * wn);
-            dealloc(w);
-            w = p;
-            wcap = cap;
-        }
+        grow_units(&w, wn, &wcap, (wn + take) * 4 + 64, alloc, dealloc);
         memcpy(w + wn, *a + in, sizeof(UChar) * take);
         wn += take;
         in += take;
@@ -675,6 +727,7 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
                 i;
     char       *o;
     int32_t     no;
+    NNStatus    st = NN_OK;
 
     *out = NULL;
     *outlen = 0;
@@ -691,8 +744,8 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
     }
 
     /* NFKC with case folding: full-width → half-width, Latin case folded */
-    if (!nfkc_step(nn, &a, &na, alloc, dealloc, &err))
-        goto icu_fail;
+    if ((st = nfkc_step(nn, &a, &na, alloc, dealloc, &err)) != NN_OK)
+        goto nfkc_fail;
 
     /*
      * Characters (before the transliterator, whose phrases must see the
@@ -745,8 +798,8 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
         if (w < na)
         {
             na = w;
-            if (!nfkc_step(nn, &a, &na, alloc, dealloc, &err))
-                goto icu_fail;
+            if ((st = nfkc_step(nn, &a, &na, alloc, dealloc, &err)) != NN_OK)
+                goto nfkc_fail;
         }
     }
 
@@ -799,6 +852,12 @@ normalize_once(const NameNormalizer *nn, const char *in, size_t len,
     *outlen = (size_t) no;
     return NN_OK;
 
+nfkc_fail:
+    if (st == NN_TOO_LONG)
+    {
+        dealloc(a);
+        return NN_TOO_LONG;
+    }
 icu_fail:
     if (icu_error)
         *icu_error = u_errorName(err);

@@ -14,7 +14,10 @@
 /* Bumped whenever the hand-written rules change the keys they produce. */
 #define NN_RULES_VERSION    2
 
-/* Longest input accepted, in bytes. */
+/*
+ * Longest input accepted, in bytes, and longest compatibility form (NFKC,
+ * which may expand a character up to 18 times), in UTF-16 units.
+ */
 #define NN_MAX_INPUT        (16 * 1024 * 1024)
 
 /* Allocator the caller provides (palloc in the server, malloc outside). */
@@ -33,12 +36,13 @@ typedef struct NameNormalizer
     uint64_t   *t2s_fix;        /* sorted (from << 21 | to): characters whose t2s mapping is not a fixed point */
     int         t2s_nfix;
     bool        always_t2s;     /* transliterate every string (the fuzzer checks the filter) */
-    int32_t     t2s_chunk;      /* UTF-16 units transliterated per step (NN_T2S_CHUNK) */
+    int32_t     t2s_chunk;      /* UTF-16 units normalised and transliterated per step (NN_T2S_CHUNK) */
     void        (*interrupt) (void);    /* called between steps of long work; may not return */
 } NameNormalizer;
 
 /*
- * Long names are transliterated in steps of this many UTF-16 units, and the
+ * Long names are normalised and transliterated in steps of this many UTF-16
+ * units, and the
  * interrupt hook is called between steps and every NN_INTERRUPT_EVERY units
  * of the other passes, so that the server can cancel a call at any time.
  * Every pass is linear in the length of its input.
@@ -51,7 +55,7 @@ typedef enum NNStatus
 {
     NN_OK = 0,
     NN_BAD_UTF8,                /* the input is not valid UTF-8 */
-    NN_TOO_LONG,                /* longer than NN_MAX_INPUT */
+    NN_TOO_LONG,                /* input or its NFKC form longer than NN_MAX_INPUT */
     NN_ICU_ERROR                /* ICU failed; *icu_error names the error */
 } NNStatus;
 
