@@ -100,7 +100,7 @@ single_once() {
 \set s random($s0, $s0 + $subjects - 1)
 \set d random(0, 700)
 INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
-VALUES (:s, 'penalty_general', 'bench_market', CURRENT_DATE - :d, 'bench single');
+VALUES (:s, 'penalty_general', 'bench_market', CURRENT_DATE - :d, 'bench single ' || pg_catalog.gen_random_uuid());
 SQL
     local t0 t1
     t0=$(date +%s%N)

@@ -138,6 +138,23 @@ SELECT pg_temp.try(format($q$SELECT credit.file_objection(r.id, 'wrong company')
                               WHERE r.document_no = 'SP-2'$q$)) IS NOT NULL AS objection_tried;
 SELECT pg_temp.try($q$SELECT credit.request_repair(r.id, 'corrected') FROM credit.record r
                        WHERE r.document_no = 'SP-0'$q$) IS NOT NULL AS repair_tried;
+-- the intake: COPY, INSERT, the national layout, a correction, a waiting row released by a registration
+COPY credit.intake (subject_code, item_code, document_no, decided_on, value, amount, details) FROM stdin WITH (FORMAT csv);
+91320281MA1P00191B,penalty_general,SP-I1,2026-01-05,1.5,200.5,"{""content"": ""fine""}"
+91320281MA1P00191X,penalty_general,SP-I2,2026-01-05,,,
+91320281MA1P00191B,penalty_general,SP-I1,2026-01-05,2,300,
+91320281MA1P002041,honour_county,SP-I3,2026-01-05,,,
+\.
+INSERT INTO credit.intake (subject_code, item_code, decided_on) VALUES ('320281 19810722 0135', 'volunteer_service', '2026-01-06');
+INSERT INTO credit.intake_penalty (cf_xdr_mc, cf_xdr_lb, cf_xdr_shxym, cf_wsh, cf_nr_fk, cf_jdrq)
+    VALUES ('江阴路径测试机械有限公司', '法人及非法人组织', '91320281MA1P00191B', 'SP-I4', '0.5', '2026/01/07');
+UPDATE credit.intake SET subject_code = '91320281MA1P00191B' WHERE document_no = 'SP-I2';
+INSERT INTO credit.subject (kind, name, uscc) VALUES ('enterprise', '江阴路径测试二号有限公司', '91320281MA1P002041');
+SELECT status, count(*) FROM credit.intake GROUP BY 1 ORDER BY 1;
+SELECT credit.check('91320281MA1P00191B', 'government_procurement') IS NOT NULL AS checked_by_code;
+SELECT count(*) >= 0 AS measures_by_code FROM credit.measures_for(' 91320281ma1p00191b ');
+SELECT pg_temp.try($q$SELECT credit.profile('91320281MA1P00191B')$q$) AS profile_by_code;
+SELECT count(*) > 0 AS quality FROM credit.v_intake_quality;
 -- readers that switch to the owner or read through SQL
 SELECT count(*) >= 0 AS matched FROM credit.match('江阴路径测试机械有限公司', '91320281MA1P00191B');
 SELECT credit.check(:firm, 'government_procurement') IS NOT NULL AS checked;
@@ -151,6 +168,8 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_credit_sp_analyst;
 SELECT public.plant() AS planted;
 SELECT credit.check(:person, 'administrative_licensing') IS NOT NULL AS checked;
+SELECT credit.check('320281198107220135', 'administrative_licensing') IS NOT NULL AS checked_by_code;
+SELECT count(*) > 0 AS quality FROM credit.v_intake_quality;
 SELECT pg_temp.try(format('SELECT credit.profile(%s)', :person)) AS profile;
 SELECT count(*) >= 0 AS verified FROM credit.verify_ledger();
 SELECT count(*) >= 0 AS matched FROM credit.match('路径测试', '320281198107220135');

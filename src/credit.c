@@ -62,6 +62,7 @@ _PG_init(void)
     credit_report_init();
     credit_ledger_init();
     credit_audit_init();
+    credit_intake_init();
     MarkGUCPrefixReserved("credit");
 }
 

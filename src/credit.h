@@ -29,6 +29,7 @@ extern void credit_match_init(void);   /* match_index.c */
 extern void credit_fold_init(void);    /* fold_trigger.c */
 extern void credit_report_init(void);  /* report.c */
 extern void credit_ledger_init(void);  /* ledger.c */
+extern void credit_intake_init(void);  /* intake.c */
 
 
 #endif                          /* CREDIT_H */

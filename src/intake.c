@@ -1,0 +1,204 @@
+/*
+ * intake.c
+ *      The buffer behind the intake views (credit.intake, credit.intake_penalty,
+ *      credit.intake_license).
+ *
+ * PostgreSQL refuses COPY FROM into a table whose row-level security applies
+ * to the caller, so a unit cannot COPY into a table that hides other units'
+ * rows.  The intake is therefore a view (reading: the unit's own rows) whose
+ * INSTEAD OF row trigger only keeps each arriving row in a per-statement
+ * buffer; the view's AFTER STATEMENT trigger takes the whole buffer at once
+ * (credit.intake_take) and processes the feed set-wise, as a transition
+ * table would (views cannot have transition tables).
+ *
+ * Buffers form a stack, one frame per statement on an intake view: a BEFORE
+ * STATEMENT trigger pushes a frame, the row trigger appends to the top frame,
+ * credit.intake_take pops it.  Frames live in TopTransactionContext; a
+ * (sub)transaction abort drops the frames it opened.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "parser/parse_type.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+#include "credit.h"
+
+typedef struct IntakeFrame
+{
+    struct IntakeFrame *prev;
+    Oid         relid;          /* the view the statement writes */
+    int         nest_level;     /* transaction nesting level that opened it */
+    MemoryContext cxt;          /* holds the frame and its rows */
+    Tuplestorestate *rows;
+} IntakeFrame;
+
+static IntakeFrame *intake_top = NULL;
+
+/* Drop the frames opened at nesting level >= level (all of them for level 0). */
+static void
+intake_drop_frames(int level)
+{
+    while (intake_top != NULL && intake_top->nest_level >= level)
+    {
+        IntakeFrame *f = intake_top;
+
+        intake_top = f->prev;
+        if (level > 1)
+            MemoryContextDelete(f->cxt);    /* else freed with the transaction */
+    }
+}
+
+/* Transaction end: every frame goes with TopTransactionContext. */
+static void
+intake_xact_callback(XactEvent event, void *arg)
+{
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
+        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
+        event == XACT_EVENT_PREPARE)
+        intake_top = NULL;
+}
+
+/* Subtransaction abort: the statements it ran will not take their frames. */
+static void
+intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+                        SubTransactionId parentSubid, void *arg)
+{
+    if (event == SUBXACT_EVENT_ABORT_SUB)
+        intake_drop_frames(GetCurrentTransactionNestLevel());
+}
+
+/* Registration from _PG_init. */
+void
+credit_intake_init(void)
+{
+    RegisterXactCallback(intake_xact_callback, NULL);
+    RegisterSubXactCallback(intake_subxact_callback, NULL);
+}
+
+PG_FUNCTION_INFO_V1(credit_intake_buffer);
+/*
+ * Trigger of the intake views: BEFORE STATEMENT opens the statement's buffer,
+ * INSTEAD OF INSERT / UPDATE FOR EACH ROW keeps the new row in it.
+ */
+Datum
+credit_intake_buffer(PG_FUNCTION_ARGS)
+{
+    TriggerData *td = (TriggerData *) fcinfo->context;
+    Oid         relid;
+
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("credit_intake_buffer: not called as a trigger")));
+    relid = RelationGetRelid(td->tg_relation);
+
+    if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+    {
+        MemoryContext cxt;
+        MemoryContext old;
+        IntakeFrame *f;
+
+        if (!TRIGGER_FIRED_BEFORE(td->tg_event))
+            ereport(ERROR,
+                    (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                     errmsg("credit_intake_buffer: statement trigger must fire BEFORE")));
+        cxt = AllocSetContextCreate(TopTransactionContext, "credit intake buffer",
+                                    ALLOCSET_DEFAULT_SIZES);
+        old = MemoryContextSwitchTo(cxt);
+        f = palloc0(sizeof(IntakeFrame));
+        f->relid = relid;
+        f->nest_level = GetCurrentTransactionNestLevel();
+        f->cxt = cxt;
+        f->rows = tuplestore_begin_heap(false, false, work_mem);
+        f->prev = intake_top;
+        intake_top = f;
+        MemoryContextSwitchTo(old);
+        return PointerGetDatum(NULL);
+    }
+    else
+    {
+        HeapTuple   tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+        MemoryContext old;
+
+        if (!TRIGGER_FIRED_INSTEAD(td->tg_event))
+            ereport(ERROR,
+                    (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                     errmsg("credit_intake_buffer: row trigger must fire INSTEAD OF")));
+        if (intake_top == NULL || intake_top->relid != relid)
+            ereport(ERROR,
+                    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                     errmsg("no intake buffer is open for \"%s\"", RelationGetRelationName(td->tg_relation))));
+        old = MemoryContextSwitchTo(intake_top->cxt);
+        tuplestore_puttuple(intake_top->rows, tup);
+        MemoryContextSwitchTo(old);
+        return PointerGetDatum(tup);
+    }
+}
+
+PG_FUNCTION_INFO_V1(credit_intake_take);
+/*
+ * credit.intake_take(NULL::view) → SETOF view: the rows the current statement
+ * buffered for that view, in arrival order; closes the buffer.
+ */
+Datum
+credit_intake_take(PG_FUNCTION_ARGS)
+{
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+    Oid         type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+    Oid         relid = typeidTypeRelid(type);
+    IntakeFrame *f = intake_top;
+    TupleTableSlot *slot;
+
+    if (f == NULL || !OidIsValid(relid) || f->relid != relid)
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("no intake buffer is open for type %s", format_type_be(type))));
+    InitMaterializedSRF(fcinfo, 0);
+    slot = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsMinimalTuple);
+    while (tuplestore_gettupleslot(f->rows, true, false, slot))
+        tuplestore_puttupleslot(rsinfo->setResult, slot);
+    ExecDropSingleTupleTableSlot(slot);
+
+    intake_top = f->prev;
+    MemoryContextDelete(f->cxt);
+    PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(credit_json_object_problem);
+/*
+ * credit.json_object_problem(text) → text: NULL when the text is a JSON
+ * object that jsonb accepts, else what is wrong with it (never an error), so
+ * that a feed's details are checked row by row without a subtransaction.
+ */
+Datum
+credit_json_object_problem(PG_FUNCTION_ARGS)
+{
+    text       *t = PG_GETARG_TEXT_PP(0);
+    char       *s = VARDATA_ANY(t);
+    int         len = VARSIZE_ANY_EXHDR(t);
+    int         i = 0;
+    JsonLexContext *lex;
+    JsonParseErrorType err;
+
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    if (i == len || s[i] != '{')
+        PG_RETURN_TEXT_P(cstring_to_text("not a JSON object"));
+    /* with escapes de-escaped, as jsonb does: \u0000 is refused here too */
+    lex = makeJsonLexContextCstringLen(s, len, GetDatabaseEncoding(), true);
+    err = pg_parse_json(lex, &nullSemAction);
+    if (err == JSON_SUCCESS)
+        PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(cstring_to_text(json_errdetail(err, lex)));
+}

@@ -1,0 +1,959 @@
+-- Intake (归集, docs/intake.md): the tolerant front door of units' feeds.
+--
+-- credit.intake is a view over credit.intake_row.  PostgreSQL refuses COPY
+-- FROM into a table whose row-level security applies to the caller, so the
+-- rows a unit may read are chosen by the view, and what it may write by the
+-- processing below: the view's INSTEAD OF trigger (C: src/intake.c) only
+-- buffers the statement's rows; its AFTER STATEMENT trigger takes them all at
+-- once and processes them set-wise, as the owner, in the same statement.
+
+-- Decisions (决定): a unit's decision is identified by its unit, catalogue
+-- item and document number (决定文书号); a decision sent again replaces the
+-- earlier version and is never a second record.  Kept for every record with a
+-- document number by the record triggers below (a unique index on
+-- credit.record could not do it on the partitioned layout, whose keys must
+-- carry subject_id).
+CREATE TABLE @extschema@.decision (
+    department  text NOT NULL,
+    item_code   text NOT NULL,
+    document_no text NOT NULL,
+    party       bigint NOT NULL,
+    subject_id  bigint,
+    record_id   bigint,
+    PRIMARY KEY (department, item_code, document_no, party)
+);
+COMMENT ON TABLE @extschema@.decision IS
+    'Decisions (决定) by their key: unit, catalogue item, document number (决定文书号, trimmed) and party (credit.decision_party: 0 for licences and penalties, whose document names one party, else the subject), with the one record each stands for; maintained by the triggers of credit.record, so a decision is never recorded twice (SQLSTATE 23505 names it); record_id NULL only while an intake statement that holds the key is running';
+CREATE INDEX decision_record_idx ON @extschema@.decision (record_id);
+GRANT SELECT ON @extschema@.decision TO credit_admin;
+
+-- Which records are decisions keyed by their document number, and the party
+-- of the key: licences and penalties (双公示) name one party per document, so
+-- a re-sent one may correct the subject (party 0); other items' documents
+-- (an honour list, a court's judgment) may name many subjects, one decision
+-- each (party = the subject).  Industry grades (the platform's own, one per
+-- evaluation) and listings (keyed by their list entries) are no decisions.
+CREATE FUNCTION @extschema@.decision_party(item_code text, subject_id bigint) RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN c.category IN ('license', 'penalty') THEN 0::bigint
+                WHEN c.category IN ('industry_grade', 'list') THEN NULL
+                ELSE decision_party.subject_id END
+      FROM @extschema@.catalog_item c WHERE c.code OPERATOR(pg_catalog.=) decision_party.item_code
+$$;
+COMMENT ON FUNCTION @extschema@.decision_party(text, bigint) IS
+    'Party of the decision key (credit.decision) of a record of this item and subject: 0 for licences and penalties (one party per document), the subject for other items, NULL for industry grades and listings (no decision key)';
+
+-- Keep credit.decision in step with the records of a statement: new keys are
+-- claimed (a key another record holds is refused, naming it), keys of changed
+-- or deleted records are released.
+CREATE FUNCTION @extschema@.record_decisions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    dup     record;
+    claimed bigint;
+    wanted  bigint;
+BEGIN
+    IF @extschema@.restoring() THEN
+        RETURN NULL;      -- a dump holds the decisions too
+    END IF;
+    -- (one statement per event: a transition table exists only for its events)
+    IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        DELETE FROM @extschema@.decision d
+         USING old_rows o
+         WHERE d.department OPERATOR(pg_catalog.=) o.department
+           AND d.item_code OPERATOR(pg_catalog.=) o.item_code
+           AND d.document_no OPERATOR(pg_catalog.=) btrim(o.document_no)
+           AND d.record_id OPERATOR(pg_catalog.=) o.id;
+        RETURN NULL;
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+        DELETE FROM @extschema@.decision d
+         USING old_rows o
+         WHERE d.department OPERATOR(pg_catalog.=) o.department
+           AND d.item_code OPERATOR(pg_catalog.=) o.item_code
+           AND d.document_no OPERATOR(pg_catalog.=) btrim(o.document_no)
+           AND d.record_id OPERATOR(pg_catalog.=) o.id
+           AND NOT EXISTS (SELECT FROM new_rows n
+                            WHERE n.id OPERATOR(pg_catalog.=) o.id
+                              AND n.department OPERATOR(pg_catalog.=) o.department
+                              AND n.item_code OPERATOR(pg_catalog.=) o.item_code
+                              AND btrim(n.document_no) OPERATOR(pg_catalog.=) btrim(o.document_no)
+                              AND n.subject_id OPERATOR(pg_catalog.=) o.subject_id);
+        -- rows whose key did not change claim nothing new
+        SELECT count(*) INTO wanted
+          FROM new_rows n JOIN old_rows o ON o.id OPERATOR(pg_catalog.=) n.id
+         WHERE (n.department, n.item_code, btrim(n.document_no), n.subject_id)
+               IS DISTINCT FROM (o.department, o.item_code, btrim(o.document_no), o.subject_id);
+        IF wanted OPERATOR(pg_catalog.=) 0 THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+
+    SELECT n.department, n.item_code, btrim(n.document_no) AS document_no,
+           @extschema@.decision_party(n.item_code, n.subject_id) AS party, count(*) AS n INTO dup
+      FROM new_rows n
+     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL
+     GROUP BY 1, 2, 3, 4 HAVING count(*) OPERATOR(pg_catalog.>) 1
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'decision of unit %, item %, document number "%" is given % times in one statement',
+                        dup.department, dup.item_code, dup.document_no, dup.n
+            USING ERRCODE = 'unique_violation',
+                  HINT = 'A decision is one record: send it once, or send it through credit.intake, which updates the record.';
+    END IF;
+    SELECT count(*) INTO wanted FROM new_rows n
+     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL;
+    IF wanted OPERATOR(pg_catalog.=) 0 THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
+    SELECT n.department, n.item_code, btrim(n.document_no), @extschema@.decision_party(n.item_code, n.subject_id),
+           n.subject_id, n.id
+      FROM new_rows n
+     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL
+     ORDER BY 1, 2, 3, 4
+        ON CONFLICT (department, item_code, document_no, party) DO UPDATE
+       SET subject_id = excluded.subject_id, record_id = excluded.record_id
+     WHERE d.record_id IS NULL OR d.record_id OPERATOR(pg_catalog.=) excluded.record_id;
+    GET DIAGNOSTICS claimed = ROW_COUNT;
+    IF claimed OPERATOR(pg_catalog.<) wanted THEN
+        SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, n.id, d.record_id INTO dup
+          FROM new_rows n
+          JOIN @extschema@.decision d ON d.department OPERATOR(pg_catalog.=) n.department
+                                     AND d.item_code OPERATOR(pg_catalog.=) n.item_code
+                                     AND d.document_no OPERATOR(pg_catalog.=) btrim(n.document_no)
+                                     AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party(n.item_code, n.subject_id)
+         WHERE d.record_id OPERATOR(pg_catalog.<>) n.id
+         ORDER BY n.id LIMIT 1;
+        RAISE EXCEPTION 'duplicate decision: unit %, item %, document number "%" is record % already (new record %)',
+                        dup.department, dup.item_code, dup.document_no, dup.record_id, dup.id
+            USING ERRCODE = 'unique_violation',
+                  HINT = 'Update that record, or send the decision through credit.intake, which updates it in place.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.record_decisions() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.record_decisions() IS
+    'Statement trigger of credit.record: claims the decision key (unit, item, trimmed document number) of every new or changed record in credit.decision, refusing one that another record holds (SQLSTATE 23505 naming the decision and both records), and releases the keys of changed and deleted records; skipped while restoring a dump';
+CREATE TRIGGER record_decisions_insert AFTER INSERT ON @extschema@.record
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.record_decisions();
+CREATE TRIGGER record_decisions_update AFTER UPDATE ON @extschema@.record
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.record_decisions();
+CREATE TRIGGER record_decisions_delete AFTER DELETE ON @extschema@.record
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.record_decisions();
+
+-- The fields of a feed: the national exchange layout of double publicity
+-- (双公示, v2 names and the old v1 ones) mapped to the intake's columns and
+-- details keys, and which fields completeness counts and a row cannot lack.
+CREATE TABLE @extschema@.intake_field (
+    layout    text NOT NULL CHECK (layout IN ('intake', 'penalty', 'license')),
+    code      text NOT NULL,
+    field     text NOT NULL,
+    label     text NOT NULL,
+    version   smallint NOT NULL DEFAULT 2 CHECK (version IN (1, 2)),
+    kind      text NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'date', 'number')),
+    mandatory boolean NOT NULL DEFAULT false,
+    rejects   boolean NOT NULL DEFAULT false,
+    position  integer NOT NULL,
+    PRIMARY KEY (layout, code),
+    CHECK (NOT rejects OR mandatory)
+);
+COMMENT ON TABLE @extschema@.intake_field IS
+    'Fields of a feed (归集字段): for layout intake the fields every row needs; for penalty and license the columns of the national double-publicity exchange layout (行政处罚 CF_*, 行政许可 XK_*, v2 and old v1 names, lower case) and the intake column or details key each fills; mandatory fields (必填) are what completeness counts for items of that category, rejects ones a row cannot lack';
+COMMENT ON COLUMN @extschema@.intake_field.code IS 'Column of the layout (credit.intake_penalty / credit.intake_license), e.g. cf_wsh';
+COMMENT ON COLUMN @extschema@.intake_field.field IS 'What it fills: an intake column (subject_code, subject_name, subject_kind, document_no, decided_on, amount) or a key of details';
+COMMENT ON COLUMN @extschema@.intake_field.kind IS 'Format a details value must have: text, date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD) or number';
+COMMENT ON COLUMN @extschema@.intake_field.mandatory IS 'Counted by completeness (完整率) for rows of this category';
+COMMENT ON COLUMN @extschema@.intake_field.rejects IS 'A row without it is rejected (missing_field)';
+COMMENT ON COLUMN @extschema@.intake_field.position IS 'Column position in the layout''s view; several codes filling one intake column are read in this order';
+
+INSERT INTO @extschema@.intake_field (layout, code, field, label, version, kind, mandatory, rejects, position) VALUES
+    ('intake', 'subject_code', 'subject_code', 'code of the subject (USCC, organisation code or ID number)', 2, 'text', true, true, 1),
+    ('intake', 'item_code', 'item_code', 'catalogue item', 2, 'text', true, true, 2),
+    ('intake', 'decided_on', 'decided_on', 'decision date', 2, 'text', true, true, 3),
+    -- 行政处罚 (penalty), v2
+    ('penalty', 'cf_xdr_mc', 'subject_name', '行政相对人名称', 2, 'text', true, false, 1),
+    ('penalty', 'cf_xdr_lb', 'subject_kind', '行政相对人类别', 2, 'text', true, false, 2),
+    ('penalty', 'cf_xdr_shxym', 'subject_code', '统一社会信用代码', 2, 'text', false, false, 3),
+    ('penalty', 'cf_xdr_gszc', 'registration_no', '工商注册号', 2, 'text', false, false, 4),
+    ('penalty', 'cf_xdr_zzjg', 'org_code', '组织机构代码', 2, 'text', false, false, 5),
+    ('penalty', 'cf_xdr_swdj', 'tax_no', '税务登记号', 2, 'text', false, false, 6),
+    ('penalty', 'cf_xdr_sydw', 'institution_cert_no', '事业单位证书号', 2, 'text', false, false, 7),
+    ('penalty', 'cf_xdr_shzz', 'social_org_cert_no', '社会组织登记证号', 2, 'text', false, false, 8),
+    ('penalty', 'cf_frdb', 'legal_rep', '法定代表人', 2, 'text', false, false, 9),
+    ('penalty', 'cf_fr_zjlx', 'legal_rep_id_type', '法定代表人证件类型', 2, 'text', false, false, 10),
+    ('penalty', 'cf_fr_zjhm', 'legal_rep_id_no', '法定代表人证件号码', 2, 'text', false, false, 11),
+    ('penalty', 'cf_xdr_zjlx', 'party_id_type', '证件类型', 2, 'text', false, false, 12),
+    ('penalty', 'cf_xdr_zjhm', 'subject_code', '证件号码', 2, 'text', false, false, 13),
+    ('penalty', 'cf_wsh', 'document_no', '决定书文号', 2, 'text', true, true, 14),
+    ('penalty', 'cf_wfxw', 'violation_type', '违法行为类型', 2, 'text', true, false, 15),
+    ('penalty', 'cf_sy', 'facts', '违法事实', 2, 'text', true, false, 16),
+    ('penalty', 'cf_yj', 'legal_basis', '处罚依据', 2, 'text', true, false, 17),
+    ('penalty', 'cf_cflb', 'penalty_category', '处罚类别', 2, 'text', true, false, 18),
+    ('penalty', 'cf_nr', 'content', '处罚内容', 2, 'text', true, false, 19),
+    ('penalty', 'cf_nr_fk', 'amount', '罚款金额（万元）', 2, 'number', false, false, 20),
+    ('penalty', 'cf_nr_wfff', 'confiscated', '没收违法所得、没收非法财物的金额（万元）', 2, 'number', false, false, 21),
+    ('penalty', 'cf_nr_zkdx', 'license_revoked', '暂扣或吊销证照名称及编号', 2, 'text', false, false, 22),
+    ('penalty', 'cf_jdrq', 'decided_on', '处罚决定日期', 2, 'date', true, false, 23),
+    ('penalty', 'cf_yxq', 'valid_until', '处罚有效期', 2, 'date', true, false, 24),
+    ('penalty', 'cf_gsjzq', 'publicity_end', '公示截止期', 2, 'date', false, false, 25),
+    ('penalty', 'cf_cfjg', 'authority', '处罚机关', 2, 'text', true, false, 26),
+    ('penalty', 'cf_cfjgdm', 'authority_uscc', '处罚机关统一社会信用代码', 2, 'text', true, false, 27),
+    ('penalty', 'cf_sjly', 'source_unit', '数据来源单位', 2, 'text', true, false, 28),
+    ('penalty', 'cf_sjlydm', 'source_unit_uscc', '数据来源单位统一社会信用代码', 2, 'text', true, false, 29),
+    ('penalty', 'bz', 'remarks', '备注', 2, 'text', false, false, 30),
+    -- 行政处罚, old v1 names
+    ('penalty', 'cf_cfmc', 'document_name', '处罚名称 (v1)', 1, 'text', false, false, 31),
+    ('penalty', 'cf_cflb1', 'penalty_category', '处罚类别1 (v1)', 1, 'text', false, false, 32),
+    ('penalty', 'cf_cflb2', 'penalty_category_2', '处罚类别2 (v1)', 1, 'text', false, false, 33),
+    ('penalty', 'cf_xdr_zdm', 'subject_code', '组织机构代码 (v1)', 1, 'text', false, false, 34),
+    ('penalty', 'cf_xdr_gsdj', 'registration_no', '工商登记码 (v1)', 1, 'text', false, false, 35),
+    ('penalty', 'cf_xdr_sfz', 'subject_code', '居民身份证号 (v1)', 1, 'text', false, false, 36),
+    ('penalty', 'cf_fr', 'legal_rep', '法定代表人 (v1)', 1, 'text', false, false, 37),
+    ('penalty', 'cf_xzjg', 'authority', '处罚机关 (v1)', 1, 'text', false, false, 38),
+    ('penalty', 'cf_zt', 'current_status', '当前状态 (v1)', 1, 'text', false, false, 39),
+    ('penalty', 'dfbm', 'local_code', '地方编码 (v1)', 1, 'text', false, false, 40),
+    ('penalty', 'sjc', 'timestamp', '时间戳 (v1)', 1, 'text', false, false, 41),
+    -- 行政许可 (licence), v2
+    ('license', 'xk_xdr_mc', 'subject_name', '行政相对人名称', 2, 'text', true, false, 1),
+    ('license', 'xk_xdr_lb', 'subject_kind', '行政相对人类别', 2, 'text', true, false, 2),
+    ('license', 'xk_xdr_shxym', 'subject_code', '统一社会信用代码', 2, 'text', false, false, 3),
+    ('license', 'xk_xdr_gszc', 'registration_no', '工商注册号', 2, 'text', false, false, 4),
+    ('license', 'xk_xdr_zzjg', 'org_code', '组织机构代码', 2, 'text', false, false, 5),
+    ('license', 'xk_xdr_swdj', 'tax_no', '税务登记号', 2, 'text', false, false, 6),
+    ('license', 'xk_xdr_sydw', 'institution_cert_no', '事业单位证书号', 2, 'text', false, false, 7),
+    ('license', 'xk_xdr_shzz', 'social_org_cert_no', '社会组织登记证号', 2, 'text', false, false, 8),
+    ('license', 'xk_frdb', 'legal_rep', '法定代表人', 2, 'text', false, false, 9),
+    ('license', 'xk_fr_zjlx', 'legal_rep_id_type', '法定代表人证件类型', 2, 'text', false, false, 10),
+    ('license', 'xk_fr_zjhm', 'legal_rep_id_no', '法定代表人证件号码', 2, 'text', false, false, 11),
+    ('license', 'xk_xdr_zjlx', 'party_id_type', '证件类型', 2, 'text', false, false, 12),
+    ('license', 'xk_xdr_zjhm', 'subject_code', '证件号码', 2, 'text', false, false, 13),
+    ('license', 'xk_xkws', 'document_name', '许可决定文书名称', 2, 'text', false, false, 14),
+    ('license', 'xk_wsh', 'document_no', '许可决定文书号', 2, 'text', true, true, 15),
+    ('license', 'xk_xklb', 'license_category', '许可类别', 2, 'text', true, false, 16),
+    ('license', 'xk_xkzs', 'certificate_name', '许可证书名称', 2, 'text', false, false, 17),
+    ('license', 'xk_xkbh', 'certificate_no', '许可编号', 2, 'text', false, false, 18),
+    ('license', 'xk_nr', 'content', '许可内容', 2, 'text', true, false, 19),
+    ('license', 'xk_jdrq', 'decided_on', '许可决定日期', 2, 'date', true, false, 20),
+    ('license', 'xk_yxqz', 'valid_from', '有效期自', 2, 'date', false, false, 21),
+    ('license', 'xk_yxqzi', 'valid_to', '有效期至 (2099/12/31: long-term)', 2, 'date', false, false, 22),
+    ('license', 'xk_xkjg', 'authority', '许可机关', 2, 'text', true, false, 23),
+    ('license', 'xk_xkjgdm', 'authority_uscc', '许可机关统一社会信用代码', 2, 'text', true, false, 24),
+    ('license', 'xk_zt', 'current_status', '当前状态', 2, 'text', true, false, 25),
+    ('license', 'xk_lydw', 'source_unit', '数据来源单位', 2, 'text', false, false, 26),
+    ('license', 'xk_lydwdm', 'source_unit_uscc', '数据来源单位统一社会信用代码', 2, 'text', false, false, 27),
+    ('license', 'bz', 'remarks', '备注', 2, 'text', false, false, 28);
+GRANT SELECT ON @extschema@.intake_field TO credit_admin, credit_department, credit_analyst;
+
+-- What the platform keeps of every row a unit sent.
+CREATE SEQUENCE @extschema@.intake_batch_seq;
+COMMENT ON SEQUENCE @extschema@.intake_batch_seq IS 'Numbers of the intake statements (batches)';
+CREATE TABLE @extschema@.intake_row (
+    id              bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    batch           bigint NOT NULL,
+    line            integer NOT NULL,
+    layout          text NOT NULL DEFAULT 'intake' CHECK (layout IN ('intake', 'penalty', 'license')),
+    department      text,
+    subject_code    text,
+    subject_name    text,
+    subject_kind    text,
+    item_code       text,
+    document_no     text,
+    decided_on      text,
+    value           text,
+    amount          text,
+    details         text,
+    received_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    received_by     name NOT NULL,
+    status          text NOT NULL CHECK (status IN ('accepted', 'updated', 'waiting', 'rejected')),
+    problem         text,
+    message         text,
+    record_id       bigint,
+    subject_id      bigint,
+    corrects        bigint,
+    code_kind       text,
+    code_key        text,
+    decided         date,
+    category        text,
+    fields_required smallint NOT NULL DEFAULT 0,
+    fields_present  smallint NOT NULL DEFAULT 0,
+    timely          boolean,
+    CHECK ((status = 'rejected') = (problem IS NOT NULL))
+);
+COMMENT ON TABLE @extschema@.intake_row IS
+    'Every row units sent through credit.intake and the national layouts (归集记录), as sent, with what became of it: the history of a unit''s feeds (read through credit.intake)';
+COMMENT ON COLUMN @extschema@.intake_row.batch IS 'Statement (batch) that brought the row, or that last processed it (a waiting row when its subject was registered)';
+COMMENT ON COLUMN @extschema@.intake_row.line IS 'Position of the row in its statement (line of the feed, from 1)';
+COMMENT ON COLUMN @extschema@.intake_row.code_kind IS 'How subject_code was read: uscc, org_code or resident_id';
+COMMENT ON COLUMN @extschema@.intake_row.code_key IS 'Canonical form of subject_code (18 characters, or 9 for an organisation code): a waiting row is matched on it when its subject is registered';
+COMMENT ON COLUMN @extschema@.intake_row.decided IS 'decided_on as read';
+COMMENT ON COLUMN @extschema@.intake_row.category IS 'Category of the catalogue item when the item is known';
+COMMENT ON COLUMN @extschema@.intake_row.fields_required IS 'Mandatory fields of the row''s category (credit.intake_field)';
+COMMENT ON COLUMN @extschema@.intake_row.fields_present IS 'How many of them the row carries';
+COMMENT ON COLUMN @extschema@.intake_row.timely IS 'Licence and penalty rows: received within 7 working days of the decision (credit.add_working_days); NULL for other rows and rows without a valid date';
+CREATE INDEX intake_row_batch_idx ON @extschema@.intake_row (batch);
+CREATE INDEX intake_row_waiting_idx ON @extschema@.intake_row (code_key) WHERE status = 'waiting';
+CREATE INDEX intake_row_department_idx ON @extschema@.intake_row (department, received_at);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.intake_row', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.decision', '');
+GRANT SELECT ON @extschema@.intake_row TO credit_admin;
+
+-- Which intake rows the current user reads: its units' rows, the rows it sent
+-- itself (a row naming no known unit), and all of them for administrators.
+-- Inlined into the intake views.
+CREATE FUNCTION @extschema@.intake_readable(department text, received_by name) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT department OPERATOR(pg_catalog.=) ANY (@extschema@.acting_departments())
+        OR received_by OPERATOR(pg_catalog.=) CURRENT_USER
+        OR pg_catalog.pg_has_role('credit_admin', 'USAGE')
+$$;
+COMMENT ON FUNCTION @extschema@.intake_readable(text, name) IS
+    'Whether the current user reads an intake row of this unit and sender: a row of a unit it acts for, a row it sent itself, or any row for administrators; the rule of credit.intake and the national intake views';
+
+-- The intake view: each unit reads the rows of its units and the rows it sent
+-- itself; administrators read all.  Writing goes through the triggers below.
+CREATE VIEW @extschema@.intake WITH (security_barrier) AS
+SELECT i.id, i.department, i.subject_code, i.subject_name, i.subject_kind, i.item_code, i.document_no,
+       i.decided_on, i.value, i.amount, i.details, i.received_at, i.received_by, i.status, i.problem,
+       i.message, i.record_id, i.subject_id, i.line, i.corrects
+  FROM @extschema@.intake_row i
+ WHERE @extschema@.intake_readable(i.department, i.received_by);
+COMMENT ON VIEW @extschema@.intake IS
+    'Intake (归集): units send their feeds here by COPY (text or CSV) or INSERT, every data column text, and read their own rows back; each row is processed in the same statement and ends accepted (a new record), updated (a decision sent before: the record is updated in place), waiting (the subject is not registered yet: it becomes a record when it is) or rejected (problem, message); UPDATE of a row re-sends it corrected (a new row, corrects naming the old one)';
+COMMENT ON COLUMN @extschema@.intake.id IS 'Row of the intake';
+COMMENT ON COLUMN @extschema@.intake.department IS 'Unit that sends the row (credit.department); defaults to the sender''s unit when it acts for exactly one; another unit''s code is refused (42501)';
+COMMENT ON COLUMN @extschema@.intake.subject_code IS 'Code of the subject as the unit knows it: USCC, old organisation code, 18- or 15-digit ID number (white space, hyphens, full-width and lower case accepted)';
+COMMENT ON COLUMN @extschema@.intake.subject_name IS 'Name of the subject (行政相对人名称)';
+COMMENT ON COLUMN @extschema@.intake.subject_kind IS 'Kind of subject (credit.subject_kind, or the layout''s 法人及非法人组织 / 自然人 / 个体工商户)';
+COMMENT ON COLUMN @extschema@.intake.item_code IS 'Catalogue item (credit.catalog_item)';
+COMMENT ON COLUMN @extschema@.intake.document_no IS 'Decision document number (决定文书号): with unit and item it identifies the decision';
+COMMENT ON COLUMN @extschema@.intake.decided_on IS 'Decision date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD, not in the future';
+COMMENT ON COLUMN @extschema@.intake.value IS 'Quantity of the record (a number; 1 when empty)';
+COMMENT ON COLUMN @extschema@.intake.amount IS 'Amount in CNY (a number with at most 16 digits before the point)';
+COMMENT ON COLUMN @extschema@.intake.details IS 'Further fields as a JSON object (the double-publicity fields: violation_type, facts, legal_basis, penalty_category, content, valid_from, valid_to, source_unit...)';
+COMMENT ON COLUMN @extschema@.intake.received_at IS 'When the row arrived (set by the platform)';
+COMMENT ON COLUMN @extschema@.intake.received_by IS 'Role that sent it (set by the platform)';
+COMMENT ON COLUMN @extschema@.intake.status IS 'accepted, updated, waiting or rejected (set by the platform)';
+COMMENT ON COLUMN @extschema@.intake.problem IS 'Stable code of the problem of a rejected row: missing_field, invalid_code, unknown_item, invalid_date, future_date, invalid_value, invalid_amount, invalid_details, invalid_kind, unknown_department';
+COMMENT ON COLUMN @extschema@.intake.message IS 'The problem in words, naming the line and the value';
+COMMENT ON COLUMN @extschema@.intake.record_id IS 'Record the row became or updated (credit.record.id)';
+COMMENT ON COLUMN @extschema@.intake.subject_id IS 'Subject the row was linked to (credit.subject.id)';
+COMMENT ON COLUMN @extschema@.intake.line IS 'Position of the row in the statement that sent it (line of the feed, from 1)';
+COMMENT ON COLUMN @extschema@.intake.corrects IS 'Row this one corrects (an UPDATE of that row re-sent it)';
+GRANT SELECT ON @extschema@.intake TO credit_admin, credit_department;
+GRANT INSERT (department, subject_code, subject_name, subject_kind, item_code, document_no, decided_on, value, amount, details),
+      UPDATE (department, subject_code, subject_name, subject_kind, item_code, document_no, decided_on, value, amount, details)
+   ON @extschema@.intake TO credit_admin, credit_department;
+
+-- The statement's buffer (C: src/intake.c).
+CREATE FUNCTION @extschema@.intake_buffer() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'credit_intake_buffer';
+COMMENT ON FUNCTION @extschema@.intake_buffer() IS
+    'Trigger of the intake views: BEFORE STATEMENT opens the statement''s buffer, INSTEAD OF INSERT or UPDATE keeps each row in it for the AFTER STATEMENT trigger';
+CREATE FUNCTION @extschema@.intake_take(anyelement) RETURNS SETOF anyelement
+    AS 'MODULE_PATHNAME', 'credit_intake_take'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.intake_take(anyelement) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_take(anyelement) IS
+    'The rows the current statement sent to the intake view whose row type is the argument''s (NULL::credit.intake), in arrival order; closes the statement''s buffer. Internal to the intake triggers';
+CREATE FUNCTION @extschema@.json_object_problem(text) RETURNS text
+    AS 'MODULE_PATHNAME', 'credit_json_object_problem'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.json_object_problem(text) IS
+    'NULL when the text is a JSON object that jsonb accepts, else what is wrong with it; never an error';
+
+-- A date as feeds write it (YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD, an
+-- optional time of day after it), NULL when it is not a real date.
+CREATE FUNCTION @extschema@.intake_date(t text) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN m IS NULL THEN NULL
+                WHEN m[1]::pg_catalog.int4 OPERATOR(pg_catalog.<) 1900
+                  OR m[2]::pg_catalog.int4 NOT BETWEEN 1 AND 12
+                  OR m[3]::pg_catalog.int4 OPERATOR(pg_catalog.<) 1 THEN NULL
+                WHEN m[3]::pg_catalog.int4 OPERATOR(pg_catalog.>) pg_catalog.date_part('day',
+                         pg_catalog.make_date(m[1]::pg_catalog.int4, m[2]::pg_catalog.int4, 1)
+                         OPERATOR(pg_catalog.+) '1 month -1 day'::pg_catalog.interval) THEN NULL
+                ELSE pg_catalog.make_date(m[1]::pg_catalog.int4, m[2]::pg_catalog.int4, m[3]::pg_catalog.int4)
+           END
+      FROM pg_catalog.regexp_match(pg_catalog.btrim(t),
+               '^(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|(\d{2})(\d{2}))(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$') r,
+           LATERAL (SELECT ARRAY[r[1], coalesce(r[3], r[5]), coalesce(r[4], r[6])]) a (m)
+$$;
+COMMENT ON FUNCTION @extschema@.intake_date(text) IS
+    'A date as feeds write it (YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD, optionally followed by a time of day), or NULL when the text is not a real date from 1900 on; never an error';
+
+-- Whether a text is a number of the given kind: value (float), amount
+-- (numeric(18, 2): at most 16 digits before the point).
+CREATE FUNCTION @extschema@.intake_number(t text, kind text) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE kind
+           WHEN 'amount' THEN t OPERATOR(pg_catalog.~) '^\s*[+-]?(\d{1,16}(\.\d*)?|\.\d+)\s*$'
+           ELSE t OPERATOR(pg_catalog.~) '^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*$'
+                -- within the range of double precision: exponent plus integer digits
+                AND coalesce(pg_catalog.substring(t, '[eE]([+-]?\d+)')::pg_catalog.int4, 0)
+                    OPERATOR(pg_catalog.+) pg_catalog.length(pg_catalog.substring(t, '(\d+)')) BETWEEN -300 AND 300
+           END
+$$;
+COMMENT ON FUNCTION @extschema@.intake_number(text, text) IS
+    'Whether a text of a feed is a number: kind amount (fits numeric(18, 2)) or value (a double precision within 1e-300 .. 1e300); never an error';
+
+-- The subject kind as feeds write it: an enum label or the national layout's category.
+CREATE FUNCTION @extschema@.intake_kind(t text) RETURNS @extschema@.subject_kind
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE pg_catalog.lower(pg_catalog.btrim(t))
+           WHEN 'government' THEN 'government'::@extschema@.subject_kind
+           WHEN 'enterprise' THEN 'enterprise'::@extschema@.subject_kind
+           WHEN 'individual' THEN 'individual'::@extschema@.subject_kind
+           WHEN 'social_org' THEN 'social_org'::@extschema@.subject_kind
+           WHEN 'institution' THEN 'institution'::@extschema@.subject_kind
+           WHEN '法人及非法人组织' THEN 'enterprise'::@extschema@.subject_kind
+           WHEN '法人' THEN 'enterprise'::@extschema@.subject_kind
+           WHEN '个体工商户' THEN 'enterprise'::@extschema@.subject_kind
+           WHEN '自然人' THEN 'individual'::@extschema@.subject_kind
+           END
+$$;
+COMMENT ON FUNCTION @extschema@.intake_kind(text) IS
+    'A subject kind as a feed writes it: a credit.subject_kind label, or the national layout''s category (法人及非法人组织 and 个体工商户: enterprise; 自然人: individual); NULL when not one of them';
+
+-- Why a code of a feed names no subject: the reason of the ID number check
+-- for what looks like an ID number, else of the USCC check.
+CREATE FUNCTION @extschema@.code_problem(code text) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT coalesce(CASE WHEN c.s OPERATOR(pg_catalog.~) '^(\d{15}|\d{17}[0-9A-Za-z])$'
+                          AND c.r NOT LIKE '%province%' THEN c.r
+                         WHEN pg_catalog.length(c.s) OPERATOR(pg_catalog.=) 9 THEN 'not a valid organisation code'
+                         ELSE @extschema@.uscc_check(code) END,
+                    'not a USCC, organisation code or ID number')
+      FROM (SELECT pg_catalog.regexp_replace(code, '[\s-]', '', 'g') AS s, @extschema@.resident_id_check(code) AS r) c
+$$;
+COMMENT ON FUNCTION @extschema@.code_problem(text) IS
+    'Why a code is not a USCC, organisation code or ID number, as a clerk reads it: the ID number check''s reason for 15 digits or 17 digits and a check character (unless the province prefix is unknown), else the USCC check''s; STABLE: ID numbers are checked against today';
+
+-- Subjects by the canonical code of a feed row (kind as credit.parse_code reads it).
+CREATE FUNCTION @extschema@.intake_subject(code_kind text, code_key text) RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT coalesce(
+        CASE code_kind
+        WHEN 'uscc' THEN (SELECT s.id FROM @extschema@.subject s
+                           WHERE s.uscc OPERATOR(pg_catalog.=) code_key::@extschema@.uscc)
+        WHEN 'resident_id' THEN (SELECT s.id FROM @extschema@.subject s
+                                  WHERE s.person_id OPERATOR(pg_catalog.=) code_key::@extschema@.resident_id)
+        WHEN 'org_code' THEN (SELECT s.id FROM @extschema@.subject s
+                               WHERE @extschema@.org_code(s.uscc) OPERATOR(pg_catalog.=) code_key
+                               ORDER BY s.id LIMIT 1)
+        END,
+        -- 18 characters read as an ID number that are a valid USCC too
+        CASE WHEN code_kind OPERATOR(pg_catalog.=) 'resident_id' AND @extschema@.uscc_check(code_key) IS NULL
+             THEN (SELECT s.id FROM @extschema@.subject s
+                    WHERE s.uscc OPERATOR(pg_catalog.=) code_key::@extschema@.uscc) END)
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_subject(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_subject(text, text) IS
+    'The registered subject a code names (kind uscc, resident_id or org_code and canonical form, as credit.parse_code gives them), NULL when none is; internal to the intake';
+
+-- The lock that orders waiting rows and registrations: a statement that
+-- leaves rows waiting holds it exclusively, a registration shares it, so a
+-- registration sees every waiting row committed before it and a waiting row
+-- is never left behind by a registration that ran beside it.
+CREATE FUNCTION @extschema@.intake_waiting_lock(exclusive boolean) RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT CASE WHEN exclusive
+                THEN pg_catalog.pg_advisory_xact_lock('@extschema@.intake_row'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int4, 0)
+                ELSE pg_catalog.pg_advisory_xact_lock_shared('@extschema@.intake_row'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int4, 0) END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_waiting_lock(boolean) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_waiting_lock(boolean) IS
+    'Takes the transaction lock that orders waiting intake rows (exclusive) and subject registrations (shared); internal to the intake';
+
+-- Turn the rows of a batch that are ready (status accepted, no record yet)
+-- into records: a decision sent before (same unit, item and document number)
+-- updates its record in place, rows of one decision in one batch make one
+-- record with the values of the last of them.
+CREATE FUNCTION @extschema@.intake_apply(p_batch bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    seq regclass := pg_get_serial_sequence('@extschema@.record', 'id')::regclass;
+BEGIN
+    -- claim (and lock) every decision key of the batch, in key order
+    INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party)
+    SELECT DISTINCT i.department, i.item_code, btrim(i.document_no), @extschema@.decision_party(i.item_code, i.subject_id)
+      FROM @extschema@.intake_row i
+     WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status OPERATOR(pg_catalog.=) 'accepted'
+       AND i.record_id IS NULL AND btrim(i.document_no) OPERATOR(pg_catalog.<>) ''
+       AND @extschema@.decision_party(i.item_code, i.subject_id) IS NOT NULL
+     ORDER BY 1, 2, 3, 4
+        ON CONFLICT (department, item_code, document_no, party) DO UPDATE SET record_id = d.record_id WHERE false;
+
+    -- each row's record: the decision's, or a new one per decision (or per row without a document number)
+    -- (materialized: one new id per decision, whatever the join does)
+    WITH g AS MATERIALIZED (
+            SELECT k.department, k.item_code, k.doc, k.existing, k.first_row,
+                   coalesce(k.existing, pg_catalog.nextval(seq)) AS record_id
+              FROM (SELECT i2.department, i2.item_code,
+                           CASE WHEN btrim(i2.document_no) OPERATOR(pg_catalog.<>) ''
+                                 AND @extschema@.decision_party(i2.item_code, i2.subject_id) IS NOT NULL
+                                THEN btrim(i2.document_no) OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||)
+                                     @extschema@.decision_party(i2.item_code, i2.subject_id)::text
+                                ELSE '#' OPERATOR(pg_catalog.||) i2.id::text END AS doc,
+                           min(d.record_id) AS existing, min(i2.id) AS first_row
+                      FROM @extschema@.intake_row i2
+                      LEFT JOIN @extschema@.decision d
+                             ON d.department OPERATOR(pg_catalog.=) i2.department
+                            AND d.item_code OPERATOR(pg_catalog.=) i2.item_code
+                            AND d.document_no OPERATOR(pg_catalog.=) btrim(i2.document_no)
+                            AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party(i2.item_code, i2.subject_id)
+                     WHERE i2.batch OPERATOR(pg_catalog.=) p_batch AND i2.status OPERATOR(pg_catalog.=) 'accepted'
+                       AND i2.record_id IS NULL
+                     GROUP BY 1, 2, 3) k)
+    UPDATE @extschema@.intake_row i
+       SET record_id = g.record_id,
+           status = CASE WHEN g.existing IS NULL AND i.id OPERATOR(pg_catalog.=) g.first_row THEN 'accepted' ELSE 'updated' END
+      FROM g
+     WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status OPERATOR(pg_catalog.=) 'accepted' AND i.record_id IS NULL
+       AND i.department OPERATOR(pg_catalog.=) g.department AND i.item_code OPERATOR(pg_catalog.=) g.item_code
+       AND CASE WHEN btrim(i.document_no) OPERATOR(pg_catalog.<>) ''
+                 AND @extschema@.decision_party(i.item_code, i.subject_id) IS NOT NULL
+                THEN btrim(i.document_no) OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||)
+                     @extschema@.decision_party(i.item_code, i.subject_id)::text
+                ELSE '#' OPERATOR(pg_catalog.||) i.id::text END OPERATOR(pg_catalog.=) g.doc;
+
+    -- new decisions: one record each, with the values of the last row sent
+    INSERT INTO @extschema@.record (id, subject_id, item_code, department, document_no, decided_on, value, amount, details)
+    SELECT DISTINCT ON (i.record_id)
+           i.record_id, i.subject_id, i.item_code, i.department, nullif(btrim(i.document_no), ''), i.decided,
+           coalesce(nullif(btrim(i.value), '')::pg_catalog.float8, 1),
+           nullif(btrim(i.amount), '')::pg_catalog.numeric,
+           coalesce(nullif(btrim(i.details), '')::pg_catalog.jsonb, '{}'::pg_catalog.jsonb)
+      FROM @extschema@.intake_row i
+     WHERE i.batch OPERATOR(pg_catalog.=) p_batch
+       AND i.record_id IN (SELECT a.record_id FROM @extschema@.intake_row a
+                            WHERE a.batch OPERATOR(pg_catalog.=) p_batch AND a.status OPERATOR(pg_catalog.=) 'accepted')
+     ORDER BY i.record_id, i.id DESC;
+
+    -- decisions sent before: their records updated in place
+    UPDATE @extschema@.record r
+       SET subject_id = u.subject_id, decided_on = u.decided, value = u.value, amount = u.amount, details = u.details
+      FROM (SELECT DISTINCT ON (i.record_id)
+                   i.record_id, i.subject_id, i.decided,
+                   coalesce(nullif(btrim(i.value), '')::pg_catalog.float8, 1) AS value,
+                   nullif(btrim(i.amount), '')::pg_catalog.numeric AS amount,
+                   coalesce(nullif(btrim(i.details), '')::pg_catalog.jsonb, '{}'::pg_catalog.jsonb) AS details
+              FROM @extschema@.intake_row i
+             WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status OPERATOR(pg_catalog.=) 'updated'
+               AND NOT EXISTS (SELECT FROM @extschema@.intake_row a
+                                WHERE a.batch OPERATOR(pg_catalog.=) p_batch
+                                  AND a.record_id OPERATOR(pg_catalog.=) i.record_id
+                                  AND a.status OPERATOR(pg_catalog.=) 'accepted')
+             ORDER BY i.record_id, i.id DESC) u
+     WHERE r.id OPERATOR(pg_catalog.=) u.record_id;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_apply(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_apply(bigint) IS
+    'Makes records of the ready rows of an intake batch: claims their decision keys in credit.decision (in key order), inserts one record per new decision (values of the last row sent) and updates the record of a decision sent before in place; marks each row accepted or updated with its record. Internal to the intake';
+
+-- Process the rows of one intake statement: validate every row, store it
+-- with its outcome, and make the records (credit.intake_apply).
+CREATE FUNCTION @extschema@.intake_process(rows @extschema@.intake[], layout text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    who      name := @extschema@.caller();
+    units    text[] := @extschema@.caller_departments();
+    admin    boolean := pg_has_role(@extschema@.caller(), 'credit_admin', 'USAGE');
+    b        bigint := nextval('@extschema@.intake_batch_seq');
+    today    date := current_date;
+    bad      record;
+BEGIN
+    IF coalesce(array_length(rows, 1), 0) OPERATOR(pg_catalog.=) 0 THEN
+        RETURN;
+    END IF;
+    -- a unit sends for its own units only
+    IF NOT admin THEN
+        SELECT r.line, r.department INTO bad
+          FROM unnest(rows) WITH ORDINALITY AS r (id, department, subject_code, subject_name, subject_kind, item_code,
+                                                  document_no, decided_on, value, amount, details, sent_received_at,
+                                                  sent_received_by, sent_status, sent_problem, sent_message,
+                                                  sent_record_id, sent_subject_id, sent_line, corrects, line)
+         WHERE nullif(btrim(r.department), '') IS NOT NULL
+           AND btrim(r.department) OPERATOR(pg_catalog.<>) ALL (units)
+           AND EXISTS (SELECT FROM @extschema@.department d WHERE d.code OPERATOR(pg_catalog.=) btrim(r.department))
+         ORDER BY r.line LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'permission denied to send rows of unit %', bad.department
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = format('Line %s names unit %s; role %s acts for %s.', bad.line, bad.department, who,
+                                      coalesce(nullif(array_to_string(units, ', '), ''), 'no unit'));
+        END IF;
+    END IF;
+
+    INSERT INTO @extschema@.intake_row
+           (batch, line, layout, department, subject_code, subject_name, subject_kind, item_code, document_no,
+            decided_on, value, amount, details, received_by, status, problem, message, subject_id, corrects,
+            code_kind, code_key, decided, category, fields_required, fields_present, timely)
+    WITH r AS (
+        SELECT x.*, btrim(x.item_code) AS item,
+               coalesce(nullif(btrim(x.department), ''),
+                        CASE WHEN cardinality(units) OPERATOR(pg_catalog.=) 1 THEN units[1] END) AS unit
+          FROM unnest(rows) WITH ORDINALITY AS x (id, department, subject_code, subject_name, subject_kind, item_code,
+                                                  document_no, decided_on, value, amount, details, sent_received_at,
+                                                  sent_received_by, sent_status, sent_problem, sent_message,
+                                                  sent_record_id, sent_subject_id, sent_line, corrects, line)
+    ), v AS (
+        SELECT r.*, c.category AS cat, c.code IS NOT NULL AS item_known,
+               (SELECT d.code FROM @extschema@.department d WHERE d.code OPERATOR(pg_catalog.=) r.unit) AS dept,
+               p.kind AS ckind, p.canonical AS ckey,
+               @extschema@.intake_date(r.decided_on) AS dt,
+               @extschema@.json_object_problem(nullif(btrim(r.details), '')) AS jproblem
+          FROM r
+          LEFT JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) r.item
+          LEFT JOIN LATERAL @extschema@.parse_code(nullif(btrim(r.subject_code), '')) p ON true
+    ), j AS (
+        SELECT v.*, CASE WHEN v.jproblem IS NULL THEN nullif(btrim(v.details), '')::pg_catalog.jsonb END AS dj
+          FROM v
+    ), f AS (
+        -- the mandatory fields of the row's category: how many it carries, the first it lacks, the first badly formed
+        SELECT j.*, q.required, q.present, q.lacking, q.malformed, q.malformed_kind
+          FROM j, LATERAL (
+            SELECT count(*) FILTER (WHERE h.mandatory)::int AS required,
+                   count(*) FILTER (WHERE h.mandatory AND h.present)::int AS present,
+                   (array_agg(h.field ORDER BY h.rank) FILTER (WHERE h.rejects AND NOT h.present))[1] AS lacking,
+                   (array_agg(h.field ORDER BY h.rank) FILTER (WHERE h.bad))[1] AS malformed,
+                   (array_agg(h.kind ORDER BY h.rank) FILTER (WHERE h.bad))[1] AS malformed_kind
+              FROM (SELECT e.field, bool_or(e.rejects) AS rejects, min(e.position) AS rank,
+                           bool_or(e.mandatory) AS mandatory, min(e.kind) AS kind,
+                           CASE e.field
+                           WHEN 'subject_code' THEN nullif(btrim(j.subject_code), '') IS NOT NULL
+                           WHEN 'item_code' THEN nullif(j.item, '') IS NOT NULL
+                           WHEN 'decided_on' THEN nullif(btrim(j.decided_on), '') IS NOT NULL
+                           WHEN 'subject_name' THEN nullif(btrim(j.subject_name), '') IS NOT NULL
+                           WHEN 'subject_kind' THEN nullif(btrim(j.subject_kind), '') IS NOT NULL
+                           WHEN 'document_no' THEN nullif(btrim(j.document_no), '') IS NOT NULL
+                           WHEN 'amount' THEN nullif(btrim(j.amount), '') IS NOT NULL
+                           ELSE nullif(btrim(j.dj OPERATOR(pg_catalog.->>) e.field), '') IS NOT NULL
+                           END AS present,
+                           CASE WHEN min(e.kind) OPERATOR(pg_catalog.=) 'text' OR e.field = ANY ('{decided_on,amount}'::text[])
+                                     OR nullif(btrim(j.dj OPERATOR(pg_catalog.->>) e.field), '') IS NULL THEN false
+                                WHEN min(e.kind) OPERATOR(pg_catalog.=) 'date'
+                                     THEN @extschema@.intake_date(j.dj OPERATOR(pg_catalog.->>) e.field) IS NULL
+                                ELSE NOT @extschema@.intake_number(j.dj OPERATOR(pg_catalog.->>) e.field, 'value')
+                           END AS bad
+                      FROM @extschema@.intake_field e
+                     WHERE e.layout OPERATOR(pg_catalog.=) 'intake' OR e.layout OPERATOR(pg_catalog.=) j.cat
+                     GROUP BY e.field) h
+             WHERE h.mandatory OR h.bad) q
+    ), p AS (
+        SELECT f.*,
+               CASE
+               WHEN f.dept IS NULL THEN 'unknown_department'
+               WHEN f.lacking IN ('subject_code', 'item_code', 'decided_on') THEN 'missing_field'
+               WHEN f.ckind IS NULL OR f.ckind OPERATOR(pg_catalog.=) 'pseudonym' THEN 'invalid_code'
+               WHEN NOT f.item_known THEN 'unknown_item'
+               WHEN f.dt IS NULL THEN 'invalid_date'
+               WHEN f.dt OPERATOR(pg_catalog.>) today THEN 'future_date'
+               WHEN nullif(btrim(f.value), '') IS NOT NULL AND NOT @extschema@.intake_number(f.value, 'value') THEN 'invalid_value'
+               WHEN nullif(btrim(f.amount), '') IS NOT NULL AND NOT @extschema@.intake_number(f.amount, 'amount') THEN 'invalid_amount'
+               WHEN f.jproblem IS NOT NULL THEN 'invalid_details'
+               WHEN f.malformed IS NOT NULL THEN CASE f.malformed_kind WHEN 'date' THEN 'invalid_date' ELSE 'invalid_value' END
+               WHEN nullif(btrim(f.subject_kind), '') IS NOT NULL AND @extschema@.intake_kind(f.subject_kind) IS NULL THEN 'invalid_kind'
+               WHEN f.lacking IS NOT NULL THEN 'missing_field'
+               END AS problem
+          FROM f
+    ), s AS (
+        SELECT p.*, CASE WHEN p.problem IS NULL THEN @extschema@.intake_subject(p.ckind, p.ckey) END AS sid
+          FROM p
+    ), dl AS (
+        SELECT u.dt, @extschema@.add_working_days(u.dt, 7) AS deadline
+          FROM (SELECT DISTINCT s.dt FROM s WHERE s.dt IS NOT NULL AND s.cat IN ('license', 'penalty')) u
+    )
+    SELECT b, s.line, layout, coalesce(s.dept, nullif(btrim(s.department), '')), s.subject_code, s.subject_name,
+           s.subject_kind, s.item_code, s.document_no, s.decided_on, s.value, s.amount, s.details, who,
+           CASE WHEN s.problem IS NOT NULL THEN 'rejected' WHEN s.sid IS NULL THEN 'waiting' ELSE 'accepted' END,
+           s.problem,
+           CASE WHEN s.problem IS NOT NULL THEN format('line %s: %s: %s', s.line, s.problem,
+               CASE s.problem
+               WHEN 'unknown_department' THEN
+                   CASE WHEN nullif(btrim(s.department), '') IS NOT NULL
+                        THEN format('no unit has the code "%s" (department)', btrim(s.department))
+                        WHEN cardinality(units) OPERATOR(pg_catalog.>) 1
+                        THEN format('the sender acts for %s units (%s): name one in department', cardinality(units), array_to_string(units, ', '))
+                        ELSE 'name the sending unit in department' END
+               WHEN 'missing_field' THEN
+                   format('%s is required%s', s.lacking,
+                          CASE WHEN s.lacking IN ('subject_code', 'item_code', 'decided_on') THEN ''
+                               ELSE format(' for %s items (%s)', s.cat,
+                                           (SELECT string_agg(format('%s %s', upper(e.code), e.label), ', ' ORDER BY e.position)
+                                              FROM @extschema@.intake_field e
+                                             WHERE e.layout OPERATOR(pg_catalog.=) s.cat AND e.field OPERATOR(pg_catalog.=) s.lacking
+                                               AND e.version OPERATOR(pg_catalog.=) 2)) END)
+               WHEN 'invalid_code' THEN
+                   format('%s (subject_code "%s")',
+                          CASE WHEN s.ckind OPERATOR(pg_catalog.=) 'pseudonym' THEN 'a pseudonym names no subject'
+                               ELSE @extschema@.code_problem(s.subject_code) END,
+                          s.subject_code)
+               WHEN 'unknown_item' THEN format('no catalogue item "%s" (item_code)', s.item_code)
+               WHEN 'invalid_date' THEN
+                   CASE WHEN s.dt IS NULL THEN format('not a date (decided_on "%s"): write YYYY-MM-DD', s.decided_on)
+                        ELSE format('not a date (%s "%s"): write YYYY-MM-DD', s.malformed, s.dj OPERATOR(pg_catalog.->>) s.malformed) END
+               WHEN 'future_date' THEN format('the decision date %s is in the future (decided_on "%s")', @extschema@.iso_date(s.dt), s.decided_on)
+               WHEN 'invalid_value' THEN
+                   CASE WHEN s.malformed IS NOT NULL AND NOT (nullif(btrim(s.value), '') IS NOT NULL AND NOT @extschema@.intake_number(s.value, 'value'))
+                        THEN format('not a number (%s "%s")', s.malformed, s.dj OPERATOR(pg_catalog.->>) s.malformed)
+                        ELSE format('not a number (value "%s")', s.value) END
+               WHEN 'invalid_amount' THEN format('not an amount in CNY with at most 16 digits before the point (amount "%s")', s.amount)
+               WHEN 'invalid_details' THEN format('%s (details)', s.jproblem)
+               WHEN 'invalid_kind' THEN format('not a kind of subject (subject_kind "%s"): government, enterprise, individual, social_org, institution', s.subject_kind)
+               END) END,
+           s.sid, s.id,
+           CASE WHEN s.ckind IN ('uscc', 'org_code', 'resident_id') THEN s.ckind END,
+           CASE WHEN s.ckind IN ('uscc', 'org_code', 'resident_id') THEN s.ckey END,
+           s.dt, s.cat, s.required, s.present,
+           CASE WHEN s.cat IN ('license', 'penalty') AND s.dt IS NOT NULL
+                THEN now()::date OPERATOR(pg_catalog.<=) dl.deadline END
+      FROM s LEFT JOIN dl ON dl.dt OPERATOR(pg_catalog.=) s.dt
+     ORDER BY s.line;
+
+    -- rows left waiting: look again under the lock that registrations share
+    IF EXISTS (SELECT FROM @extschema@.intake_row i WHERE i.batch OPERATOR(pg_catalog.=) b AND i.status OPERATOR(pg_catalog.=) 'waiting') THEN
+        PERFORM @extschema@.intake_waiting_lock(true);
+        UPDATE @extschema@.intake_row i
+           SET status = 'accepted', subject_id = x.sid
+          FROM (SELECT w.id, @extschema@.intake_subject(w.code_kind, w.code_key) AS sid
+                  FROM @extschema@.intake_row w
+                 WHERE w.batch OPERATOR(pg_catalog.=) b AND w.status OPERATOR(pg_catalog.=) 'waiting') x
+         WHERE i.id OPERATOR(pg_catalog.=) x.id AND x.sid IS NOT NULL;
+    END IF;
+    PERFORM @extschema@.intake_apply(b);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_process(@extschema@.intake[], text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_process(@extschema@.intake[], text) IS
+    'Processes the rows of one intake statement as the owner: refuses rows of units the sender does not act for (42501), validates every row (code, item, date, value, amount, details, mandatory fields), stores each in credit.intake_row as rejected (problem, message), waiting or ready, and makes the records (credit.intake_apply). Internal to the intake triggers';
+
+-- AFTER STATEMENT of credit.intake: the statement's rows, processed.
+CREATE FUNCTION @extschema@.intake_statement() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.intake_process(ARRAY(SELECT t FROM @extschema@.intake_take(NULL::@extschema@.intake) t), 'intake');
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_statement() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_statement() IS
+    'AFTER STATEMENT trigger of credit.intake: processes the rows the statement sent (credit.intake_process)';
+CREATE TRIGGER intake_open BEFORE INSERT OR UPDATE ON @extschema@.intake
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.intake_buffer();
+CREATE TRIGGER intake_row INSTEAD OF INSERT OR UPDATE ON @extschema@.intake
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.intake_buffer();
+CREATE TRIGGER intake_process AFTER INSERT OR UPDATE ON @extschema@.intake
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.intake_statement();
+
+-- A registered subject takes its waiting rows.  (The triggers are named to
+-- fire after subject_scope_*, which give the subject its evaluation states:
+-- the records made here then fold into those states like any others.)
+CREATE FUNCTION @extschema@.intake_release_waiting() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b bigint;
+BEGIN
+    IF @extschema@.restoring() THEN
+        RETURN NULL;
+    END IF;
+    PERFORM @extschema@.intake_waiting_lock(false);
+    IF NOT EXISTS (SELECT FROM @extschema@.intake_row i WHERE i.status OPERATOR(pg_catalog.=) 'waiting') THEN
+        RETURN NULL;
+    END IF;
+    b := nextval('@extschema@.intake_batch_seq');
+    UPDATE @extschema@.intake_row i
+       SET status = 'accepted', subject_id = m.sid, batch = b
+      FROM (SELECT w.id, min(n.id) AS sid
+              FROM new_rows n
+              JOIN @extschema@.intake_row w
+                ON w.status OPERATOR(pg_catalog.=) 'waiting'
+               AND w.code_key = ANY (ARRAY[n.uscc::text, n.person_id::text, @extschema@.org_code(n.uscc)])
+               AND (w.code_kind OPERATOR(pg_catalog.<>) 'org_code' OR n.uscc IS NOT NULL)
+             WHERE n.uscc IS NOT NULL OR n.person_id IS NOT NULL
+             GROUP BY w.id) m
+     WHERE i.id OPERATOR(pg_catalog.=) m.id;
+    PERFORM @extschema@.intake_apply(b);
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_release_waiting() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_release_waiting() IS
+    'Statement trigger of credit.subject (insert, and update of the codes): the waiting intake rows whose code the new subjects carry become records (credit.intake_apply)';
+CREATE TRIGGER subject_waiting_release_insert AFTER INSERT ON @extschema@.subject
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.intake_release_waiting();
+CREATE TRIGGER subject_waiting_release_update AFTER UPDATE ON @extschema@.subject
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.intake_release_waiting();
+
+-- The national exchange layouts (双公示 data standard): views whose columns are
+-- the layout's field codes in lower case (v2 in the template's order, then the
+-- old v1 names), then the unit and the catalogue item (optional: penalties
+-- default to penalty_general, or penalty_warning when the category is a
+-- warning only; licences to license), then what became of each row.
+CREATE FUNCTION @extschema@.intake_from_national(layout text, j jsonb) RETURNS @extschema@.intake
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT ROW(NULL, j OPERATOR(pg_catalog.->>) 'department',
+               c.v OPERATOR(pg_catalog.->>) 'subject_code', c.v OPERATOR(pg_catalog.->>) 'subject_name',
+               c.v OPERATOR(pg_catalog.->>) 'subject_kind',
+               coalesce(nullif(pg_catalog.btrim(j OPERATOR(pg_catalog.->>) 'item_code'), ''),
+                        CASE WHEN layout OPERATOR(pg_catalog.=) 'license' THEN 'license'
+                             WHEN c.d OPERATOR(pg_catalog.->>) 'penalty_category' OPERATOR(pg_catalog.~) '^\s*警告\s*$' THEN 'penalty_warning'
+                             ELSE 'penalty_general' END),
+               c.v OPERATOR(pg_catalog.->>) 'document_no', c.v OPERATOR(pg_catalog.->>) 'decided_on', NULL,
+               -- fines are given in 10,000 CNY (万元)
+               CASE WHEN @extschema@.intake_number(c.v OPERATOR(pg_catalog.->>) 'amount', 'value')
+                    THEN ((c.v OPERATOR(pg_catalog.->>) 'amount')::pg_catalog.numeric OPERATOR(pg_catalog.*) 10000)::text
+                    ELSE c.v OPERATOR(pg_catalog.->>) 'amount' END,
+               c.d::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::@extschema@.intake
+      FROM (SELECT coalesce(pg_catalog.jsonb_object_agg(x.field, x.val) FILTER (WHERE x.core), '{}') AS v,
+                   coalesce(pg_catalog.jsonb_object_agg(x.field, x.val) FILTER (WHERE NOT x.core), '{}') AS d
+              FROM (SELECT DISTINCT ON (f.field) f.field, j OPERATOR(pg_catalog.->>) f.code AS val,
+                           f.field = ANY ('{subject_code,subject_name,subject_kind,document_no,decided_on,amount}'::text[]) AS core
+                      FROM @extschema@.intake_field f
+                     WHERE f.layout OPERATOR(pg_catalog.=) intake_from_national.layout
+                       AND nullif(pg_catalog.btrim(j OPERATOR(pg_catalog.->>) f.code), '') IS NOT NULL
+                     ORDER BY f.field, f.position) x) c
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_from_national(text, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_from_national(text, jsonb) IS
+    'A row of a national layout (penalty or license, as JSON) as an intake row: the codes credit.intake_field maps to intake columns fill them (the first non-empty in position order), the others go to details under their field names; fines in 10,000 CNY become CNY. Internal to the intake';
+
+-- AFTER STATEMENT of the national views: the statement's rows, read in the layout.
+CREATE FUNCTION @extschema@.intake_national_statement() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rows jsonb[];
+BEGIN
+    IF TG_ARGV[0] OPERATOR(pg_catalog.=) 'penalty' THEN
+        rows := ARRAY(SELECT to_jsonb(t) FROM @extschema@.intake_take(NULL::@extschema@.intake_penalty) t);
+    ELSE
+        rows := ARRAY(SELECT to_jsonb(t) FROM @extschema@.intake_take(NULL::@extschema@.intake_license) t);
+    END IF;
+    PERFORM @extschema@.intake_process(
+        ARRAY(SELECT @extschema@.intake_from_national(TG_ARGV[0], u.j) FROM unnest(rows) WITH ORDINALITY u (j, n) ORDER BY u.n),
+        TG_ARGV[0]);
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_national_statement() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_national_statement() IS
+    'AFTER STATEMENT trigger of credit.intake_penalty and credit.intake_license (argument penalty or license): the statement''s rows read in the national layout (credit.intake_from_national) and processed as intake rows';
+
+DO $do$
+DECLARE
+    l text;
+BEGIN
+    FOREACH l IN ARRAY ARRAY['penalty', 'license'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE VIEW @extschema@.%I WITH (security_barrier) AS SELECT %s, i.department, i.item_code, i.id, i.received_at, i.status, i.problem, i.message, i.record_id
+               FROM @extschema@.intake_row i
+              WHERE i.layout OPERATOR(pg_catalog.=) %L AND @extschema@.intake_readable(i.department, i.received_by)',
+            'intake_' || l,
+            (SELECT pg_catalog.string_agg(pg_catalog.format('%s AS %I',
+                        CASE WHEN NOT f.first THEN 'NULL::text'
+                             WHEN f.field = ANY ('{subject_code,subject_name,subject_kind,document_no,decided_on}'::text[]) THEN 'i.' || f.field
+                             WHEN f.field OPERATOR(pg_catalog.=) 'amount' THEN
+                                 'CASE WHEN @extschema@.intake_number(i.amount, ''amount'') THEN pg_catalog.trim_scale(i.amount::pg_catalog.numeric OPERATOR(pg_catalog./) 10000)::text ELSE i.amount END'
+                             ELSE pg_catalog.format('(i.details::pg_catalog.jsonb OPERATOR(pg_catalog.->>) %L)', f.field) END,
+                        f.code), ', ' ORDER BY f.position)
+               FROM (SELECT e.*, e.position OPERATOR(pg_catalog.=) min(e.position) OVER (PARTITION BY e.field) AS first
+                       FROM @extschema@.intake_field e WHERE e.layout OPERATOR(pg_catalog.=) l) f),
+            l);
+        EXECUTE pg_catalog.format('COMMENT ON VIEW @extschema@.%I IS %L', 'intake_' || l,
+            CASE l WHEN 'penalty'
+                THEN 'Intake of administrative penalties (行政处罚双公示) in the national exchange layout: the columns are its field codes in lower case (CF_XDR_MC ... CF_SJLYDM, BZ; then the old v1 names), so a unit COPYs the file it already makes; each row is processed as in credit.intake (item penalty_general, or penalty_warning for a warning only, unless item_code names one; fines CF_NR_FK in 10,000 CNY)'
+                ELSE 'Intake of administrative licences (行政许可双公示) in the national exchange layout: the columns are its field codes in lower case (XK_XDR_MC ... XK_LYDWDM, BZ), so a unit COPYs the file it already makes; each row is processed as in credit.intake (item license unless item_code names another)' END);
+        EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.%I TO credit_admin, credit_department', 'intake_' || l);
+        EXECUTE pg_catalog.format('GRANT INSERT (%s, department, item_code) ON @extschema@.%I TO credit_admin, credit_department',
+            (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(f.code), ', ' ORDER BY f.position)
+               FROM @extschema@.intake_field f WHERE f.layout OPERATOR(pg_catalog.=) l), 'intake_' || l);
+        EXECUTE (SELECT pg_catalog.string_agg(pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.%I IS %L;', 'intake_' || l, f.code,
+                        pg_catalog.format('%s %s%s: %s', pg_catalog.upper(f.code), f.label, CASE WHEN f.mandatory THEN ' (mandatory)' ELSE '' END,
+                               CASE WHEN f.field = ANY ('{subject_code,subject_name,subject_kind,document_no,decided_on}'::text[]) THEN 'intake column ' || f.field
+                                    WHEN f.field OPERATOR(pg_catalog.=) 'amount' THEN 'amount (in 10,000 CNY here, in CNY in the record)'
+                                    ELSE 'details key ' || f.field END)), ' ')
+                   FROM @extschema@.intake_field f WHERE f.layout OPERATOR(pg_catalog.=) l);
+        EXECUTE pg_catalog.format($c$
+            COMMENT ON COLUMN @extschema@.%1$I.department IS 'Unit that sends the row; defaults to the sender''s unit when it acts for exactly one';
+            COMMENT ON COLUMN @extschema@.%1$I.item_code IS 'Catalogue item; optional (see the view)';
+            COMMENT ON COLUMN @extschema@.%1$I.id IS 'Row of the intake (credit.intake.id)';
+            COMMENT ON COLUMN @extschema@.%1$I.received_at IS 'When the row arrived';
+            COMMENT ON COLUMN @extschema@.%1$I.status IS 'accepted, updated, waiting or rejected';
+            COMMENT ON COLUMN @extschema@.%1$I.problem IS 'Stable code of the problem of a rejected row';
+            COMMENT ON COLUMN @extschema@.%1$I.message IS 'The problem in words, naming the line and the value';
+            COMMENT ON COLUMN @extschema@.%1$I.record_id IS 'Record the row became or updated';
+            CREATE TRIGGER intake_open BEFORE INSERT ON @extschema@.%1$I
+                FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.intake_buffer();
+            CREATE TRIGGER intake_row INSTEAD OF INSERT ON @extschema@.%1$I
+                FOR EACH ROW EXECUTE FUNCTION @extschema@.intake_buffer();
+            CREATE TRIGGER intake_process AFTER INSERT ON @extschema@.%1$I
+                FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.intake_national_statement(%2$L);
+            $c$, 'intake_' || l, l);
+    END LOOP;
+END
+$do$;
+
+-- Data quality of the feeds (归集质量), per unit and month of receipt, per
+-- catalogue item and over all items (item_code NULL).  It reads as the owner:
+-- a unit sees its own units' figures, analysts and administrators everyone's.
+CREATE VIEW @extschema@.v_intake_quality WITH (security_barrier) AS
+SELECT i.department,
+       pg_catalog.date_trunc('month', i.received_at)::date AS month,
+       i.item_code,
+       count(*) AS received,
+       count(*) FILTER (WHERE i.status OPERATOR(pg_catalog.=) 'accepted') AS accepted,
+       count(*) FILTER (WHERE i.status OPERATOR(pg_catalog.=) 'updated') AS updated,
+       count(*) FILTER (WHERE i.status OPERATOR(pg_catalog.=) 'waiting') AS waiting,
+       count(*) FILTER (WHERE i.status OPERATOR(pg_catalog.=) 'rejected') AS rejected,
+       round(count(*) FILTER (WHERE i.status IN ('accepted', 'updated'))::numeric OPERATOR(pg_catalog./) count(*), 4) AS acceptance_rate,
+       round(sum(i.fields_present)::numeric OPERATOR(pg_catalog./) nullif(sum(i.fields_required), 0), 4) AS completeness,
+       round(count(i.subject_id)::numeric OPERATOR(pg_catalog./) count(*), 4) AS linkage,
+       round(count(*) FILTER (WHERE i.timely)::numeric OPERATOR(pg_catalog./) nullif(count(i.timely), 0), 4) AS timeliness
+  FROM @extschema@.intake_row i
+ WHERE i.department OPERATOR(pg_catalog.=) ANY (@extschema@.acting_departments())
+    OR pg_catalog.pg_has_role('credit_analyst', 'USAGE')
+    OR pg_catalog.pg_has_role('credit_admin', 'USAGE')
+ GROUP BY GROUPING SETS ((i.department, 2, i.item_code), (i.department, 2));
+COMMENT ON VIEW @extschema@.v_intake_quality IS
+    'Data quality of the units'' feeds (归集质量), per unit and month of receipt, per catalogue item (item_code as sent) and over all items (item_code NULL): rows received and their outcome, acceptance rate (入库率), completeness (完整率), linkage (关联率) and timeliness (及时率); a unit reads its own figures, analysts and administrators all';
+COMMENT ON COLUMN @extschema@.v_intake_quality.department IS 'Unit that sent the rows (as sent when it names no unit)';
+COMMENT ON COLUMN @extschema@.v_intake_quality.month IS 'First day of the month of receipt (session time zone)';
+COMMENT ON COLUMN @extschema@.v_intake_quality.item_code IS 'Catalogue item as sent; NULL: all items of the unit and month';
+COMMENT ON COLUMN @extschema@.v_intake_quality.received IS 'Rows received (a corrected row counts again)';
+COMMENT ON COLUMN @extschema@.v_intake_quality.accepted IS 'Rows that became a new record';
+COMMENT ON COLUMN @extschema@.v_intake_quality.updated IS 'Rows that updated the record of a decision sent before';
+COMMENT ON COLUMN @extschema@.v_intake_quality.waiting IS 'Valid rows whose subject is not registered yet';
+COMMENT ON COLUMN @extschema@.v_intake_quality.rejected IS 'Rows refused with a problem';
+COMMENT ON COLUMN @extschema@.v_intake_quality.acceptance_rate IS 'Acceptance rate (入库率): accepted and updated rows / rows received, 0..1';
+COMMENT ON COLUMN @extschema@.v_intake_quality.completeness IS 'Completeness (完整率): mandatory fields present / mandatory fields required (credit.intake_field; for licences and penalties the national layout''s mandatory fields), 0..1';
+COMMENT ON COLUMN @extschema@.v_intake_quality.linkage IS 'Linkage (关联率): rows linked to a registered subject / rows received, 0..1';
+COMMENT ON COLUMN @extschema@.v_intake_quality.timeliness IS 'Timeliness (及时率): licence and penalty rows received within 7 working days of the decision (credit.calendar_day) / such rows with a valid date, 0..1; NULL without such rows';
+GRANT SELECT ON @extschema@.v_intake_quality TO credit_admin, credit_department, credit_analyst;
