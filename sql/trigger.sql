@@ -162,21 +162,21 @@ SELECT * FROM tr_check;
 -- file is written by the server first and then COPYed in.
 CREATE TEMP TABLE tr_feed (subject_id bigint, item_code text, department text, days_ago int, value float8, document_no text);
 INSERT INTO tr_feed
-VALUES (930001, 'loan_overdue', 'tr_bank', 544, 2, 'tr-copy'),
-       (930001, 'loan_repaid', 'tr_bank', 514, 1, 'tr-copy'),
-       (930002, 'utility_arrears', 'tr_bank', 681, 1, 'tr-copy'),
-       (930003, 'work_safety_daily_issue', 'tr_bank', 696, 1, 'tr-copy'),
-       (930003, 'work_safety_daily_issue', 'tr_bank', 637, 1, 'tr-copy'),
-       (930004, 'loan_overdue', 'tr_bank', 634, 5, 'tr-copy'),
-       (930006, 'work_safety_daily_ok', 'tr_bank', 602, 1, 'tr-copy'),
-       (930006, 'work_safety_random_fail', 'tr_bank', 571, 1, 'tr-copy'),
-       (930007, 'loan_repaid', 'tr_bank', 539, 1, 'tr-copy'),
-       (930009, 'work_safety_random_pass', 'tr_bank', 508, 1, 'tr-copy'),
-       (930010, 'honour_provincial', 'tr_bank', 476, 1, 'tr-copy'),
-       (930011, 'loan_default', 'tr_bank', 444, 1, 'tr-copy'),
-       (930012, 'loan_overdue', 'tr_bank', 413, 3, 'tr-copy'),
-       (930013, 'blood_donation', 'tr_bank', 381, 1, 'tr-copy'),
-       (930013, 'lawsuit_breach_lost', 'tr_bank', 695, 1, 'tr-copy');
+VALUES (930001, 'loan_overdue', 'tr_bank', 544, 2, 'tr-copy-1'),
+       (930001, 'loan_repaid', 'tr_bank', 514, 1, 'tr-copy-2'),
+       (930002, 'utility_arrears', 'tr_bank', 681, 1, 'tr-copy-3'),
+       (930003, 'work_safety_daily_issue', 'tr_bank', 696, 1, 'tr-copy-4'),
+       (930003, 'work_safety_daily_issue', 'tr_bank', 637, 1, 'tr-copy-5'),
+       (930004, 'loan_overdue', 'tr_bank', 634, 5, 'tr-copy-6'),
+       (930006, 'work_safety_daily_ok', 'tr_bank', 602, 1, 'tr-copy-7'),
+       (930006, 'work_safety_random_fail', 'tr_bank', 571, 1, 'tr-copy-8'),
+       (930007, 'loan_repaid', 'tr_bank', 539, 1, 'tr-copy-9'),
+       (930009, 'work_safety_random_pass', 'tr_bank', 508, 1, 'tr-copy-10'),
+       (930010, 'honour_provincial', 'tr_bank', 476, 1, 'tr-copy-11'),
+       (930011, 'loan_default', 'tr_bank', 444, 1, 'tr-copy-12'),
+       (930012, 'loan_overdue', 'tr_bank', 413, 3, 'tr-copy-13'),
+       (930013, 'blood_donation', 'tr_bank', 381, 1, 'tr-copy-14'),
+       (930013, 'lawsuit_breach_lost', 'tr_bank', 695, 1, 'tr-copy-15');
 DO $$
 DECLARE
     f text := current_setting('data_directory') || '/tr_feed.csv';
