@@ -50,9 +50,10 @@ VACUUM ANALYZE credit.subject;
 VACUUM ANALYZE credit.subject_grade;
 VACUUM ANALYZE credit.record;
 CREATE TEMP TABLE bench_feed AS
+-- (a re-sent row repeats the decision of the row 4 lines before, a good one)
 SELECT g,
        CASE WHEN g % 100 = 7 THEN 'bad'
-            WHEN g % 100 IN (11, 31, 51, 71, 91) THEN 'resent'
+            WHEN g % 100 IN (15, 35, 55, 75, 95) THEN 'resent'
             WHEN g % 100 IN (13, 63) THEN 'waiting'
             ELSE 'good' END AS kind,
        CASE WHEN g % 100 IN (13, 63) THEN $subjects + 1 + g % ($subjects / 10)
@@ -61,10 +62,16 @@ SELECT g,
        CURRENT_DATE - ((g::bigint * 31) % 700)::int AS decided_on,
        (1000 + g % 5000)::text AS amount
   FROM generate_series(1, $rows) g;
+CREATE INDEX ON bench_feed (g);
+CREATE INDEX ON bench_codes (n);
+ANALYZE bench_feed;
+ANALYZE bench_codes;
 COPY (
     SELECT CASE WHEN f.kind = 'bad' AND f.g % 500 = 7 THEN substr(c.code, 1, 17) || 'Z'
                 WHEN f.g % 3 = 0 THEN ' ' || lower(c.code) ELSE c.code END,
-           CASE WHEN f.kind = 'bad' AND f.g % 500 = 107 THEN 'no_such_item' ELSE f.item_code END,
+           CASE WHEN f.kind = 'bad' AND f.g % 500 = 107 THEN 'no_such_item'
+                WHEN f.kind = 'resent' THEN (SELECT p.item_code FROM bench_feed p WHERE p.g = f.g - 4)
+                ELSE f.item_code END,
            -- a re-sent row repeats the document number of the row 4 lines before
            'BENCH-' || CASE WHEN f.kind = 'resent' THEN f.g - 4 ELSE f.g END,
            CASE WHEN f.kind = 'bad' AND f.g % 500 = 207 THEN '2999-01-01'
@@ -80,7 +87,6 @@ COPY (
       FROM bench_feed f JOIN bench_codes c ON c.n = f.n JOIN credit.subject s ON s.uscc = c.code::credit.uscc
      WHERE f.kind = 'good' ORDER BY f.g
 ) TO '$clean' (FORMAT csv);
-GRANT SELECT ON credit.intake TO bench_intake_clerk;
 SQL
 
 # COPY in a rolled-back transaction; prints elapsed milliseconds, the fold at commit included.
