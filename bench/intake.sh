@@ -44,7 +44,7 @@ SELECT n, code FROM (
                                            FROM generate_series(1, 8) i)::int % 11 AS c) b) x) y;
 SELECT count(*) = count(*) FILTER (WHERE credit.uscc_check(code) IS NULL) AS codes_valid FROM bench_codes;
 INSERT INTO credit.subject (kind, name, uscc)
-SELECT 'enterprise', 'intake bench subject ' || n, code FROM bench_codes WHERE n <= $subjects;
+SELECT 'enterprise', 'intake bench subject ' || n, code::credit.uscc FROM bench_codes WHERE n <= $subjects;
 SELECT credit.run_evaluation('comprehensive_enterprise') IS NOT NULL AS evaluated;
 VACUUM ANALYZE credit.subject;
 VACUUM ANALYZE credit.subject_grade;
@@ -63,23 +63,23 @@ SELECT g,
        (1000 + g % 5000)::text AS amount
   FROM generate_series(1, $rows) g;
 CREATE INDEX ON bench_feed (g);
+-- a re-sent row takes the subject, item and date of the row it repeats
+UPDATE bench_feed f SET n = p.n, item_code = p.item_code, decided_on = p.decided_on
+  FROM bench_feed p WHERE f.kind = 'resent' AND p.g = f.g - 4;
 CREATE INDEX ON bench_codes (n);
 ANALYZE bench_feed;
 ANALYZE bench_codes;
 COPY (
     SELECT CASE WHEN f.kind = 'bad' AND f.g % 500 = 7 THEN substr(c.code, 1, 17) || 'Z'
                 WHEN f.g % 3 = 0 THEN ' ' || lower(c.code) ELSE c.code END,
-           CASE WHEN f.kind = 'bad' AND f.g % 500 = 107 THEN 'no_such_item'
-                WHEN f.kind = 'resent' THEN (SELECT p.item_code FROM bench_feed p WHERE p.g = f.g - 4)
-                ELSE f.item_code END,
+           CASE WHEN f.kind = 'bad' AND f.g % 500 = 107 THEN 'no_such_item' ELSE f.item_code END,
            -- a re-sent row repeats the document number of the row 4 lines before
            'BENCH-' || CASE WHEN f.kind = 'resent' THEN f.g - 4 ELSE f.g END,
            CASE WHEN f.kind = 'bad' AND f.g % 500 = 207 THEN '2999-01-01'
                 WHEN f.kind = 'bad' AND f.g % 500 = 307 THEN '2026-02-30'
-                WHEN f.kind = 'resent' THEN (SELECT credit.iso_date(p.decided_on) FROM bench_feed p WHERE p.g = f.g - 4)
                 ELSE credit.iso_date(f.decided_on) END,
            CASE WHEN f.kind = 'bad' AND f.g % 500 = 407 THEN '12,5' ELSE f.amount END
-      FROM bench_feed f JOIN bench_codes c ON c.n = CASE WHEN f.kind = 'resent' THEN (SELECT p.n FROM bench_feed p WHERE p.g = f.g - 4) ELSE f.n END
+      FROM bench_feed f JOIN bench_codes c ON c.n = f.n
      ORDER BY f.g
 ) TO '$feed' (FORMAT csv);
 COPY (
