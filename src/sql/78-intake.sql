@@ -500,68 +500,67 @@ BEGIN
      ORDER BY 1, 2, 3, 4
         ON CONFLICT (department, item_code, document_no, party) DO UPDATE SET record_id = d.record_id WHERE false;
 
-    -- each row's record: the decision's, or a new one per decision (or per row without a document number)
-    -- (materialized: one new id per decision, whatever the join does)
-    WITH g AS MATERIALIZED (
-            SELECT k.department, k.item_code, k.doc, k.existing, k.first_row,
-                   coalesce(k.existing, pg_catalog.nextval(seq)) AS record_id
-              FROM (SELECT i2.department, i2.item_code,
-                           CASE WHEN btrim(i2.document_no) OPERATOR(pg_catalog.<>) ''
-                                 AND @extschema@.decision_party(i2.item_code, i2.subject_id) IS NOT NULL
-                                THEN btrim(i2.document_no) OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||)
-                                     @extschema@.decision_party(i2.item_code, i2.subject_id)::text
-                                ELSE '#' OPERATOR(pg_catalog.||) i2.id::text END AS doc,
-                           min(d.record_id) AS existing, min(i2.id) AS first_row
-                      FROM @extschema@.intake_row i2
-                      LEFT JOIN @extschema@.decision d
-                             ON d.department OPERATOR(pg_catalog.=) i2.department
-                            AND d.item_code OPERATOR(pg_catalog.=) i2.item_code
-                            AND d.document_no OPERATOR(pg_catalog.=) btrim(i2.document_no)
-                            AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party(i2.item_code, i2.subject_id)
-                     WHERE i2.batch OPERATOR(pg_catalog.=) p_batch AND i2.status OPERATOR(pg_catalog.=) 'accepted'
-                       AND i2.record_id IS NULL
-                     GROUP BY 1, 2, 3) k)
-    UPDATE @extschema@.intake_row i
-       SET record_id = g.record_id,
-           status = CASE WHEN g.existing IS NULL AND i.id OPERATOR(pg_catalog.=) g.first_row THEN 'accepted' ELSE 'updated' END
-      FROM g
-     WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status OPERATOR(pg_catalog.=) 'accepted' AND i.record_id IS NULL
-       AND i.department OPERATOR(pg_catalog.=) g.department AND i.item_code OPERATOR(pg_catalog.=) g.item_code
-       AND CASE WHEN btrim(i.document_no) OPERATOR(pg_catalog.<>) ''
-                 AND @extschema@.decision_party(i.item_code, i.subject_id) IS NOT NULL
-                THEN btrim(i.document_no) OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||)
-                     @extschema@.decision_party(i.item_code, i.subject_id)::text
-                ELSE '#' OPERATOR(pg_catalog.||) i.id::text END OPERATOR(pg_catalog.=) g.doc;
-
-    -- new decisions: one record each, with the values of the last row sent
-    INSERT INTO @extschema@.record (id, subject_id, item_code, department, document_no, decided_on, value, amount, details)
-    SELECT DISTINCT ON (i.record_id)
-           i.record_id, i.subject_id, i.item_code, i.department, nullif(btrim(i.document_no), ''), i.decided,
-           coalesce(nullif(btrim(i.value), '')::pg_catalog.float8, 1),
-           nullif(btrim(i.amount), '')::pg_catalog.numeric,
-           coalesce(nullif(btrim(i.details), '')::pg_catalog.jsonb, '{}'::pg_catalog.jsonb)
-      FROM @extschema@.intake_row i
-     WHERE i.batch OPERATOR(pg_catalog.=) p_batch
-       AND i.record_id IN (SELECT a.record_id FROM @extschema@.intake_row a
-                            WHERE a.batch OPERATOR(pg_catalog.=) p_batch AND a.status OPERATOR(pg_catalog.=) 'accepted')
-     ORDER BY i.record_id, i.id DESC;
-
-    -- decisions sent before: their records updated in place
-    UPDATE @extschema@.record r
-       SET subject_id = u.subject_id, decided_on = u.decided, value = u.value, amount = u.amount, details = u.details
-      FROM (SELECT DISTINCT ON (i.record_id)
-                   i.record_id, i.subject_id, i.decided,
-                   coalesce(nullif(btrim(i.value), '')::pg_catalog.float8, 1) AS value,
-                   nullif(btrim(i.amount), '')::pg_catalog.numeric AS amount,
-                   coalesce(nullif(btrim(i.details), '')::pg_catalog.jsonb, '{}'::pg_catalog.jsonb) AS details
+    -- each row's record: the decision's, or a new one per decision (or per row without a document
+    -- number), numbered on the decision's first row; by window functions over the batch (no join
+    -- of the rows with their decisions' groups), each step materialized (one nextval per decision)
+    WITH r AS MATERIALIZED (
+            SELECT i.id, i.department, i.item_code,
+                   CASE WHEN btrim(i.document_no) OPERATOR(pg_catalog.<>) ''
+                         AND @extschema@.decision_party(i.item_code, i.subject_id) IS NOT NULL
+                        THEN btrim(i.document_no) END AS doc,
+                   @extschema@.decision_party(i.item_code, i.subject_id) AS party
               FROM @extschema@.intake_row i
-             WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status OPERATOR(pg_catalog.=) 'updated'
-               AND NOT EXISTS (SELECT FROM @extschema@.intake_row a
-                                WHERE a.batch OPERATOR(pg_catalog.=) p_batch
-                                  AND a.record_id OPERATOR(pg_catalog.=) i.record_id
-                                  AND a.status OPERATOR(pg_catalog.=) 'accepted')
-             ORDER BY i.record_id, i.id DESC) u
-     WHERE r.id OPERATOR(pg_catalog.=) u.record_id;
+             WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status OPERATOR(pg_catalog.=) 'accepted'
+               AND i.record_id IS NULL),
+         w AS MATERIALIZED (
+            SELECT r.id, d.record_id AS existing,
+                   coalesce(r.doc, '#' OPERATOR(pg_catalog.||) r.id::text) AS doc_key,
+                   min(r.id) OVER k AS first_row, r.department, r.item_code, coalesce(r.party, 0) AS party
+              FROM r
+              LEFT JOIN @extschema@.decision d
+                     ON d.department OPERATOR(pg_catalog.=) r.department
+                    AND d.item_code OPERATOR(pg_catalog.=) r.item_code
+                    AND d.document_no OPERATOR(pg_catalog.=) r.doc
+                    AND d.party OPERATOR(pg_catalog.=) r.party
+            WINDOW k AS (PARTITION BY r.department, r.item_code, coalesce(r.doc, '#' OPERATOR(pg_catalog.||) r.id::text),
+                                      coalesce(r.party, 0))),
+         n AS MATERIALIZED (
+            SELECT w.*, CASE WHEN w.existing IS NULL AND w.id OPERATOR(pg_catalog.=) w.first_row
+                             THEN pg_catalog.nextval(seq) END AS new_id
+              FROM w),
+         x AS MATERIALIZED (
+            SELECT n.id, coalesce(n.existing, max(n.new_id) OVER (PARTITION BY n.department, n.item_code, n.doc_key, n.party)) AS record_id,
+                   CASE WHEN n.new_id IS NOT NULL THEN 'accepted' ELSE 'updated' END AS status
+              FROM n)
+    UPDATE @extschema@.intake_row i
+       SET record_id = x.record_id, status = x.status
+      FROM x
+     WHERE i.id OPERATOR(pg_catalog.=) x.id;
+
+    -- the last row sent of each record's rows in the batch, and whether the record is new
+    -- (new decisions: one record each; decisions sent before: their records updated in place)
+    WITH last AS MATERIALIZED (
+            SELECT DISTINCT ON (l.record_id) l.*
+              FROM (SELECT i.record_id, i.id, i.subject_id, i.item_code, i.department, i.document_no, i.decided,
+                           coalesce(nullif(btrim(i.value), '')::pg_catalog.float8, 1) AS value,
+                           nullif(btrim(i.amount), '')::pg_catalog.numeric AS amount,
+                           coalesce(nullif(btrim(i.details), '')::pg_catalog.jsonb, '{}'::pg_catalog.jsonb) AS details,
+                           bool_or(i.status OPERATOR(pg_catalog.=) 'accepted') OVER (PARTITION BY i.record_id) AS new
+                      FROM @extschema@.intake_row i
+                     WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status IN ('accepted', 'updated')
+                       AND i.record_id IS NOT NULL) l
+             ORDER BY l.record_id, l.id DESC),
+         added AS (
+            INSERT INTO @extschema@.record (id, subject_id, item_code, department, document_no, decided_on, value, amount, details)
+            SELECT l.record_id, l.subject_id, l.item_code, l.department, nullif(btrim(l.document_no), ''), l.decided,
+                   l.value, l.amount, l.details
+              FROM last l WHERE l.new
+             ORDER BY l.record_id
+            RETURNING 1)
+    UPDATE @extschema@.record r
+       SET subject_id = l.subject_id, decided_on = l.decided, value = l.value, amount = l.amount, details = l.details
+      FROM last l
+     WHERE NOT l.new AND r.id OPERATOR(pg_catalog.=) l.record_id;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.intake_apply(bigint) FROM PUBLIC;
