@@ -35,6 +35,8 @@ INSERT INTO credit.model (code, name, scope, subject_kinds, base, lo, hi)
 VALUES ('ledger_model', 'Ledger test model', 'ledger_test', '{enterprise}', 100, 0, 200);
 INSERT INTO credit.model_grade (model, grade, min_score, rank) VALUES ('ledger_model', 'ok', 0, 1);
 INSERT INTO credit.subject (id, kind, name, industries) VALUES (9860001, 'enterprise', '江阴示例账本有限公司', '{ledger_test}');
+-- (subjects are ledgered too: entries are numbered from after the subject's)
+SELECT max(seq) AS base FROM credit.ledger \gset
 INSERT INTO credit.record (id, subject_id, item_code, department, decided_on, document_no)
 VALUES (9860001, 9860001, 'penalty_general', 'ledger_docs', DATE '2025-03-01', '澄罚〔2025〕1号');
 UPDATE credit.record SET status = 'objected' WHERE id = 9860001;

@@ -89,14 +89,23 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- privileges: a department sends entries but cannot read ID numbers of subjects
+-- privileges: a unit the list names as a sender sends entries, resolved by
+-- ID number, but cannot read ID numbers of subjects nor the codes it sent
+-- (sql/security_lists.sql tries the rest)
 BEGIN;
+CREATE ROLE regress_credit_list_court NOLOGIN IN ROLE credit_department;
+INSERT INTO credit.department (code, name, role) VALUES ('list_court', 'List test: court', 'regress_credit_list_court');
+INSERT INTO credit.list_sender (list_code, department) VALUES ('dishonest_debtor', 'list_court');
 INSERT INTO credit.subject (kind, name, person_id) VALUES ('individual', '王五', '34052419800101001X');
-SET LOCAL ROLE credit_department;
+SET LOCAL ROLE regress_credit_list_court;
 INSERT INTO credit.list_entry (list_code, name, code, listed_on)
     VALUES ('dishonest_debtor', '王五', '34052419800101001x', current_date - 2);
-SELECT name, subject_id IS NOT NULL AS resolved, record_id IS NOT NULL AS has_record
+SELECT name, department, subject_id IS NOT NULL AS resolved, record_id IS NOT NULL AS has_record
   FROM credit.list_entry WHERE name = '王五';
+SELECT code FROM credit.list_entry_public WHERE name = '王五';
+SAVEPOINT own_codes;
+SELECT code FROM credit.list_entry WHERE name = '王五';
+ROLLBACK TO own_codes;
 SELECT person_id FROM credit.subject WHERE name = '王五';
 ROLLBACK;
 BEGIN;

@@ -312,8 +312,8 @@ SELECT pg_temp.try($$INSERT INTO credit.third_party_report (agency, document, co
 SELECT * FROM credit.verify_third_party_report(:tp_valid);
 -- A validly signed report whose statements the platform contradicts.
 SELECT * FROM credit.verify_third_party_report(:tp_conflict);
--- A signature that is not the agency's over this document: the conflicts are
--- shown, but raise no warning.
+-- A signature that is not the agency's over this document: nothing is
+-- compared with platform data (a forged report learns nothing), no warning.
 SELECT * FROM credit.verify_third_party_report(:tp_bad_signature);
 -- A subject the platform does not know.
 SELECT * FROM credit.verify_third_party_report(:tp_unknown);

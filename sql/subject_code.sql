@@ -46,7 +46,9 @@ SELECT code, code_kind, subject_id FROM credit.subject_code WHERE subject_id BET
 DELETE FROM credit.subject WHERE id = 983011;
 INSERT INTO credit.subject (id, kind, name, person_id) VALUES (983012, 'individual', 'Codes test person 2', '350102199001010016');
 -- a unit's clerk (no right on credit.subject_code) registers and is refused the same way
-SET ROLE credit_department;
+CREATE ROLE regress_credit_codes_unit NOLOGIN IN ROLE credit_department;
+INSERT INTO credit.department (code, name, role) VALUES ('codes_unit', 'Codes test unit', 'regress_credit_codes_unit');
+SET ROLE regress_credit_codes_unit;
 INSERT INTO credit.subject (kind, name, uscc) VALUES ('enterprise', 'Codes test Co. 5', '91350100MA2CDE0437');
 INSERT INTO credit.subject (kind, name, uscc) VALUES ('enterprise', 'Codes test Co. 6', '91350100MA2CDE0437');
 SELECT count(*) FROM credit.subject_code;
@@ -63,5 +65,7 @@ SELECT (SELECT count(uscc) + count(person_id) FROM credit.subject) = (SELECT cou
                                            WHERE c.code = s.person_id::text AND c.code_kind = 'person_id' AND c.subject_id = s.id)) AS same_codes;
 -- nothing of this test is left
 DELETE FROM credit.subject WHERE name LIKE 'Codes test %';
+DELETE FROM credit.department WHERE code = 'codes_unit';
+DROP ROLE regress_credit_codes_unit;
 SELECT count(*) AS left_over FROM credit.subject_code
  WHERE code IN ('91350100MA2CDE019N', '91350100MA2CDE027H', '91350100MA2CDE035C', '91350100MA2CDE0437', '350102199001010016');

@@ -1,7 +1,7 @@
 /*
  * ledger.c
  *      Tamper-evident ledger (docs/ledger.md): every change to credit.record,
- *      credit.list_entry and credit.evaluation is chained by SHA-256 in
+ *      credit.list_entry, credit.evaluation and credit.subject is chained by SHA-256 in
  *      credit.ledger; credit.verify_ledger() reports what does not match.
  *
  * Capture: a statement-level AFTER trigger with transition tables hashes
@@ -71,7 +71,7 @@
 static const char *const op_name[] = {"insert", "update", "delete", "truncate"};
 
 /* The ledgered tables: each must have the capture triggers. */
-const char *const ledger_tables[LEDGER_NTABLES] = {"evaluation", "list_entry", "record"};
+const char *const ledger_tables[LEDGER_NTABLES] = {"evaluation", "list_entry", "record", "subject"};
 
 /* One statement's rows of one table, waiting for the commit. */
 typedef struct PendingEntry

@@ -48,7 +48,7 @@ typedef struct RowCodec
 } RowCodec;
 
 /* The ledgered tables (LEDGER_NTABLES of them), in name order. */
-#define LEDGER_NTABLES 3
+#define LEDGER_NTABLES 4
 extern const char *const ledger_tables[LEDGER_NTABLES];
 
 /*

@@ -72,6 +72,9 @@ SELECT s.id, (ARRAY['penalty_general', 'honour_city', 'dr_food_violation', 'pena
 INSERT INTO credit.record (subject_id, item_code, department, decided_on)
 SELECT s.id, 'person_penalty_general', 'dr_court', current_date - 30 FROM credit.subject s WHERE s.kind = 'individual';
 UPDATE credit.record SET status = 'objected' WHERE id IN (SELECT id FROM credit.record ORDER BY id LIMIT 3);
+INSERT INTO credit.list_sender (list_code, department) VALUES ('dishonest_debtor', 'dr_court'), ('dr_food_black', 'dr_market');
+INSERT INTO credit.list_entry (list_code, name, code, listed_on, reason, department) VALUES
+    ('dishonest_debtor', '江阴市宏远纺织有限公司', NULL, current_date - 4, 'sent by the court', 'dr_court');
 INSERT INTO credit.list_entry (list_code, name, code, listed_on, reason) VALUES
     ('serious_dishonesty', '江陰市華達機械有限責任公司', '14223222-9', current_date - 10, 'fraud'),
     ('dishonest_debtor', '張三', '110105491231002', current_date - 5, 'judgment not performed'),
@@ -130,7 +133,7 @@ INSERT INTO credit.repair_rule VALUES ('general', '2020-01-01', interval '1 mont
 });
 
 my @tables = qw(department catalog_item industry warning_rule uscc_entity_type subject record
-  list list_entry model model_grade model_dimension model_rule evaluation_run evaluation
+  list list_sender list_entry model model_grade model_dimension model_rule evaluation_run evaluation
   subject_grade grade_change warning query_log pending_fold scenario measure measure_application commitment tier tier_rule
   repair_rule repair_request objection calendar_day ledger relation relation_kind);
 

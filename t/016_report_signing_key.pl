@@ -111,8 +111,10 @@ is($node->safe_psql('restored', "SELECT credit.verify_report('$signed')"), 't',
 is($node->safe_psql('restored',
 		"SELECT (SELECT key_id FROM credit.agency), (SELECT count(*) FROM credit.third_party_report)"),
 	'39f713d0a644253f|1', 'agency and third-party report restored');
-is($node->safe_psql('restored', "SELECT check_name || '=' || ok FROM credit.verify_third_party_report(1) ORDER BY 1"),
-	"conflicts=true\nissued_at=true\nsignature=false\nsubject=true", 'a restored third-party report is checked');
+# (its signature does not verify: the subject and the conflicts are not compared)
+is($node->safe_psql('restored',
+		"SELECT check_name || '=' || coalesce(ok::text, 'null') FROM credit.verify_third_party_report(1) ORDER BY 1"),
+	"conflicts=null\nissued_at=true\nsignature=false\nsubject=null", 'a restored third-party report is checked');
 
 $node->stop;
 done_testing();

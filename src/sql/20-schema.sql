@@ -35,6 +35,7 @@ CREATE TABLE @extschema@.subject (
     status        text NOT NULL DEFAULT 'active'
                   CHECK (status IN ('active', 'deregistered', 'revoked', 'deceased')),
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    registered_by text NOT NULL DEFAULT 'platform' REFERENCES @extschema@.department (code) ON UPDATE CASCADE,
     CHECK (person_id IS NULL OR kind = 'individual'),
     CHECK (uscc IS NULL OR kind <> 'individual')
 );
@@ -42,6 +43,8 @@ COMMENT ON TABLE @extschema@.subject IS
     'Credit subjects (信用主体) of the five kinds; the legal-person library (法人库) holds those with a USCC, the natural-person library (自然人库) those with a resident ID number';
 COMMENT ON COLUMN @extschema@.subject.name_key IS 'Matching key of the name: credit.normalize_name(name), maintained automatically';
 COMMENT ON COLUMN @extschema@.subject.division IS 'GB/T 2260 administrative division code, derived from the USCC or ID number when not given';
+COMMENT ON COLUMN @extschema@.subject.registered_by IS
+    'Unit that registered the subject and keeps its master data (name, status, industries, legal representative): the registering clerk''s only unit by default, platform for administrators; other units send their changes through an administrator';
 COMMENT ON COLUMN @extschema@.subject.industries IS 'Industry codes the subject is supervised under (行业), e.g. {construction,work_safety}';
 -- The division (GB/T 2260) of a subject given without one: from its USCC
 -- (positions 3-8, the registering authority) or its ID number (first six).
@@ -379,6 +382,42 @@ GRANT EXECUTE ON FUNCTION @extschema@.caller_departments() TO credit_department,
 COMMENT ON FUNCTION @extschema@.caller_departments() IS
     'Codes of the departments credit.caller() acts for (as credit.acting_departments() for the current user)';
 
+-- The unit a row a caller sends is owned by (list entries, subjects): the
+-- one named, else the caller's only unit; administrators' rows default to
+-- the platform.  Whether the caller may act for the unit named is checked by
+-- row-level security.
+CREATE FUNCTION @extschema@.sending_unit(given text) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    units text[];
+BEGIN
+    IF given IS NOT NULL THEN
+        RETURN given;
+    END IF;
+    IF pg_catalog.pg_has_role(@extschema@.caller(), 'credit_admin', 'MEMBER') THEN
+        RETURN 'platform';
+    END IF;
+    units := @extschema@.caller_departments();
+    IF pg_catalog.cardinality(units) OPERATOR(pg_catalog.=) 1 THEN
+        RETURN units[1];
+    END IF;
+    IF pg_catalog.cardinality(units) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'role "%" acts for no unit', @extschema@.caller()
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'A unit''s rows are sent by members of the role credit.department.role names.';
+    END IF;
+    RAISE EXCEPTION 'role "%" acts for several units (%): name the department', @extschema@.caller(),
+                    pg_catalog.array_to_string(units, ', ')
+        USING ERRCODE = 'not_null_violation';
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.sending_unit(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.sending_unit(text) TO credit_department, credit_analyst, credit_admin;
+COMMENT ON FUNCTION @extschema@.sending_unit(text) IS
+    'The unit (credit.department.code) a row sent by credit.caller() belongs to: the one given, else the caller''s only unit; administrators'' rows default to platform; 42501 for a role that acts for no unit, 23502 for one that acts for several';
+
 -- Whether a catalogue item is of the public channel (every unit reads its
 -- records), once per statement (C: src/access.c); the record policies call it.
 CREATE FUNCTION @extschema@.public_item(item_code text) RETURNS boolean
@@ -388,3 +427,19 @@ REVOKE ALL ON FUNCTION @extschema@.public_item(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.public_item(text) TO credit_department, credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.public_item(text) IS
     'Whether the catalogue item is of the public channel (credit.catalog_item.channel = public): every unit reads records of such items';
+
+-- Whether credit.caller() may read a record of the unit and item: the rule
+-- of the record policies (90-roles.sql: administrators and analysts read
+-- every record, a unit its own and those of the public channel), for code
+-- that runs with the owner's rights and must show a caller no more.
+CREATE FUNCTION @extschema@.caller_reads_record(department text, item_code text) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.pg_has_role(@extschema@.caller(), 'credit_admin', 'MEMBER')
+        OR pg_catalog.pg_has_role(@extschema@.caller(), 'credit_analyst', 'MEMBER')
+        OR $1 OPERATOR(pg_catalog.=) ANY (@extschema@.caller_departments())
+        OR @extschema@.public_item($2)
+$$;
+REVOKE ALL ON FUNCTION @extschema@.caller_reads_record(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.caller_reads_record(text, text) TO credit_department, credit_analyst, credit_admin;
+COMMENT ON FUNCTION @extschema@.caller_reads_record(text, text) IS
+    'Whether credit.caller() may read a record of this unit and catalogue item under the record policies (administrators and analysts: every record; a unit: its own and the public channel''s); for code that runs with the owner''s rights';

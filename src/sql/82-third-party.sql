@@ -220,14 +220,24 @@ BEGIN
     RETURN NEXT;
     all_ok := all_ok AND ok;
 
-    -- subject: the identifier the report names is a platform subject, the one filed for
+    -- subject: the identifier the report names is a platform subject, the one filed for.
+    -- Not checked, and nothing compared with platform data, for a report the
+    -- agency did not sign: a forged report learns nothing of the platform.
+    IF NOT sig_ok THEN
+        check_name := 'subject';
+        ok := NULL;
+        detail := 'not checked: the signature does not verify';
+        RETURN NEXT;
+    END IF;
     named := @extschema@.report_subject(r.content);
     who := CASE WHEN named.kind = 'person_id' AND @extschema@.resident_id_check(named.identifier) IS NULL
                 THEN 'ID number ' || @extschema@.mask(named.identifier::@extschema@.resident_id)
                 WHEN named.kind = 'person_id' THEN 'ID number'
                 ELSE 'USCC ' || named.identifier END;
     check_name := 'subject';
-    IF named.kind IS NULL THEN
+    IF NOT sig_ok THEN
+        NULL;
+    ELSIF named.kind IS NULL THEN
         ok := false;
         detail := 'the report names no subject identifier (subject.uscc or subject.person_id)';
     ELSIF named.kind = 'uscc' AND @extschema@.uscc_check(named.identifier) IS NOT NULL THEN
@@ -249,15 +259,17 @@ BEGIN
         detail := format('%s is %s, the subject the report is filed for', who,
                          (SELECT s.name FROM @extschema@.subject s WHERE s.id = named.subject_id));
     END IF;
-    subj_ok := ok;
-    -- resolving an ID number is a look-up of a person: logged before it is answered
-    IF named.kind = 'person_id' THEN
-        PERFORM @extschema@.log_lookup(named.subject_id, coalesce(r.purpose, 'third-party report checked'),
-                jsonb_build_object('lookup', 'third_party_report_check', 'third_party_report', r.id,
-                                   'found', named.subject_id IS NOT NULL));
+    IF sig_ok THEN
+        subj_ok := ok;
+        -- resolving an ID number is a look-up of a person: logged before it is answered
+        IF named.kind = 'person_id' THEN
+            PERFORM @extschema@.log_lookup(named.subject_id, coalesce(r.purpose, 'third-party report checked'),
+                    jsonb_build_object('lookup', 'third_party_report_check', 'third_party_report', r.id,
+                                       'found', named.subject_id IS NOT NULL));
+        END IF;
+        RETURN NEXT;
+        all_ok := all_ok AND ok;
     END IF;
-    RETURN NEXT;
-    all_ok := all_ok AND ok;
 
     -- issued_at: the date on the row is the one the agency signed, and not in the future
     check_name := 'issued_at';
@@ -288,7 +300,11 @@ BEGIN
 
     -- conflicts: what the report states against platform data as of its issue date
     check_name := 'conflicts';
-    IF r.subject_id IS NULL THEN
+    IF NOT sig_ok THEN
+        ok := NULL;
+        detail := 'not compared: the signature does not verify';
+        RETURN NEXT;
+    ELSIF r.subject_id IS NULL THEN
         ok := NULL;
         detail := 'not compared: the report is filed for no platform subject';
         RETURN NEXT;
@@ -301,13 +317,16 @@ BEGIN
             SELECT string_agg(f, ' and ' ORDER BY f) INTO facts FROM (
                 SELECT format('on black list %s since %s', x.list_code, @extschema@.iso_date(x.listed_on)) AS f
                   FROM @extschema@.subject_listings(r.subject_id, as_of) x
-                 WHERE x.kind = 'black'
+                 WHERE x.kind = 'black' AND (x.department IS NULL OR @extschema@.caller_reads_record(x.department,
+                           (SELECT l.item_code FROM @extschema@.list l WHERE l.code = x.list_code)))
                 UNION ALL
                 SELECT format('under serious record %s of %s (%s)', rc.item_code, @extschema@.iso_date(rc.decided_on),
                               coalesce(rc.document_no, 'no document number'))
                   FROM @extschema@.record rc JOIN @extschema@.catalog_item c ON c.code = rc.item_code
                  WHERE rc.subject_id = r.subject_id AND rc.status = 'active'
                    AND c.severity = 'serious' AND c.polarity = 'negative' AND rc.decided_on <= as_of
+                   -- only what the caller may read: no other unit's hidden records
+                   AND @extschema@.caller_reads_record(rc.department, rc.item_code)
                    AND NOT EXISTS (SELECT 1 FROM @extschema@.list l WHERE l.item_code = rc.item_code)) x;
             IF facts IS NOT NULL THEN
                 conflicts := conflicts || format('states no serious dishonesty, but the subject is %s', facts);
@@ -318,7 +337,9 @@ BEGIN
             SELECT string_agg(format('%s since %s', x.list_code, @extschema@.iso_date(x.listed_on)), ', ' ORDER BY x.list_code, x.listed_on)
               INTO facts
               FROM @extschema@.subject_listings(r.subject_id, as_of) x
-             WHERE x.list_code IN (SELECT jsonb_array_elements_text(claims -> 'not_listed'));
+             WHERE x.list_code IN (SELECT jsonb_array_elements_text(claims -> 'not_listed'))
+               AND (x.department IS NULL OR @extschema@.caller_reads_record(x.department,
+                        (SELECT l.item_code FROM @extschema@.list l WHERE l.code = x.list_code)));
             IF facts IS NOT NULL THEN
                 conflicts := conflicts || format('states the subject is not on %s, but it is on %s',
                                                  (SELECT string_agg(v, ', ') FROM jsonb_array_elements_text(claims -> 'not_listed') v),
@@ -380,7 +401,7 @@ CREATE FUNCTION @extschema@.verify_third_party_report(id bigint)
     AS 'MODULE_PATHNAME', 'credit_verify_third_party_report'
     LANGUAGE C VOLATILE STRICT ROWS 4;
 COMMENT ON FUNCTION @extschema@.verify_third_party_report(bigint) IS
-    'Checks a third-party credit report (第三方信用报告核验): signature (Ed25519, under the agency''s public key), subject (the USCC or ID number the report names is a platform subject, the one the report is filed for), issued_at (the date signed is the row''s, not after receipt), conflicts (claims.no_serious_dishonesty against active black-list entries and serious negative records, claims.not_listed against active list entries, grades under platform models against the grade then; ok NULL when no subject to compare). Conflicts in a validly signed report about its subject raise a report_conflict warning. Records checked_at and check_ok';
+    'Checks a third-party credit report (第三方信用报告核验): signature (Ed25519, under the agency''s public key), subject (the USCC or ID number the report names is a platform subject, the one the report is filed for), issued_at (the date signed is the row''s, not after receipt), conflicts (claims.no_serious_dishonesty against active black-list entries and serious negative records, claims.not_listed against active list entries, grades under platform models against the grade then, counting only the records the caller may read; ok NULL when no subject to compare). A report whose signature does not verify is compared with nothing (subject and conflicts ok NULL). Conflicts in a validly signed report about its subject raise a report_conflict warning. Records checked_at and check_ok';
 
 -- Row-level security: a unit files and reads its own reports
 -- (credit.acting_departments() as a scalar subquery: once per statement).
@@ -399,7 +420,12 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.third_party_report_id_se
 
 GRANT SELECT ON @extschema@.agency TO credit_department, credit_analyst;
 GRANT SELECT, INSERT ON @extschema@.third_party_report TO credit_department;
-GRANT SELECT ON @extschema@.third_party_report TO credit_analyst;
+-- Analysts read reports without what the agency sent (content and document
+-- name the subject by its whole ID number); they check them with
+-- credit.verify_third_party_report, which shows ID numbers masked.
+GRANT SELECT (id, agency, report_no, subject_id, issued_at, purpose, department, received_at, filed_by,
+              checked_at, check_ok)
+    ON @extschema@.third_party_report TO credit_analyst;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.agency, @extschema@.third_party_report TO credit_admin;
 REVOKE ALL ON FUNCTION @extschema@.verify_third_party_report(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_third_party_report(bigint)

@@ -1,5 +1,5 @@
--- Ledger (docs/ledger.md): every change to credit records, list entries and
--- evaluation results is chained by SHA-256 in credit.ledger, one entry per
+-- Ledger (docs/ledger.md): every change to credit records, list entries,
+-- evaluation results and subjects (master data) is chained by SHA-256 in credit.ledger, one entry per
 -- statement and table, appended at commit; credit.verify_ledger() reports
 -- every place where the ledger does not match itself or the tables
 -- (docs/ledger.md).
@@ -22,14 +22,14 @@ CREATE TABLE @extschema@.ledger (
 ALTER TABLE @extschema@.ledger ALTER COLUMN old_hashes SET STORAGE EXTERNAL;
 ALTER TABLE @extschema@.ledger ALTER COLUMN new_hashes SET STORAGE EXTERNAL;
 COMMENT ON TABLE @extschema@.ledger IS
-    'Tamper-evident ledger (防篡改账本): one entry per statement and table changing credit.record, credit.list_entry or credit.evaluation, with the SHA-256 of every changed row, chained by SHA-256 in commit order; checked by credit.verify_ledger()';
+    'Tamper-evident ledger (防篡改账本): one entry per statement and table changing credit.record, credit.list_entry, credit.evaluation or credit.subject, with the SHA-256 of every changed row, chained by SHA-256 in commit order; checked by credit.verify_ledger()';
 COMMENT ON COLUMN @extschema@.ledger.seq IS 'Position in the chain: 1, 2, 3, ... without gaps';
 COMMENT ON COLUMN @extschema@.ledger.at IS 'When the entry was appended (the commit of its transaction)';
 COMMENT ON COLUMN @extschema@.ledger.who IS 'Role that ran the statement (current role outside security-definer functions)';
 COMMENT ON COLUMN @extschema@.ledger.xid IS 'Transaction that wrote the rows';
-COMMENT ON COLUMN @extschema@.ledger.relation IS 'Table of the rows: record, list_entry or evaluation (schema credit)';
+COMMENT ON COLUMN @extschema@.ledger.relation IS 'Table of the rows: record, list_entry, evaluation or subject (schema credit)';
 COMMENT ON COLUMN @extschema@.ledger.op IS 'insert, update, delete or truncate (an update that changes a primary key is logged as a delete and an insert)';
-COMMENT ON COLUMN @extschema@.ledger.key1 IS 'First primary key column of each row in column order (id of credit.record and credit.list_entry; run_id of credit.evaluation)';
+COMMENT ON COLUMN @extschema@.ledger.key1 IS 'First primary key column of each row in column order (id of credit.record, credit.list_entry and credit.subject; run_id of credit.evaluation)';
 COMMENT ON COLUMN @extschema@.ledger.key2 IS 'Second primary key column of each row in column order (subject_id of credit.record and credit.evaluation); NULL for one-column keys';
 COMMENT ON COLUMN @extschema@.ledger.old_hashes IS 'SHA-256 of each row before the statement (update, delete): credit.ledger_hash_row';
 COMMENT ON COLUMN @extschema@.ledger.new_hashes IS 'SHA-256 of each row after the statement (insert, update): credit.ledger_hash_row';
@@ -78,7 +78,7 @@ COMMENT ON FUNCTION @extschema@.ledger_hash_row(anyelement) IS
 CREATE FUNCTION @extschema@.verify_ledger() RETURNS TABLE (seq bigint, problem text)
 LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'credit_verify_ledger';
 COMMENT ON FUNCTION @extschema@.verify_ledger() IS
-    'Check the ledger: the hash chain (edited, deleted or reordered entries), the capture triggers, and every row of credit.record, credit.list_entry and credit.evaluation against its last logged version (rows changed, inserted or deleted without passing through the ledger); one row per problem, with the entry it concerns; empty when nothing was tampered with';
+    'Check the ledger: the hash chain (edited, deleted or reordered entries), the capture triggers, and every row of credit.record, credit.list_entry, credit.evaluation and credit.subject against its last logged version (rows changed, inserted or deleted without passing through the ledger); one row per problem, with the entry it concerns; empty when nothing was tampered with';
 REVOKE ALL ON FUNCTION @extschema@.verify_ledger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ledger_hash_row(anyelement) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_ledger() TO credit_admin, credit_analyst;
@@ -89,7 +89,7 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['record', 'list_entry', 'evaluation'] LOOP
+    FOREACH t IN ARRAY ARRAY['record', 'list_entry', 'evaluation', 'subject'] LOOP
         EXECUTE pg_catalog.format('CREATE TRIGGER ledger_insert AFTER INSERT ON @extschema@.%I
             REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ledger_capture()', t);
         EXECUTE pg_catalog.format('CREATE TRIGGER ledger_update AFTER UPDATE ON @extschema@.%I

@@ -9,11 +9,26 @@
 
 -- Subjects: the personal ID column is readable by administrators only;
 -- others read credit.subject_masked or look a person up through credit.find_person (logged).
-GRANT SELECT (id, kind, name, name_key, uscc, division, industries, legal_rep, registered_on, status, created_at)
+GRANT SELECT (id, kind, name, name_key, uscc, division, industries, legal_rep, registered_on, status, created_at,
+              registered_by)
     ON @extschema@.subject TO credit_department, credit_analyst;
-GRANT INSERT (kind, name, uscc, person_id, division, industries, legal_rep, registered_on)
+GRANT INSERT (kind, name, uscc, person_id, division, industries, legal_rep, registered_on, registered_by)
     ON @extschema@.subject TO credit_department;
 GRANT UPDATE (name, industries, legal_rep, status) ON @extschema@.subject TO credit_department;
+
+-- Master data has an owner: a unit registers subjects for itself and
+-- changes only those it registered (the others' changes go through an
+-- administrator); every unit reads every subject.  Changes are in the ledger.
+ALTER TABLE @extschema@.subject ALTER COLUMN registered_by SET DEFAULT @extschema@.sending_unit(NULL);
+ALTER TABLE @extschema@.subject ENABLE ROW LEVEL SECURITY;
+CREATE POLICY admin_all ON @extschema@.subject TO credit_admin USING (true) WITH CHECK (true);
+CREATE POLICY analyst_read ON @extschema@.subject FOR SELECT TO credit_analyst USING (true);
+CREATE POLICY department_read ON @extschema@.subject FOR SELECT TO credit_department USING (true);
+CREATE POLICY department_insert ON @extschema@.subject FOR INSERT TO credit_department
+    WITH CHECK (registered_by = ANY (@extschema@.acting_departments()));
+CREATE POLICY department_update ON @extschema@.subject FOR UPDATE TO credit_department
+    USING (registered_by = ANY (@extschema@.acting_departments()))
+    WITH CHECK (registered_by = ANY (@extschema@.acting_departments()));
 
 CREATE VIEW @extschema@.subject_masked WITH (security_barrier) AS
     SELECT s.id, s.kind, s.name, s.uscc, @extschema@.mask(s.person_id) AS person_id,

@@ -1,0 +1,11 @@
+-- try(sql): runs sql as the current user; 'ok' or the SQLSTATE and message.
+-- (sql/include: included by the security tests, from the top of the tree)
+CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN others THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.try(text) TO PUBLIC;
