@@ -8,6 +8,12 @@ EXTVERSION  = 1.0
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 SQL_PARTS   = $(sort $(wildcard src/sql/*.sql))
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+# Released versions: their install scripts frozen as they shipped, and the
+# upgrade scripts between them (versions/credit--A--B.sql).  The newest
+# version's script is the one built from src/sql/; t/040_versions.pl checks
+# that it equals the frozen one while the version is a release, and that an
+# older release updated to it gives the same catalog.
+DATA        = $(filter-out versions/$(EXTENSION)--$(EXTVERSION).sql,$(wildcard versions/$(EXTENSION)--*.sql))
 DOCS        = README.md
 
 REGRESS     = $(basename $(notdir $(sort $(wildcard sql/*.sql))))

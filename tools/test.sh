@@ -97,9 +97,11 @@ fi
 if [[ " $suites " == *" tap "* ]] && ls t/*.pl >/dev/null 2>&1; then
     echo "== TAP"
     # TAP tests run as the cluster owner, which may not read the checkout:
-    # they get a copy of what they may read (t/, demo/, sql/, docs/, README.md)
-    # in CREDIT_SRC.
-    tapdir="$work/tap"; mkdir -p "$tapdir"; cp -r t demo sql docs README.md "$tapdir/" 2>/dev/null
+    # they get a copy of what they may read (t/, demo/, sql/, docs/, README.md,
+    # the control file, the built and the released install scripts, the
+    # catalog query) in CREDIT_SRC.
+    tapdir="$work/tap"; mkdir -p "$tapdir/tools"; cp -r t demo sql docs README.md credit.control credit--*.sql versions "$tapdir/" 2>/dev/null
+    cp tools/catalog.sql "$tapdir/tools/"
     [ "$(id -u)" = 0 ] && chown -R postgres: "$tapdir"
     (cd "$tapdir" && as_owner env PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
         PERL5LIB="$PGXS_DIR/test/perl" CREDIT_SRC="$tapdir" TESTDIR="$tapdir" \
