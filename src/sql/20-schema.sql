@@ -96,6 +96,8 @@ AS $$
 DECLARE
     dup  record;
     cname text;
+    nwanted bigint;
+    nclaimed bigint;
 BEGIN
     -- a restore (credit.restoring) loads the codes from the dump
     IF @extschema@.restoring() THEN
@@ -120,7 +122,9 @@ BEGIN
                                        AND n.person_id::pg_catalog.text OPERATOR(pg_catalog.=) c.code)));
     END IF;
     -- the codes the statement gives to subjects that do not hold them yet,
-    -- claimed; one that is not claimed is held by another subject
+    -- claimed; when fewer are claimed than wanted, one is held by another
+    -- subject (counted, not matched row by row: a statement may register a
+    -- whole county)
     WITH wanted AS MATERIALIZED (
         SELECT v.code, v.code_kind, n.id
           FROM new_subjects n
@@ -135,22 +139,30 @@ BEGIN
         INSERT INTO @extschema@.subject_code (code, code_kind, subject_id)
         SELECT w.code, w.code_kind, w.id FROM wanted w
         ON CONFLICT (code, code_kind) DO NOTHING
-        RETURNING code, code_kind, subject_id)
-    SELECT w.code, w.code_kind INTO dup
-      FROM wanted w
-     WHERE NOT EXISTS (SELECT 1 FROM claimed c
-                        WHERE c.code OPERATOR(pg_catalog.=) w.code
-                          AND c.code_kind OPERATOR(pg_catalog.=) w.code_kind
-                          AND c.subject_id OPERATOR(pg_catalog.=) w.id)
-     LIMIT 1;
-    IF FOUND THEN
-        cname := pg_catalog.format('subject_%s_key', dup.code_kind);
-        RAISE EXCEPTION 'duplicate key value violates unique constraint "%"', cname
-            USING ERRCODE = 'unique_violation',
-                  DETAIL = pg_catalog.format('Key (%s)=(%s) already exists.', dup.code_kind, dup.code),
-                  SCHEMA = '@extschema@', TABLE = 'subject', CONSTRAINT = cname;
+        RETURNING 1)
+    SELECT (SELECT pg_catalog.count(*) FROM wanted), (SELECT pg_catalog.count(*) FROM claimed)
+      INTO nwanted, nclaimed;
+    IF nclaimed OPERATOR(pg_catalog.=) nwanted THEN
+        RETURN NULL;
     END IF;
-    RETURN NULL;
+    -- the code held by another subject (this statement's claims are visible now)
+    SELECT v.code, v.code_kind INTO dup
+      FROM new_subjects n
+     CROSS JOIN LATERAL (VALUES (n.uscc::pg_catalog.text, 'uscc'::pg_catalog.text),
+                                (n.person_id::pg_catalog.text, 'person_id'::pg_catalog.text)) v (code, code_kind)
+      JOIN @extschema@.subject_code c
+        ON c.code OPERATOR(pg_catalog.=) v.code AND c.code_kind OPERATOR(pg_catalog.=) v.code_kind
+     WHERE c.subject_id OPERATOR(pg_catalog.<>) n.id
+     LIMIT 1;
+    IF NOT FOUND THEN   -- the holder went away meanwhile
+        RAISE EXCEPTION 'could not register the codes of the statement''s subjects'
+            USING ERRCODE = 'serialization_failure', HINT = 'Retry the statement.';
+    END IF;
+    cname := pg_catalog.format('subject_%s_key', dup.code_kind);
+    RAISE EXCEPTION 'duplicate key value violates unique constraint "%"', cname
+        USING ERRCODE = 'unique_violation',
+              DETAIL = pg_catalog.format('Key (%s)=(%s) already exists.', dup.code_kind, dup.code),
+              SCHEMA = '@extschema@', TABLE = 'subject', CONSTRAINT = cname;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.subject_code_maintain() FROM PUBLIC;
