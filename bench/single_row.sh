@@ -9,8 +9,8 @@
 # reference checks, the row trigger and the ledger stay in both).  The
 # instructions of a backend that runs only the warm-up query are subtracted.
 # Two rounds, targets alternating; the second round's figures are the ones
-# the verdict uses (the first warms the county: the first fold of a subject
-# after an evaluation run).  Target: enabled at most 1.5 x disabled.
+# the verdict uses (in the first, each subject's first fold after the
+# evaluation run costs more).  Target: enabled at most 1.5 x disabled.
 # Run by bench/run (PGHOST names the cluster's directory, its data in
 # $PGHOST/data).
 set -euo pipefail
