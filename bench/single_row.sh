@@ -4,7 +4,8 @@
 # depend on what else the machine is doing.  On a county of BENCH_SUBJECTS
 # (100,000) enterprises evaluated once, BENCH_SINGLE (1,000) single-row INSERT
 # transactions of a negative record for a subject drawn at random (the same
-# statements for every target) run in a single-user backend under callgrind,
+# statements for every target, each decision its own document number) run in
+# a single-user backend under callgrind,
 # with the three record_fold_* statement triggers enabled and disabled (the
 # reference checks, the row trigger and the ledger stay in both).  The
 # instructions of a backend that runs only the warm-up query are subtracted.
@@ -35,8 +36,8 @@ awk -v n="$single" -v s0="$s0" -v m="$subjects" 'BEGIN {
     srand(1);
     print "SELECT count(*) FROM credit.subject_grade WHERE subject_id = " s0;
     for (i = 0; i < n; i++)
-        printf "INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no) VALUES (%d, %s, %s, CURRENT_DATE - %d, %s);\n",
-            s0 + int(rand() * m), "'"'"'penalty_general'"'"'", "'"'"'bench_market'"'"'", int(rand() * 700), "'"'"'bench single'"'"'" }' \
+        printf "INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no) VALUES (%d, %s, %s, CURRENT_DATE - %d, %s%d%s);\n",
+            s0 + int(rand() * m), "'"'"'penalty_general'"'"'", "'"'"'bench_market'"'"'", int(rand() * 700), "'"'"'bench single ", i, "'"'"'" }' \
     > "$out/single_row.sql"
 head -n 1 "$out/single_row.sql" > "$out/single_row_warmup.sql"
 chmod a+r "$out"/single_row*.sql
@@ -44,7 +45,7 @@ chmod a+r "$out"/single_row*.sql
 # instructions of one single-user backend running FILE (millions)
 instructions() {
     local file=$1 cg=$out/single_row.callgrind
-    psql_q -c "DELETE FROM credit.record WHERE document_no = 'bench single'" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+    psql_q -c "DELETE FROM credit.record WHERE document_no LIKE 'bench single %'" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
     as_owner "$bindir/pg_ctl" -D "$data" -w stop -m fast >/dev/null
     rm -f "$cg"
     as_owner valgrind --tool=callgrind --callgrind-out-file="$cg" "$bindir/postgres" --single -D "$data" \
@@ -68,7 +69,7 @@ for r in 1 2; do
     echo "single_row: round $r: enabled ${on[$r]} M, disabled ${off[$r]} M instructions (warm-up backend $base M)"
 done
 fold_triggers ENABLE
-psql_q -c "DELETE FROM credit.record WHERE document_no = 'bench single'" >/dev/null
+psql_q -c "DELETE FROM credit.record WHERE document_no LIKE 'bench single %'" >/dev/null
 
 echo
 echo "single_row: $single single-row INSERT transactions over $subjects subjects, instructions (callgrind), round 2"
