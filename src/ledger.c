@@ -16,9 +16,18 @@
  * each hashed over its predecessor.  Subtransaction callbacks drop the
  * entries of rolled-back subtransactions.
  *
- * Verify (ledger_verify.c): the chain in seq order, then per table the
- * ledger's row versions sorted by key merged with the table read in key
- * order.
+ * Keyed tags: each entry's hash is also tagged with HMAC-SHA256 under the
+ * superuser-only setting credit.ledger_key (secret.c), in column mac.  The
+ * chain alone can be recomputed by anyone who can write the ledger table;
+ * the tag cannot without the key, so an entry rewritten and re-hashed by an
+ * administrator (or anyone holding the files) fails verification.  Without
+ * the key an entry is written untagged (mac NULL): intake never stops for a
+ * missing setting, and verify_ledger() reports every untagged entry once
+ * the key is set (credit.seal_ledger() tags them after they are checked).
+ *
+ * Verify (ledger_verify.c): the chain and the tags in seq order, then per
+ * table the ledger's row versions sorted by key merged with the table read
+ * in key order.
  *
  * Canonical row serialization (v1): the non-dropped columns in the byte
  * order of their (UTF-8) names; each non-NULL column as be32(len(name)) ‖
@@ -64,6 +73,7 @@
 #include "credit.h"
 #include "util.h"
 #include "ledger.h"
+#include "secret.h"
 
 /* second key of the chain head's advisory lock (first: the ledger's OID) */
 #define LEDGER_LOCK_KEY 0x4c454447  /* "LEDG" */
@@ -93,6 +103,52 @@ typedef struct PendingEntry
 
 static PendingEntry *pending_head = NULL;
 static PendingEntry *pending_tail = NULL;
+
+/* credit.ledger_key, where its current value came from, and its MAC context. */
+static char *ledger_key = NULL;
+static GucSource ledger_key_source = PGC_S_DEFAULT;
+static CreditHmac ledger_hmac;
+
+/* Check hook of credit.ledger_key: long enough, stored only where hidden. */
+static bool
+ledger_key_check(char **newval, void **extra, GucSource source)
+{
+    if (*newval != NULL && (*newval)[0] != '\0' && strlen(*newval) < LEDGER_MIN_KEY)
+    {
+        GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+        GUC_check_errmsg("credit.ledger_key is too short (%zu bytes, at least %d)", strlen(*newval), LEDGER_MIN_KEY);
+        GUC_check_errhint("Use 32 random bytes or more, e.g. the output of: openssl rand -hex 32");
+        return false;
+    }
+    return credit_secret_check("credit.ledger_key", newval, extra, source);
+}
+
+/* Assign hook of credit.ledger_key: the new value's source becomes current. */
+static void
+ledger_key_assign(const char *newval, void *extra)
+{
+    ledger_key_source = credit_secret_source(extra);
+}
+
+/*
+ * Is credit.ledger_key set?  Errors (55000) when it is set where other roles
+ * can read it (secret.c): a tag anyone could compute proves nothing.
+ */
+bool
+ledger_key_usable(void)
+{
+    if (ledger_key == NULL || ledger_key[0] == '\0')
+        return false;
+    credit_secret_guard("credit.ledger_key", ledger_key_source);
+    return true;
+}
+
+/* The keyed tag of an entry's hash (ledger_key_usable() must be true). */
+void
+ledger_entry_tag(const uint8 *hash, uint8 *out)
+{
+    credit_hmac(&ledger_hmac, ledger_key, hash, HASH_LEN, out, "a ledger tag");
+}
 
 
 static EVP_MD_CTX *md_ctx = NULL;
@@ -675,10 +731,10 @@ static CreditQuery q_head = {
 };
 static CreditQuery q_insert = {
     "INSERT INTO credit.ledger (seq, at, who, xid, relation, op, key1, key2, "
-    "old_hashes, new_hashes, prev_hash, hash) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    12, {INT8OID, TIMESTAMPTZOID, TEXTOID, XID8OID, TEXTOID, TEXTOID,
-    INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, BYTEAOID, BYTEAOID}
+    "old_hashes, new_hashes, prev_hash, hash, mac) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    13, {INT8OID, TIMESTAMPTZOID, TEXTOID, XID8OID, TEXTOID, TEXTOID,
+    INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, BYTEAOID, BYTEAOID, BYTEAOID}
 };
 
 /*
@@ -699,6 +755,7 @@ ledger_append(void)
     TimestampTz at = GetCurrentTimestamp();
     uint64      xid = U64FromFullTransactionId(GetTopFullTransactionId());
     PendingEntry *e;
+    bool        keyed = ledger_key_usable();
 
     if (!OidIsValid(relid))
         return;                 /* the extension was dropped in this transaction */
@@ -732,9 +789,10 @@ ledger_append(void)
 
     for (e = pending_head; e != NULL; e = e->next)
     {
-        Datum       v[12];
-        char        nulls[12];
+        Datum       v[13];
+        char        nulls[13];
         uint8       h[HASH_LEN];
+        uint8       tag[HASH_LEN];
 
         if (e->nspid != nspid)
             continue;
@@ -767,6 +825,13 @@ ledger_append(void)
             nulls[9] = 'n';
         v[10] = PointerGetDatum(ledger_hash_bytea(prev));
         v[11] = PointerGetDatum(ledger_hash_bytea(h));
+        if (keyed)
+        {
+            ledger_entry_tag(h, tag);
+            v[12] = PointerGetDatum(ledger_hash_bytea(tag));
+        }
+        else
+            nulls[12] = 'n';
         ret = credit_query_run(&q_insert, v, nulls, false, 0);
         if (ret != SPI_OK_INSERT)
             elog(ERROR, "credit ledger: appending entry " INT64_FORMAT " failed: %s",
@@ -891,10 +956,18 @@ ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows)
     return n;
 }
 
-/* Register the ledger's transaction callbacks (once per backend). */
+/* Define credit.ledger_key and register the ledger's transaction callbacks (from _PG_init). */
 void
 credit_ledger_init(void)
 {
+    DefineCustomStringVariable("credit.ledger_key",
+                               "Secret key of the ledger's keyed tags (HMAC-SHA256 of each entry's hash).",
+                               "Readable and settable by superusers only.",
+                               &ledger_key,
+                               NULL,
+                               PGC_SUSET,
+                               GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+                               ledger_key_check, ledger_key_assign, NULL);
     RegisterXactCallback(ledger_xact_callback, NULL);
     RegisterSubXactCallback(ledger_subxact_callback, NULL);
 }

@@ -19,6 +19,9 @@
 /* first bytes hashed of every entry (the format's version) */
 #define ENTRY_MAGIC "credit.ledger v1"
 
+/* shortest credit.ledger_key accepted, in bytes */
+#define LEDGER_MIN_KEY 32
+
 #define FLAG_KEY2 1
 #define FLAG_OLD 2
 #define FLAG_NEW 4
@@ -69,6 +72,9 @@ typedef struct PendingRow
 
 extern int  ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows);
 extern bool ledger_hash_partition_holds(int64 modulus, int64 remainder, int64 value);
+
+extern bool ledger_key_usable(void);
+extern void ledger_entry_tag(const uint8 *hash, uint8 *out);
 
 extern RowCodec *ledger_codec_build(TupleDesc td);
 extern void ledger_codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out);

@@ -30,6 +30,7 @@
 #include "credit.h"
 #include "util.h"
 #include "ledger.h"
+#include "secret.h"
 
 typedef struct VerifyCtx
 {
@@ -37,6 +38,7 @@ typedef struct VerifyCtx
     TupleDesc   desc;
     Oid         nspid;
     const char *nsp;
+    int64       nproblems;      /* counted when ts is NULL (credit.seal_ledger) */
 } VerifyCtx;
 
 static void problem(VerifyCtx *v, int64 seq, const char *fmt,...) pg_attribute_printf(3, 4);
@@ -49,6 +51,9 @@ problem(VerifyCtx *v, int64 seq, const char *fmt,...)
     Datum       values[2];
     bool        nulls[2] = {seq <= 0, false};
 
+    v->nproblems++;
+    if (v->ts == NULL)
+        return;
     initStringInfo(&s);
     for (;;)
     {
@@ -238,15 +243,38 @@ get_hash(HeapTuple tup, TupleDesc td, int col, uint8 *out)
     return true;
 }
 
-/* Pass 1: the chain, in seq order. */
+/* Report a run of untagged entries, first to last. */
 static void
-verify_chain(VerifyCtx *v)
+untagged_run(VerifyCtx *v, int64 first, int64 last)
+{
+    if (first <= 0)
+        return;
+    if (first == last)
+        problem(v, first, "entry carries no keyed tag (written while credit.ledger_key was not set): "
+                "a rewrite of it cannot be told apart; credit.seal_ledger() tags it once checked");
+    else
+        problem(v, first, "entry, and the " INT64_FORMAT " after it, carry no keyed tag "
+                "(written while credit.ledger_key was not set): a rewrite of them cannot be told apart; "
+                "credit.seal_ledger() tags them once checked", last - first);
+}
+
+/*
+ * Pass 1: the chain and the keyed tags, in seq order.  The seqs of the
+ * untagged entries go to *untagged (when not NULL) instead of being
+ * reported.
+ */
+static void
+verify_chain(VerifyCtx *v, int64 **untagged, int64 *nuntagged)
 {
     Stream      s;
     StringInfoData q;
     int64       expected = 1;
     uint8       last[HASH_LEN];
     bool        first = true;
+    bool        keyed = ledger_key_usable();
+    int64       run_first = 0;
+    int64       run_last = 0;
+    int64       cap = 0;
     MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "credit ledger entry", ALLOCSET_DEFAULT_SIZES);
     HeapTuple   tup;
 
@@ -254,7 +282,7 @@ verify_chain(VerifyCtx *v)
     initStringInfo(&q);
     appendStringInfo(&q,
                      "SELECT l.seq, l.at, l.who, l.xid, l.relation, l.op, l.key1, l.key2, l.old_hashes, "
-                     "l.new_hashes, l.prev_hash, l.hash FROM %s.ledger l ORDER BY l.seq", v->nsp);
+                     "l.new_hashes, l.prev_hash, l.hash, l.mac FROM %s.ledger l ORDER BY l.seq", v->nsp);
     stream_open(&s, q.data, 0, NULL, NULL);
     while ((tup = stream_peek(&s, 16)) != NULL)
     {
@@ -263,8 +291,11 @@ verify_chain(VerifyCtx *v)
         int64       seq = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
         uint8       prev[HASH_LEN];
         uint8       stored[HASH_LEN];
+        uint8       mac[HASH_LEN];
+        uint8       tag[HASH_LEN];
         bool        have_prev = get_hash(tup, td, 11, prev);
         bool        have_hash = get_hash(tup, td, 12, stored);
+        bool        have_mac = get_hash(tup, td, 13, mac);
         const char *bad;
         bool        hash_ok;
         MemoryContext old;
@@ -298,11 +329,47 @@ verify_chain(VerifyCtx *v)
             else if (!hash_ok)
                 problem(v, seq, "hash does not match the entry's contents");
         }
+        if (keyed && !have_mac)
+        {
+            (void) SPI_getbinval(tup, td, 13, &isnull);
+            if (!isnull)
+                problem(v, seq, "keyed tag is not 32 bytes");
+            else if (untagged != NULL)
+            {
+                if (*nuntagged == cap)
+                {
+                    cap = Max(cap * 2, 64);
+                    *untagged = *untagged ? repalloc_huge(*untagged, sizeof(int64) * cap)
+                        : palloc(sizeof(int64) * cap);
+                }
+                (*untagged)[(*nuntagged)++] = seq;
+            }
+            else if (run_first > 0 && run_last == seq - 1)
+                run_last = seq;
+            else
+            {
+                untagged_run(v, run_first, run_last);
+                run_first = run_last = seq;
+            }
+        }
+        else if (keyed)
+        {
+            ledger_entry_tag(stored, tag);
+            if (!credit_hmac_equal(tag, mac))
+                problem(v, seq, "keyed tag does not match the entry's hash "
+                        "(the entry was rewritten and re-hashed, or tagged under another credit.ledger_key)");
+        }
         memcpy(last, stored, HASH_LEN);
         first = false;
         expected = seq + 1;
         s.pos++;
     }
+    untagged_run(v, run_first, run_last);
+    if (!keyed && !first)
+        ereport(WARNING,
+                (errmsg("credit.ledger_key is not set: the ledger was checked against its own hashes only"),
+                 errdetail("The keyed tags that show an entry rewritten and re-hashed by someone able to write credit.ledger were not checked."),
+                 errhint("A superuser sets credit.ledger_key in postgresql.conf, with credit in shared_preload_libraries (docs/security.md).")));
     MemoryContextDelete(cxt);
     pfree(q.data);
 }
@@ -783,6 +850,7 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
     v.desc = rsinfo->setDesc;
     v.nspid = nspid;
     v.nsp = quote_identifier(get_namespace_name(nspid));
+    v.nproblems = 0;
     if (!OidIsValid(relid))
         elog(ERROR, "credit ledger: table %s.ledger is missing", v.nsp);
     /* read every row, whatever row-level security would hide from the caller */
@@ -791,7 +859,7 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
         elog(ERROR, "SPI_connect failed");
     level = ledger_pin_settings();
 
-    verify_chain(&v);
+    verify_chain(&v, NULL, NULL);
     verify_triggers(&v);
 
     initStringInfo(&q);
@@ -816,4 +884,85 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
     SPI_finish();
     credit_scope_exit(&scope);
     return (Datum) 0;
+}
+
+/* Tag one entry. */
+static CreditQuery q_seal = {
+    "UPDATE credit.ledger l SET mac = $2 WHERE l.seq OPERATOR(pg_catalog.=) $1 AND l.mac IS NULL",
+    2, {INT8OID, BYTEAOID}
+};
+static CreditQuery q_seal_hash = {
+    "SELECT l.hash FROM credit.ledger l WHERE l.seq OPERATOR(pg_catalog.=) $1",
+    1, {INT8OID}
+};
+
+PG_FUNCTION_INFO_V1(credit_seal_ledger);
+
+/*
+ * credit.seal_ledger() → bigint: tag the entries written while
+ * credit.ledger_key was not set, after checking the whole chain (refused
+ * when any entry does not verify); returns the number tagged.  Superusers
+ * only.
+ */
+Datum
+credit_seal_ledger(PG_FUNCTION_ARGS)
+{
+    Oid         nspid = get_func_namespace(fcinfo->flinfo->fn_oid);
+    VerifyCtx   v;
+    CreditScope scope;
+    int         level;
+    int64      *untagged = NULL;
+    int64       n = 0;
+    int64       i;
+
+    if (!superuser())
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("permission denied to seal the ledger"),
+                 errdetail("Only superusers, who hold credit.ledger_key, tag ledger entries.")));
+    if (!ledger_key_usable())
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("credit.ledger_key is not set"),
+                 errhint("Set credit.ledger_key in postgresql.conf (credit in shared_preload_libraries) and reload the configuration.")));
+    memset(&v, 0, sizeof(v));
+    v.nspid = nspid;
+    v.nsp = quote_identifier(get_namespace_name(nspid));
+    if (!OidIsValid(get_relname_relid("ledger", nspid)))
+        elog(ERROR, "credit ledger: table %s.ledger is missing", v.nsp);
+    credit_scope_enter(&scope, true);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    level = ledger_pin_settings();
+    /* no entry may be appended between the check and the tags */
+    if (SPI_execute("LOCK TABLE credit.ledger IN SHARE ROW EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
+        elog(ERROR, "credit ledger: locking the ledger failed");
+    verify_chain(&v, &untagged, &n);
+    if (v.nproblems > 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED),
+                 errmsg_plural("the ledger's chain does not verify (" INT64_FORMAT " problem): nothing was sealed",
+                               "the ledger's chain does not verify (" INT64_FORMAT " problems): nothing was sealed",
+                               v.nproblems, v.nproblems),
+                 errhint("credit.verify_ledger() lists the problems.")));
+    for (i = 0; i < n; i++)
+    {
+        Datum       a[2];
+        bool        isnull;
+        bytea      *h;
+        uint8       tag[HASH_LEN];
+
+        a[0] = Int64GetDatum(untagged[i]);
+        if (credit_query_run(&q_seal_hash, a, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+            elog(ERROR, "credit ledger: entry " INT64_FORMAT " vanished", untagged[i]);
+        h = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+        ledger_entry_tag((const uint8 *) VARDATA_ANY(h), tag);
+        a[1] = PointerGetDatum(ledger_hash_bytea(tag));
+        if (credit_query_run(&q_seal, a, NULL, false, 0) != SPI_OK_UPDATE)
+            elog(ERROR, "credit ledger: tagging entry " INT64_FORMAT " failed", untagged[i]);
+    }
+    ledger_unpin_settings(level);
+    SPI_finish();
+    credit_scope_exit(&scope);
+    PG_RETURN_INT64(n);
 }

@@ -7,11 +7,6 @@
  */
 #include "postgres.h"
 
-#include <openssl/core_names.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
@@ -25,9 +20,6 @@
 
 /* Shortest key accepted, in bytes. */
 #define PSEUDONYM_MIN_KEY   16
-
-/* The HMAC algorithm, fetched once per backend. */
-static EVP_MAC *hmac_alg = NULL;
 
 /*
  * Where the current value of credit.pseudonym_key came from (see
@@ -66,77 +58,8 @@ credit_pseudonym_key_set(void)
     return credit_pseudonym_key != NULL && credit_pseudonym_key[0] != '\0';
 }
 
-/*
- * A MAC context keyed with the current key, kept for the backend and
- * restarted for each message (keying computes the HMAC pads once).
- */
-static EVP_MAC_CTX *keyed_ctx = NULL;
-static char *keyed_with = NULL;
-
-/*
- * Compute the MAC without raising: no OpenSSL handle is left half-used (the
- * kept context is freed on failure), so the caller may ereport afterwards.  Returns NULL on
- * success, else what failed.
- */
-static const char *
-hmac_sha256(const unsigned char *key, size_t keylen,
-            const unsigned char *data, size_t len, uint8 out[PSEUDONYM_LEN])
-{
-    EVP_MAC_CTX *ctx;
-    size_t      outlen = 0;
-    const char *failed = NULL;
-
-    if (keyed_ctx == NULL || keyed_with == NULL || strlen(keyed_with) != keylen ||
-        memcmp(keyed_with, key, keylen) != 0)
-    {
-        OSSL_PARAM  params[2];
-        EVP_MAC_CTX *fresh;
-
-        if (hmac_alg == NULL)
-        {
-            hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-            if (hmac_alg == NULL)
-                return "EVP_MAC_fetch(HMAC)";
-        }
-        fresh = EVP_MAC_CTX_new(hmac_alg);
-        if (fresh == NULL)
-            return "EVP_MAC_CTX_new";
-        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
-        params[1] = OSSL_PARAM_construct_end();
-        if (EVP_MAC_init(fresh, key, keylen, params) != 1)
-        {
-            EVP_MAC_CTX_free(fresh);
-            return "EVP_MAC_init";
-        }
-        if (keyed_ctx)
-            EVP_MAC_CTX_free(keyed_ctx);
-        keyed_ctx = fresh;
-        if (keyed_with)
-            free(keyed_with);
-        keyed_with = strndup((const char *) key, keylen);
-        if (keyed_with == NULL)
-        {
-            EVP_MAC_CTX_free(keyed_ctx);
-            keyed_ctx = NULL;
-            return "strndup";
-        }
-    }
-    /* a keyed HMAC context restarts with its key when initialised without one */
-    ctx = keyed_ctx;
-    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1)
-        failed = "EVP_MAC_init";
-    else if (EVP_MAC_update(ctx, data, len) != 1)
-        failed = "EVP_MAC_update";
-    else if (EVP_MAC_final(ctx, out, &outlen, PSEUDONYM_LEN) != 1 || outlen != PSEUDONYM_LEN)
-        failed = "EVP_MAC_final";
-    if (failed)
-    {
-        /* start afresh next time */
-        EVP_MAC_CTX_free(keyed_ctx);
-        keyed_ctx = NULL;
-    }
-    return failed;
-}
+/* The MAC context, kept keyed with the current key. */
+static CreditHmac pseudonym_hmac;
 
 /*
  * HMAC-SHA256 of data under credit.pseudonym_key; errors when the key is
@@ -145,7 +68,6 @@ hmac_sha256(const unsigned char *key, size_t keylen,
 void
 credit_pseudonym_hmac(const char *data, size_t len, uint8 out[PSEUDONYM_LEN])
 {
-    const char *failed;
     size_t      keylen;
 
     if (!credit_pseudonym_key_set())
@@ -163,18 +85,7 @@ credit_pseudonym_hmac(const char *data, size_t len, uint8 out[PSEUDONYM_LEN])
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("credit.pseudonym_key is too short (%zu bytes, at least %d)",
                         keylen, PSEUDONYM_MIN_KEY)));
-    failed = hmac_sha256((const unsigned char *) credit_pseudonym_key, keylen,
-                         (const unsigned char *) data, len, out);
-    if (failed)
-    {
-        unsigned long e = ERR_get_error();
-
-        ERR_clear_error();
-        ereport(ERROR,
-                (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-                 errmsg("OpenSSL failed to compute a pseudonym: %s: %s", failed,
-                        e ? ERR_reason_error_string(e) : "no error reported")));
-    }
+    credit_hmac(&pseudonym_hmac, credit_pseudonym_key, data, len, out, "a pseudonym");
 }
 
 /*

@@ -3,10 +3,17 @@
  *      Settings that hold secrets: superuser-only GUCs whose value must never
  *      sit where other roles can read it (pg_db_role_setting, pg_proc, dumps,
  *      placeholder settings of backends that have not loaded credit).
- *      Used by credit.pseudonym_key (pseudonym.c) and
- *      credit.report_signing_key (report.c).
+ *      Used by credit.pseudonym_key (pseudonym.c), credit.ledger_key
+ *      (ledger.c) and credit.report_signing_key (report.c); the keyed
+ *      HMAC-SHA256 of the first two.
  */
 #include "postgres.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "utils/guc.h"
 
@@ -108,4 +115,104 @@ credit_secret_guard(const char *name, GucSource source)
         default:
             break;
     }
+}
+
+/* The HMAC algorithm, fetched once per backend. */
+static EVP_MAC *hmac_alg = NULL;
+
+/*
+ * Compute the MAC without raising: no OpenSSL handle is left half-used (the
+ * kept context is freed on failure), so the caller may ereport afterwards.
+ * Returns NULL on success, else what failed.
+ */
+static const char *
+hmac_compute(CreditHmac *h, const char *key, size_t keylen,
+             const unsigned char *data, size_t len, uint8 out[CREDIT_HMAC_LEN])
+{
+    size_t      outlen = 0;
+    const char *failed = NULL;
+
+    if (h->ctx == NULL || h->keyed_with == NULL || strlen(h->keyed_with) != keylen ||
+        memcmp(h->keyed_with, key, keylen) != 0)
+    {
+        OSSL_PARAM  params[2];
+        EVP_MAC_CTX *fresh;
+
+        if (hmac_alg == NULL)
+        {
+            hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+            if (hmac_alg == NULL)
+                return "EVP_MAC_fetch(HMAC)";
+        }
+        fresh = EVP_MAC_CTX_new(hmac_alg);
+        if (fresh == NULL)
+            return "EVP_MAC_CTX_new";
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (EVP_MAC_init(fresh, (const unsigned char *) key, keylen, params) != 1)
+        {
+            EVP_MAC_CTX_free(fresh);
+            return "EVP_MAC_init";
+        }
+        if (h->ctx)
+            EVP_MAC_CTX_free(h->ctx);
+        h->ctx = fresh;
+        if (h->keyed_with)
+        {
+            explicit_bzero(h->keyed_with, strlen(h->keyed_with));
+            free(h->keyed_with);
+        }
+        h->keyed_with = strndup(key, keylen);
+        if (h->keyed_with == NULL)
+        {
+            EVP_MAC_CTX_free(h->ctx);
+            h->ctx = NULL;
+            return "strndup";
+        }
+    }
+    /* a keyed HMAC context restarts with its key when initialised without one */
+    if (EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1)
+        failed = "EVP_MAC_init";
+    else if (EVP_MAC_update(h->ctx, data, len) != 1)
+        failed = "EVP_MAC_update";
+    else if (EVP_MAC_final(h->ctx, out, &outlen, CREDIT_HMAC_LEN) != 1 || outlen != CREDIT_HMAC_LEN)
+        failed = "EVP_MAC_final";
+    if (failed)
+    {
+        /* start afresh next time */
+        EVP_MAC_CTX_free(h->ctx);
+        h->ctx = NULL;
+    }
+    return failed;
+}
+
+/*
+ * HMAC-SHA256 of data under key (a secret setting's value), keeping the
+ * keyed context in *h for the next call with the same key; what names the
+ * use in the error raised when OpenSSL fails (38000, external routine
+ * exception).
+ */
+void
+credit_hmac(CreditHmac *h, const char *key, const void *data, size_t len,
+            uint8 out[CREDIT_HMAC_LEN], const char *what)
+{
+    const char *failed = hmac_compute(h, key, strlen(key), data, len, out);
+
+    if (failed)
+    {
+        unsigned long e = ERR_get_error();
+
+        ERR_clear_error();
+        ereport(ERROR,
+                (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+                 errmsg("OpenSSL failed to compute %s: %s: %s", what, failed,
+                        e ? ERR_reason_error_string(e) : "no error reported")));
+    }
+}
+
+/* Constant-time comparison of two MACs. */
+bool
+credit_hmac_equal(const uint8 *a, const uint8 *b)
+{
+    return CRYPTO_memcmp(a, b, CREDIT_HMAC_LEN) == 0;
 }

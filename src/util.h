@@ -97,7 +97,7 @@ extern void credit_scope_exit(CreditScope *s);
 
 /* ---- saved plans ---- */
 
-#define CREDIT_QUERY_MAXARGS 12
+#define CREDIT_QUERY_MAXARGS 16
 
 /*
  * A static query of the extension: its text names every object

@@ -78,12 +78,18 @@ sub normalize
 	return $t;
 }
 
-# The server as docs/scheduling.md configures it: its first ini block.
-my ($conf) = grep { $_->{info} eq 'ini' } fenced_blocks("$src/docs/scheduling.md");
-die "docs/scheduling.md has no ini block\n" unless $conf;
+# The server as docs/scheduling.md and docs/security.md configure it: the
+# first ini block of each.
+my $conf = '';
+for my $page ('docs/scheduling.md', 'docs/security.md')
+{
+	my ($block) = grep { $_->{info} eq 'ini' } fenced_blocks("$src/$page");
+	die "$page has no ini block\n" unless $block;
+	$conf .= $block->{text} . "\n";
+}
 my $node = PostgreSQL::Test::Cluster->new('docs');
 $node->init;
-$node->append_conf('postgresql.conf', "log_min_messages = warning\nlc_messages = 'C'\n" . $conf->{text});
+$node->append_conf('postgresql.conf', "log_min_messages = warning\nlc_messages = 'C'\n" . $conf);
 $node->start;
 
 my @pages = ('README.md', map { s{^\Q$src\E/}{}r } sort glob("$src/docs/*.md"));

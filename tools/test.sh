@@ -29,7 +29,8 @@ fi
 conf="shared_preload_libraries = 'pg_cron,credit'
 cron.database_name = 'contrib_regression'
 cron.use_background_workers = on
-max_prepared_transactions = 10"
+max_prepared_transactions = 10
+credit.ledger_key = 'test cluster ledger key: 0123456789abcdef0123456789abcdef'"
 start_cluster "$work" "$port" "$conf"
 
 passed=0; failed=0

@@ -16,13 +16,14 @@ CREATE TABLE @extschema@.ledger (
     old_hashes  bytea[],
     new_hashes  bytea[],
     prev_hash   bytea NOT NULL,
-    hash        bytea NOT NULL
+    hash        bytea NOT NULL,
+    mac         bytea
 );
 -- row hashes do not compress: store them out of line without trying
 ALTER TABLE @extschema@.ledger ALTER COLUMN old_hashes SET STORAGE EXTERNAL;
 ALTER TABLE @extschema@.ledger ALTER COLUMN new_hashes SET STORAGE EXTERNAL;
 COMMENT ON TABLE @extschema@.ledger IS
-    'Tamper-evident ledger (防篡改账本): one entry per statement and table changing credit.record, credit.list_entry, credit.evaluation or credit.subject, with the SHA-256 of every changed row, chained by SHA-256 in commit order; checked by credit.verify_ledger()';
+    'Tamper-evident ledger (防篡改账本): one entry per statement and table changing credit.record, credit.list_entry, credit.evaluation or credit.subject, with the SHA-256 of every changed row, chained by SHA-256 in commit order, each entry tagged with HMAC-SHA256 under the superuser-only key credit.ledger_key; checked by credit.verify_ledger()';
 COMMENT ON COLUMN @extschema@.ledger.seq IS 'Position in the chain: 1, 2, 3, ... without gaps';
 COMMENT ON COLUMN @extschema@.ledger.at IS 'When the entry was appended (the commit of its transaction)';
 COMMENT ON COLUMN @extschema@.ledger.who IS 'Role that ran the statement (current role outside security-definer functions)';
@@ -35,6 +36,8 @@ COMMENT ON COLUMN @extschema@.ledger.old_hashes IS 'SHA-256 of each row before t
 COMMENT ON COLUMN @extschema@.ledger.new_hashes IS 'SHA-256 of each row after the statement (insert, update): credit.ledger_hash_row';
 COMMENT ON COLUMN @extschema@.ledger.prev_hash IS 'hash of entry seq - 1 (32 zero bytes for entry 1)';
 COMMENT ON COLUMN @extschema@.ledger.hash IS 'SHA-256 of the entry, prev_hash included (docs/ledger.md)';
+COMMENT ON COLUMN @extschema@.ledger.mac IS
+    'Keyed tag: HMAC-SHA256 of hash under the superuser-only setting credit.ledger_key, so that an entry rewritten and re-hashed by anyone without the key is found; NULL when written while the key was not set (reported by credit.verify_ledger, tagged by credit.seal_ledger)';
 
 -- Read-only for the roles that audit; nobody but superusers may change it:
 -- row-level security with a read policy only, and a guard trigger refusing
@@ -78,8 +81,14 @@ COMMENT ON FUNCTION @extschema@.ledger_hash_row(anyelement) IS
 CREATE FUNCTION @extschema@.verify_ledger() RETURNS TABLE (seq bigint, problem text)
 LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'credit_verify_ledger';
 COMMENT ON FUNCTION @extschema@.verify_ledger() IS
-    'Check the ledger: the hash chain (edited, deleted or reordered entries), the capture triggers, and every row of credit.record, credit.list_entry, credit.evaluation and credit.subject against its last logged version (rows changed, inserted or deleted without passing through the ledger); one row per problem, with the entry it concerns; empty when nothing was tampered with';
+    'Check the ledger: the hash chain (edited, deleted or reordered entries), the keyed tags under credit.ledger_key (entries rewritten and re-hashed; untagged entries; a warning when the key is not set), the capture triggers, and every row of credit.record, credit.list_entry, credit.evaluation and credit.subject against its last logged version (rows changed, inserted or deleted without passing through the ledger); one row per problem, with the entry it concerns; empty when nothing was tampered with';
 REVOKE ALL ON FUNCTION @extschema@.verify_ledger() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.seal_ledger() RETURNS bigint
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'credit_seal_ledger';
+COMMENT ON FUNCTION @extschema@.seal_ledger() IS
+    'Superusers only: tag with credit.ledger_key the ledger entries written while the key was not set, after checking the whole chain (refused, SQLSTATE XX001, when any entry does not verify); returns the number of entries tagged';
+REVOKE ALL ON FUNCTION @extschema@.seal_ledger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ledger_hash_row(anyelement) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_ledger() TO credit_admin, credit_analyst;
 
