@@ -289,6 +289,6 @@ SELECT p -> 'subject' AS subject, p -> 'relations' AS relations,
        jsonb_path_query_array(p, '$.warnings[*].kind') AS warnings
   FROM credit.profile(975003) p;
 RESET SESSION AUTHORIZATION;
-SELECT who, subject_id, purpose FROM credit.query_log WHERE subject_id = 975003;
+SELECT who, subject_id, purpose FROM credit.query_log WHERE subject_id = 975003 ORDER BY at;
 
 ROLLBACK;

@@ -40,6 +40,11 @@ INSERT INTO credit.subject (id, kind, name, person_id)
     VALUES (987002, 'individual', '路径测试', '320281198107220135');
 \set firm 987001
 \set person 987002
+INSERT INTO credit.agency (code, name, public_key)
+    VALUES ('sp_agency', 'Search path test agency', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c');
+-- keys for the session (superusers only), kept through SET SESSION AUTHORIZATION
+SET credit.pseudonym_key = 'search path test pseudonym key';
+SET credit.report_signing_key = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on)
     VALUES (:firm, 'penalty_general', 'sp_tax', 'SP-0', current_date - 30);
 
@@ -110,7 +115,8 @@ SELECT public.plant() AS planted;
 SELECT '1.5'::float8 AS control;
 SELECT count(*) > 0 AS planted_objects_fire FROM public.planted_hits WHERE who = current_user;
 
--- records: insert, multi-row insert, COPY, update, delete, folded at commit
+-- records: insert, multi-row insert, update, delete, folded at commit (COPY FROM is
+-- refused for units: PostgreSQL does not COPY into a table with row-level security)
 INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on, value, details)
     VALUES (:firm, 'penalty_serious', 'sp_tax', 'SP-1', current_date - 2, 2, '{"penalty_kind": "fine"}');
 INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on)
@@ -162,6 +168,17 @@ SELECT count(*) >= 0 AS measures FROM credit.measures_for(:firm, NULL);
 SELECT pg_temp.try(format('SELECT credit.profile(%s)', :firm)) AS profile;
 SELECT count(*) >= 0 AS related FROM credit.related(:firm, 2);
 SELECT (credit.evaluate_subject(:firm, 'comprehensive_enterprise')).grade IS NOT NULL AS evaluated;
+-- person look-ups, registration, pseudonyms, reports and third-party reports
+SELECT credit.find_person('320281198107220135', 'search path test') = :person AS found;
+SELECT credit.register_person('320281198107220135', '路径测试', 'search path test') = :person AS registered;
+SELECT octet_length(credit.pseudonym('320281198107220135')) AS pseudonym_bytes;
+SELECT credit.verify_report(credit.report(:firm, 'search path test')) AS report_verifies;
+SELECT credit.verify_report(credit.report(:person, 'search path test')) AS report_verifies;
+INSERT INTO credit.third_party_report (agency, document, signature, purpose, department)
+VALUES ('sp_agency', '{"report_no": "SP-TP", "issued_at": "2026-01-15T10:00:00+08:00", "subject": {"person_id": "320281198107220135"}}',
+        '\x00', 'search path test', 'sp_tax')
+RETURNING id AS tp \gset
+SELECT count(*) > 0 AS third_party_checked FROM credit.verify_third_party_report(:tp);
 RESET SESSION AUTHORIZATION;
 
 -- ==== the analyst ====
@@ -173,6 +190,10 @@ SELECT count(*) > 0 AS quality FROM credit.v_intake_quality;
 SELECT pg_temp.try(format('SELECT credit.profile(%s)', :person)) AS profile;
 SELECT count(*) >= 0 AS verified FROM credit.verify_ledger();
 SELECT count(*) >= 0 AS matched FROM credit.match('路径测试', '320281198107220135');
+SELECT credit.find_person('320281198107220135', 'search path test') = :person AS found;
+SELECT octet_length(credit.pseudonym('320281198107220135')) AS pseudonym_bytes;
+SELECT credit.verify_report(credit.report(:person, 'search path test')) AS report_verifies;
+SELECT count(*) > 0 AS third_party_checked FROM credit.verify_third_party_report(:tp);
 RESET SESSION AUTHORIZATION;
 
 -- ==== a non-superuser administrator ====
@@ -193,6 +214,8 @@ SELECT count(*) FILTER (WHERE abs(g.score - e.score) > 1e-6 OR g.grade IS DISTIN
  WHERE g.subject_id IN (:firm, :person);
 
 -- clean up (the subjects and records stay, like every test's fixtures)
+RESET credit.pseudonym_key;
+RESET credit.report_signing_key;
 DROP OWNED BY regress_credit_sp_clerk, regress_credit_sp_analyst, regress_credit_sp_admin;
 DROP FUNCTION public.plant();
 DROP TABLE public.planted_hits;

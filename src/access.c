@@ -10,6 +10,9 @@
  *      credit.restoring()               the setting credit.restoring
  *      credit.auto_evaluation()         the setting credit.auto_evaluation
  *
+ * and, for C code, whether the current user may read whole ID numbers
+ * (credit_may_read_person_id).
+ *
  * Row-level security policies call the first two once per row and may hold
  * no sub-query (a distributed table refuses them), so each keeps its answer
  * for the rest of the statement: the cache is keyed by the user, the
@@ -25,6 +28,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -35,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -298,4 +303,25 @@ credit_auto_evaluation_setting(PG_FUNCTION_ARGS)
     if (v == NULL || !parse_bool(v, &on))
         elog(ERROR, "credit.auto_evaluation is not defined");
     PG_RETURN_BOOL(on);
+}
+
+/*
+ * May the current user read whole ID numbers (credit.subject.person_id, the
+ * whole table or the column)?  Decides whether a report shows the number
+ * whole and whether a pseudonym computed on demand is logged.
+ */
+bool
+credit_may_read_person_id(void)
+{
+    Oid         nsp = get_namespace_oid("credit", false);
+    Oid         rel = get_relname_relid("subject", nsp);
+    AttrNumber  att;
+    Oid         user = GetUserId();
+
+    if (!OidIsValid(rel))
+        return false;
+    if (pg_class_aclcheck(rel, user, ACL_SELECT) == ACLCHECK_OK)
+        return true;
+    att = get_attnum(rel, "person_id");
+    return att != InvalidAttrNumber && pg_attribute_aclcheck(rel, att, user, ACL_SELECT) == ACLCHECK_OK;
 }

@@ -19,6 +19,9 @@ extern bool credit_auto_evaluation;   /* credit.auto_evaluation (fold_trigger.c)
 extern bool credit_pseudonym_key_check(char **newval, void **extra, GucSource source);
 extern void credit_pseudonym_key_assign(const char *newval, void *extra);
 
+/* May the current user read whole ID numbers? (access.c) */
+extern bool credit_may_read_person_id(void);
+
 /* Identifier types (uscc.c, resident_id.c) */
 extern bool credit_uscc_lenient;
 extern void credit_ident_init(void);

@@ -589,6 +589,22 @@ credit_measures_for(PG_FUNCTION_ARGS)
     measure_read_facts(&q_facts, subject_id, &sf);
     if (!sf.found)
         credit_subject_missing(false, subject_id);
+    /* the measures of a person are a look-up of that person: logged first */
+    if (sf.kind != NULL && strcmp(sf.kind, "individual") == 0)
+    {
+        StringInfoData detail;
+
+        initStringInfo(&detail);
+        appendStringInfoString(&detail, "{\"lookup\": \"measures_for\", \"scenario\": ");
+        if (scenario != NULL)
+            escape_json(&detail, scenario);
+        else
+            appendStringInfoString(&detail, "null");
+        appendStringInfoChar(&detail, '}');
+        (void) credit_audit_log(true, subject_id,
+                                scenario != NULL ? psprintf("measures for a person: %s", scenario) : "measures for a person",
+                                detail.data);
+    }
 
     initStringInfo(&reason);
     for (k = 0; k < c->nmeasures; k++)

@@ -8,11 +8,13 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
 #include "credit.h"
+#include "audit.h"
 #include "util.h"
 #include "ident_parse.h"
 #include "normalize.h"
@@ -117,7 +119,33 @@ credit_pseudonym_canonical(const char *s, size_t len, size_t *outlen)
     return s;
 }
 
-/* credit.pseudonym(text) → bytea: HMAC-SHA256 of the canonical identifier. */
+/*
+ * Log a pseudonym of a person's ID number computed on demand: a look-up of
+ * that person (logged before the pseudonym is returned), with the number
+ * masked and the pseudonym, which only the key's holders can tie to a
+ * subject.
+ */
+static void
+log_person_pseudonym(const char *canon, const uint8 *pseudonym)
+{
+    StringInfoData detail;
+    int         i;
+
+    initStringInfo(&detail);
+    appendStringInfo(&detail, "{\"lookup\": \"pseudonym\", \"id\": \"%.6s********%.4s\", \"pseudonym\": \"",
+                     canon, canon + RESIDENT_ID_LEN - 4);
+    for (i = 0; i < PSEUDONYM_LEN; i++)
+        appendStringInfo(&detail, "%02x", pseudonym[i]);
+    appendStringInfoString(&detail, "\"}");
+    (void) credit_audit_log(false, 0, "pseudonym of a person", detail.data);
+}
+
+/*
+ * credit.pseudonym(text) → bytea: HMAC-SHA256 of the canonical identifier.
+ * The pseudonym of a resident ID number is a look-up of that person for
+ * roles that may not read whole numbers (else a unit could test candidate
+ * numbers against the pseudonyms of a list): logged like credit.find_person.
+ */
 PG_FUNCTION_INFO_V1(credit_pseudonym);
 Datum
 credit_pseudonym(PG_FUNCTION_ARGS)
@@ -126,8 +154,14 @@ credit_pseudonym(PG_FUNCTION_ARGS)
     size_t      len;
     const char *canon = credit_pseudonym_canonical(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &len);
     bytea      *result = palloc(VARHDRSZ + PSEUDONYM_LEN);
+    char        reason[IDENT_REASON_LEN];
+    int64_t     value;
 
     credit_pseudonym_hmac(canon, len, (uint8 *) VARDATA(result));
     SET_VARSIZE(result, VARHDRSZ + PSEUDONYM_LEN);
+    if (len == RESIDENT_ID_LEN &&
+        resident_id_parse(canon, len, credit_today_ymd(), &value, reason, sizeof(reason)) &&
+        !credit_may_read_person_id())
+        log_person_pseudonym(canon, (const uint8 *) VARDATA(result));
     PG_RETURN_BYTEA_P(result);
 }

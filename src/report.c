@@ -345,23 +345,6 @@ static CreditQuery q_tpr_checks = {
     "SELECT c.check_name, c.ok, c.detail FROM credit.third_party_checks($1) c", 1, {INT8OID}
 };
 
-/* May the current user read whole ID numbers (credit.subject.person_id)? */
-static bool
-may_read_person_id(void)
-{
-    Oid         nsp = get_namespace_oid("credit", false);
-    Oid         rel = get_relname_relid("subject", nsp);
-    AttrNumber  att;
-    Oid         user = GetUserId();
-
-    if (!OidIsValid(rel))
-        return false;
-    if (pg_class_aclcheck(rel, user, ACL_SELECT) == ACLCHECK_OK)
-        return true;
-    att = get_attnum(rel, "person_id");
-    return att != InvalidAttrNumber && pg_attribute_aclcheck(rel, att, user, ACL_SELECT) == ACLCHECK_OK;
-}
-
 /*
  * credit.report(subject_id, purpose) → jsonb: the subject's credit report,
  * assembled by credit.report_content with the owner's rights, logged there,
@@ -402,7 +385,7 @@ credit_report(PG_FUNCTION_ARGS)
 
     values[0] = PG_GETARG_DATUM(0);
     values[1] = PG_GETARG_DATUM(1);
-    values[2] = BoolGetDatum(may_read_person_id());
+    values[2] = BoolGetDatum(credit_may_read_person_id());
     values[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
     values[4] = CStringGetTextDatum(key_id);
     values[5] = CStringGetTextDatum(public_key_pem(pub));

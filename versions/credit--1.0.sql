@@ -414,13 +414,13 @@ CREATE FUNCTION @extschema@.name_similarity(text, text) RETURNS real
 COMMENT ON FUNCTION @extschema@.name_similarity(text, text) IS
     'Similarity (0-1) of two names (名称相似度): weighted Dice coefficient of the character unigrams and bigrams of their normalised keys; grams of the region prefix (江苏省江阴市) weigh 0.2, of the legal-form suffix (有限公司, (普通合伙)) 0.15, of the distinctive core 1; times 0.85 when both name different regions';
 
--- STABLE: the result depends on the GUC credit.pseudonym_key, which may change
--- between statements.
+-- VOLATILE: the pseudonym of a person's ID number is logged for roles that may
+-- not read whole numbers (a look-up of that person, by the audit worker).
 CREATE FUNCTION @extschema@.pseudonym(text) RETURNS bytea
     AS 'MODULE_PATHNAME', 'credit_pseudonym'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.pseudonym(text) IS
-    'Pseudonym (去标识化) of an identifier: HMAC-SHA256 under the superuser-only GUC credit.pseudonym_key of the canonical USCC or resident ID number (15-digit IDs converted, white space, case and full-width ignored), or of other text as given';
+    'Pseudonym (去标识化) of an identifier: HMAC-SHA256 under the superuser-only GUC credit.pseudonym_key of the canonical USCC or resident ID number (15-digit IDs converted, white space, case and full-width ignored), or of other text as given. The pseudonym of a resident ID number is logged in credit.query_log as a look-up of that person for roles that may not read whole numbers';
 
 REVOKE ALL ON FUNCTION @extschema@.pseudonym(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.pseudonym(text) TO credit_admin, credit_department, credit_analyst;
@@ -2893,9 +2893,9 @@ INSERT INTO @extschema@.measure (code, name, kind, effect, scenario, subject_kin
 CREATE FUNCTION @extschema@.measures_for(subject_id bigint, scenario text DEFAULT NULL)
     RETURNS TABLE (measure_code text, name text, kind text, reason text)
     AS 'MODULE_PATHNAME', 'credit_measures_for'
-    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 5;
+    LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 5;
 COMMENT ON FUNCTION @extschema@.measures_for(bigint, text) IS
-    'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it is on one of the measure''s lists (an active entry, or an active credit record of the list''s catalogue item); reason says which grade and list. Incentives first, then punishments, by code';
+    'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it is on one of the measure''s lists (an active entry, or an active credit record of the list''s catalogue item); reason says which grade and list. Incentives first, then punishments, by code. Every call for an individual is logged in credit.query_log';
 
 -- What an approval system asks before acting (C: one query for the subject,
 -- its grades and lists, matched against the cached measures).  It reads with
@@ -6444,10 +6444,13 @@ $$;
 
 -- Subjects: the personal ID column is readable by administrators only;
 -- others read credit.subject_masked or look a person up through credit.find_person (logged).
+-- Units register people through credit.register_person (logged), never by
+-- inserting an ID number: a unique violation would tell them, unlogged,
+-- whether the number is registered.
 GRANT SELECT (id, kind, name, name_key, uscc, division, industries, legal_rep, registered_on, status, created_at,
               registered_by)
     ON @extschema@.subject TO credit_department, credit_analyst;
-GRANT INSERT (kind, name, uscc, person_id, division, industries, legal_rep, registered_on, registered_by)
+GRANT INSERT (kind, name, uscc, division, industries, legal_rep, registered_on, registered_by)
     ON @extschema@.subject TO credit_department;
 GRANT UPDATE (name, industries, legal_rep, status) ON @extschema@.subject TO credit_department;
 
@@ -6497,6 +6500,54 @@ GRANT EXECUTE ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text)
     TO credit_department, credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text) IS
     'Subject id of the person with this resident ID number (NULL if none); every call is logged in credit.query_log';
+
+-- Register a person by ID number, or find the one registered: the subject
+-- id either way, the look-up logged (whether the number was registered
+-- before is in the log, not in an error).
+CREATE FUNCTION @extschema@.register_person(id @extschema@.resident_id, name text, purpose text,
+                                            division text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sid bigint;
+    existed boolean;
+BEGIN
+    IF purpose IS NULL OR pg_catalog.btrim(purpose) OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'a purpose is required to register a person'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'the resident ID number of the person is required'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(pg_catalog.=) register_person.id;
+    existed := sid IS NOT NULL;
+    IF NOT existed THEN
+        BEGIN
+            INSERT INTO @extschema@.subject AS s (kind, name, person_id, division)
+            VALUES ('individual'::@extschema@.subject_kind, register_person.name, register_person.id,
+                    register_person.division)
+            RETURNING s.id INTO sid;
+        EXCEPTION WHEN unique_violation THEN
+            -- registered meanwhile by a concurrent transaction (credit.subject_code)
+            SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(pg_catalog.=) register_person.id;
+            existed := true;
+        END;
+    END IF;
+    -- logged (committed by the audit worker) before the answer is returned
+    PERFORM @extschema@.log_lookup(sid, purpose,
+                pg_catalog.jsonb_build_object('lookup', 'register_person', 'id', @extschema@.mask(register_person.id),
+                                              'registered_before', existed));
+    RETURN sid;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text)
+    TO credit_department, credit_admin;
+COMMENT ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text) IS
+    'Register a person (自然人) by resident ID number with a name and optional division, or find the person registered with it (the name given is then ignored): the subject id either way; a purpose is required; every call is logged in credit.query_log (whether the number was registered before is in the log row, not in an error). The way units put an ID number into credit.subject';
 
 -- Records: row-level security.
 ALTER TABLE @extschema@.record ENABLE ROW LEVEL SECURITY;

@@ -25,13 +25,13 @@ CREATE FUNCTION @extschema@.name_similarity(text, text) RETURNS real
 COMMENT ON FUNCTION @extschema@.name_similarity(text, text) IS
     'Similarity (0-1) of two names (名称相似度): weighted Dice coefficient of the character unigrams and bigrams of their normalised keys; grams of the region prefix (江苏省江阴市) weigh 0.2, of the legal-form suffix (有限公司, (普通合伙)) 0.15, of the distinctive core 1; times 0.85 when both name different regions';
 
--- STABLE: the result depends on the GUC credit.pseudonym_key, which may change
--- between statements.
+-- VOLATILE: the pseudonym of a person's ID number is logged for roles that may
+-- not read whole numbers (a look-up of that person, by the audit worker).
 CREATE FUNCTION @extschema@.pseudonym(text) RETURNS bytea
     AS 'MODULE_PATHNAME', 'credit_pseudonym'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.pseudonym(text) IS
-    'Pseudonym (去标识化) of an identifier: HMAC-SHA256 under the superuser-only GUC credit.pseudonym_key of the canonical USCC or resident ID number (15-digit IDs converted, white space, case and full-width ignored), or of other text as given';
+    'Pseudonym (去标识化) of an identifier: HMAC-SHA256 under the superuser-only GUC credit.pseudonym_key of the canonical USCC or resident ID number (15-digit IDs converted, white space, case and full-width ignored), or of other text as given. The pseudonym of a resident ID number is logged in credit.query_log as a look-up of that person for roles that may not read whole numbers';
 
 REVOKE ALL ON FUNCTION @extschema@.pseudonym(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.pseudonym(text) TO credit_admin, credit_department, credit_analyst;

@@ -225,9 +225,9 @@ INSERT INTO @extschema@.measure (code, name, kind, effect, scenario, subject_kin
 CREATE FUNCTION @extschema@.measures_for(subject_id bigint, scenario text DEFAULT NULL)
     RETURNS TABLE (measure_code text, name text, kind text, reason text)
     AS 'MODULE_PATHNAME', 'credit_measures_for'
-    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 5;
+    LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 5;
 COMMENT ON FUNCTION @extschema@.measures_for(bigint, text) IS
-    'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it is on one of the measure''s lists (an active entry, or an active credit record of the list''s catalogue item); reason says which grade and list. Incentives first, then punishments, by code';
+    'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it is on one of the measure''s lists (an active entry, or an active credit record of the list''s catalogue item); reason says which grade and list. Incentives first, then punishments, by code. Every call for an individual is logged in credit.query_log';
 
 -- What an approval system asks before acting (C: one query for the subject,
 -- its grades and lists, matched against the cached measures).  It reads with

@@ -9,10 +9,13 @@
 
 -- Subjects: the personal ID column is readable by administrators only;
 -- others read credit.subject_masked or look a person up through credit.find_person (logged).
+-- Units register people through credit.register_person (logged), never by
+-- inserting an ID number: a unique violation would tell them, unlogged,
+-- whether the number is registered.
 GRANT SELECT (id, kind, name, name_key, uscc, division, industries, legal_rep, registered_on, status, created_at,
               registered_by)
     ON @extschema@.subject TO credit_department, credit_analyst;
-GRANT INSERT (kind, name, uscc, person_id, division, industries, legal_rep, registered_on, registered_by)
+GRANT INSERT (kind, name, uscc, division, industries, legal_rep, registered_on, registered_by)
     ON @extschema@.subject TO credit_department;
 GRANT UPDATE (name, industries, legal_rep, status) ON @extschema@.subject TO credit_department;
 
@@ -62,6 +65,54 @@ GRANT EXECUTE ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text)
     TO credit_department, credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text) IS
     'Subject id of the person with this resident ID number (NULL if none); every call is logged in credit.query_log';
+
+-- Register a person by ID number, or find the one registered: the subject
+-- id either way, the look-up logged (whether the number was registered
+-- before is in the log, not in an error).
+CREATE FUNCTION @extschema@.register_person(id @extschema@.resident_id, name text, purpose text,
+                                            division text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sid bigint;
+    existed boolean;
+BEGIN
+    IF purpose IS NULL OR pg_catalog.btrim(purpose) OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'a purpose is required to register a person'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'the resident ID number of the person is required'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(pg_catalog.=) register_person.id;
+    existed := sid IS NOT NULL;
+    IF NOT existed THEN
+        BEGIN
+            INSERT INTO @extschema@.subject AS s (kind, name, person_id, division)
+            VALUES ('individual'::@extschema@.subject_kind, register_person.name, register_person.id,
+                    register_person.division)
+            RETURNING s.id INTO sid;
+        EXCEPTION WHEN unique_violation THEN
+            -- registered meanwhile by a concurrent transaction (credit.subject_code)
+            SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(pg_catalog.=) register_person.id;
+            existed := true;
+        END;
+    END IF;
+    -- logged (committed by the audit worker) before the answer is returned
+    PERFORM @extschema@.log_lookup(sid, purpose,
+                pg_catalog.jsonb_build_object('lookup', 'register_person', 'id', @extschema@.mask(register_person.id),
+                                              'registered_before', existed));
+    RETURN sid;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text)
+    TO credit_department, credit_admin;
+COMMENT ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text) IS
+    'Register a person (自然人) by resident ID number with a name and optional division, or find the person registered with it (the name given is then ignored): the subject id either way; a purpose is required; every call is logged in credit.query_log (whether the number was registered before is in the log row, not in an error). The way units put an ID number into credit.subject';
 
 -- Records: row-level security.
 ALTER TABLE @extschema@.record ENABLE ROW LEVEL SECURITY;
