@@ -51,6 +51,8 @@ BEGIN;
 SELECT count(*) >= 0 AS measures FROM credit.measures_for(:person);
 SELECT credit.report(:person, 'report, rolled back') ? 'signature' AS signed;
 SELECT octet_length(credit.pseudonym('320281198106060010')) AS pseudonym_bytes;
+-- matching the lists by the number (written dirty), whether or not it is listed
+SELECT count(*) AS listed FROM credit.match(NULL, ' 320281 19810606 0010 ');
 ROLLBACK;
 -- a pseudonym of an organisation's code is no look-up of a person
 SELECT octet_length(credit.pseudonym('91320281142232229Q')) AS uscc_pseudonym_bytes;
@@ -72,6 +74,10 @@ BEGIN;
 SELECT credit.find_person('320281198106060010', 'analyst find') = :person AS found;
 SELECT credit.check(:person, 'administrative_licensing') ->> 'decision' AS decision;
 SELECT octet_length(credit.pseudonym('320281198106060010')) AS pseudonym_bytes;
+-- a batch verification of applicants: each one given by ID number is a look-up
+CREATE TEMP TABLE sl_applicants (name text, code text);
+INSERT INTO sl_applicants VALUES ('顾日志', '320281198106060010'), ('无号码', NULL), ('某公司', '91320281142232229Q');
+SELECT count(*) >= 0 AS summarised FROM credit.match_summary('sl_applicants');
 ROLLBACK;
 RESET SESSION AUTHORIZATION;
 
@@ -85,6 +91,7 @@ SELECT count(*) AS pseudonym_rows,
   FROM credit.query_log WHERE id > :log0 AND detail ->> 'lookup' = 'pseudonym';
 -- a superuser's (or an administrator's) pseudonym is not a look-up: it can read the numbers anyway
 SELECT octet_length(credit.pseudonym('320281198106060010')) AS pseudonym_bytes;
+SELECT count(*) AS listed FROM credit.match(NULL, '320281198106060010');
 SELECT count(*) AS superuser_rows FROM credit.query_log WHERE id > :log0 AND who = current_user;
 -- the person the clerk registered (as the owner) belongs to the clerk's unit
 SELECT registered_by FROM credit.subject WHERE id = :person;

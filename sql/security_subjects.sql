@@ -15,6 +15,7 @@ CREATE ROLE regress_credit_ss_admin LOGIN IN ROLE credit_admin;
 CREATE ROLE regress_credit_ss_analyst LOGIN IN ROLE credit_analyst;
 CREATE ROLE regress_credit_ss_web LOGIN IN ROLE credit_public;
 CREATE ROLE regress_credit_ss_nobody LOGIN;
+CREATE ROLE regress_credit_ss_bothclerk LOGIN IN ROLE regress_credit_ss_tax, regress_credit_ss_bank;
 INSERT INTO credit.department (code, name, role) VALUES
     ('ss_tax', 'Subjects test: taxation bureau', 'regress_credit_ss_tax'),
     ('ss_bank', 'Subjects test: rural bank', 'regress_credit_ss_bank');
@@ -60,6 +61,22 @@ INSERT INTO credit.subject (kind, name) VALUES ('enterprise', '江阴主体安�
 SELECT :'platform_registered_by' AS admin_registered_by;
 RESET SESSION AUTHORIZATION;
 
+-- ==== people: registered for one of the caller's units, named when it has several ====
+SET SESSION AUTHORIZATION regress_credit_ss_bothclerk;
+SELECT pg_temp.try($q$SELECT credit.register_person('320281198503030018', '两单位', 'subjects test')$q$)
+       AS unit_not_named;
+SELECT credit.register_person('320281198503030018', '两单位', 'subjects test', department => 'ss_bank') AS person \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_credit_ss_taxclerk;
+-- not for a unit the clerk does not act for, whether or not the number is registered
+SELECT pg_temp.try($q$SELECT credit.register_person('320281198503030018', '两单位', 'subjects test', department => 'ss_bank')$q$)
+       AS registered_for_other_unit;
+SELECT pg_temp.try($q$SELECT credit.register_person('320281198504040015', '无此人', 'subjects test', department => 'ss_bank')$q$)
+       AS new_for_other_unit;
+RESET SESSION AUTHORIZATION;
+SELECT registered_by FROM credit.subject WHERE id = :person;
+SELECT count(*) AS unregistered FROM credit.subject WHERE person_id = '320281198504040015';
+
 -- ==== the public site and a role with no credit role: nothing ====
 SET SESSION AUTHORIZATION regress_credit_ss_web;
 SELECT pg_temp.try('SELECT name FROM credit.subject') AS read_subjects;
@@ -81,7 +98,8 @@ SELECT l.seq - :base AS entry, l.relation, l.op, l.who, cardinality(coalesce(l.n
 SELECT count(*) AS problems FROM credit.verify_ledger();
 
 -- Clean up.
-DELETE FROM credit.subject WHERE id IN (:firm, :platform_firm);
+DELETE FROM credit.subject WHERE id IN (:firm, :platform_firm, :person);
 DELETE FROM credit.department WHERE code IN ('ss_tax', 'ss_bank');
 DROP ROLE regress_credit_ss_taxclerk, regress_credit_ss_bankclerk, regress_credit_ss_tax, regress_credit_ss_bank,
-    regress_credit_ss_admin, regress_credit_ss_analyst, regress_credit_ss_web, regress_credit_ss_nobody;
+    regress_credit_ss_admin, regress_credit_ss_analyst, regress_credit_ss_web, regress_credit_ss_nobody,
+    regress_credit_ss_bothclerk;

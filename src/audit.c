@@ -643,3 +643,10 @@ credit_audit_worker_main(Datum arg)
                          AUDIT_IDLE_MS - idle_ms, PG_WAIT_EXTENSION);
     }
 }
+
+/* A person's ID number masked for a log detail: 110105********002X. */
+void
+credit_audit_append_masked_id(StringInfo buf, const char *canon)
+{
+    appendStringInfo(buf, "%.6s********%.4s", canon, canon + 14);
+}

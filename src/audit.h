@@ -8,6 +8,8 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+
 /* Longest purpose and detail (JSON text) of a logged look-up, in bytes. */
 #define AUDIT_PURPOSE_MAX   1000
 #define AUDIT_DETAIL_MAX    2000
@@ -19,6 +21,12 @@
  */
 extern int64 credit_audit_log(bool has_subject, int64 subject_id, const char *purpose,
                               const char *detail_json);
+
+/*
+ * Append a person's ID number (the canonical 18 characters) masked as every
+ * log detail shows it: 110105********002X.
+ */
+extern void credit_audit_append_masked_id(StringInfo buf, const char *canon);
 
 /* Shared memory and the worker's entry point (called from _PG_init). */
 extern void credit_audit_init(void);

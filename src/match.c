@@ -17,6 +17,7 @@
 #include "utils/inval.h"
 #include "utils/tuplestore.h"
 
+#include "audit.h"
 #include "credit.h"
 #include "util.h"
 #include "match.h"
@@ -131,6 +132,27 @@ similarity_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * A probe by a person's ID number is a look-up of that person, whether or not
+ * it matches: logged (credit.query_log, committed by the audit worker) before
+ * the answer is returned, with the number masked, so that matching cannot
+ * turn a masked number into the whole one unseen.  Roles that may read the
+ * numbers (credit_may_read_person_id) learn nothing by probing, as for
+ * pseudonyms.
+ */
+static void
+log_person_probe(const char *canon, int nhits)
+{
+    StringInfoData detail;
+
+    initStringInfo(&detail);
+    appendStringInfoString(&detail, "{\"lookup\": \"match\", \"id\": \"");
+    credit_audit_append_masked_id(&detail, canon);
+    appendStringInfo(&detail, "\", \"matched\": %d}", nhits);
+    (void) credit_audit_log(false, 0, "list match by ID number", detail.data);
+    pfree(detail.data);
+}
+
+/*
  * credit.match(name, code, lists, min_similarity) → TABLE(entry_id, list_code,
  * level, similarity): the active list entries a subject matches.
  */
@@ -180,6 +202,8 @@ credit_match(PG_FUNCTION_ARGS)
     probe.kind = PG_ARGISNULL(1) ? CODE_NONE : classify_text(PG_GETARG_TEXT_PP(1), probe.canon);
     match_probe_prepare(ix, &probe);
     match_probe(ix, &probe, want, min_sim, &hits, &nhits, &cap);
+    if (probe.kind == CODE_RESIDENT_ID && !credit_may_read_person_id())
+        log_person_probe(probe.canon, nhits);
     if (nhits == 0)
         return (Datum) 0;
 

@@ -132,8 +132,9 @@ log_person_pseudonym(const char *canon, const uint8 *pseudonym)
     int         i;
 
     initStringInfo(&detail);
-    appendStringInfo(&detail, "{\"lookup\": \"pseudonym\", \"id\": \"%.6s********%.4s\", \"pseudonym\": \"",
-                     canon, canon + RESIDENT_ID_LEN - 4);
+    appendStringInfoString(&detail, "{\"lookup\": \"pseudonym\", \"id\": \"");
+    credit_audit_append_masked_id(&detail, canon);
+    appendStringInfoString(&detail, "\", \"pseudonym\": \"");
     for (i = 0; i < PSEUDONYM_LEN; i++)
         appendStringInfo(&detail, "%02x", pseudonym[i]);
     appendStringInfoString(&detail, "\"}");

@@ -2527,9 +2527,9 @@ CREATE FUNCTION @extschema@.match(name text, code text DEFAULT NULL, lists text[
                                   min_similarity real DEFAULT 0.85)
     RETURNS TABLE (entry_id bigint, list_code text, level text, similarity real)
     AS 'MODULE_PATHNAME', 'credit_match'
-    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1;
+    LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 1;
 COMMENT ON FUNCTION @extschema@.match(text, text, text[], real) IS
-    'Active list entries a subject matches (名单比对), strongest level first: code (same USCC or ID number after normalisation, 15 → 18 digits), org_code (an old organisation code matches a USCC), pseudonym, name (equal normalised names), fuzzy (credit.name_similarity >= min_similarity, sought only when nothing stronger matched). Names never match an entry whose identifier contradicts the probe''s. similarity: of the two names (NULL without a name). Runs on a per-backend index; no query per call';
+    'Active list entries a subject matches (名单比对), strongest level first: code (same USCC or ID number after normalisation, 15 → 18 digits), org_code (an old organisation code matches a USCC), pseudonym, name (equal normalised names), fuzzy (credit.name_similarity >= min_similarity, sought only when nothing stronger matched). Names never match an entry whose identifier contradicts the probe''s. similarity: of the two names (NULL without a name). Runs on a per-backend index; no query per call. A probe by an ID number is a look-up of a person: logged in credit.query_log (number masked, how many entries matched) before the answer, so volatile';
 
 CREATE FUNCTION @extschema@.cross_match(left_list text, right_list text, min_similarity real DEFAULT 0.85)
     RETURNS TABLE (left_entry bigint, right_entry bigint, level text, similarity real)
@@ -2543,7 +2543,7 @@ CREATE FUNCTION @extschema@.match_summary(applicants regclass, name_column name 
                                           code_column name DEFAULT 'code', lists text[] DEFAULT NULL,
                                           min_similarity real DEFAULT 0.85)
     RETURNS TABLE (list_code text, list_name text, level text, matched bigint)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -2567,7 +2567,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.match_summary(regclass, name, name, text[], real) IS
-    'Batch verification (失信记录核查): matches every row of a table of applicants (name and code columns) and reports, per list, how many applicants matched at each level (each applicant counted once per list, at its strongest level)';
+    'Batch verification (失信记录核查): matches every row of a table of applicants (name and code columns) and reports, per list, how many applicants matched at each level (each applicant counted once per list, at its strongest level); every applicant given by ID number is logged as a look-up of that person (credit.match)';
 
 -- Active entries with ID numbers masked, for roles that need no whole number.
 CREATE VIEW @extschema@.list_entry_public WITH (security_barrier) AS
@@ -4487,16 +4487,23 @@ GRANT SELECT ON @extschema@.decision TO credit_admin;
 -- (an honour list, a court's judgment) may name many subjects, one decision
 -- each (party = the subject).  Industry grades (the platform's own, one per
 -- evaluation) and listings (keyed by their list entries) are no decisions.
+CREATE FUNCTION @extschema@.decision_party_of(category text, subject_id bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN category IN ('license', 'penalty') THEN 0::pg_catalog.int8
+                WHEN category IN ('industry_grade', 'list') THEN NULL::pg_catalog.int8
+                ELSE subject_id END
+$$;
+COMMENT ON FUNCTION @extschema@.decision_party_of(text, bigint) IS
+    'Party of the decision key (credit.decision) of a record of an item of this category (credit.catalog_item.category) and this subject: 0 for licences and penalties (one party per document), the subject for other items, NULL for industry grades and listings (no decision key); the rule itself, an expression inlined into the queries that join the catalogue';
 CREATE FUNCTION @extschema@.decision_party(item_code text, subject_id bigint) RETURNS bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN c.category IN ('license', 'penalty') THEN 0::bigint
-                WHEN c.category IN ('industry_grade', 'list') THEN NULL
-                ELSE decision_party.subject_id END
+    SELECT @extschema@.decision_party_of(c.category, decision_party.subject_id)
       FROM @extschema@.catalog_item c WHERE c.code OPERATOR(pg_catalog.=) decision_party.item_code
 $$;
 COMMENT ON FUNCTION @extschema@.decision_party(text, bigint) IS
-    'Party of the decision key (credit.decision) of a record of this item and subject: 0 for licences and penalties (one party per document), the subject for other items, NULL for industry grades and listings (no decision key)';
+    'Party of the decision key (credit.decision) of a record of this item and subject (credit.decision_party_of of the item''s category): 0 for licences and penalties (one party per document), the subject for other items, NULL for industry grades and listings (no decision key)';
 
 -- Keep credit.decision in step with the records of a statement: new keys are
 -- claimed (a key another record holds is refused, naming it), keys of changed
@@ -4507,7 +4514,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     dup     record;
-    claimed bigint;
     wanted  bigint;
 BEGIN
     IF @extschema@.restoring() THEN
@@ -4546,42 +4552,51 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT n.department, n.item_code, btrim(n.document_no) AS document_no,
-           @extschema@.decision_party(n.item_code, n.subject_id) AS party, count(*) AS n INTO dup
-      FROM new_rows n
-     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL
-     GROUP BY 1, 2, 3, 4 HAVING count(*) OPERATOR(pg_catalog.>) 1
-     LIMIT 1;
-    IF FOUND THEN
+    -- one statement: the keys of the statement's records (those with a document number whose
+    -- item is keyed), claimed unless one is given twice (ON CONFLICT could not take it twice)
+    WITH k AS MATERIALIZED (
+            SELECT n.id, n.department, n.item_code, btrim(n.document_no) AS document_no, n.subject_id,
+                   @extschema@.decision_party_of(c.category, n.subject_id) AS party
+              FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+             WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+               AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL),
+         g AS MATERIALIZED (
+            SELECT k.department, k.item_code, k.document_no, k.party, pg_catalog.count(*) AS n
+              FROM k GROUP BY 1, 2, 3, 4),
+         ins AS (
+            INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
+            SELECT k.department, k.item_code, k.document_no, k.party, k.subject_id, k.id
+              FROM k
+             WHERE NOT EXISTS (SELECT FROM g WHERE g.n OPERATOR(pg_catalog.>) 1)
+             ORDER BY 1, 2, 3, 4
+                ON CONFLICT (department, item_code, document_no, party) DO UPDATE
+               SET subject_id = excluded.subject_id, record_id = excluded.record_id
+             WHERE d.record_id IS NULL OR d.record_id OPERATOR(pg_catalog.=) excluded.record_id
+            RETURNING d.record_id)
+    SELECT g.department, g.item_code, g.document_no, g.n,
+           (SELECT pg_catalog.count(*) FROM k) AS wanted,
+           (SELECT pg_catalog.count(*) FROM ins) AS claimed,
+           (SELECT pg_catalog.min(k.id) FROM k
+             WHERE NOT EXISTS (SELECT FROM ins WHERE ins.record_id OPERATOR(pg_catalog.=) k.id)) AS unclaimed
+      INTO dup
+      FROM g ORDER BY g.n DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF dup.n OPERATOR(pg_catalog.>) 1 THEN
         RAISE EXCEPTION 'decision of unit %, item %, document number "%" is given % times in one statement',
                         dup.department, dup.item_code, dup.document_no, dup.n
             USING ERRCODE = 'unique_violation',
                   HINT = 'A decision is one record: send it once, or send it through credit.intake, which updates the record.';
     END IF;
-    SELECT count(*) INTO wanted FROM new_rows n
-     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL;
-    IF wanted OPERATOR(pg_catalog.=) 0 THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
-    SELECT n.department, n.item_code, btrim(n.document_no), @extschema@.decision_party(n.item_code, n.subject_id),
-           n.subject_id, n.id
-      FROM new_rows n
-     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL
-     ORDER BY 1, 2, 3, 4
-        ON CONFLICT (department, item_code, document_no, party) DO UPDATE
-       SET subject_id = excluded.subject_id, record_id = excluded.record_id
-     WHERE d.record_id IS NULL OR d.record_id OPERATOR(pg_catalog.=) excluded.record_id;
-    GET DIAGNOSTICS claimed = ROW_COUNT;
-    IF claimed OPERATOR(pg_catalog.<) wanted THEN
+    IF dup.claimed OPERATOR(pg_catalog.<) dup.wanted THEN
         SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, n.id, d.record_id INTO dup
           FROM new_rows n
           JOIN @extschema@.decision d ON d.department OPERATOR(pg_catalog.=) n.department
                                      AND d.item_code OPERATOR(pg_catalog.=) n.item_code
                                      AND d.document_no OPERATOR(pg_catalog.=) btrim(n.document_no)
                                      AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party(n.item_code, n.subject_id)
-         WHERE d.record_id OPERATOR(pg_catalog.<>) n.id
-         ORDER BY n.id LIMIT 1;
+         WHERE n.id OPERATOR(pg_catalog.=) dup.unclaimed;
         RAISE EXCEPTION 'duplicate decision: unit %, item %, document number "%" is record % already (new record %)',
                         dup.department, dup.item_code, dup.document_no, dup.record_id, dup.id
             USING ERRCODE = 'unique_violation',
@@ -6505,7 +6520,7 @@ COMMENT ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text) IS
 -- id either way, the look-up logged (whether the number was registered
 -- before is in the log, not in an error).
 CREATE FUNCTION @extschema@.register_person(id @extschema@.resident_id, name text, purpose text,
-                                            division text DEFAULT NULL)
+                                            division text DEFAULT NULL, department text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -6513,6 +6528,7 @@ AS $$
 DECLARE
     sid bigint;
     existed boolean;
+    unit text;
 BEGIN
     IF purpose IS NULL OR pg_catalog.btrim(purpose) OPERATOR(pg_catalog.=) '' THEN
         RAISE EXCEPTION 'a purpose is required to register a person'
@@ -6522,13 +6538,21 @@ BEGIN
         RAISE EXCEPTION 'the resident ID number of the person is required'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- the unit the person is registered for: one the caller acts for (as the
+    -- subject policies require of a unit's own inserts)
+    unit := @extschema@.sending_unit(register_person.department);
+    IF NOT pg_catalog.pg_has_role(@extschema@.caller(), 'credit_admin', 'MEMBER')
+       AND NOT unit OPERATOR(pg_catalog.=) ANY (@extschema@.caller_departments()) THEN
+        RAISE EXCEPTION 'role "%" does not act for unit "%"', @extschema@.caller(), unit
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(pg_catalog.=) register_person.id;
     existed := sid IS NOT NULL;
     IF NOT existed THEN
         BEGIN
-            INSERT INTO @extschema@.subject AS s (kind, name, person_id, division)
+            INSERT INTO @extschema@.subject AS s (kind, name, person_id, division, registered_by)
             VALUES ('individual'::@extschema@.subject_kind, register_person.name, register_person.id,
-                    register_person.division)
+                    register_person.division, unit)
             RETURNING s.id INTO sid;
         EXCEPTION WHEN unique_violation THEN
             -- registered meanwhile by a concurrent transaction (credit.subject_code)
@@ -6543,11 +6567,11 @@ BEGIN
     RETURN sid;
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text)
+REVOKE ALL ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text, text)
     TO credit_department, credit_admin;
-COMMENT ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text) IS
-    'Register a person (自然人) by resident ID number with a name and optional division, or find the person registered with it (the name given is then ignored): the subject id either way; a purpose is required; every call is logged in credit.query_log (whether the number was registered before is in the log row, not in an error). The way units put an ID number into credit.subject';
+COMMENT ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text, text) IS
+    'Register a person (自然人) by resident ID number with a name and optional division, or find the person registered with it (the name given is then ignored): the subject id either way; a purpose is required; every call is logged in credit.query_log (whether the number was registered before is in the log row, not in an error). The person is registered for department (credit.subject.registered_by), which defaults to the caller''s only unit and must be one the caller acts for (42501; a clerk of several units names it, 23502 otherwise). The way units put an ID number into credit.subject';
 
 -- Records: row-level security.
 ALTER TABLE @extschema@.record ENABLE ROW LEVEL SECURITY;

@@ -320,9 +320,9 @@ CREATE FUNCTION @extschema@.match(name text, code text DEFAULT NULL, lists text[
                                   min_similarity real DEFAULT 0.85)
     RETURNS TABLE (entry_id bigint, list_code text, level text, similarity real)
     AS 'MODULE_PATHNAME', 'credit_match'
-    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1;
+    LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 1;
 COMMENT ON FUNCTION @extschema@.match(text, text, text[], real) IS
-    'Active list entries a subject matches (名单比对), strongest level first: code (same USCC or ID number after normalisation, 15 → 18 digits), org_code (an old organisation code matches a USCC), pseudonym, name (equal normalised names), fuzzy (credit.name_similarity >= min_similarity, sought only when nothing stronger matched). Names never match an entry whose identifier contradicts the probe''s. similarity: of the two names (NULL without a name). Runs on a per-backend index; no query per call';
+    'Active list entries a subject matches (名单比对), strongest level first: code (same USCC or ID number after normalisation, 15 → 18 digits), org_code (an old organisation code matches a USCC), pseudonym, name (equal normalised names), fuzzy (credit.name_similarity >= min_similarity, sought only when nothing stronger matched). Names never match an entry whose identifier contradicts the probe''s. similarity: of the two names (NULL without a name). Runs on a per-backend index; no query per call. A probe by an ID number is a look-up of a person: logged in credit.query_log (number masked, how many entries matched) before the answer, so volatile';
 
 CREATE FUNCTION @extschema@.cross_match(left_list text, right_list text, min_similarity real DEFAULT 0.85)
     RETURNS TABLE (left_entry bigint, right_entry bigint, level text, similarity real)
@@ -336,7 +336,7 @@ CREATE FUNCTION @extschema@.match_summary(applicants regclass, name_column name 
                                           code_column name DEFAULT 'code', lists text[] DEFAULT NULL,
                                           min_similarity real DEFAULT 0.85)
     RETURNS TABLE (list_code text, list_name text, level text, matched bigint)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -360,7 +360,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.match_summary(regclass, name, name, text[], real) IS
-    'Batch verification (失信记录核查): matches every row of a table of applicants (name and code columns) and reports, per list, how many applicants matched at each level (each applicant counted once per list, at its strongest level)';
+    'Batch verification (失信记录核查): matches every row of a table of applicants (name and code columns) and reports, per list, how many applicants matched at each level (each applicant counted once per list, at its strongest level); every applicant given by ID number is logged as a look-up of that person (credit.match)';
 
 -- Active entries with ID numbers masked, for roles that need no whole number.
 CREATE VIEW @extschema@.list_entry_public WITH (security_barrier) AS

@@ -33,16 +33,23 @@ GRANT SELECT ON @extschema@.decision TO credit_admin;
 -- (an honour list, a court's judgment) may name many subjects, one decision
 -- each (party = the subject).  Industry grades (the platform's own, one per
 -- evaluation) and listings (keyed by their list entries) are no decisions.
+CREATE FUNCTION @extschema@.decision_party_of(category text, subject_id bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN category IN ('license', 'penalty') THEN 0::pg_catalog.int8
+                WHEN category IN ('industry_grade', 'list') THEN NULL::pg_catalog.int8
+                ELSE subject_id END
+$$;
+COMMENT ON FUNCTION @extschema@.decision_party_of(text, bigint) IS
+    'Party of the decision key (credit.decision) of a record of an item of this category (credit.catalog_item.category) and this subject: 0 for licences and penalties (one party per document), the subject for other items, NULL for industry grades and listings (no decision key); the rule itself, an expression inlined into the queries that join the catalogue';
 CREATE FUNCTION @extschema@.decision_party(item_code text, subject_id bigint) RETURNS bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN c.category IN ('license', 'penalty') THEN 0::bigint
-                WHEN c.category IN ('industry_grade', 'list') THEN NULL
-                ELSE decision_party.subject_id END
+    SELECT @extschema@.decision_party_of(c.category, decision_party.subject_id)
       FROM @extschema@.catalog_item c WHERE c.code OPERATOR(pg_catalog.=) decision_party.item_code
 $$;
 COMMENT ON FUNCTION @extschema@.decision_party(text, bigint) IS
-    'Party of the decision key (credit.decision) of a record of this item and subject: 0 for licences and penalties (one party per document), the subject for other items, NULL for industry grades and listings (no decision key)';
+    'Party of the decision key (credit.decision) of a record of this item and subject (credit.decision_party_of of the item''s category): 0 for licences and penalties (one party per document), the subject for other items, NULL for industry grades and listings (no decision key)';
 
 -- Keep credit.decision in step with the records of a statement: new keys are
 -- claimed (a key another record holds is refused, naming it), keys of changed
@@ -53,7 +60,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     dup     record;
-    claimed bigint;
     wanted  bigint;
 BEGIN
     IF @extschema@.restoring() THEN
@@ -92,42 +98,51 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT n.department, n.item_code, btrim(n.document_no) AS document_no,
-           @extschema@.decision_party(n.item_code, n.subject_id) AS party, count(*) AS n INTO dup
-      FROM new_rows n
-     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL
-     GROUP BY 1, 2, 3, 4 HAVING count(*) OPERATOR(pg_catalog.>) 1
-     LIMIT 1;
-    IF FOUND THEN
+    -- one statement: the keys of the statement's records (those with a document number whose
+    -- item is keyed), claimed unless one is given twice (ON CONFLICT could not take it twice)
+    WITH k AS MATERIALIZED (
+            SELECT n.id, n.department, n.item_code, btrim(n.document_no) AS document_no, n.subject_id,
+                   @extschema@.decision_party_of(c.category, n.subject_id) AS party
+              FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+             WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+               AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL),
+         g AS MATERIALIZED (
+            SELECT k.department, k.item_code, k.document_no, k.party, pg_catalog.count(*) AS n
+              FROM k GROUP BY 1, 2, 3, 4),
+         ins AS (
+            INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
+            SELECT k.department, k.item_code, k.document_no, k.party, k.subject_id, k.id
+              FROM k
+             WHERE NOT EXISTS (SELECT FROM g WHERE g.n OPERATOR(pg_catalog.>) 1)
+             ORDER BY 1, 2, 3, 4
+                ON CONFLICT (department, item_code, document_no, party) DO UPDATE
+               SET subject_id = excluded.subject_id, record_id = excluded.record_id
+             WHERE d.record_id IS NULL OR d.record_id OPERATOR(pg_catalog.=) excluded.record_id
+            RETURNING d.record_id)
+    SELECT g.department, g.item_code, g.document_no, g.n,
+           (SELECT pg_catalog.count(*) FROM k) AS wanted,
+           (SELECT pg_catalog.count(*) FROM ins) AS claimed,
+           (SELECT pg_catalog.min(k.id) FROM k
+             WHERE NOT EXISTS (SELECT FROM ins WHERE ins.record_id OPERATOR(pg_catalog.=) k.id)) AS unclaimed
+      INTO dup
+      FROM g ORDER BY g.n DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF dup.n OPERATOR(pg_catalog.>) 1 THEN
         RAISE EXCEPTION 'decision of unit %, item %, document number "%" is given % times in one statement',
                         dup.department, dup.item_code, dup.document_no, dup.n
             USING ERRCODE = 'unique_violation',
                   HINT = 'A decision is one record: send it once, or send it through credit.intake, which updates the record.';
     END IF;
-    SELECT count(*) INTO wanted FROM new_rows n
-     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL;
-    IF wanted OPERATOR(pg_catalog.=) 0 THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
-    SELECT n.department, n.item_code, btrim(n.document_no), @extschema@.decision_party(n.item_code, n.subject_id),
-           n.subject_id, n.id
-      FROM new_rows n
-     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '' AND @extschema@.decision_party(n.item_code, n.subject_id) IS NOT NULL
-     ORDER BY 1, 2, 3, 4
-        ON CONFLICT (department, item_code, document_no, party) DO UPDATE
-       SET subject_id = excluded.subject_id, record_id = excluded.record_id
-     WHERE d.record_id IS NULL OR d.record_id OPERATOR(pg_catalog.=) excluded.record_id;
-    GET DIAGNOSTICS claimed = ROW_COUNT;
-    IF claimed OPERATOR(pg_catalog.<) wanted THEN
+    IF dup.claimed OPERATOR(pg_catalog.<) dup.wanted THEN
         SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, n.id, d.record_id INTO dup
           FROM new_rows n
           JOIN @extschema@.decision d ON d.department OPERATOR(pg_catalog.=) n.department
                                      AND d.item_code OPERATOR(pg_catalog.=) n.item_code
                                      AND d.document_no OPERATOR(pg_catalog.=) btrim(n.document_no)
                                      AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party(n.item_code, n.subject_id)
-         WHERE d.record_id OPERATOR(pg_catalog.<>) n.id
-         ORDER BY n.id LIMIT 1;
+         WHERE n.id OPERATOR(pg_catalog.=) dup.unclaimed;
         RAISE EXCEPTION 'duplicate decision: unit %, item %, document number "%" is record % already (new record %)',
                         dup.department, dup.item_code, dup.document_no, dup.record_id, dup.id
             USING ERRCODE = 'unique_violation',

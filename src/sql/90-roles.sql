@@ -70,7 +70,7 @@ COMMENT ON FUNCTION @extschema@.find_person(@extschema@.resident_id, text) IS
 -- id either way, the look-up logged (whether the number was registered
 -- before is in the log, not in an error).
 CREATE FUNCTION @extschema@.register_person(id @extschema@.resident_id, name text, purpose text,
-                                            division text DEFAULT NULL)
+                                            division text DEFAULT NULL, department text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -78,6 +78,7 @@ AS $$
 DECLARE
     sid bigint;
     existed boolean;
+    unit text;
 BEGIN
     IF purpose IS NULL OR pg_catalog.btrim(purpose) OPERATOR(pg_catalog.=) '' THEN
         RAISE EXCEPTION 'a purpose is required to register a person'
@@ -87,13 +88,21 @@ BEGIN
         RAISE EXCEPTION 'the resident ID number of the person is required'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- the unit the person is registered for: one the caller acts for (as the
+    -- subject policies require of a unit's own inserts)
+    unit := @extschema@.sending_unit(register_person.department);
+    IF NOT pg_catalog.pg_has_role(@extschema@.caller(), 'credit_admin', 'MEMBER')
+       AND NOT unit OPERATOR(pg_catalog.=) ANY (@extschema@.caller_departments()) THEN
+        RAISE EXCEPTION 'role "%" does not act for unit "%"', @extschema@.caller(), unit
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     SELECT s.id INTO sid FROM @extschema@.subject s WHERE s.person_id OPERATOR(pg_catalog.=) register_person.id;
     existed := sid IS NOT NULL;
     IF NOT existed THEN
         BEGIN
-            INSERT INTO @extschema@.subject AS s (kind, name, person_id, division)
+            INSERT INTO @extschema@.subject AS s (kind, name, person_id, division, registered_by)
             VALUES ('individual'::@extschema@.subject_kind, register_person.name, register_person.id,
-                    register_person.division)
+                    register_person.division, unit)
             RETURNING s.id INTO sid;
         EXCEPTION WHEN unique_violation THEN
             -- registered meanwhile by a concurrent transaction (credit.subject_code)
@@ -108,11 +117,11 @@ BEGIN
     RETURN sid;
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text)
+REVOKE ALL ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text, text)
     TO credit_department, credit_admin;
-COMMENT ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text) IS
-    'Register a person (自然人) by resident ID number with a name and optional division, or find the person registered with it (the name given is then ignored): the subject id either way; a purpose is required; every call is logged in credit.query_log (whether the number was registered before is in the log row, not in an error). The way units put an ID number into credit.subject';
+COMMENT ON FUNCTION @extschema@.register_person(@extschema@.resident_id, text, text, text, text) IS
+    'Register a person (自然人) by resident ID number with a name and optional division, or find the person registered with it (the name given is then ignored): the subject id either way; a purpose is required; every call is logged in credit.query_log (whether the number was registered before is in the log row, not in an error). The person is registered for department (credit.subject.registered_by), which defaults to the caller''s only unit and must be one the caller acts for (42501; a clerk of several units names it, 23502 otherwise). The way units put an ID number into credit.subject';
 
 -- Records: row-level security.
 ALTER TABLE @extschema@.record ENABLE ROW LEVEL SECURITY;
