@@ -8,15 +8,7 @@ SELECT coalesce(max(seq), 0) AS base FROM credit.ledger \gset
 -- whatever earlier tests did went through the ledger
 SELECT count(*) AS problems_before FROM credit.verify_ledger();
 
--- try(sql): 'ok' or the SQLSTATE and message.
-CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN others THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i sql/include/try.sql
 -- the entries since :base
 CREATE FUNCTION pg_temp.entries(base bigint)
 RETURNS TABLE (entry bigint, relation text, op text, key1 bigint[], key2 bigint[], n_old int, n_new int, chained boolean)

@@ -10,15 +10,7 @@ BEGIN;
 \set ON_ERROR_ROLLBACK on
 -- grades follow each statement (not only at commit)
 SET LOCAL credit.fold_at = 'statement';
--- try(sql): runs sql as the current user; 'ok' or the SQLSTATE and message.
-CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN others THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i sql/include/try.sql
 
 -- The scenarios and the shipped measures.
 SELECT code, name FROM credit.scenario ORDER BY code;

@@ -11,15 +11,7 @@ BEGIN;
 \set ON_ERROR_ROLLBACK on
 -- grades and warnings follow each statement (not only at commit)
 SET LOCAL credit.fold_at = 'statement';
--- try(sql): runs sql as the current user; 'ok' or the SQLSTATE and message.
-CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN others THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i sql/include/try.sql
 -- strip(j, keys): j without the given keys at any level (ids and timestamps
 -- that differ from run to run).
 CREATE FUNCTION pg_temp.strip(j jsonb, keys text[]) RETURNS jsonb LANGUAGE sql AS $$

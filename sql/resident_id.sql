@@ -1,15 +1,6 @@
 -- credit.resident_id: resident identity number (居民身份证号码, GB 11643-1999)
 SET search_path = credit, public;
--- try(): the value cast to a type, or SQLSTATE, message and detail of the error.
-CREATE FUNCTION pg_temp.try(val text, typ regtype) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; st text; msg text; det text;
-BEGIN
-    EXECUTE format('SELECT %L::%s::text', val, typ) INTO r;
-    RETURN r;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-    RETURN st || ': ' || msg || ' / ' || det;
-END $$;
+\i sql/include/try_cast.sql
 
 -- Valid examples of GB 11643 (NULL reason = valid); lower-case x is accepted.
 SELECT c, resident_id_check(c) AS reason, c::resident_id AS canonical

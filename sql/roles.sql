@@ -7,15 +7,7 @@
 \endif
 BEGIN;
 \set ON_ERROR_ROLLBACK on
--- try(sql): runs sql as the current user; 'ok' or the SQLSTATE and message.
-CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN others THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i sql/include/try.sql
 
 -- Two units, each with its role (member of credit_department) and a clerk who logs in.
 CREATE ROLE regress_credit_dept_rl_tax NOLOGIN IN ROLE credit_department;

@@ -14,15 +14,7 @@
 \quit
 \endif
 
--- try(sql): 'ok' or the SQLSTATE and message.
-CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN others THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i sql/include/try.sql
 
 GRANT CREATE ON SCHEMA public TO PUBLIC;
 CREATE TABLE public.planted_hits (who name, runs_as name, what text);

@@ -3,15 +3,7 @@
 -- (双随机抽查) follow the tiers' inspection ratios.  Edits of the shipped
 -- rows are rolled back; the test's own objects (sv_*) are removed at the end.
 SET client_min_messages = warning;
--- try(sql): 'ok' or the SQLSTATE and message.
-CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN others THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i sql/include/try.sql
 
 -- The tiers and their (default) inspection ratios, and the shipped tier rules.
 SELECT tier, name, inspection_ratio, is_default FROM credit.tier ORDER BY tier;

@@ -1,15 +1,6 @@
 -- credit.uscc: Unified Social Credit Code (统一社会信用代码, GB 32100-2015)
 SET search_path = credit, public;
--- try(): the value cast to a type, or SQLSTATE, message and detail of the error.
-CREATE FUNCTION pg_temp.try(val text, typ regtype) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; st text; msg text; det text;
-BEGIN
-    EXECUTE format('SELECT %L::%s::text', val, typ) INTO r;
-    RETURN r;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-    RETURN st || ': ' || msg || ' / ' || det;
-END $$;
+\i sql/include/try_cast.sql
 
 -- Valid examples of GB 32100 (NULL reason = valid).
 SELECT c, uscc_check(c) AS reason, c::uscc AS canonical

@@ -1,5 +1,5 @@
 -- try(sql): runs sql as the current user; 'ok' or the SQLSTATE and message.
--- (sql/include: included by the security tests, from the top of the tree)
+-- (sql/include: included by the tests that try statements, from the top of the tree)
 CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE q;
