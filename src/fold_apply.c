@@ -187,22 +187,26 @@ static CreditQuery q_repeat_warnings = {
 
 /*
  * The same for one subject (the common single-row transaction): an
- * index-only probe of its records, the negative items given (from the
- * catalogue cache) instead of joined.
+ * index-only count of its records, the negative items given (from the
+ * catalogue cache) instead of joined; the warning is inserted only when the
+ * count reaches the threshold (rarely: the insertion's executor start costs
+ * more than the count).
  */
+static CreditQuery q_repeat_count1 = {
+    "SELECT pg_catalog.count(*) FROM credit.record r "
+    " WHERE r.subject_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active' "
+    "   AND r.item_code OPERATOR(pg_catalog.=) ANY ($3) AND r.decided_on OPERATOR(pg_catalog.>) $2",
+    3, {INT8OID, DATEOID, TEXTARRAYOID}
+};
 static CreditQuery q_repeat_warning1 = {
     "INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
     "SELECT $1, w.kind, w.level, "
-    "       pg_catalog.jsonb_build_object('negative_records', x.n, 'window_days', w.window_days, "
+    "       pg_catalog.jsonb_build_object('negative_records', $2, 'window_days', w.window_days, "
     "         'threshold', w.threshold), '' "
-    "  FROM (SELECT pg_catalog.count(*) AS n "
-    "          FROM credit.record r "
-    "         WHERE r.subject_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active' "
-    "           AND r.item_code OPERATOR(pg_catalog.=) ANY ($4) AND r.decided_on OPERATOR(pg_catalog.>) $3) x "
-    "  JOIN credit.warning_rule w ON w.kind OPERATOR(pg_catalog.=) 'repeat_offence' AND w.enabled "
-    " WHERE x.n OPERATOR(pg_catalog.>=) $2 "
+    "  FROM credit.warning_rule w "
+    " WHERE w.kind OPERATOR(pg_catalog.=) 'repeat_offence' AND w.enabled "
     "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
-    4, {INT8OID, INT8OID, DATEOID, TEXTARRAYOID}
+    2, {INT8OID, INT8OID}
 };
 
 /* ---- helpers ---- */
@@ -807,12 +811,29 @@ fold_emit_record_warnings(FoldCtx *c)
         hash_seq_init(&seq, c->repeat_subjects);
         while ((e = hash_seq_search(&seq)) != NULL)
             s[n++] = *e;
+        if (n == 1)
+        {
+            bool        isnull;
+            int64       count;
+
+            args[0] = Int64GetDatum(s[0]);
+            args[1] = DateADTGetDatum(c->today - c->repeat_window);
+            args[2] = credit_catalog_negative_items();
+            if (credit_query_run(&q_repeat_count1, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+                elog(ERROR, "credit fold: counting the negative records of subject " INT64_FORMAT " failed", s[0]);
+            count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+            if (count >= c->repeat_threshold)
+            {
+                args[1] = Int64GetDatum(count);
+                credit_query_exec(&q_repeat_warning1, args, NULL, false, SPI_OK_INSERT,
+                                  "raising repeat-offence warnings");
+            }
+            return;
+        }
+        args[0] = credit_int8_array(s, n);
         args[1] = Int64GetDatum((int64) c->repeat_threshold);
         args[2] = DateADTGetDatum(c->today - c->repeat_window);
-        args[0] = n == 1 ? Int64GetDatum(s[0]) : credit_int8_array(s, n);
-        if (n == 1)
-            args[3] = credit_catalog_negative_items();
-        credit_query_exec(n == 1 ? &q_repeat_warning1 : &q_repeat_warnings, args, NULL, false,
-                          SPI_OK_INSERT, "raising repeat-offence warnings");
+        credit_query_exec(&q_repeat_warnings, args, NULL, false, SPI_OK_INSERT,
+                          "raising repeat-offence warnings");
     }
 }
