@@ -104,50 +104,87 @@ typedef struct PendingEntry
 static PendingEntry *pending_head = NULL;
 static PendingEntry *pending_tail = NULL;
 
-/* credit.ledger_key, where its current value came from, and its MAC context. */
-static char *ledger_key = NULL;
-static GucSource ledger_key_source = PGC_S_DEFAULT;
-static CreditHmac ledger_hmac;
+/*
+ * The ledger's keys: credit.ledger_key tags new entries;
+ * credit.ledger_key_previous is set only while the key is rotated: entries
+ * tagged under it still verify, and credit.seal_ledger re-tags them under
+ * the new key.  Each with where its current value came from and its MAC
+ * context.
+ */
+typedef struct LedgerKey
+{
+    const char *name;
+    char       *value;
+    GucSource   source;
+    CreditHmac  hmac;
+} LedgerKey;
 
-/* Check hook of credit.ledger_key: long enough, stored only where hidden. */
+static LedgerKey ledger_keys[2] = {
+    {.name = "credit.ledger_key"},
+    {.name = "credit.ledger_key_previous"}
+};
+
+/* Check hook of a key: long enough, stored only where hidden. */
 static bool
-ledger_key_check(char **newval, void **extra, GucSource source)
+ledger_key_check_one(LedgerKey *k, char **newval, void **extra, GucSource source)
 {
     if (*newval != NULL && (*newval)[0] != '\0' && strlen(*newval) < LEDGER_MIN_KEY)
     {
         GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
-        GUC_check_errmsg("credit.ledger_key is too short (%zu bytes, at least %d)", strlen(*newval), LEDGER_MIN_KEY);
+        GUC_check_errmsg("%s is too short (%zu bytes, at least %d)", k->name, strlen(*newval), LEDGER_MIN_KEY);
         GUC_check_errhint("Use 32 random bytes or more, e.g. the output of: openssl rand -hex 32");
         return false;
     }
-    return credit_secret_check("credit.ledger_key", newval, extra, source);
+    return credit_secret_check(k->name, newval, extra, source);
 }
 
-/* Assign hook of credit.ledger_key: the new value's source becomes current. */
+static bool
+ledger_key_check(char **newval, void **extra, GucSource source)
+{
+    return ledger_key_check_one(&ledger_keys[LEDGER_KEY_CURRENT], newval, extra, source);
+}
+
+static bool
+ledger_key_previous_check(char **newval, void **extra, GucSource source)
+{
+    return ledger_key_check_one(&ledger_keys[LEDGER_KEY_PREVIOUS], newval, extra, source);
+}
+
+/* Assign hooks: the new value's source becomes current. */
 static void
 ledger_key_assign(const char *newval, void *extra)
 {
-    ledger_key_source = credit_secret_source(extra);
+    ledger_keys[LEDGER_KEY_CURRENT].source = credit_secret_source(extra);
+}
+
+static void
+ledger_key_previous_assign(const char *newval, void *extra)
+{
+    ledger_keys[LEDGER_KEY_PREVIOUS].source = credit_secret_source(extra);
 }
 
 /*
- * Is credit.ledger_key set?  Errors (55000) when it is set where other roles
- * can read it (secret.c): a tag anyone could compute proves nothing.
+ * Is this key set?  Errors (55000) when it is set where other roles can read
+ * it (secret.c): a tag anyone could compute proves nothing.
  */
 bool
-ledger_key_usable(void)
+ledger_key_usable(LedgerKeyWhich which)
 {
-    if (ledger_key == NULL || ledger_key[0] == '\0')
+    LedgerKey  *k = &ledger_keys[which];
+
+    if (k->value == NULL || k->value[0] == '\0')
         return false;
-    credit_secret_guard("credit.ledger_key", ledger_key_source);
+    credit_secret_guard(k->name, k->source);
     return true;
 }
 
-/* The keyed tag of an entry's hash (ledger_key_usable() must be true). */
+/* The keyed tag of an entry's hash under a key (ledger_key_usable() must be true). */
 void
-ledger_entry_tag(const uint8 *hash, uint8 *out)
+ledger_entry_tag(LedgerKeyWhich which, const uint8 *hash, uint8 *out)
 {
-    credit_hmac(&ledger_hmac, ledger_key, hash, HASH_LEN, out, "a ledger tag");
+    LedgerKey  *k = &ledger_keys[which];
+
+    credit_hmac(&k->hmac, k->value, hash, HASH_LEN, out, "a ledger tag");
 }
 
 
@@ -755,7 +792,7 @@ ledger_append(void)
     TimestampTz at = GetCurrentTimestamp();
     uint64      xid = U64FromFullTransactionId(GetTopFullTransactionId());
     PendingEntry *e;
-    bool        keyed = ledger_key_usable();
+    bool        keyed = ledger_key_usable(LEDGER_KEY_CURRENT);
 
     if (!OidIsValid(relid))
         return;                 /* the extension was dropped in this transaction */
@@ -827,7 +864,7 @@ ledger_append(void)
         v[11] = PointerGetDatum(ledger_hash_bytea(h));
         if (keyed)
         {
-            ledger_entry_tag(h, tag);
+            ledger_entry_tag(LEDGER_KEY_CURRENT, h, tag);
             v[12] = PointerGetDatum(ledger_hash_bytea(tag));
         }
         else
@@ -963,11 +1000,19 @@ credit_ledger_init(void)
     DefineCustomStringVariable("credit.ledger_key",
                                "Secret key of the ledger's keyed tags (HMAC-SHA256 of each entry's hash).",
                                "Readable and settable by superusers only.",
-                               &ledger_key,
+                               &ledger_keys[LEDGER_KEY_CURRENT].value,
                                NULL,
                                PGC_SUSET,
                                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
                                ledger_key_check, ledger_key_assign, NULL);
+    DefineCustomStringVariable("credit.ledger_key_previous",
+                               "The ledger's key before the last rotation: its tags still verify until credit.seal_ledger() re-tags them.",
+                               "Readable and settable by superusers only; empty once the rotation is sealed.",
+                               &ledger_keys[LEDGER_KEY_PREVIOUS].value,
+                               NULL,
+                               PGC_SUSET,
+                               GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+                               ledger_key_previous_check, ledger_key_previous_assign, NULL);
     RegisterXactCallback(ledger_xact_callback, NULL);
     RegisterSubXactCallback(ledger_subxact_callback, NULL);
 }

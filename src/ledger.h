@@ -73,8 +73,15 @@ typedef struct PendingRow
 extern int  ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows);
 extern bool ledger_hash_partition_holds(int64 modulus, int64 remainder, int64 value);
 
-extern bool ledger_key_usable(void);
-extern void ledger_entry_tag(const uint8 *hash, uint8 *out);
+/* The ledger's keys: the current one, and the one before a rotation. */
+typedef enum LedgerKeyWhich
+{
+    LEDGER_KEY_CURRENT = 0,
+    LEDGER_KEY_PREVIOUS = 1
+} LedgerKeyWhich;
+
+extern bool ledger_key_usable(LedgerKeyWhich which);
+extern void ledger_entry_tag(LedgerKeyWhich which, const uint8 *hash, uint8 *out);
 
 extern RowCodec *ledger_codec_build(TupleDesc td);
 extern void ledger_codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out);

@@ -243,6 +243,18 @@ get_hash(HeapTuple tup, TupleDesc td, int col, uint8 *out)
     return true;
 }
 
+/* Add an entry to the list of those credit.seal_ledger tags. */
+static void
+to_seal(int64 **list, int64 *n, int64 *cap, int64 seq)
+{
+    if (*n == *cap)
+    {
+        *cap = Max(*cap * 2, 64);
+        *list = *list ? repalloc_huge(*list, sizeof(int64) * *cap) : palloc(sizeof(int64) * *cap);
+    }
+    (*list)[(*n)++] = seq;
+}
+
 /* Report a run of untagged entries, first to last. */
 static void
 untagged_run(VerifyCtx *v, int64 first, int64 last)
@@ -260,8 +272,9 @@ untagged_run(VerifyCtx *v, int64 first, int64 last)
 
 /*
  * Pass 1: the chain and the keyed tags, in seq order.  The seqs of the
- * untagged entries go to *untagged (when not NULL) instead of being
- * reported.
+ * entries to tag — untagged ones, and during a rotation those tagged under
+ * credit.ledger_key_previous — go to *untagged (when not NULL) instead of
+ * untagged ones being reported.
  */
 static void
 verify_chain(VerifyCtx *v, int64 **untagged, int64 *nuntagged)
@@ -271,7 +284,8 @@ verify_chain(VerifyCtx *v, int64 **untagged, int64 *nuntagged)
     int64       expected = 1;
     uint8       last[HASH_LEN];
     bool        first = true;
-    bool        keyed = ledger_key_usable();
+    bool        keyed = ledger_key_usable(LEDGER_KEY_CURRENT);
+    bool        rotating = keyed && ledger_key_usable(LEDGER_KEY_PREVIOUS);
     int64       run_first = 0;
     int64       run_last = 0;
     int64       cap = 0;
@@ -335,15 +349,7 @@ verify_chain(VerifyCtx *v, int64 **untagged, int64 *nuntagged)
             if (!isnull)
                 problem(v, seq, "keyed tag is not 32 bytes");
             else if (untagged != NULL)
-            {
-                if (*nuntagged == cap)
-                {
-                    cap = Max(cap * 2, 64);
-                    *untagged = *untagged ? repalloc_huge(*untagged, sizeof(int64) * cap)
-                        : palloc(sizeof(int64) * cap);
-                }
-                (*untagged)[(*nuntagged)++] = seq;
-            }
+                to_seal(untagged, nuntagged, &cap, seq);
             else if (run_first > 0 && run_last == seq - 1)
                 run_last = seq;
             else
@@ -354,10 +360,18 @@ verify_chain(VerifyCtx *v, int64 **untagged, int64 *nuntagged)
         }
         else if (keyed)
         {
-            ledger_entry_tag(stored, tag);
+            ledger_entry_tag(LEDGER_KEY_CURRENT, stored, tag);
             if (!credit_hmac_equal(tag, mac))
-                problem(v, seq, "keyed tag does not match the entry's hash "
-                        "(the entry was rewritten and re-hashed, or tagged under another credit.ledger_key)");
+            {
+                /* during a rotation, a tag under the previous key verifies too */
+                if (rotating)
+                    ledger_entry_tag(LEDGER_KEY_PREVIOUS, stored, tag);
+                if (!rotating || !credit_hmac_equal(tag, mac))
+                    problem(v, seq, "keyed tag does not match the entry's hash "
+                            "(the entry was rewritten and re-hashed, or tagged under another credit.ledger_key)");
+                else if (untagged != NULL)
+                    to_seal(untagged, nuntagged, &cap, seq);
+            }
         }
         memcpy(last, stored, HASH_LEN);
         first = false;
@@ -888,7 +902,7 @@ credit_verify_ledger(PG_FUNCTION_ARGS)
 
 /* Tag one entry. */
 static CreditQuery q_seal = {
-    "UPDATE credit.ledger l SET mac = $2 WHERE l.seq OPERATOR(pg_catalog.=) $1 AND l.mac IS NULL",
+    "UPDATE credit.ledger l SET mac = $2 WHERE l.seq OPERATOR(pg_catalog.=) $1",
     2, {INT8OID, BYTEAOID}
 };
 static CreditQuery q_seal_hash = {
@@ -899,10 +913,11 @@ static CreditQuery q_seal_hash = {
 PG_FUNCTION_INFO_V1(credit_seal_ledger);
 
 /*
- * credit.seal_ledger() → bigint: tag the entries written while
- * credit.ledger_key was not set, after checking the whole chain (refused
- * when any entry does not verify); returns the number tagged.  Superusers
- * only.
+ * credit.seal_ledger() → bigint: tag under credit.ledger_key the entries
+ * written while it was not set, and re-tag those tagged under
+ * credit.ledger_key_previous (a rotation), after checking the whole chain
+ * (refused when any entry does not verify); returns the number tagged.
+ * Superusers only.
  */
 Datum
 credit_seal_ledger(PG_FUNCTION_ARGS)
@@ -920,7 +935,7 @@ credit_seal_ledger(PG_FUNCTION_ARGS)
                 (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                  errmsg("permission denied to seal the ledger"),
                  errdetail("Only superusers, who hold credit.ledger_key, tag ledger entries.")));
-    if (!ledger_key_usable())
+    if (!ledger_key_usable(LEDGER_KEY_CURRENT))
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("credit.ledger_key is not set"),
@@ -956,7 +971,7 @@ credit_seal_ledger(PG_FUNCTION_ARGS)
         if (credit_query_run(&q_seal_hash, a, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
             elog(ERROR, "credit ledger: entry " INT64_FORMAT " vanished", untagged[i]);
         h = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-        ledger_entry_tag((const uint8 *) VARDATA_ANY(h), tag);
+        ledger_entry_tag(LEDGER_KEY_CURRENT, (const uint8 *) VARDATA_ANY(h), tag);
         a[1] = PointerGetDatum(ledger_hash_bytea(tag));
         if (credit_query_run(&q_seal, a, NULL, false, 0) != SPI_OK_UPDATE)
             elog(ERROR, "credit ledger: tagging entry " INT64_FORMAT " failed", untagged[i]);

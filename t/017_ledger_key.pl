@@ -1,7 +1,8 @@
 # The ledger's keyed tags (credit.ledger_key in postgresql.conf): entries
 # written without the key are untagged and reported once the key is set,
 # until a superuser seals them; with the key, every entry is tagged and a
-# rewritten or re-tagged entry is found; another key finds every entry; a key
+# rewritten or re-tagged entry is found; another key finds every entry; a
+# rotation (credit.ledger_key_previous) verifies and is sealed; a key
 # in postgresql.conf without preloading credit is readable by every role, so
 # the ledger refuses it (no write commits, verify refuses too).
 use strict;
@@ -72,6 +73,27 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM credit.verify_ledger() WHE
 $node->append_conf('postgresql.conf', "credit.ledger_key = '$key'\n");
 $node->reload;
 is($node->safe_psql('postgres', $verify), '', 'the right key again: empty');
+
+# rotating the key: the old one moves to credit.ledger_key_previous, whose tags still
+# verify; credit.seal_ledger() re-tags them under the new key; then the old one goes
+my $rotated = 'the rotated ledger key of the test: 9e8d7c6b5a4938271605f4e3d2c1b0a9';
+sub rotate
+{
+	my ($from, $to) = @_;
+	$node->append_conf('postgresql.conf', "credit.ledger_key = '$to'\ncredit.ledger_key_previous = '$from'\n");
+	$node->reload;
+	is($node->safe_psql('postgres', $verify), '', 'during a rotation, the tags of the previous key verify');
+	($rc, $out, $err) = run_sql('SHOW credit.ledger_key_previous', 'admin');
+	like($err, qr/ERROR:  42501: must be superuser/, '... and the previous key is for superusers only');
+	is($node->safe_psql('postgres', 'SELECT credit.seal_ledger()'), '3', 'seal_ledger re-tags every entry under the new key');
+	$node->append_conf('postgresql.conf', "credit.ledger_key_previous = ''\n");
+	$node->reload;
+	is($node->safe_psql('postgres', $verify), '', 'sealed: the ledger verifies under the new key alone');
+}
+rotate($key, $rotated);
+is($node->safe_psql('postgres', "SELECT count(*) FROM credit.verify_ledger() WHERE problem LIKE 'keyed tag does not match%'"),
+	'0', 'no entry is left under the old key');
+rotate($rotated, $key);
 
 # without preloading, the key in postgresql.conf is a placeholder every role can read
 $node->append_conf('postgresql.conf', "shared_preload_libraries = ''\n");

@@ -6425,7 +6425,7 @@ REVOKE ALL ON FUNCTION @extschema@.verify_ledger() FROM PUBLIC;
 CREATE FUNCTION @extschema@.seal_ledger() RETURNS bigint
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'credit_seal_ledger';
 COMMENT ON FUNCTION @extschema@.seal_ledger() IS
-    'Superusers only: tag with credit.ledger_key the ledger entries written while the key was not set, after checking the whole chain (refused, SQLSTATE XX001, when any entry does not verify); returns the number of entries tagged';
+    'Superusers only: tag with credit.ledger_key the ledger entries written while the key was not set, and re-tag those tagged under credit.ledger_key_previous (a key rotation), after checking the whole chain (refused, SQLSTATE XX001, when any entry does not verify); returns the number of entries tagged';
 REVOKE ALL ON FUNCTION @extschema@.seal_ledger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ledger_hash_row(anyelement) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.verify_ledger() TO credit_admin, credit_analyst;
