@@ -60,5 +60,14 @@ if [ -n "${INDENT_CHECK:-}" ]; then
     echo "pgindent would change:"; cat .indent/changed; exit 2
 else
     perl "$pgindent" --indent="$indent" --typedefs=.indent/typedefs.list $files
+    # pg_bsd_indent uses the byte 0x80 as a marker and rewrites it in code
+    # outside comments, which breaks a UTF-8 string literal containing it
+    # (通 is E9 80 9A): such literals must sit between /* INDENT OFF */ and
+    # /* INDENT ON */.  A file left as invalid UTF-8 is an error.
+    bad=0
+    for f in $files; do
+        iconv -f UTF-8 -t UTF-8 "$f" >/dev/null 2>&1 || { echo "$f: no longer valid UTF-8 (a literal with the byte 0x80?): git checkout $f and fence the literal" >&2; bad=1; }
+    done
     git status --short src
+    [ "$bad" = 0 ] || die "pg_bsd_indent broke UTF-8 literals"
 fi
