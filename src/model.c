@@ -256,6 +256,7 @@ model_load(const char *code)
 
     args[0] = CStringGetTextDatum(code);
     credit_scope_enter(&scope, true);
+    credit_scope_allow_reference_reads();
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
 

@@ -318,6 +318,23 @@ credit_scope_enter(CreditScope *s, bool as_owner)
     scope_depth++;
 }
 
+/*
+ * Inside a scope that reads only tables every node holds whole (the
+ * reference tables of the distributed layout: models, catalogue): on a Citus
+ * worker, let those reads run while the worker executes a query on a shard
+ * (the evaluation aggregate pushed down), which Citus otherwise refuses.
+ * They read the worker's own copy of the reference tables, which Citus
+ * writes on every node in the writing transaction.  Nothing where Citus is
+ * not loaded; undone at the end of the scope.
+ */
+void
+credit_scope_allow_reference_reads(void)
+{
+    if (GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+        (void) set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET,
+                                 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
 /* Leave a scope entered with credit_scope_enter. */
 void
 credit_scope_exit(CreditScope *s)

@@ -14,30 +14,39 @@ chomp $pkglibdir;
 plan skip_all => "Citus is not installed ($pkglibdir/citus.so not found)"
   unless -f "$pkglibdir/citus.so";
 
-my @nodes;
-for my $name ('coordinator', 'worker1', 'worker2')
+# A started node with Citus created in its database postgres.  The nodes
+# talk over TCP on 127.0.0.1 (a shard move's logical replication connects
+# to citus.local_hostname).
+sub citus_node
 {
+	my ($name) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
 	$node->append_conf('postgresql.conf', q{
 shared_preload_libraries = 'citus,credit'
 wal_level = logical
+max_wal_senders = 10
+max_replication_slots = 10
 max_prepared_transactions = 20
 max_worker_processes = 32
 citus.enable_unsafe_triggers = on
+listen_addresses = '127.0.0.1'
+citus.local_hostname = '127.0.0.1'
 });
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION citus');
-	push @nodes, $node;
+	return $node;
 }
+
+my @nodes = map { citus_node($_) } ('coordinator', 'worker1', 'worker2');
 my ($coord, @workers) = @nodes;
 
 $coord->safe_psql('postgres',
-	    "SELECT citus_set_coordinator_host('" . $coord->host . "', " . $coord->port . ")");
+	    "SELECT citus_set_coordinator_host('127.0.0.1', " . $coord->port . ")");
 for my $w (@workers)
 {
 	$coord->safe_psql('postgres',
-		"SELECT citus_add_node('" . $w->host . "', " . $w->port . ")");
+		"SELECT citus_add_node('127.0.0.1', " . $w->port . ")");
 }
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM citus_get_active_worker_nodes()'),
 	'2', 'two workers added');
@@ -63,6 +72,14 @@ SELECT 1 + g % 200, (ARRAY['penalty_general', 'honour_city', 'license', 'penalty
 my $grades_sql = q{SELECT string_agg(subject_id || ':' || model || ':' || grade || ':' || round(score, 6), ',' ORDER BY subject_id, model COLLATE "C") FROM credit.subject_grade};
 my $grades = $coord->safe_psql('postgres', $grades_sql);
 
+# The number of nodes that hold shards of credit.record.
+sub record_nodes
+{
+	return $coord->safe_psql('postgres', q{
+SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement p
+  JOIN pg_dist_shard s USING (shardid) WHERE s.logicalrelid = 'credit.record'::regclass});
+}
+
 # Distribute, then check the placement of each table.
 my ($ret, $out, $err) = $coord->psql('postgres', 'SELECT credit.distribute(8)');
 is($ret, 0, 'credit.distribute() succeeds') or diag($err);
@@ -79,10 +96,7 @@ SELECT count(*) FROM credit.distribution_plan() p
     OR (p.placement = 'distributed' AND d.partmethod = 'h')}),
 	$coord->safe_psql('postgres', 'SELECT count(*) FROM credit.distribution_plan()'),
 	'reference tables, and per-subject tables colocated with credit.subject');
-is( $coord->safe_psql(
-		'postgres', q{
-SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement p
-  JOIN pg_dist_shard s USING (shardid) WHERE s.logicalrelid = 'credit.record'::regclass}),
+is(record_nodes(),
 	'2', 'the shards of credit.record are on both workers');
 is( $coord->safe_psql(
 		'postgres', q{
@@ -95,6 +109,59 @@ is($coord->safe_psql('postgres', $grades_sql), $grades, 'the grades are those fo
 is($workers[0]->safe_psql('postgres', q{
 SELECT count(*) > 0 FROM pg_class WHERE relname LIKE 'record\_%' AND relnamespace = 'credit'::regnamespace}),
 	't', 'a worker holds shards of credit.record');
+
+# The evaluation pushed down: each worker folds its shards' records with the
+# aggregate (the model read from its own copy of the reference tables), the
+# coordinator only gathers the states.
+my $plan = $coord->safe_psql('postgres', q{
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT r.subject_id, credit.evaluate_agg('comprehensive_enterprise', current_date, r.item_code, r.decided_on, r.value, r.status)
+  FROM credit.record r GROUP BY r.subject_id});
+like($plan, qr/Custom Scan \(Citus Adaptive\).*Task Count: 8.*->  Task\n.*FROM credit\.record_\d+ r.*\n.*Node: .*\n\s+->  (Hash|Group)Aggregate\n\s+Output: .*credit\.evaluate_agg\(/s,
+	'the evaluation aggregate runs on the workers, per shard');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT credit.run_evaluation('comprehensive_enterprise')});
+is($ret, 0, 'credit.run_evaluation runs on the distributed platform') or diag($err);
+is($coord->safe_psql('postgres', $grades_sql), $grades,
+	'the grades of a fresh evaluation are those folded as the records came');
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT count(*) FROM credit.evaluation e
+  JOIN credit.subject_grade g ON g.subject_id = e.subject_id AND g.model = e.model
+ WHERE e.run_id = (SELECT max(id) FROM credit.evaluation_run) AND e.grade = g.grade AND e.score = g.score
+   AND g.run_id = e.run_id}),
+	'200', 'the run wrote an evaluation and the current grade of every subject');
+is( $coord->safe_psql(
+		'postgres', q{SELECT subjects IS NOT DISTINCT FROM 200 AND finished_at IS NOT NULL FROM credit.evaluation_run ORDER BY id DESC LIMIT 1}),
+	't', 'the run is recorded as finished');
+# A third worker, the shards rebalanced onto it: the records and grades
+# stay, and an evaluation gives the same grades.
+my $worker3 = citus_node('worker3');
+push @nodes, $worker3;
+$coord->safe_psql('postgres',
+	"SELECT citus_add_node('127.0.0.1', " . $worker3->port . ")");
+is($worker3->safe_psql('postgres', "SELECT count(*) FROM pg_extension WHERE extname = 'credit'"),
+	'1', 'credit is created on the worker added');
+($ret, $out, $err) = $coord->psql('postgres',
+	"SET statement_timeout = '300s'; SELECT citus_rebalance_start(); SELECT citus_rebalance_wait()");
+is($ret, 0, 'the shards are rebalanced') or diag($err);
+is(record_nodes(),
+	'3', 'the shards of credit.record are on the three workers');
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT count(*) FROM (
+  SELECT s.shardid FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+   WHERE s.logicalrelid = 'credit.record'::regclass
+  EXCEPT
+  SELECT r.shardid FROM pg_dist_shard r JOIN pg_dist_shard_placement rp USING (shardid)
+    JOIN pg_dist_shard g ON g.shardminvalue = r.shardminvalue AND g.logicalrelid = 'credit.subject_grade'::regclass
+    JOIN pg_dist_shard_placement gp ON gp.shardid = g.shardid AND gp.nodeport = rp.nodeport
+   WHERE r.logicalrelid = 'credit.record'::regclass) x}),
+	'0', 'each shard of credit.record is on the node of its subjects\' grades');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), '2000', 'the records stay');
+is($coord->safe_psql('postgres', $grades_sql), $grades, 'the grades stay');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT credit.run_evaluation('comprehensive_enterprise')});
+is($ret, 0, 'credit.run_evaluation runs after the rebalancing') or diag($err);
+is($coord->safe_psql('postgres', $grades_sql), $grades, 'and gives the same grades');
 
 # A second call is refused.
 ($ret, $out, $err) = $coord->psql('postgres', 'SELECT credit.distribute(8)');

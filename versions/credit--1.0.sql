@@ -57,6 +57,27 @@ CREATE FUNCTION @extschema@.auto_evaluation() RETURNS boolean
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.auto_evaluation() IS
     'Whether new and changed records are folded into the grades at once (the superuser-only setting credit.auto_evaluation)';
+
+-- Whether the platform is laid out on Citus (credit.distribute has placed
+-- credit.subject): the few statements Citus cannot plan take another form
+-- there.  Read dynamically, so that it is false where Citus is not installed.
+CREATE FUNCTION @extschema@.distributed() RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    placed boolean;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid OPERATOR(pg_catalog.=) $1)'
+       INTO placed USING '@extschema@.subject'::pg_catalog.regclass;
+    RETURN placed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.distributed() IS
+    'Whether the platform is distributed on Citus (credit.distribute has placed credit.subject); false where Citus is not installed';
 -- credit.uscc: Unified Social Credit Code (统一社会信用代码, GB 32100-2015).
 
 CREATE TYPE @extschema@.uscc;
@@ -1454,7 +1475,7 @@ AS $$
 DECLARE
     m      @extschema@.model;
     run    bigint;
-    n      bigint;  changed bigint;
+    n      bigint;  changed bigint;  finished timestamptz;
     hashagg text := current_setting('enable_hashagg');
 BEGIN
     SELECT * INTO m FROM @extschema@.model md WHERE md.code = run_evaluation.model;
@@ -1537,16 +1558,24 @@ BEGIN
       INTO changed
       FROM u WHERE u.new_grade IS DISTINCT FROM u.old_grade
     HAVING pg_catalog.count(*) > 0;
-    INSERT INTO @extschema@.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at, run_id)
-    SELECT res.subject_id, m.code, res.score, res.grade, res.state, run_evaluation.as_of, pg_catalog.now(), run
-      FROM pg_temp.credit_evaluation_result res
-     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.subject_grade x
-                        WHERE x.subject_id = res.subject_id AND x.model = m.code)
-     ORDER BY res.subject_id
-    ON CONFLICT (subject_id, model) DO UPDATE
-       SET score = EXCLUDED.score, grade = EXCLUDED.grade, state = EXCLUDED.state,
-           anchor = EXCLUDED.anchor, updated_at = EXCLUDED.updated_at, run_id = EXCLUDED.run_id
-     WHERE g.anchor <= EXCLUDED.anchor;
+    -- Then the subjects without a row.  On Citus the sub-query that skips
+    -- the others is left out (a local table and a correlated sub-query on a
+    -- distributed table are not planned together): the rows that exist are
+    -- then updated again, to the same values, by the conflict clause.
+    EXECUTE format($q$
+        INSERT INTO @extschema@.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at, run_id)
+        SELECT res.subject_id, $1, res.score, res.grade, res.state, $2, pg_catalog.now(), $3
+          FROM pg_temp.credit_evaluation_result res
+         %s
+         ORDER BY res.subject_id
+        ON CONFLICT (subject_id, model) DO UPDATE
+           SET score = EXCLUDED.score, grade = EXCLUDED.grade, state = EXCLUDED.state,
+               anchor = EXCLUDED.anchor, updated_at = EXCLUDED.updated_at, run_id = EXCLUDED.run_id
+         WHERE g.anchor <= EXCLUDED.anchor$q$,
+        CASE WHEN NOT @extschema@.distributed() THEN
+            'WHERE NOT EXISTS (SELECT 1 FROM @extschema@.subject_grade x
+                                WHERE x.subject_id = res.subject_id AND x.model = $1)' END)
+      USING m.code, run_evaluation.as_of, run;
 
     -- subjects that left the model's scope have no current grade under it
     DELETE FROM @extschema@.subject_grade g
@@ -1563,7 +1592,10 @@ BEGIN
            FROM @extschema@.evaluation e WHERE e.run_id = run;
     END IF;
 
-    UPDATE @extschema@.evaluation_run SET finished_at = clock_timestamp(), subjects = n WHERE id = run;
+    -- the time taken first: Citus refuses a volatile function in an UPDATE
+    -- of a reference table
+    finished := clock_timestamp();
+    UPDATE @extschema@.evaluation_run SET finished_at = finished, subjects = n WHERE id = run;
     DROP TABLE pg_temp.credit_evaluation_state;
     DROP TABLE pg_temp.credit_evaluation_result;
     RETURN run;

@@ -42,3 +42,24 @@ CREATE FUNCTION @extschema@.auto_evaluation() RETURNS boolean
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.auto_evaluation() IS
     'Whether new and changed records are folded into the grades at once (the superuser-only setting credit.auto_evaluation)';
+
+-- Whether the platform is laid out on Citus (credit.distribute has placed
+-- credit.subject): the few statements Citus cannot plan take another form
+-- there.  Read dynamically, so that it is false where Citus is not installed.
+CREATE FUNCTION @extschema@.distributed() RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    placed boolean;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid OPERATOR(pg_catalog.=) $1)'
+       INTO placed USING '@extschema@.subject'::pg_catalog.regclass;
+    RETURN placed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.distributed() IS
+    'Whether the platform is distributed on Citus (credit.distribute has placed credit.subject); false where Citus is not installed';
