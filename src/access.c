@@ -116,7 +116,7 @@ acting_departments(Oid userid)
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     /* the table of units is read as the owner: no role needs a grant for it */
-    credit_scope_enter(&scope, true);
+    credit_scope_enter_reference(&scope);
     credit_query_exec(&departments_query, NULL, NULL, true, SPI_OK_SELECT, "reading credit.department");
     credit_scope_exit(&scope);
 
@@ -242,7 +242,7 @@ load_public_items(void)
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    credit_scope_enter(&scope, true);
+    credit_scope_enter_reference(&scope);
     credit_query_exec(&public_items_query, NULL, NULL, true, SPI_OK_SELECT, "reading credit.catalog_item");
     credit_scope_exit(&scope);
     items = MemoryContextAlloc(cxt, sizeof(char *) * Max(SPI_processed, 1));

@@ -213,7 +213,7 @@ measure_cache_get(void)
         measure_cache->generation == credit_cache_generation(CREDIT_CACHE_MEASURE))
         return measure_cache;
     /* the measures are platform configuration: read with the owner's rights */
-    credit_scope_enter(&scope, true);
+    credit_scope_enter_reference(&scope);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     c = measure_cache_load();

@@ -255,8 +255,7 @@ model_load(const char *code)
     CreditScope scope;
 
     args[0] = CStringGetTextDatum(code);
-    credit_scope_enter(&scope, true);
-    credit_scope_allow_reference_reads();
+    credit_scope_enter_reference(&scope);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
 
@@ -451,7 +450,7 @@ models_load(void)
     int         ncodes = 0;
 
     cxt = AllocSetContextCreate(CurTransactionContext, "credit model list", ALLOCSET_SMALL_SIZES);
-    credit_scope_enter(&scope, true);
+    credit_scope_enter_reference(&scope);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     credit_query_exec(&q_all, NULL, NULL, true, SPI_OK_SELECT, "reading the models and warning rules");

@@ -96,7 +96,7 @@ catalog_load(void)
     ctl.entrysize = sizeof(CatalogEntry);
     ctl.hcxt = catalog_cxt;
 
-    credit_scope_enter(&scope, true);
+    credit_scope_enter_reference(&scope);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     credit_query_exec(&q_catalog, NULL, NULL, true, SPI_OK_SELECT, "reading the catalogue");

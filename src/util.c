@@ -319,17 +319,18 @@ credit_scope_enter(CreditScope *s, bool as_owner)
 }
 
 /*
- * Inside a scope that reads only tables every node holds whole (the
- * reference tables of the distributed layout: models, catalogue): on a Citus
- * worker, let those reads run while the worker executes a query on a shard
- * (the evaluation aggregate pushed down), which Citus otherwise refuses.
- * They read the worker's own copy of the reference tables, which Citus
- * writes on every node in the writing transaction.  Nothing where Citus is
- * not loaded; undone at the end of the scope.
+ * A scope as the owner for reading only tables every node of a distributed
+ * platform holds whole (the reference tables: models, catalogue, units,
+ * measures).  On a Citus node, those reads may run while the node executes
+ * a query on a shard (the evaluation aggregate pushed down, a row-level
+ * security policy of a shard), which Citus otherwise refuses: they read the
+ * node's own copy, which Citus writes on every node in the writing
+ * transaction.  Where Citus is not loaded, credit_scope_enter(s, true).
  */
 void
-credit_scope_allow_reference_reads(void)
+credit_scope_enter_reference(CreditScope *s)
 {
+    credit_scope_enter(s, true);
     if (GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
         (void) set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET,
                                  PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);

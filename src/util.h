@@ -94,7 +94,7 @@ typedef struct CreditScope
 
 extern void credit_scope_enter(CreditScope *s, bool as_owner);
 extern void credit_scope_exit(CreditScope *s);
-extern void credit_scope_allow_reference_reads(void);
+extern void credit_scope_enter_reference(CreditScope *s);
 
 /* ---- saved plans ---- */
 

@@ -68,6 +68,12 @@ INSERT INTO credit.record (subject_id, item_code, department, decided_on, docume
 SELECT 1 + g % 200, (ARRAY['penalty_general', 'honour_city', 'license', 'penalty_serious'])[1 + g % 4], 'cu',
        current_date - 1 - g % 300, 'cu-' || g
   FROM generate_series(1, 2000) g;
+-- a second unit, and records of the market channel, which only their unit reads
+INSERT INTO credit.department (code, name) VALUES ('cv', 'Citus second unit');
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+SELECT 1 + g % 200, 'contract_breach', CASE WHEN g % 3 = 0 THEN 'cu' ELSE 'cv' END,
+       current_date - 1 - g % 200, 'market-' || g
+  FROM generate_series(1, 300) g;
 });
 my $grades_sql = q{SELECT string_agg(subject_id || ':' || model || ':' || grade || ':' || round(score, 6), ',' ORDER BY subject_id, model COLLATE "C") FROM credit.subject_grade};
 my $grades = $coord->safe_psql('postgres', $grades_sql);
@@ -104,11 +110,31 @@ SELECT count(*) FROM pg_constraint WHERE conname = 'grade_change_subject_id_fkey
 	'1', 'a foreign key between colocated tables is created again');
 
 # The rows moved to the shards as they were.
-is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), '2000', 'the records are on the shards');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), '2300', 'the records are on the shards');
 is($coord->safe_psql('postgres', $grades_sql), $grades, 'the grades are those folded before');
 is($workers[0]->safe_psql('postgres', q{
 SELECT count(*) > 0 FROM pg_class WHERE relname LIKE 'record\_%' AND relnamespace = 'credit'::regnamespace}),
 	't', 'a worker holds shards of credit.record');
+
+# Row-level security as a unit's clerk: the policies of credit.record run on
+# the shards, on the workers (the units and the catalogue read there from the
+# workers' copies of the reference tables).
+$coord->safe_psql('postgres', q{
+CREATE ROLE cu_unit NOLOGIN;
+CREATE ROLE cu_clerk LOGIN IN ROLE cu_unit, credit_department;
+UPDATE credit.department SET role = 'cu_unit' WHERE code = 'cu';
+});
+my $readable = $coord->safe_psql('postgres',
+	q{SELECT count(*) FROM credit.record WHERE department = 'cu' OR credit.public_item(item_code)});
+is($readable, '2100', 'the records of unit cu and the public ones');
+my $clerk_reads = q{SET ROLE cu_clerk; SELECT count(*), count(*) FILTER (WHERE department = 'cv') FROM credit.record};
+is($coord->safe_psql('postgres', $clerk_reads), "$readable|0",
+	"a clerk of unit cu reads its unit's records and the public ones, no market record of another unit");
+is($workers[0]->safe_psql('postgres', $clerk_reads), "$readable|0",
+	'the same through a worker');
+$coord->safe_psql('postgres', q{UPDATE credit.department SET role = NULL WHERE code = 'cu'});
+is($coord->safe_psql('postgres', $clerk_reads), '2000|0',
+	'once the unit names no role, only the public records');
 
 # The evaluation pushed down: each worker folds its shards' records with the
 # aggregate (the model read from its own copy of the reference tables), the
@@ -157,7 +183,7 @@ SELECT count(*) FROM (
     JOIN pg_dist_shard_placement gp ON gp.shardid = g.shardid AND gp.nodeport = rp.nodeport
    WHERE r.logicalrelid = 'credit.record'::regclass) x}),
 	'0', 'each shard of credit.record is on the node of its subjects\' grades');
-is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), '2000', 'the records stay');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), '2300', 'the records stay');
 is($coord->safe_psql('postgres', $grades_sql), $grades, 'the grades stay');
 ($ret, $out, $err) = $coord->psql('postgres', q{SELECT credit.run_evaluation('comprehensive_enterprise')});
 is($ret, 0, 'credit.run_evaluation runs after the rebalancing') or diag($err);
