@@ -159,6 +159,19 @@ SELECT count(*) FROM credit.evaluation e
 is( $coord->safe_psql(
 		'postgres', q{SELECT subjects IS NOT DISTINCT FROM 200 AND finished_at IS NOT NULL FROM credit.evaluation_run ORDER BY id DESC LIMIT 1}),
 	't', 'the run is recorded as finished');
+# Matching against the lists (credit.list_entry stays on the coordinator):
+# an entry of an enterprise not registered on the platform is found by its
+# name and by its code, and nothing is found for a name on no list.
+$coord->safe_psql('postgres', q{
+INSERT INTO credit.list_entry (list_code, name, code, listed_on)
+VALUES ('serious_dishonesty', 'Unregistered Trading Co.', '91350100MA2CDE027H', current_date - 10)});
+is($coord->safe_psql('postgres', q{SELECT list_code, level FROM credit.match('Unregistered Trading Co.')}),
+	'serious_dishonesty|name', 'credit.match finds a listed name');
+is($coord->safe_psql('postgres', q{SELECT list_code, level FROM credit.match('Another name', '91350100-MA2CDE027H')}),
+	'serious_dishonesty|code', 'credit.match finds a listed code');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM credit.match('Citus test Co. 5')}),
+	'0', 'credit.match finds nothing for a subject on no list');
+
 # A third worker, the shards rebalanced onto it: the records and grades
 # stay, and an evaluation gives the same grades.
 my $worker3 = citus_node('worker3');
