@@ -9,7 +9,8 @@
  * INSTEAD OF row trigger only keeps each arriving row in a per-statement
  * buffer; the view's AFTER STATEMENT trigger takes the whole buffer at once
  * (credit.intake_take) and processes the feed set-wise, as a transition
- * table would (views cannot have transition tables).
+ * table would (views cannot have transition tables): the rows are checked
+ * in one pass (intake_check.c), and their records made by SQL.
  *
  * Buffers form a stack, one frame per statement on an intake view: a BEFORE
  * STATEMENT trigger pushes a frame, the row trigger appends to the top frame,
@@ -21,8 +22,6 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
-#include "common/jsonapi.h"
-#include "mb/pg_wchar.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -173,32 +172,4 @@ credit_intake_take(PG_FUNCTION_ARGS)
     intake_top = f->prev;
     MemoryContextDelete(f->cxt);
     PG_RETURN_NULL();
-}
-
-PG_FUNCTION_INFO_V1(credit_json_object_problem);
-/*
- * credit.json_object_problem(text) → text: NULL when the text is a JSON
- * object that jsonb accepts, else what is wrong with it (never an error), so
- * that a feed's details are checked row by row without a subtransaction.
- */
-Datum
-credit_json_object_problem(PG_FUNCTION_ARGS)
-{
-    text       *t = PG_GETARG_TEXT_PP(0);
-    char       *s = VARDATA_ANY(t);
-    int         len = VARSIZE_ANY_EXHDR(t);
-    int         i = 0;
-    JsonLexContext *lex;
-    JsonParseErrorType err;
-
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    if (i == len || s[i] != '{')
-        PG_RETURN_TEXT_P(cstring_to_text("not a JSON object"));
-    /* with escapes de-escaped, as jsonb does: \u0000 is refused here too */
-    lex = makeJsonLexContextCstringLen(s, len, GetDatabaseEncoding(), true);
-    err = pg_parse_json(lex, &nullSemAction);
-    if (err == JSON_SUCCESS)
-        PG_RETURN_NULL();
-    PG_RETURN_TEXT_P(cstring_to_text(json_errdetail(err, lex)));
 }

@@ -4509,7 +4509,7 @@ CREATE TABLE @extschema@.decision (
     PRIMARY KEY (department, item_code, document_no, party)
 );
 COMMENT ON TABLE @extschema@.decision IS
-    'Decisions (决定) by their key: unit, catalogue item, document number (决定文书号, trimmed) and party (credit.decision_party: 0 for licences and penalties, whose document names one party, else the subject), with the one record each stands for; maintained by the triggers of credit.record, so a decision is never recorded twice (SQLSTATE 23505 names it); record_id NULL only while an intake statement that holds the key is running';
+    'Decisions (决定) by their key: unit, catalogue item, document number (决定文书号, trimmed) and party (credit.decision_party: 0 for licences and penalties, whose document names one party, else the subject), with the one record each stands for; maintained by the triggers of credit.record, so a decision is never recorded twice (SQLSTATE 23505 names it); the intake claims the keys of the records it is about to make, with their numbers';
 CREATE INDEX decision_record_idx ON @extschema@.decision (record_id);
 GRANT SELECT ON @extschema@.decision TO credit_admin;
 
@@ -4603,13 +4603,21 @@ BEGIN
              ORDER BY 1, 2, 3, 4
                 ON CONFLICT (department, item_code, document_no, party) DO UPDATE
                SET subject_id = excluded.subject_id, record_id = excluded.record_id
-             WHERE d.record_id IS NULL OR d.record_id OPERATOR(pg_catalog.=) excluded.record_id
+             WHERE d.record_id IS NULL
+                OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
+                    AND d.subject_id IS DISTINCT FROM excluded.subject_id)
             RETURNING d.record_id)
+    -- a key is the record's when the statement claimed it, or when the record held it already
+    -- (the intake claims the keys of the records it is about to make)
     SELECT g.department, g.item_code, g.document_no, g.n,
-           (SELECT pg_catalog.count(*) FROM k) AS wanted,
-           (SELECT pg_catalog.count(*) FROM ins) AS claimed,
            (SELECT pg_catalog.min(k.id) FROM k
-             WHERE NOT EXISTS (SELECT FROM ins WHERE ins.record_id OPERATOR(pg_catalog.=) k.id)) AS unclaimed
+             WHERE NOT EXISTS (SELECT FROM ins WHERE ins.record_id OPERATOR(pg_catalog.=) k.id)
+               AND NOT EXISTS (SELECT FROM @extschema@.decision d
+                                WHERE d.department OPERATOR(pg_catalog.=) k.department
+                                  AND d.item_code OPERATOR(pg_catalog.=) k.item_code
+                                  AND d.document_no OPERATOR(pg_catalog.=) k.document_no
+                                  AND d.party OPERATOR(pg_catalog.=) k.party
+                                  AND d.record_id OPERATOR(pg_catalog.=) k.id)) AS unclaimed
       INTO dup
       FROM g ORDER BY g.n DESC LIMIT 1;
     IF NOT FOUND THEN
@@ -4621,7 +4629,7 @@ BEGIN
             USING ERRCODE = 'unique_violation',
                   HINT = 'A decision is one record: send it once, or send it through credit.intake, which updates the record.';
     END IF;
-    IF dup.claimed OPERATOR(pg_catalog.<) dup.wanted THEN
+    IF dup.unclaimed IS NOT NULL THEN
         SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, n.id, d.record_id INTO dup
           FROM new_rows n
           JOIN @extschema@.decision d ON d.department OPERATOR(pg_catalog.=) n.department
@@ -4872,41 +4880,21 @@ COMMENT ON FUNCTION @extschema@.json_object_problem(text) IS
     'NULL when the text is a JSON object that jsonb accepts, else what is wrong with it; never an error';
 
 -- A date as feeds write it (YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD, an
--- optional time of day after it), NULL when it is not a real date.
+-- optional time of day after it), NULL when it is not a real date (C: the
+-- checks of src/intake_check.c read dates the same way).
 CREATE FUNCTION @extschema@.intake_date(t text) RETURNS date
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-    SELECT CASE WHEN m IS NULL THEN NULL
-                WHEN m[1]::pg_catalog.int4 OPERATOR(pg_catalog.<) 1900
-                  OR m[2]::pg_catalog.int4 NOT BETWEEN 1 AND 12
-                  OR m[3]::pg_catalog.int4 OPERATOR(pg_catalog.<) 1 THEN NULL
-                WHEN m[3]::pg_catalog.int4 OPERATOR(pg_catalog.>) pg_catalog.date_part('day',
-                         pg_catalog.make_date(m[1]::pg_catalog.int4, m[2]::pg_catalog.int4, 1)
-                         OPERATOR(pg_catalog.+) '1 month -1 day'::pg_catalog.interval) THEN NULL
-                ELSE pg_catalog.make_date(m[1]::pg_catalog.int4, m[2]::pg_catalog.int4, m[3]::pg_catalog.int4)
-           END
-      FROM pg_catalog.regexp_match(pg_catalog.btrim(t),
-               '^(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|(\d{2})(\d{2}))(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$') r,
-           LATERAL (SELECT ARRAY[r[1], coalesce(r[3], r[5]), coalesce(r[4], r[6])]) a (m)
-$$;
+    AS 'MODULE_PATHNAME', 'credit_intake_date'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.intake_date(text) IS
     'A date as feeds write it (YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD, optionally followed by a time of day), or NULL when the text is not a real date from 1900 on; never an error';
 
 -- Whether a text is a number of the given kind: value (float), amount
 -- (numeric(18, 2): at most 16 digits before the point).
 CREATE FUNCTION @extschema@.intake_number(t text, kind text) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-    SELECT CASE kind
-           WHEN 'amount' THEN t OPERATOR(pg_catalog.~) '^\s*[+-]?(\d{1,16}(\.\d*)?|\.\d+)\s*$'
-           ELSE t OPERATOR(pg_catalog.~) '^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*$'
-                -- within the range of double precision: exponent plus integer digits
-                AND coalesce(pg_catalog.substring(t, '[eE]([+-]?\d+)')::pg_catalog.int4, 0)
-                    OPERATOR(pg_catalog.+) pg_catalog.length(pg_catalog.substring(t, '(\d+)')) BETWEEN -300 AND 300
-           END
-$$;
+    AS 'MODULE_PATHNAME', 'credit_intake_number'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.intake_number(text, text) IS
-    'Whether a text of a feed is a number: kind amount (fits numeric(18, 2)) or value (a double precision within 1e-300 .. 1e300); never an error';
+    'Whether a text of a feed is a number: kind amount (fits numeric(18, 2)) or value (a double precision of magnitude 1e-300 .. 1e300, or zero); never an error';
 
 -- The subject kind as feeds write it: an enum label or the national layout's category.
 CREATE FUNCTION @extschema@.intake_kind(t text) RETURNS @extschema@.subject_kind
@@ -4942,28 +4930,41 @@ $$;
 COMMENT ON FUNCTION @extschema@.code_problem(text) IS
     'Why a code is not a USCC, organisation code or ID number, as a clerk reads it: the ID number check''s reason for 15 digits or 17 digits and a check character (unless the province prefix is unknown), else the USCC check''s; STABLE: ID numbers are checked against today';
 
--- Subjects by the canonical code of a feed row (kind as credit.parse_code reads it).
+-- The registered subjects canonical codes name (kinds as credit.parse_code
+-- reads them), for many codes at once: by credit.subject_code, the codes'
+-- own table; an organisation code names the first subject whose USCC embeds
+-- it; 18 characters read as an ID number that are a USCC too name the
+-- subject with that USCC when no person has it.  Inlined into its callers.
+CREATE FUNCTION @extschema@.intake_subjects(code_kind text[], code_key text[]) RETURNS TABLE (n bigint, subject_id bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT k.n, coalesce(p.subject_id, u.subject_id, o.subject_id)
+      FROM ROWS FROM (pg_catalog.unnest(code_kind), pg_catalog.unnest(code_key)) WITH ORDINALITY AS k (kind, key, n)
+      LEFT JOIN @extschema@.subject_code p
+             ON k.kind OPERATOR(pg_catalog.=) 'resident_id'
+            AND p.code OPERATOR(pg_catalog.=) k.key AND p.code_kind OPERATOR(pg_catalog.=) 'person_id'
+      LEFT JOIN @extschema@.subject_code u
+             ON (k.kind OPERATOR(pg_catalog.=) 'uscc' OR k.kind OPERATOR(pg_catalog.=) 'resident_id')
+            AND u.code OPERATOR(pg_catalog.=) k.key AND u.code_kind OPERATOR(pg_catalog.=) 'uscc'
+      LEFT JOIN LATERAL (
+            SELECT pg_catalog.min(c.subject_id) AS subject_id
+              FROM @extschema@.subject_code c
+             WHERE k.kind OPERATOR(pg_catalog.=) 'org_code' AND c.code_kind OPERATOR(pg_catalog.=) 'uscc'
+               AND pg_catalog.substr(c.code, 9, 9) OPERATOR(pg_catalog.=) k.key) o ON true
+$$;
+REVOKE ALL ON FUNCTION @extschema@.intake_subjects(text[], text[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_subjects(text[], text[]) IS
+    'The registered subject each code names (kinds uscc, resident_id or org_code and canonical forms, as credit.parse_code gives them; n is the position in the arrays), subject_id NULL when none is; internal to the intake';
+
+-- The subject of one code: the rule above for one code.
 CREATE FUNCTION @extschema@.intake_subject(code_kind text, code_key text) RETURNS bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT coalesce(
-        CASE code_kind
-        WHEN 'uscc' THEN (SELECT s.id FROM @extschema@.subject s
-                           WHERE s.uscc OPERATOR(pg_catalog.=) code_key::@extschema@.uscc)
-        WHEN 'resident_id' THEN (SELECT s.id FROM @extschema@.subject s
-                                  WHERE s.person_id OPERATOR(pg_catalog.=) code_key::@extschema@.resident_id)
-        WHEN 'org_code' THEN (SELECT s.id FROM @extschema@.subject s
-                               WHERE @extschema@.org_code(s.uscc) OPERATOR(pg_catalog.=) code_key
-                               ORDER BY s.id LIMIT 1)
-        END,
-        -- 18 characters read as an ID number that are a valid USCC too
-        CASE WHEN code_kind OPERATOR(pg_catalog.=) 'resident_id' AND @extschema@.uscc_check(code_key) IS NULL
-             THEN (SELECT s.id FROM @extschema@.subject s
-                    WHERE s.uscc OPERATOR(pg_catalog.=) code_key::@extschema@.uscc) END)
+    SELECT s.subject_id FROM @extschema@.intake_subjects(ARRAY[code_kind], ARRAY[code_key]) s
 $$;
 REVOKE ALL ON FUNCTION @extschema@.intake_subject(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.intake_subject(text, text) IS
-    'The registered subject a code names (kind uscc, resident_id or org_code and canonical form, as credit.parse_code gives them), NULL when none is; internal to the intake';
+    'The registered subject a code names (kind uscc, resident_id or org_code and canonical form, as credit.parse_code gives them), NULL when none is (credit.intake_subjects); internal to the intake';
 
 -- The lock that orders waiting rows and registrations: a statement that
 -- leaves rows waiting holds it exclusively, a registration shares it, so a
@@ -4980,272 +4981,124 @@ REVOKE ALL ON FUNCTION @extschema@.intake_waiting_lock(boolean) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.intake_waiting_lock(boolean) IS
     'Takes the transaction lock that orders waiting intake rows (exclusive) and subject registrations (shared); internal to the intake';
 
--- Turn the rows of a batch that are ready (status accepted, no record yet)
--- into records: a decision sent before (same unit, item and document number)
--- updates its record in place, rows of one decision in one batch make one
--- record with the values of the last of them.
-CREATE FUNCTION @extschema@.intake_apply(p_batch bigint) RETURNS void
+-- A row of an intake statement as the checks return it: the columns
+-- credit.intake_row keeps (but id and received_at), and what the last row
+-- of each record makes of it.
+CREATE TYPE @extschema@.intake_checked AS (
+    batch           bigint,
+    line            integer,
+    layout          text,
+    department      text,
+    subject_code    text,
+    subject_name    text,
+    subject_kind    text,
+    item_code       text,
+    document_no     text,
+    decided_on      text,
+    value           text,
+    amount          text,
+    details         text,
+    received_by     name,
+    status          text,
+    problem         text,
+    message         text,
+    record_id       bigint,
+    subject_id      bigint,
+    corrects        bigint,
+    code_kind       text,
+    code_key        text,
+    decided         date,
+    category        text,
+    fields_required smallint,
+    fields_present  smallint,
+    timely          boolean,
+    makes           text
+);
+COMMENT ON TYPE @extschema@.intake_checked IS
+    'A row of an intake statement as credit.intake_check returns it: the columns of credit.intake_row (but id and received_at; corrects is the id of the row sent, or of the waiting row released), and makes: insert or update for the last row of each record (its values are the record''s), else NULL. Internal to the intake';
+
+-- The checks of one statement's rows, and the record of each (C: src/intake_check.c).
+CREATE FUNCTION @extschema@.intake_check(rows @extschema@.intake[], layout text, batch bigint, sender name,
+                                         units text[], admin boolean, release boolean)
+    RETURNS SETOF @extschema@.intake_checked
+    AS 'MODULE_PATHNAME', 'credit_intake_check'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.intake_check(@extschema@.intake[], text, bigint, name, text[], boolean, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_check(@extschema@.intake[], text, bigint, name, text[], boolean, boolean) IS
+    'Checks the rows of one intake statement in one pass, as the owner: refuses rows of units the sender (not an administrator) does not act for (42501); reads each row''s unit, code, item, date, value, amount, details and mandatory fields; a row is rejected (problem, message), waiting (its subject not found, also under credit.intake_waiting_lock, then held) or ready: its decision key (credit.decision_party_of) claimed in credit.decision in key order, its record the decision''s (updated) or a new one (accepted). With release: waiting rows whose subject came (no sender check, no lock). Internal to the intake';
+
+-- Store the checked rows of a statement (or, resume: update the waiting
+-- rows released) and make their records: each record from the last row of
+-- it the statement sent, new decisions inserted, decisions sent before
+-- updated in place.  Its own statement, after the claims: a decision a
+-- racing sending recorded meanwhile is seen and updated.
+CREATE FUNCTION @extschema@.intake_apply(rows @extschema@.intake_checked[], resume boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    seq regclass := pg_get_serial_sequence('@extschema@.record', 'id')::regclass;
 BEGIN
-    -- claim (and lock) every decision key of the batch, in key order
-    INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party)
-    SELECT DISTINCT i.department, i.item_code, btrim(i.document_no), @extschema@.decision_party(i.item_code, i.subject_id)
-      FROM @extschema@.intake_row i
-     WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status OPERATOR(pg_catalog.=) 'accepted'
-       AND i.record_id IS NULL AND btrim(i.document_no) OPERATOR(pg_catalog.<>) ''
-       AND @extschema@.decision_party(i.item_code, i.subject_id) IS NOT NULL
-     ORDER BY 1, 2, 3, 4
-        ON CONFLICT (department, item_code, document_no, party) DO UPDATE SET record_id = d.record_id WHERE false;
-
-    -- each row's record: the decision's, or a new one per decision (or per row without a document
-    -- number), numbered on the decision's first row; by window functions over the batch (no join
-    -- of the rows with their decisions' groups), each step materialized (one nextval per decision)
-    WITH r AS MATERIALIZED (
-            SELECT i.id, i.department, i.item_code,
-                   CASE WHEN btrim(i.document_no) OPERATOR(pg_catalog.<>) ''
-                         AND @extschema@.decision_party(i.item_code, i.subject_id) IS NOT NULL
-                        THEN btrim(i.document_no) END AS doc,
-                   @extschema@.decision_party(i.item_code, i.subject_id) AS party
-              FROM @extschema@.intake_row i
-             WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status OPERATOR(pg_catalog.=) 'accepted'
-               AND i.record_id IS NULL),
-         w AS MATERIALIZED (
-            SELECT r.id, d.record_id AS existing,
-                   coalesce(r.doc, '#' OPERATOR(pg_catalog.||) r.id::text) AS doc_key,
-                   min(r.id) OVER k AS first_row, r.department, r.item_code, coalesce(r.party, 0) AS party
-              FROM r
-              LEFT JOIN @extschema@.decision d
-                     ON d.department OPERATOR(pg_catalog.=) r.department
-                    AND d.item_code OPERATOR(pg_catalog.=) r.item_code
-                    AND d.document_no OPERATOR(pg_catalog.=) r.doc
-                    AND d.party OPERATOR(pg_catalog.=) r.party
-            WINDOW k AS (PARTITION BY r.department, r.item_code, coalesce(r.doc, '#' OPERATOR(pg_catalog.||) r.id::text),
-                                      coalesce(r.party, 0))),
-         n AS MATERIALIZED (
-            SELECT w.*, CASE WHEN w.existing IS NULL AND w.id OPERATOR(pg_catalog.=) w.first_row
-                             THEN pg_catalog.nextval(seq) END AS new_id
-              FROM w),
-         x AS MATERIALIZED (
-            SELECT n.id, coalesce(n.existing, max(n.new_id) OVER (PARTITION BY n.department, n.item_code, n.doc_key, n.party)) AS record_id,
-                   CASE WHEN n.new_id IS NOT NULL THEN 'accepted' ELSE 'updated' END AS status
-              FROM n)
-    UPDATE @extschema@.intake_row i
-       SET record_id = x.record_id, status = x.status
-      FROM x
-     WHERE i.id OPERATOR(pg_catalog.=) x.id;
-
-    -- the last row sent of each record's rows in the batch, and whether the record is new
-    -- (new decisions: one record each; decisions sent before: their records updated in place)
-    WITH last AS MATERIALIZED (
-            SELECT DISTINCT ON (l.record_id) l.*
-              FROM (SELECT i.record_id, i.id, i.subject_id, i.item_code, i.department, i.document_no, i.decided,
-                           coalesce(nullif(btrim(i.value), '')::pg_catalog.float8, 1) AS value,
-                           nullif(btrim(i.amount), '')::pg_catalog.numeric AS amount,
-                           coalesce(nullif(btrim(i.details), '')::pg_catalog.jsonb, '{}'::pg_catalog.jsonb) AS details,
-                           bool_or(i.status OPERATOR(pg_catalog.=) 'accepted') OVER (PARTITION BY i.record_id) AS new
-                      FROM @extschema@.intake_row i
-                     WHERE i.batch OPERATOR(pg_catalog.=) p_batch AND i.status IN ('accepted', 'updated')
-                       AND i.record_id IS NOT NULL) l
-             ORDER BY l.record_id, l.id DESC),
+    WITH c AS MATERIALIZED (
+            SELECT u.*,
+                   CASE WHEN u.makes IS NOT NULL THEN coalesce(nullif(btrim(u.value), '')::pg_catalog.float8, 1) END AS v,
+                   CASE WHEN u.makes IS NOT NULL THEN nullif(btrim(u.amount), '')::pg_catalog.numeric END AS a,
+                   CASE WHEN u.makes IS NOT NULL
+                        THEN coalesce(nullif(btrim(u.details), '')::pg_catalog.jsonb, '{}'::pg_catalog.jsonb) END AS j
+              FROM unnest(rows) u),
+         stored AS (
+            INSERT INTO @extschema@.intake_row
+                   (batch, line, layout, department, subject_code, subject_name, subject_kind, item_code, document_no,
+                    decided_on, value, amount, details, received_by, status, problem, message, record_id, subject_id,
+                    corrects, code_kind, code_key, decided, category, fields_required, fields_present, timely)
+            SELECT c.batch, c.line, c.layout, c.department, c.subject_code, c.subject_name, c.subject_kind, c.item_code,
+                   c.document_no, c.decided_on, c.value, c.amount, c.details, c.received_by, c.status, c.problem,
+                   c.message, c.record_id, c.subject_id, c.corrects, c.code_kind, c.code_key, c.decided, c.category,
+                   c.fields_required, c.fields_present, c.timely
+              FROM c WHERE NOT resume
+             ORDER BY c.line),
+         moved AS (
+            UPDATE @extschema@.intake_row i
+               SET status = c.status, record_id = c.record_id, subject_id = c.subject_id, batch = c.batch
+              FROM c
+             WHERE resume AND c.record_id IS NOT NULL AND i.id OPERATOR(pg_catalog.=) c.corrects),
          added AS (
             INSERT INTO @extschema@.record (id, subject_id, item_code, department, document_no, decided_on, value, amount, details)
-            SELECT l.record_id, l.subject_id, l.item_code, l.department, nullif(btrim(l.document_no), ''), l.decided,
-                   l.value, l.amount, l.details
-              FROM last l WHERE l.new
-             ORDER BY l.record_id
+            SELECT c.record_id, c.subject_id, btrim(c.item_code), c.department, nullif(btrim(c.document_no), ''), c.decided,
+                   c.v, c.a, c.j
+              FROM c WHERE c.makes OPERATOR(pg_catalog.=) 'insert'
+             ORDER BY c.record_id
             RETURNING 1)
     UPDATE @extschema@.record r
-       SET subject_id = l.subject_id, decided_on = l.decided, value = l.value, amount = l.amount, details = l.details
-      FROM last l
-     WHERE NOT l.new AND r.id OPERATOR(pg_catalog.=) l.record_id;
+       SET subject_id = c.subject_id, decided_on = c.decided, value = c.v, amount = c.a, details = c.j
+      FROM c
+     WHERE c.makes OPERATOR(pg_catalog.=) 'update' AND r.id OPERATOR(pg_catalog.=) c.record_id;
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@.intake_apply(bigint) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.intake_apply(bigint) IS
-    'Makes records of the ready rows of an intake batch: claims their decision keys in credit.decision (in key order), inserts one record per new decision (values of the last row sent) and updates the record of a decision sent before in place; marks each row accepted or updated with its record. Internal to the intake';
+REVOKE ALL ON FUNCTION @extschema@.intake_apply(@extschema@.intake_checked[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_apply(@extschema@.intake_checked[], boolean) IS
+    'Stores the checked rows of an intake statement in credit.intake_row (resume: updates the released waiting rows instead) and makes their records: inserts one record per new decision and updates the record of a decision sent before in place, each with the values of its last row sent. Internal to the intake';
 
--- Process the rows of one intake statement: validate every row, store it
--- with its outcome, and make the records (credit.intake_apply).
+-- Process the rows of one intake statement: check every row (C), then store
+-- them and make the records (credit.intake_apply).
 CREATE FUNCTION @extschema@.intake_process(rows @extschema@.intake[], layout text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    who      name := @extschema@.caller();
-    units    text[] := @extschema@.caller_departments();
-    admin    boolean := pg_has_role(@extschema@.caller(), 'credit_admin', 'USAGE');
-    b        bigint := nextval('@extschema@.intake_batch_seq');
-    today    date := current_date;
-    bad      record;
+    who   name := @extschema@.caller();
+    units text[] := @extschema@.caller_departments();
+    admin boolean := pg_has_role(who, 'credit_admin', 'USAGE');
+    b     bigint;
 BEGIN
     IF coalesce(array_length(rows, 1), 0) OPERATOR(pg_catalog.=) 0 THEN
         RETURN;
     END IF;
-    -- a unit sends for its own units only
-    IF NOT admin THEN
-        SELECT r.line, r.department INTO bad
-          FROM unnest(rows) WITH ORDINALITY AS r (id, department, subject_code, subject_name, subject_kind, item_code,
-                                                  document_no, decided_on, value, amount, details, sent_received_at,
-                                                  sent_received_by, sent_status, sent_problem, sent_message,
-                                                  sent_record_id, sent_subject_id, sent_line, corrects, line)
-         WHERE nullif(btrim(r.department), '') IS NOT NULL
-           AND btrim(r.department) OPERATOR(pg_catalog.<>) ALL (units)
-           AND EXISTS (SELECT FROM @extschema@.department d WHERE d.code OPERATOR(pg_catalog.=) btrim(r.department))
-         ORDER BY r.line LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION 'permission denied to send rows of unit %', bad.department
-                USING ERRCODE = 'insufficient_privilege',
-                      DETAIL = format('Line %s names unit %s; role %s acts for %s.', bad.line, bad.department, who,
-                                      coalesce(nullif(array_to_string(units, ', '), ''), 'no unit'));
-        END IF;
-    END IF;
-
-    INSERT INTO @extschema@.intake_row
-           (batch, line, layout, department, subject_code, subject_name, subject_kind, item_code, document_no,
-            decided_on, value, amount, details, received_by, status, problem, message, subject_id, corrects,
-            code_kind, code_key, decided, category, fields_required, fields_present, timely)
-    WITH r AS (
-        SELECT x.*, btrim(x.item_code) AS item,
-               coalesce(nullif(btrim(x.department), ''),
-                        CASE WHEN cardinality(units) OPERATOR(pg_catalog.=) 1 THEN units[1] END) AS unit
-          FROM unnest(rows) WITH ORDINALITY AS x (id, department, subject_code, subject_name, subject_kind, item_code,
-                                                  document_no, decided_on, value, amount, details, sent_received_at,
-                                                  sent_received_by, sent_status, sent_problem, sent_message,
-                                                  sent_record_id, sent_subject_id, sent_line, corrects, line)
-    ), v AS (
-        SELECT r.*, c.category AS cat, c.code IS NOT NULL AS item_known,
-               (SELECT d.code FROM @extschema@.department d WHERE d.code OPERATOR(pg_catalog.=) r.unit) AS dept,
-               p.kind AS ckind, p.canonical AS ckey,
-               @extschema@.intake_date(r.decided_on) AS dt,
-               @extschema@.json_object_problem(nullif(btrim(r.details), '')) AS jproblem
-          FROM r
-          LEFT JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) r.item
-          LEFT JOIN LATERAL @extschema@.parse_code(nullif(btrim(r.subject_code), '')) p ON true
-    ), j AS (
-        SELECT v.*, CASE WHEN v.jproblem IS NULL THEN nullif(btrim(v.details), '')::pg_catalog.jsonb END AS dj
-          FROM v
-    ), f AS (
-        -- the mandatory fields of the row's category: how many it carries, the first it lacks, the first badly formed
-        SELECT j.*, q.required, q.present, q.lacking, q.malformed, q.malformed_kind
-          FROM j, LATERAL (
-            SELECT count(*) FILTER (WHERE h.mandatory)::int AS required,
-                   count(*) FILTER (WHERE h.mandatory AND h.present)::int AS present,
-                   (array_agg(h.field ORDER BY h.rank) FILTER (WHERE h.rejects AND NOT h.present))[1] AS lacking,
-                   (array_agg(h.field ORDER BY h.rank) FILTER (WHERE h.bad))[1] AS malformed,
-                   (array_agg(h.kind ORDER BY h.rank) FILTER (WHERE h.bad))[1] AS malformed_kind
-              FROM (SELECT e.field, bool_or(e.rejects) AS rejects, min(e.position) AS rank,
-                           bool_or(e.mandatory) AS mandatory, min(e.kind) AS kind,
-                           CASE e.field
-                           WHEN 'subject_code' THEN nullif(btrim(j.subject_code), '') IS NOT NULL
-                           WHEN 'item_code' THEN nullif(j.item, '') IS NOT NULL
-                           WHEN 'decided_on' THEN nullif(btrim(j.decided_on), '') IS NOT NULL
-                           WHEN 'subject_name' THEN nullif(btrim(j.subject_name), '') IS NOT NULL
-                           WHEN 'subject_kind' THEN nullif(btrim(j.subject_kind), '') IS NOT NULL
-                           WHEN 'document_no' THEN nullif(btrim(j.document_no), '') IS NOT NULL
-                           WHEN 'amount' THEN nullif(btrim(j.amount), '') IS NOT NULL
-                           ELSE nullif(btrim(j.dj OPERATOR(pg_catalog.->>) e.field), '') IS NOT NULL
-                           END AS present,
-                           CASE WHEN min(e.kind) OPERATOR(pg_catalog.=) 'text' OR e.field = ANY ('{decided_on,amount}'::text[])
-                                     OR nullif(btrim(j.dj OPERATOR(pg_catalog.->>) e.field), '') IS NULL THEN false
-                                WHEN min(e.kind) OPERATOR(pg_catalog.=) 'date'
-                                     THEN @extschema@.intake_date(j.dj OPERATOR(pg_catalog.->>) e.field) IS NULL
-                                ELSE NOT @extschema@.intake_number(j.dj OPERATOR(pg_catalog.->>) e.field, 'value')
-                           END AS bad
-                      FROM @extschema@.intake_field e
-                     WHERE e.layout OPERATOR(pg_catalog.=) 'intake' OR e.layout OPERATOR(pg_catalog.=) j.cat
-                     GROUP BY e.field) h
-             WHERE h.mandatory OR h.bad) q
-    ), p AS (
-        SELECT f.*,
-               CASE
-               WHEN f.dept IS NULL THEN 'unknown_department'
-               WHEN f.lacking IN ('subject_code', 'item_code', 'decided_on') THEN 'missing_field'
-               WHEN f.ckind IS NULL OR f.ckind OPERATOR(pg_catalog.=) 'pseudonym' THEN 'invalid_code'
-               WHEN NOT f.item_known THEN 'unknown_item'
-               WHEN f.dt IS NULL THEN 'invalid_date'
-               WHEN f.dt OPERATOR(pg_catalog.>) today THEN 'future_date'
-               WHEN nullif(btrim(f.value), '') IS NOT NULL AND NOT @extschema@.intake_number(f.value, 'value') THEN 'invalid_value'
-               WHEN nullif(btrim(f.amount), '') IS NOT NULL AND NOT @extschema@.intake_number(f.amount, 'amount') THEN 'invalid_amount'
-               WHEN f.jproblem IS NOT NULL THEN 'invalid_details'
-               WHEN f.malformed IS NOT NULL THEN CASE f.malformed_kind WHEN 'date' THEN 'invalid_date' ELSE 'invalid_value' END
-               WHEN nullif(btrim(f.subject_kind), '') IS NOT NULL AND @extschema@.intake_kind(f.subject_kind) IS NULL THEN 'invalid_kind'
-               WHEN f.lacking IS NOT NULL THEN 'missing_field'
-               END AS problem
-          FROM f
-    ), s AS (
-        SELECT p.*, CASE WHEN p.problem IS NULL THEN @extschema@.intake_subject(p.ckind, p.ckey) END AS sid
-          FROM p
-    ), dl AS (
-        SELECT u.dt, @extschema@.add_working_days(u.dt, 7) AS deadline
-          FROM (SELECT DISTINCT s.dt FROM s WHERE s.dt IS NOT NULL AND s.cat IN ('license', 'penalty')) u
-    )
-    SELECT b, s.line, layout, coalesce(s.dept, nullif(btrim(s.department), '')), s.subject_code, s.subject_name,
-           s.subject_kind, s.item_code, s.document_no, s.decided_on, s.value, s.amount, s.details, who,
-           CASE WHEN s.problem IS NOT NULL THEN 'rejected' WHEN s.sid IS NULL THEN 'waiting' ELSE 'accepted' END,
-           s.problem,
-           CASE WHEN s.problem IS NOT NULL THEN format('line %s: %s: %s', s.line, s.problem,
-               CASE s.problem
-               WHEN 'unknown_department' THEN
-                   CASE WHEN nullif(btrim(s.department), '') IS NOT NULL
-                        THEN format('no unit has the code "%s" (department)', btrim(s.department))
-                        WHEN cardinality(units) OPERATOR(pg_catalog.>) 1
-                        THEN format('the sender acts for %s units (%s): name one in department', cardinality(units), array_to_string(units, ', '))
-                        ELSE 'name the sending unit in department' END
-               WHEN 'missing_field' THEN
-                   format('%s is required%s', s.lacking,
-                          CASE WHEN s.lacking IN ('subject_code', 'item_code', 'decided_on') THEN ''
-                               ELSE format(' for %s items (%s)', s.cat,
-                                           (SELECT string_agg(format('%s %s', upper(e.code), e.label), ', ' ORDER BY e.position)
-                                              FROM @extschema@.intake_field e
-                                             WHERE e.layout OPERATOR(pg_catalog.=) s.cat AND e.field OPERATOR(pg_catalog.=) s.lacking
-                                               AND e.version OPERATOR(pg_catalog.=) 2)) END)
-               WHEN 'invalid_code' THEN
-                   format('%s (subject_code "%s")',
-                          CASE WHEN s.ckind OPERATOR(pg_catalog.=) 'pseudonym' THEN 'a pseudonym names no subject'
-                               ELSE @extschema@.code_problem(s.subject_code) END,
-                          s.subject_code)
-               WHEN 'unknown_item' THEN format('no catalogue item "%s" (item_code)', s.item_code)
-               WHEN 'invalid_date' THEN
-                   CASE WHEN s.dt IS NULL THEN format('not a date (decided_on "%s"): write YYYY-MM-DD', s.decided_on)
-                        ELSE format('not a date (%s "%s"): write YYYY-MM-DD', s.malformed, s.dj OPERATOR(pg_catalog.->>) s.malformed) END
-               WHEN 'future_date' THEN format('the decision date %s is in the future (decided_on "%s")', @extschema@.iso_date(s.dt), s.decided_on)
-               WHEN 'invalid_value' THEN
-                   CASE WHEN s.malformed IS NOT NULL AND NOT (nullif(btrim(s.value), '') IS NOT NULL AND NOT @extschema@.intake_number(s.value, 'value'))
-                        THEN format('not a number (%s "%s")', s.malformed, s.dj OPERATOR(pg_catalog.->>) s.malformed)
-                        ELSE format('not a number (value "%s")', s.value) END
-               WHEN 'invalid_amount' THEN format('not an amount in CNY with at most 16 digits before the point (amount "%s")', s.amount)
-               WHEN 'invalid_details' THEN format('%s (details)', s.jproblem)
-               WHEN 'invalid_kind' THEN format('not a kind of subject (subject_kind "%s"): government, enterprise, individual, social_org, institution', s.subject_kind)
-               END) END,
-           s.sid, s.id,
-           CASE WHEN s.ckind IN ('uscc', 'org_code', 'resident_id') THEN s.ckind END,
-           CASE WHEN s.ckind IN ('uscc', 'org_code', 'resident_id') THEN s.ckey END,
-           s.dt, s.cat, s.required, s.present,
-           CASE WHEN s.cat IN ('license', 'penalty') AND s.dt IS NOT NULL
-                THEN now()::date OPERATOR(pg_catalog.<=) dl.deadline END
-      FROM s LEFT JOIN dl ON dl.dt OPERATOR(pg_catalog.=) s.dt
-     ORDER BY s.line;
-
-    -- rows left waiting: look again under the lock that registrations share
-    IF EXISTS (SELECT FROM @extschema@.intake_row i WHERE i.batch OPERATOR(pg_catalog.=) b AND i.status OPERATOR(pg_catalog.=) 'waiting') THEN
-        PERFORM @extschema@.intake_waiting_lock(true);
-        UPDATE @extschema@.intake_row i
-           SET status = 'accepted', subject_id = x.sid
-          FROM (SELECT w.id, @extschema@.intake_subject(w.code_kind, w.code_key) AS sid
-                  FROM @extschema@.intake_row w
-                 WHERE w.batch OPERATOR(pg_catalog.=) b AND w.status OPERATOR(pg_catalog.=) 'waiting') x
-         WHERE i.id OPERATOR(pg_catalog.=) x.id AND x.sid IS NOT NULL;
-    END IF;
-    PERFORM @extschema@.intake_apply(b);
+    b := nextval('@extschema@.intake_batch_seq');
+    PERFORM @extschema@.intake_apply(ARRAY(SELECT c FROM @extschema@.intake_check(rows, layout, b, who, units, admin, false) c), false);
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.intake_process(@extschema@.intake[], text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.intake_process(@extschema@.intake[], text) IS
-    'Processes the rows of one intake statement as the owner: refuses rows of units the sender does not act for (42501), validates every row (code, item, date, value, amount, details, mandatory fields), stores each in credit.intake_row as rejected (problem, message), waiting or ready, and makes the records (credit.intake_apply). Internal to the intake triggers';
+    'Processes the rows of one intake statement as the owner: checks them (credit.intake_check: a row of a unit the sender does not act for refuses the statement, 42501; each row rejected with its problem, waiting or ready with its record, its decision claimed), then stores them and makes the records (credit.intake_apply). Internal to the intake triggers';
 
 -- AFTER STATEMENT of credit.intake: the statement's rows, processed.
 CREATE FUNCTION @extschema@.intake_statement() RETURNS trigger
@@ -5285,24 +5138,26 @@ BEGIN
         RETURN NULL;
     END IF;
     b := nextval('@extschema@.intake_batch_seq');
-    UPDATE @extschema@.intake_row i
-       SET status = 'accepted', subject_id = m.sid, batch = b
-      FROM (SELECT w.id, min(n.id) AS sid
-              FROM new_rows n
-              JOIN @extschema@.intake_row w
-                ON w.status OPERATOR(pg_catalog.=) 'waiting'
-               AND w.code_key = ANY (ARRAY[n.uscc::text, n.person_id::text, @extschema@.org_code(n.uscc)])
-               AND (w.code_kind OPERATOR(pg_catalog.<>) 'org_code' OR n.uscc IS NOT NULL)
-             WHERE n.uscc IS NOT NULL OR n.person_id IS NOT NULL
-             GROUP BY w.id) m
-     WHERE i.id OPERATOR(pg_catalog.=) m.id;
-    PERFORM @extschema@.intake_apply(b);
+    -- the waiting rows whose code a new subject carries, checked again (as the owner's) with their ids
+    PERFORM @extschema@.intake_apply(ARRAY(
+        SELECT c FROM @extschema@.intake_check(ARRAY(
+                   SELECT ROW(w.id, w.department, w.subject_code, w.subject_name, w.subject_kind, w.item_code, w.document_no,
+                              w.decided_on, w.value, w.amount, w.details, w.received_at, w.received_by, w.status, w.problem,
+                              w.message, w.record_id, w.subject_id, w.line, w.corrects)::@extschema@.intake
+                     FROM @extschema@.intake_row w
+                    WHERE w.status OPERATOR(pg_catalog.=) 'waiting'
+                      AND EXISTS (SELECT FROM new_rows n
+                                   WHERE (n.uscc IS NOT NULL OR n.person_id IS NOT NULL)
+                                     AND w.code_key = ANY (ARRAY[n.uscc::text, n.person_id::text, @extschema@.org_code(n.uscc)])
+                                     AND (w.code_kind OPERATOR(pg_catalog.<>) 'org_code' OR n.uscc IS NOT NULL))
+                    ORDER BY w.id),
+                 'intake', b, @extschema@.caller(), NULL, true, true) c), true);
     RETURN NULL;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.intake_release_waiting() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.intake_release_waiting() IS
-    'Statement trigger of credit.subject (insert, and update of the codes): the waiting intake rows whose code the new subjects carry become records (credit.intake_apply)';
+    'Statement trigger of credit.subject (insert, and update of the codes): the waiting intake rows whose code the new subjects carry are checked again and become records (credit.intake_check, credit.intake_apply)';
 CREATE TRIGGER subject_waiting_release_insert AFTER INSERT ON @extschema@.subject
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.intake_release_waiting();

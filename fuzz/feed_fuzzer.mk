@@ -1,0 +1,1 @@
+feed_fuzzer_SRCS = ../src/feed_parse.c
