@@ -59,7 +59,7 @@ SELECT g,
             WHEN g % 100 IN (13, 63) THEN 'waiting'
             ELSE 'good' END AS kind,
        CASE WHEN g % 100 IN (13, 63) THEN $subjects + 1 + g % ($subjects / 10)
-            ELSE 1 + (g * 7919) % $subjects END AS n,
+            ELSE 1 + (g::bigint * 7919) % $subjects END AS n,
        (ARRAY['penalty_general', 'license', 'honour_county', 'contract_breach', 'tax_arrears'])[1 + g % 5] AS item_code,
        CURRENT_DATE - ((g::bigint * 31) % 700)::int AS decided_on,
        (1000 + g % 5000)::text AS amount
