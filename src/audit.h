@@ -20,7 +20,7 @@
  * Errors (55000) unless credit is preloaded.
  */
 extern int64 credit_audit_log(bool has_subject, int64 subject_id, const char *purpose,
-                              const char *detail_json);
+							  const char *detail_json);
 
 /*
  * Append a person's ID number (the canonical 18 characters) masked as every
@@ -31,4 +31,4 @@ extern void credit_audit_append_masked_id(StringInfo buf, const char *canon);
 /* Shared memory and the worker's entry point (called from _PG_init). */
 extern void credit_audit_init(void);
 
-#endif                          /* CREDIT_AUDIT_H */
+#endif							/* CREDIT_AUDIT_H */

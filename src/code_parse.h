@@ -14,11 +14,11 @@
 
 typedef enum CodeKind
 {
-    CODE_NONE = 0,              /* empty or not a recognised identifier */
-    CODE_USCC,                  /* canonical: 18 characters */
-    CODE_RESIDENT_ID,           /* canonical: 18 characters */
-    CODE_ORG_CODE,              /* canonical: 9 characters, no hyphen */
-    CODE_PSEUDONYM              /* canonical: 64 lower-case hex digits */
+	CODE_NONE = 0,				/* empty or not a recognised identifier */
+	CODE_USCC,					/* canonical: 18 characters */
+	CODE_RESIDENT_ID,			/* canonical: 18 characters */
+	CODE_ORG_CODE,				/* canonical: 9 characters, no hyphen */
+	CODE_PSEUDONYM				/* canonical: 64 lower-case hex digits */
 } CodeKind;
 
 #define CODE_CANON_MAX  64
@@ -35,9 +35,9 @@ extern const char *code_kind_name(CodeKind kind);
  * first, then a USCC, an organisation code and a pseudonym.
  */
 extern CodeKind code_classify(const char *s, size_t len, int today, bool lenient,
-                              char *canon);
+							  char *canon);
 
 /* Parse an organisation code leniently (white space, full-width, lower case, hyphen). */
 extern bool org_code_parse(const char *s, size_t len, char out[ORG_CODE_LEN]);
 
-#endif                          /* CODE_PARSE_H */
+#endif							/* CODE_PARSE_H */

@@ -11,9 +11,9 @@
 
 /* GUC variables (credit.c) */
 extern char *credit_pseudonym_key;
-extern bool credit_restoring;     /* credit.restoring: loading a dump */
-extern bool credit_preloaded;     /* loaded by shared_preload_libraries */
-extern bool credit_auto_evaluation;   /* credit.auto_evaluation (fold_trigger.c) */
+extern bool credit_restoring;	/* credit.restoring: loading a dump */
+extern bool credit_preloaded;	/* loaded by shared_preload_libraries */
+extern bool credit_auto_evaluation; /* credit.auto_evaluation (fold_trigger.c) */
 
 /* Hooks of credit.pseudonym_key (pseudonym.c) */
 extern bool credit_pseudonym_key_check(char **newval, void **extra, GucSource source);
@@ -25,14 +25,15 @@ extern bool credit_may_read_person_id(void);
 /* Identifier types (uscc.c, resident_id.c) */
 extern bool credit_uscc_lenient;
 extern void credit_ident_init(void);
+
 /* per-concern initialisation called from _PG_init */
-extern void credit_cache_init(void);   /* cache.c */
-extern void credit_model_init(void);   /* model.c */
-extern void credit_match_init(void);   /* match_index.c */
-extern void credit_fold_init(void);    /* fold_trigger.c */
-extern void credit_report_init(void);  /* report.c */
-extern void credit_ledger_init(void);  /* ledger.c */
-extern void credit_intake_init(void);  /* intake.c */
+extern void credit_cache_init(void);	/* cache.c */
+extern void credit_model_init(void);	/* model.c */
+extern void credit_match_init(void);	/* match_index.c */
+extern void credit_fold_init(void); /* fold_trigger.c */
+extern void credit_report_init(void);	/* report.c */
+extern void credit_ledger_init(void);	/* ledger.c */
+extern void credit_intake_init(void);	/* intake.c */
 
 
-#endif                          /* CREDIT_H */
+#endif							/* CREDIT_H */

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ED25519_KEY_LEN     32  /* seed and public key, bytes */
-#define ED25519_SIG_LEN     64  /* R (32 bytes) then S (32 bytes) */
+#define ED25519_KEY_LEN     32	/* seed and public key, bytes */
+#define ED25519_SIG_LEN     64	/* R (32 bytes) then S (32 bytes) */
 
 /*
  * Why a 32-byte public key is unacceptable, or NULL when it is a canonical
@@ -37,7 +37,7 @@ extern const char *ed25519_signature_problem(const uint8_t sig[ED25519_SIG_LEN])
  * OpenSSL's error queue is left empty.
  */
 extern bool ed25519_verify_strict(const uint8_t pub[ED25519_KEY_LEN],
-                                  const uint8_t *msg, size_t len,
-                                  const uint8_t *sig, size_t siglen);
+								  const uint8_t *msg, size_t len,
+								  const uint8_t *sig, size_t siglen);
 
-#endif                          /* ED25519_STRICT_H */
+#endif							/* ED25519_STRICT_H */

@@ -13,8 +13,9 @@
 #include <stdint.h>
 
 #define EVALSTATE_VERSION 1
-#define EVALSTATE_HEADER 14     /* version, flags, nitems, fingerprint, anchor, nentries */
-#define EVALSTATE_ENTRY 14      /* index, count, sum */
+#define EVALSTATE_HEADER 14		/* version, flags, nitems, fingerprint,
+								 * anchor, nentries */
+#define EVALSTATE_ENTRY 14		/* index, count, sum */
 
 /*
  * The dates PostgreSQL's date type holds, as days from 2000-01-01
@@ -22,15 +23,15 @@
  * PostgreSQL's own limits): an anchor outside is refused.
  */
 #define EVALSTATE_MIN_ANCHOR    (-2451545)
-#define EVALSTATE_END_ANCHOR    2145031949  /* one past the last */
+#define EVALSTATE_END_ANCHOR    2145031949	/* one past the last */
 
 /* What a header holds. */
 typedef struct EvalStateHeader
 {
-    int         nitems;
-    uint32_t    fingerprint;
-    int32_t     anchor;
-    int         nentries;
+	int			nitems;
+	uint32_t	fingerprint;
+	int32_t		anchor;
+	int			nentries;
 } EvalStateHeader;
 
 /* Write a header / an entry at p; return the position after it. */
@@ -51,7 +52,7 @@ extern const char *evalcodec_get_header(const char *p, size_t len, EvalStateHead
  * delta of removed records).  NULL when well-formed, else why not.
  */
 extern const char *evalcodec_get_entry(const char *p, int nitems, int prev_idx, bool allow_negative,
-                                       int *idx, int32_t *count, double *sum);
+									   int *idx, int32_t *count, double *sum);
 
 /*
  * *count + add without wrapping around: false (and *count unchanged) when
@@ -59,4 +60,4 @@ extern const char *evalcodec_get_entry(const char *p, int nitems, int prev_idx, 
  */
 extern bool evalcodec_count_add(int32_t *count, int64_t add);
 
-#endif                          /* EVALSTATE_CODEC_H */
+#endif							/* EVALSTATE_CODEC_H */

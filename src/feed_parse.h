@@ -27,11 +27,12 @@ extern bool feed_date(const char *s, size_t len, int *year, int *month, int *day
 /* The kinds of number a feed carries. */
 typedef enum FeedNumberKind
 {
-    FEED_VALUE,                 /* a double precision within 1e-300 .. 1e300 */
-    FEED_AMOUNT                 /* numeric(18, 2): at most 16 digits before the point */
+	FEED_VALUE,					/* a double precision within 1e-300 .. 1e300 */
+	FEED_AMOUNT					/* numeric(18, 2): at most 16 digits before
+								 * the point */
 } FeedNumberKind;
 
 /* Whether s (len bytes) is a number of the kind (surrounding white space allowed). */
 extern bool feed_number(const char *s, size_t len, FeedNumberKind kind);
 
-#endif                          /* FEED_PARSE_H */
+#endif							/* FEED_PARSE_H */

@@ -43,16 +43,16 @@
  * scope: registration and scope changes keep it so).
  */
 static CreditQuery q_lock_or_insert = {
-    "INSERT INTO credit.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at) "
-    "SELECT u.s, u.m, 0, NULL, '\\x'::pg_catalog.bytea, $3, pg_catalog.now() "
-    "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(s, m, o) "
-    "JOIN credit.subject s ON s.id OPERATOR(pg_catalog.=) u.s "
-    "JOIN credit.model m ON m.code OPERATOR(pg_catalog.=) u.m "
-    "WHERE credit.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope) "
-    "ORDER BY u.o "
-    "ON CONFLICT (subject_id, model) DO UPDATE SET anchor = g.anchor WHERE false "
-    "RETURNING g.subject_id, g.model",
-    3, {INT8ARRAYOID, TEXTARRAYOID, DATEOID}
+	"INSERT INTO credit.subject_grade AS g (subject_id, model, score, grade, state, anchor, updated_at) "
+	"SELECT u.s, u.m, 0, NULL, '\\x'::pg_catalog.bytea, $3, pg_catalog.now() "
+	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(s, m, o) "
+	"JOIN credit.subject s ON s.id OPERATOR(pg_catalog.=) u.s "
+	"JOIN credit.model m ON m.code OPERATOR(pg_catalog.=) u.m "
+	"WHERE credit.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope) "
+	"ORDER BY u.o "
+	"ON CONFLICT (subject_id, model) DO UPDATE SET anchor = g.anchor WHERE false "
+	"RETURNING g.subject_id, g.model",
+	3, {INT8ARRAYOID, TEXTARRAYOID, DATEOID}
 };
 
 /*
@@ -61,78 +61,82 @@ static CreditQuery q_lock_or_insert = {
  * records dated after it).
  */
 static CreditQuery q_read = {
-    "SELECT g.subject_id, g.model, g.state, g.grade, g.score::pg_catalog.float8, "
-    "       (r.started_at IS NOT NULL AND g.anchor OPERATOR(pg_catalog.<) r.started_at::pg_catalog.date) "
-    "FROM credit.subject_grade g "
-    "JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k(s, m) "
-    "  ON g.subject_id OPERATOR(pg_catalog.=) k.s AND g.model OPERATOR(pg_catalog.=) k.m "
-    "LEFT JOIN credit.evaluation_run r ON r.id OPERATOR(pg_catalog.=) g.run_id "
-    "ORDER BY g.subject_id, g.model COLLATE pg_catalog.\"C\" FOR UPDATE OF g",
-    2, {INT8ARRAYOID, TEXTARRAYOID}
+	"SELECT g.subject_id, g.model, g.state, g.grade, g.score::pg_catalog.float8, "
+	"       (r.started_at IS NOT NULL AND g.anchor OPERATOR(pg_catalog.<) r.started_at::pg_catalog.date) "
+	"FROM credit.subject_grade g "
+	"JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k(s, m) "
+	"  ON g.subject_id OPERATOR(pg_catalog.=) k.s AND g.model OPERATOR(pg_catalog.=) k.m "
+	"LEFT JOIN credit.evaluation_run r ON r.id OPERATOR(pg_catalog.=) g.run_id "
+	"ORDER BY g.subject_id, g.model COLLATE pg_catalog.\"C\" FOR UPDATE OF g",
+	2, {INT8ARRAYOID, TEXTARRAYOID}
 };
 
 /* The same for one pair (the common single-row transaction): a plain index probe. */
 static CreditQuery q_read1 = {
-    "SELECT g.subject_id, g.model, g.state, g.grade, g.score::pg_catalog.float8, "
-    "       (r.started_at IS NOT NULL AND g.anchor OPERATOR(pg_catalog.<) r.started_at::pg_catalog.date) "
-    "FROM credit.subject_grade g "
-    "LEFT JOIN credit.evaluation_run r ON r.id OPERATOR(pg_catalog.=) g.run_id "
-    "WHERE g.subject_id OPERATOR(pg_catalog.=) $1 AND g.model OPERATOR(pg_catalog.=) $2 FOR UPDATE OF g",
-    2, {INT8OID, TEXTOID}
+	"SELECT g.subject_id, g.model, g.state, g.grade, g.score::pg_catalog.float8, "
+	"       (r.started_at IS NOT NULL AND g.anchor OPERATOR(pg_catalog.<) r.started_at::pg_catalog.date) "
+	"FROM credit.subject_grade g "
+	"LEFT JOIN credit.evaluation_run r ON r.id OPERATOR(pg_catalog.=) g.run_id "
+	"WHERE g.subject_id OPERATOR(pg_catalog.=) $1 AND g.model OPERATOR(pg_catalog.=) $2 FOR UPDATE OF g",
+	2, {INT8OID, TEXTOID}
 };
 
 /* Every stored state anchored before a day, locked in the folds' order. */
 static CreditQuery q_lock_stale = {
-    "SELECT g.subject_id, g.model FROM credit.subject_grade g "
-    "WHERE g.anchor OPERATOR(pg_catalog.<) $1 "
-    "ORDER BY g.subject_id, g.model COLLATE pg_catalog.\"C\" FOR UPDATE OF g",
-    1, {DATEOID}
+	"SELECT g.subject_id, g.model FROM credit.subject_grade g "
+	"WHERE g.anchor OPERATOR(pg_catalog.<) $1 "
+	"ORDER BY g.subject_id, g.model COLLATE pg_catalog.\"C\" FOR UPDATE OF g",
+	1, {DATEOID}
 };
 
 static CreditQuery q_fresh = {
-    "SELECT f.subject_id, f.state FROM credit.evaluate_fresh($1, $2, $3) f",
-    3, {INT8ARRAYOID, TEXTOID, DATEOID}
+	"SELECT f.subject_id, f.state FROM credit.evaluate_fresh($1, $2, $3) f",
+	3, {INT8ARRAYOID, TEXTOID, DATEOID}
 };
 
 static CreditQuery q_write = {
-    "UPDATE credit.subject_grade g SET state = u.st, score = u.sc, grade = u.gr, anchor = u.an, "
-    "       updated_at = pg_catalog.now(), run_id = NULL "
-    "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-    "                pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
-    "     AS u(s, m, st, sc, gr, an) "
-    "WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m",
-    6, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
+	"UPDATE credit.subject_grade g SET state = u.st, score = u.sc, grade = u.gr, anchor = u.an, "
+	"       updated_at = pg_catalog.now(), run_id = NULL "
+	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+	"                pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
+	"     AS u(s, m, st, sc, gr, an) "
+	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m",
+	6, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
 };
 
 static CreditQuery q_write1 = {
-    "UPDATE credit.subject_grade g SET state = $3, score = $4, grade = $5, anchor = $6, "
-    "       updated_at = pg_catalog.now(), run_id = NULL "
-    "WHERE g.subject_id OPERATOR(pg_catalog.=) $1 AND g.model OPERATOR(pg_catalog.=) $2",
-    6, {INT8OID, TEXTOID, BYTEAOID, FLOAT8OID, TEXTOID, DATEOID}
+	"UPDATE credit.subject_grade g SET state = $3, score = $4, grade = $5, anchor = $6, "
+	"       updated_at = pg_catalog.now(), run_id = NULL "
+	"WHERE g.subject_id OPERATOR(pg_catalog.=) $1 AND g.model OPERATOR(pg_catalog.=) $2",
+	6, {INT8OID, TEXTOID, BYTEAOID, FLOAT8OID, TEXTOID, DATEOID}
 };
 
 static CreditQuery q_grade_changes = {
-    "SELECT credit.log_grade_changes($1, $2, $3, $4, $5, $6, $7, $8)",
-    8, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
-    INT8ARRAYOID, TEXTARRAYOID}
+	"SELECT credit.log_grade_changes($1, $2, $3, $4, $5, $6, $7, $8)",
+	8, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	INT8ARRAYOID, TEXTARRAYOID}
 };
 
 static CreditQuery q_industry = {
-    "SELECT credit.replace_industry_grades($1, $2, $3, $4, NULL, CURRENT_DATE, NULL)",
-    4, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID}
+	"SELECT credit.replace_industry_grades($1, $2, $3, $4, NULL, CURRENT_DATE, NULL)",
+	4, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID}
 };
 
 static CreditQuery q_record_warnings = {
-    "INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
-    "SELECT u.s, r.kind, r.level, "
-    "       pg_catalog.jsonb_build_object('record_id', u.rid, 'item_code', u.it), u.it "
-    "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-    "                  pg_catalog.unnest($4)) AS u(s, rid, it, k) "
-    "  JOIN credit.warning_rule r ON r.kind OPERATOR(pg_catalog.=) u.k AND r.enabled "
-    /* in the order of the open-warning key: concurrent folds never wait in a cycle */
-    "ORDER BY u.s, r.kind, u.it, u.rid "
-    "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
-    4, {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
+	"INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
+	"SELECT u.s, r.kind, r.level, "
+	"       pg_catalog.jsonb_build_object('record_id', u.rid, 'item_code', u.it), u.it "
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+	"                  pg_catalog.unnest($4)) AS u(s, rid, it, k) "
+	"  JOIN credit.warning_rule r ON r.kind OPERATOR(pg_catalog.=) u.k AND r.enabled "
+
+	/*
+	 * in the order of the open-warning key: concurrent folds never wait in a
+	 * cycle
+	 */
+	"ORDER BY u.s, r.kind, u.it, u.rid "
+	"ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
+	4, {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
 };
 
 /*
@@ -142,47 +146,50 @@ static CreditQuery q_record_warnings = {
  * that key.
  */
 static CreditQuery q_related_warnings = {
-    "INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
-    "SELECT DISTINCT ON (x.rel, u.s) x.rel, w.kind, w.level, "
-    "       pg_catalog.jsonb_build_object('listed_subject', u.s, 'record_id', u.rid, "
-    "         'item_code', u.it, 'relation', x.kind, 'relation_id', x.id), u.s::pg_catalog.text "
-    "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-    "                  pg_catalog.unnest($4)) AS u(s, rid, it, k) "
-    "  JOIN LATERAL (SELECT r.id, r.to_subject AS rel, r.kind FROM credit.relation r "
-    "                 WHERE r.from_subject OPERATOR(pg_catalog.=) u.s "
-    "                   AND credit.relation_valid(r.valid_from, r.valid_to, CURRENT_DATE) "
-    "                UNION ALL "
-    "                SELECT r.id, r.from_subject, r.kind FROM credit.relation r "
-    "                 WHERE r.to_subject OPERATOR(pg_catalog.=) u.s "
-    "                   AND credit.relation_valid(r.valid_from, r.valid_to, CURRENT_DATE)) x ON true "
-    "  JOIN credit.relation_kind rk ON rk.kind OPERATOR(pg_catalog.=) x.kind AND rk.warns "
-    "  JOIN credit.warning_rule w ON w.kind OPERATOR(pg_catalog.=) 'related_listed' AND w.enabled "
-    " WHERE u.k OPERATOR(pg_catalog.=) 'listed' "
-    "   AND EXISTS (SELECT 1 FROM credit.list l "
-    "                WHERE l.item_code OPERATOR(pg_catalog.=) u.it AND l.kind OPERATOR(pg_catalog.=) 'black') "
-    "ORDER BY x.rel, u.s, u.rid, x.kind COLLATE pg_catalog.\"C\", x.id "
-    "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
-    4, {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
+	"INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
+	"SELECT DISTINCT ON (x.rel, u.s) x.rel, w.kind, w.level, "
+	"       pg_catalog.jsonb_build_object('listed_subject', u.s, 'record_id', u.rid, "
+	"         'item_code', u.it, 'relation', x.kind, 'relation_id', x.id), u.s::pg_catalog.text "
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+	"                  pg_catalog.unnest($4)) AS u(s, rid, it, k) "
+	"  JOIN LATERAL (SELECT r.id, r.to_subject AS rel, r.kind FROM credit.relation r "
+	"                 WHERE r.from_subject OPERATOR(pg_catalog.=) u.s "
+	"                   AND credit.relation_valid(r.valid_from, r.valid_to, CURRENT_DATE) "
+	"                UNION ALL "
+	"                SELECT r.id, r.from_subject, r.kind FROM credit.relation r "
+	"                 WHERE r.to_subject OPERATOR(pg_catalog.=) u.s "
+	"                   AND credit.relation_valid(r.valid_from, r.valid_to, CURRENT_DATE)) x ON true "
+	"  JOIN credit.relation_kind rk ON rk.kind OPERATOR(pg_catalog.=) x.kind AND rk.warns "
+	"  JOIN credit.warning_rule w ON w.kind OPERATOR(pg_catalog.=) 'related_listed' AND w.enabled "
+	" WHERE u.k OPERATOR(pg_catalog.=) 'listed' "
+	"   AND EXISTS (SELECT 1 FROM credit.list l "
+	"                WHERE l.item_code OPERATOR(pg_catalog.=) u.it AND l.kind OPERATOR(pg_catalog.=) 'black') "
+	"ORDER BY x.rel, u.s, u.rid, x.kind COLLATE pg_catalog.\"C\", x.id "
+	"ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
+	4, {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
 };
 
 static CreditQuery q_repeat_warnings = {
-    "INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
-    "SELECT x.subject_id, w.kind, w.level, "
-    "       pg_catalog.jsonb_build_object('negative_records', x.n, 'window_days', w.window_days, "
-    "         'threshold', w.threshold), '' "
-    /* a join with the subjects, not "= ANY ($1)": a scan filtered by a
-     * large array tests every row against every element */
-    "  FROM (SELECT r.subject_id, pg_catalog.count(*) AS n "
-    "          FROM pg_catalog.unnest($1) AS u(s) "
-    "          JOIN credit.record r ON r.subject_id OPERATOR(pg_catalog.=) u.s "
-    "          JOIN credit.catalog_item c ON c.code OPERATOR(pg_catalog.=) r.item_code "
-    "         WHERE r.status OPERATOR(pg_catalog.=) 'active' "
-    "           AND c.polarity OPERATOR(pg_catalog.=) 'negative' AND r.decided_on OPERATOR(pg_catalog.>) $3 "
-    "         GROUP BY r.subject_id HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>=) $2) x "
-    "  JOIN credit.warning_rule w ON w.kind OPERATOR(pg_catalog.=) 'repeat_offence' AND w.enabled "
-    "ORDER BY x.subject_id "
-    "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
-    3, {INT8ARRAYOID, INT8OID, DATEOID}
+	"INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
+	"SELECT x.subject_id, w.kind, w.level, "
+	"       pg_catalog.jsonb_build_object('negative_records', x.n, 'window_days', w.window_days, "
+	"         'threshold', w.threshold), '' "
+
+	/*
+	 * a join with the subjects, not "= ANY ($1)": a scan filtered by a large
+	 * array tests every row against every element
+	 */
+	"  FROM (SELECT r.subject_id, pg_catalog.count(*) AS n "
+	"          FROM pg_catalog.unnest($1) AS u(s) "
+	"          JOIN credit.record r ON r.subject_id OPERATOR(pg_catalog.=) u.s "
+	"          JOIN credit.catalog_item c ON c.code OPERATOR(pg_catalog.=) r.item_code "
+	"         WHERE r.status OPERATOR(pg_catalog.=) 'active' "
+	"           AND c.polarity OPERATOR(pg_catalog.=) 'negative' AND r.decided_on OPERATOR(pg_catalog.>) $3 "
+	"         GROUP BY r.subject_id HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>=) $2) x "
+	"  JOIN credit.warning_rule w ON w.kind OPERATOR(pg_catalog.=) 'repeat_offence' AND w.enabled "
+	"ORDER BY x.subject_id "
+	"ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
+	3, {INT8ARRAYOID, INT8OID, DATEOID}
 };
 
 /*
@@ -193,20 +200,20 @@ static CreditQuery q_repeat_warnings = {
  * more than the count).
  */
 static CreditQuery q_repeat_count1 = {
-    "SELECT pg_catalog.count(*) FROM credit.record r "
-    " WHERE r.subject_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active' "
-    "   AND r.item_code OPERATOR(pg_catalog.=) ANY ($3) AND r.decided_on OPERATOR(pg_catalog.>) $2",
-    3, {INT8OID, DATEOID, TEXTARRAYOID}
+	"SELECT pg_catalog.count(*) FROM credit.record r "
+	" WHERE r.subject_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active' "
+	"   AND r.item_code OPERATOR(pg_catalog.=) ANY ($3) AND r.decided_on OPERATOR(pg_catalog.>) $2",
+	3, {INT8OID, DATEOID, TEXTARRAYOID}
 };
 static CreditQuery q_repeat_warning1 = {
-    "INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
-    "SELECT $1, w.kind, w.level, "
-    "       pg_catalog.jsonb_build_object('negative_records', $2, 'window_days', w.window_days, "
-    "         'threshold', w.threshold), '' "
-    "  FROM credit.warning_rule w "
-    " WHERE w.kind OPERATOR(pg_catalog.=) 'repeat_offence' AND w.enabled "
-    "ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
-    2, {INT8OID, INT8OID}
+	"INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
+	"SELECT $1, w.kind, w.level, "
+	"       pg_catalog.jsonb_build_object('negative_records', $2, 'window_days', w.window_days, "
+	"         'threshold', w.threshold), '' "
+	"  FROM credit.warning_rule w "
+	" WHERE w.kind OPERATOR(pg_catalog.=) 'repeat_offence' AND w.enabled "
+	"ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
+	2, {INT8OID, INT8OID}
 };
 
 /* ---- helpers ---- */
@@ -215,55 +222,55 @@ static CreditQuery q_repeat_warning1 = {
 static int
 grade_rank(const EvalModel *m, const char *grade)
 {
-    int         i;
+	int			i;
 
-    if (grade == NULL)
-        return 0;
-    for (i = 0; i < m->ngrades; i++)
-        if (strcmp(m->grades[i].grade, grade) == 0)
-            return m->grades[i].rank;
-    return 0;
+	if (grade == NULL)
+		return 0;
+	for (i = 0; i < m->ngrades; i++)
+		if (strcmp(m->grades[i].grade, grade) == 0)
+			return m->grades[i].rank;
+	return 0;
 }
 
 /* A count of zero means no record: make its sum exactly zero again. */
 static void
 state_tidy(EvalState *st)
 {
-    int         i;
+	int			i;
 
-    for (i = 0; i < st->nitems; i++)
-        if (st->count[i] == 0)
-            st->sum[i] = 0.0;
+	for (i = 0; i < st->nitems; i++)
+		if (st->count[i] == 0)
+			st->sum[i] = 0.0;
 }
 
 /* Arrays of the subjects and model codes of some pairs. */
 static void
 key_arrays(FoldCtx *c, FoldPair **w, int n, Datum *subjects, Datum *models)
 {
-    int64      *s = palloc(sizeof(int64) * Max(n, 1));
-    char      **m = palloc(sizeof(char *) * Max(n, 1));
-    int         i;
+	int64	   *s = palloc(sizeof(int64) * Max(n, 1));
+	char	  **m = palloc(sizeof(char *) * Max(n, 1));
+	int			i;
 
-    for (i = 0; i < n; i++)
-    {
-        s[i] = w[i]->key.subject;
-        m[i] = c->models[w[i]->key.model]->code;
-    }
-    *subjects = credit_int8_array(s, n);
-    *models = credit_text_array(m, n);
+	for (i = 0; i < n; i++)
+	{
+		s[i] = w[i]->key.subject;
+		m[i] = c->models[w[i]->key.model]->code;
+	}
+	*subjects = credit_int8_array(s, n);
+	*models = credit_text_array(m, n);
 }
 
 /* The pair named by columns 1 (subject) and 2 (model code) of SPI result row i, or NULL. */
 static FoldPair *
 pair_of_row(FoldCtx *c, uint64 i)
 {
-    HeapTuple   tup = SPI_tuptable->vals[i];
-    TupleDesc   td = SPI_tuptable->tupdesc;
-    bool        isnull;
-    int64       s = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-    char       *m = TextDatumGetCString(SPI_getbinval(tup, td, 2, &isnull));
+	HeapTuple	tup = SPI_tuptable->vals[i];
+	TupleDesc	td = SPI_tuptable->tupdesc;
+	bool		isnull;
+	int64		s = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+	char	   *m = TextDatumGetCString(SPI_getbinval(tup, td, 2, &isnull));
 
-    return fold_pair_lookup(c, s, m);
+	return fold_pair_lookup(c, s, m);
 }
 
 /* ---- locks ---- */
@@ -277,28 +284,28 @@ pair_of_row(FoldCtx *c, uint64 i)
 void
 credit_lock_model(const char *code, LOCKMODE mode)
 {
-    LOCKTAG     tag;
-    uint32      key1 = DatumGetUInt32(hash_any((const unsigned char *) "credit.run_evaluation",
-                                               strlen("credit.run_evaluation")));
-    uint32      key2 = DatumGetUInt32(hash_any((const unsigned char *) code, strlen(code)));
+	LOCKTAG		tag;
+	uint32		key1 = DatumGetUInt32(hash_any((const unsigned char *) "credit.run_evaluation",
+											   strlen("credit.run_evaluation")));
+	uint32		key2 = DatumGetUInt32(hash_any((const unsigned char *) code, strlen(code)));
 
-    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, key1, key2, 3);
-    (void) LockAcquire(&tag, mode, false, false);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, key1, key2, 3);
+	(void) LockAcquire(&tag, mode, false, false);
 }
 
 /* Share-lock the touched models (every model when w is NULL), in code order. */
 void
 fold_lock_models(FoldCtx *c, FoldPair **w, int n)
 {
-    bool       *touched = palloc0(sizeof(bool) * Max(c->nmodels, 1));
-    int         i;
+	bool	   *touched = palloc0(sizeof(bool) * Max(c->nmodels, 1));
+	int			i;
 
-    for (i = 0; i < n; i++)
-        touched[w[i]->key.model] = true;
-    for (i = 0; i < c->nmodels; i++)
-        if (w == NULL || touched[i])
-            credit_lock_model(c->models[i]->code, ShareLock);
-    pfree(touched);
+	for (i = 0; i < n; i++)
+		touched[w[i]->key.model] = true;
+	for (i = 0; i < c->nmodels; i++)
+		if (w == NULL || touched[i])
+			credit_lock_model(c->models[i]->code, ShareLock);
+	pfree(touched);
 }
 
 PG_FUNCTION_INFO_V1(credit_lock_evaluation);
@@ -309,10 +316,10 @@ PG_FUNCTION_INFO_V1(credit_lock_evaluation);
 Datum
 credit_lock_evaluation(PG_FUNCTION_ARGS)
 {
-    char       *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
-    credit_lock_model(code, ExclusiveLock);
-    PG_RETURN_VOID();
+	credit_lock_model(code, ExclusiveLock);
+	PG_RETURN_VOID();
 }
 
 /*
@@ -324,29 +331,29 @@ credit_lock_evaluation(PG_FUNCTION_ARGS)
 void
 fold_add_comprehensive_pairs(FoldCtx *c)
 {
-    HASH_SEQ_STATUS seq;
-    FoldPair   *e;
-    int64      *subjects = palloc(sizeof(int64) * Max(hash_get_num_entries(c->pairs), 1));
-    int         ns = 0;
-    int         i;
-    int         k;
+	HASH_SEQ_STATUS seq;
+	FoldPair   *e;
+	int64	   *subjects = palloc(sizeof(int64) * Max(hash_get_num_entries(c->pairs), 1));
+	int			ns = 0;
+	int			i;
+	int			k;
 
-    hash_seq_init(&seq, c->pairs);
-    while ((e = hash_seq_search(&seq)) != NULL)
-        if (!e->lock_only && strcmp(c->models[e->key.model]->scope, "comprehensive") != 0)
-            subjects[ns++] = e->key.subject;
-    for (i = 0; i < ns; i++)
-        for (k = 0; k < c->nmodels; k++)
-        {
-            bool        found;
+	hash_seq_init(&seq, c->pairs);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (!e->lock_only && strcmp(c->models[e->key.model]->scope, "comprehensive") != 0)
+			subjects[ns++] = e->key.subject;
+	for (i = 0; i < ns; i++)
+		for (k = 0; k < c->nmodels; k++)
+		{
+			bool		found;
 
-            if (strcmp(c->models[k]->scope, "comprehensive") != 0)
-                continue;
-            e = fold_pair_enter(c, subjects[i], k, &found);
-            if (!found)
-                e->lock_only = true;
-        }
-    pfree(subjects);
+			if (strcmp(c->models[k]->scope, "comprehensive") != 0)
+				continue;
+			e = fold_pair_enter(c, subjects[i], k, &found);
+			if (!found)
+				e->lock_only = true;
+		}
+	pfree(subjects);
 }
 
 /* ---- lock, fold, evaluate afresh, write ---- */
@@ -358,20 +365,20 @@ fold_add_comprehensive_pairs(FoldCtx *c)
 static void
 lock_or_insert(FoldCtx *c, FoldPair **w, int n)
 {
-    Datum       args[3];
-    uint64      i;
+	Datum		args[3];
+	uint64		i;
 
-    key_arrays(c, w, n, &args[0], &args[1]);
-    args[2] = DateADTGetDatum(c->today);
-    credit_query_exec(&q_lock_or_insert, args, NULL, false, SPI_OK_INSERT_RETURNING, "locking the grades");
-    for (i = 0; i < SPI_processed; i++)
-    {
-        FoldPair   *e = pair_of_row(c, i);
+	key_arrays(c, w, n, &args[0], &args[1]);
+	args[2] = DateADTGetDatum(c->today);
+	credit_query_exec(&q_lock_or_insert, args, NULL, false, SPI_OK_INSERT_RETURNING, "locking the grades");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		FoldPair   *e = pair_of_row(c, i);
 
-        if (e)
-            e->locked = e->inserted = true;
-    }
-    SPI_freetuptable(SPI_tuptable);
+		if (e)
+			e->locked = e->inserted = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
@@ -383,61 +390,61 @@ lock_or_insert(FoldCtx *c, FoldPair **w, int n)
 static void
 read_and_fold(FoldCtx *c, FoldPair **w, int n)
 {
-    Datum       args[2];
-    uint64      i;
+	Datum		args[2];
+	uint64		i;
 
-    if (n == 1)
-    {
-        args[0] = Int64GetDatum(w[0]->key.subject);
-        args[1] = CStringGetTextDatum(c->models[w[0]->key.model]->code);
-        credit_query_exec(&q_read1, args, NULL, false, SPI_OK_SELECT, "reading the grades");
-    }
-    else
-    {
-        key_arrays(c, w, n, &args[0], &args[1]);
-        credit_query_exec(&q_read, args, NULL, false, SPI_OK_SELECT, "reading the grades");
-    }
-    for (i = 0; i < SPI_processed; i++)
-    {
-        HeapTuple   tup = SPI_tuptable->vals[i];
-        TupleDesc   td = SPI_tuptable->tupdesc;
-        bool        isnull;
-        FoldPair   *e = pair_of_row(c, i);
-        Datum       d;
-        EvalModel  *m;
-        MemoryContext old;
+	if (n == 1)
+	{
+		args[0] = Int64GetDatum(w[0]->key.subject);
+		args[1] = CStringGetTextDatum(c->models[w[0]->key.model]->code);
+		credit_query_exec(&q_read1, args, NULL, false, SPI_OK_SELECT, "reading the grades");
+	}
+	else
+	{
+		key_arrays(c, w, n, &args[0], &args[1]);
+		credit_query_exec(&q_read, args, NULL, false, SPI_OK_SELECT, "reading the grades");
+	}
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		FoldPair   *e = pair_of_row(c, i);
+		Datum		d;
+		EvalModel  *m;
+		MemoryContext old;
 
-        /* a placeholder this fold inserted: evaluated afresh */
-        if (e == NULL || e->inserted)
-            continue;
-        m = c->models[e->key.model];
-        old = MemoryContextSwitchTo(c->cxt);
-        e->locked = true;
-        e->has_old = true;
-        d = SPI_getbinval(tup, td, 4, &isnull);
-        e->old_grade_null = isnull;
-        e->old_grade = isnull ? NULL : TextDatumGetCString(d);
-        d = SPI_getbinval(tup, td, 5, &isnull);
-        e->old_score = isnull ? 0.0 : DatumGetFloat8(d);
-        e->old_rank = grade_rank(m, e->old_grade);
-        d = SPI_getbinval(tup, td, 3, &isnull);
-        e->st = isnull ? NULL : evalstate_deserialize(DatumGetByteaPP(d), m);
-        if (e->st != NULL && DatumGetBool(SPI_getbinval(tup, td, 6, &isnull)) && !isnull)
-            e->st = NULL;
-        if (e->fresh)           /* a delta of an older rule set */
-            e->st = NULL;
-        if (e->st != NULL)
-        {
-            if (e->st->anchor < c->today)
-                evalstate_reanchor(e->st, m, c->today);
-            if (e->delta)
-                evalstate_merge(e->st, e->delta, m, 1);
-            state_tidy(e->st);
-            evalstate_finalize(e->st, m, Max(c->today, e->st->anchor), &e->res);
-        }
-        MemoryContextSwitchTo(old);
-    }
-    SPI_freetuptable(SPI_tuptable);
+		/* a placeholder this fold inserted: evaluated afresh */
+		if (e == NULL || e->inserted)
+			continue;
+		m = c->models[e->key.model];
+		old = MemoryContextSwitchTo(c->cxt);
+		e->locked = true;
+		e->has_old = true;
+		d = SPI_getbinval(tup, td, 4, &isnull);
+		e->old_grade_null = isnull;
+		e->old_grade = isnull ? NULL : TextDatumGetCString(d);
+		d = SPI_getbinval(tup, td, 5, &isnull);
+		e->old_score = isnull ? 0.0 : DatumGetFloat8(d);
+		e->old_rank = grade_rank(m, e->old_grade);
+		d = SPI_getbinval(tup, td, 3, &isnull);
+		e->st = isnull ? NULL : evalstate_deserialize(DatumGetByteaPP(d), m);
+		if (e->st != NULL && DatumGetBool(SPI_getbinval(tup, td, 6, &isnull)) && !isnull)
+			e->st = NULL;
+		if (e->fresh)			/* a delta of an older rule set */
+			e->st = NULL;
+		if (e->st != NULL)
+		{
+			if (e->st->anchor < c->today)
+				evalstate_reanchor(e->st, m, c->today);
+			if (e->delta)
+				evalstate_merge(e->st, e->delta, m, 1);
+			state_tidy(e->st);
+			evalstate_finalize(e->st, m, Max(c->today, e->st->anchor), &e->res);
+		}
+		MemoryContextSwitchTo(old);
+	}
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
@@ -448,107 +455,107 @@ read_and_fold(FoldCtx *c, FoldPair **w, int n)
 static void
 fold_fresh(FoldCtx *c, FoldPair **w, int n)
 {
-    int         k;
+	int			k;
 
-    for (k = 0; k < c->nmodels; k++)
-    {
-        int64      *subjects = palloc(sizeof(int64) * Max(n, 1));
-        int         ns = 0;
-        int         i;
-        Datum       args[3];
-        uint64      j;
-        EvalModel  *m = c->models[k];
+	for (k = 0; k < c->nmodels; k++)
+	{
+		int64	   *subjects = palloc(sizeof(int64) * Max(n, 1));
+		int			ns = 0;
+		int			i;
+		Datum		args[3];
+		uint64		j;
+		EvalModel  *m = c->models[k];
 
-        for (i = 0; i < n; i++)
-            if (w[i]->key.model == k && w[i]->st == NULL)
-                subjects[ns++] = w[i]->key.subject;
-        if (ns == 0)
-            continue;
-        args[0] = credit_int8_array(subjects, ns);
-        args[1] = CStringGetTextDatum(m->code);
-        args[2] = DateADTGetDatum(c->today);
-        credit_query_exec(&q_fresh, args, NULL, true, SPI_OK_SELECT, "evaluating subjects afresh");
-        for (j = 0; j < SPI_processed; j++)
-        {
-            HeapTuple   tup = SPI_tuptable->vals[j];
-            TupleDesc   td = SPI_tuptable->tupdesc;
-            bool        isnull;
-            int64       s = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-            Datum       d = SPI_getbinval(tup, td, 2, &isnull);
-            FoldPair   *e = fold_pair_lookup(c, s, m->code);
-            MemoryContext old;
+		for (i = 0; i < n; i++)
+			if (w[i]->key.model == k && w[i]->st == NULL)
+				subjects[ns++] = w[i]->key.subject;
+		if (ns == 0)
+			continue;
+		args[0] = credit_int8_array(subjects, ns);
+		args[1] = CStringGetTextDatum(m->code);
+		args[2] = DateADTGetDatum(c->today);
+		credit_query_exec(&q_fresh, args, NULL, true, SPI_OK_SELECT, "evaluating subjects afresh");
+		for (j = 0; j < SPI_processed; j++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[j];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			bool		isnull;
+			int64		s = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+			Datum		d = SPI_getbinval(tup, td, 2, &isnull);
+			FoldPair   *e = fold_pair_lookup(c, s, m->code);
+			MemoryContext old;
 
-            if (e == NULL)
-                continue;
-            old = MemoryContextSwitchTo(c->cxt);
-            e->st = isnull ? evalstate_create(m, c->today) : evalstate_deserialize(DatumGetByteaPP(d), m);
-            if (e->st == NULL)
-                elog(ERROR, "rules of model \"%s\" changed during the evaluation", m->code);
-            state_tidy(e->st);
-            evalstate_finalize(e->st, m, Max(c->today, e->st->anchor), &e->res);
-            if (!e->has_old && e->delta)
-            {
-                /* what the records gave before the change */
-                EvalState  *before = evalstate_copy(e->st);
-                EvalResult  r;
+			if (e == NULL)
+				continue;
+			old = MemoryContextSwitchTo(c->cxt);
+			e->st = isnull ? evalstate_create(m, c->today) : evalstate_deserialize(DatumGetByteaPP(d), m);
+			if (e->st == NULL)
+				elog(ERROR, "rules of model \"%s\" changed during the evaluation", m->code);
+			state_tidy(e->st);
+			evalstate_finalize(e->st, m, Max(c->today, e->st->anchor), &e->res);
+			if (!e->has_old && e->delta)
+			{
+				/* what the records gave before the change */
+				EvalState  *before = evalstate_copy(e->st);
+				EvalResult	r;
 
-                evalstate_merge(before, e->delta, m, -1);
-                state_tidy(before);
-                evalstate_finalize(before, m, Max(c->today, before->anchor), &r);
-                e->has_old = true;
-                e->old_grade_null = (r.grade < 0);
-                e->old_grade = r.grade < 0 ? NULL : pstrdup(m->grades[r.grade].grade);
-                e->old_score = r.score;
-                e->old_rank = r.grade < 0 ? 0 : m->grades[r.grade].rank;
-            }
-            MemoryContextSwitchTo(old);
-        }
-        SPI_freetuptable(SPI_tuptable);
-        pfree(subjects);
-    }
+				evalstate_merge(before, e->delta, m, -1);
+				state_tidy(before);
+				evalstate_finalize(before, m, Max(c->today, before->anchor), &r);
+				e->has_old = true;
+				e->old_grade_null = (r.grade < 0);
+				e->old_grade = r.grade < 0 ? NULL : pstrdup(m->grades[r.grade].grade);
+				e->old_score = r.score;
+				e->old_rank = r.grade < 0 ? 0 : m->grades[r.grade].rank;
+			}
+			MemoryContextSwitchTo(old);
+		}
+		SPI_freetuptable(SPI_tuptable);
+		pfree(subjects);
+	}
 }
 
 /* Write the new states of some locked pairs back (one UPDATE for all). */
 static void
 write_states(FoldCtx *c, FoldPair **w, int n)
 {
-    Datum      *st = palloc(sizeof(Datum) * Max(n, 1));
-    double     *score = palloc(sizeof(double) * Max(n, 1));
-    char      **grade = palloc(sizeof(char *) * Max(n, 1));
-    DateADT    *anchor = palloc(sizeof(DateADT) * Max(n, 1));
-    Datum       args[6];
-    int         i;
+	Datum	   *st = palloc(sizeof(Datum) * Max(n, 1));
+	double	   *score = palloc(sizeof(double) * Max(n, 1));
+	char	  **grade = palloc(sizeof(char *) * Max(n, 1));
+	DateADT    *anchor = palloc(sizeof(DateADT) * Max(n, 1));
+	Datum		args[6];
+	int			i;
 
-    if (n == 0)
-        return;
-    for (i = 0; i < n; i++)
-    {
-        EvalModel  *m = c->models[w[i]->key.model];
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		EvalModel  *m = c->models[w[i]->key.model];
 
-        st[i] = PointerGetDatum(evalstate_serialize(w[i]->st));
-        score[i] = w[i]->res.score;
-        grade[i] = w[i]->res.grade < 0 ? NULL : m->grades[w[i]->res.grade].grade;
-        anchor[i] = Max(c->today, w[i]->st->anchor);
-    }
-    if (n == 1)
-    {
-        char        nulls[6] = {' ', ' ', ' ', ' ', grade[0] ? ' ' : 'n', ' '};
+		st[i] = PointerGetDatum(evalstate_serialize(w[i]->st));
+		score[i] = w[i]->res.score;
+		grade[i] = w[i]->res.grade < 0 ? NULL : m->grades[w[i]->res.grade].grade;
+		anchor[i] = Max(c->today, w[i]->st->anchor);
+	}
+	if (n == 1)
+	{
+		char		nulls[6] = {' ', ' ', ' ', ' ', grade[0] ? ' ' : 'n', ' '};
 
-        args[0] = Int64GetDatum(w[0]->key.subject);
-        args[1] = CStringGetTextDatum(c->models[w[0]->key.model]->code);
-        args[2] = st[0];
-        args[3] = Float8GetDatum(score[0]);
-        args[4] = grade[0] ? CStringGetTextDatum(grade[0]) : (Datum) 0;
-        args[5] = DateADTGetDatum(anchor[0]);
-        credit_query_exec(&q_write1, args, nulls, false, SPI_OK_UPDATE, "writing the grades");
-        return;
-    }
-    key_arrays(c, w, n, &args[0], &args[1]);
-    args[2] = credit_varlena_array(st, NULL, n, BYTEAOID);
-    args[3] = credit_float8_array(score, n);
-    args[4] = credit_text_array(grade, n);
-    args[5] = credit_date_array(anchor, n);
-    credit_query_exec(&q_write, args, NULL, false, SPI_OK_UPDATE, "writing the grades");
+		args[0] = Int64GetDatum(w[0]->key.subject);
+		args[1] = CStringGetTextDatum(c->models[w[0]->key.model]->code);
+		args[2] = st[0];
+		args[3] = Float8GetDatum(score[0]);
+		args[4] = grade[0] ? CStringGetTextDatum(grade[0]) : (Datum) 0;
+		args[5] = DateADTGetDatum(anchor[0]);
+		credit_query_exec(&q_write1, args, nulls, false, SPI_OK_UPDATE, "writing the grades");
+		return;
+	}
+	key_arrays(c, w, n, &args[0], &args[1]);
+	args[2] = credit_varlena_array(st, NULL, n, BYTEAOID);
+	args[3] = credit_float8_array(score, n);
+	args[4] = credit_text_array(grade, n);
+	args[5] = credit_date_array(anchor, n);
+	credit_query_exec(&q_write, args, NULL, false, SPI_OK_UPDATE, "writing the grades");
 }
 
 /* ---- emit ---- */
@@ -561,53 +568,53 @@ write_states(FoldCtx *c, FoldPair **w, int n)
 static int64
 emit_grade_changes(FoldCtx *c, FoldPair **w, int n)
 {
-    int64      *s = palloc(sizeof(int64) * Max(n, 1));
-    char      **m = palloc(sizeof(char *) * Max(n, 1));
-    char      **og = palloc(sizeof(char *) * Max(n, 1));
-    char      **ng = palloc(sizeof(char *) * Max(n, 1));
-    double     *os = palloc(sizeof(double) * Max(n, 1));
-    double     *ns = palloc(sizeof(double) * Max(n, 1));
-    int64      *rid = palloc(sizeof(int64) * Max(n, 1));
-    char      **ca = palloc(sizeof(char *) * Max(n, 1));
-    int         nc = 0;
-    int         i;
-    Datum       args[8];
+	int64	   *s = palloc(sizeof(int64) * Max(n, 1));
+	char	  **m = palloc(sizeof(char *) * Max(n, 1));
+	char	  **og = palloc(sizeof(char *) * Max(n, 1));
+	char	  **ng = palloc(sizeof(char *) * Max(n, 1));
+	double	   *os = palloc(sizeof(double) * Max(n, 1));
+	double	   *ns = palloc(sizeof(double) * Max(n, 1));
+	int64	   *rid = palloc(sizeof(int64) * Max(n, 1));
+	char	  **ca = palloc(sizeof(char *) * Max(n, 1));
+	int			nc = 0;
+	int			i;
+	Datum		args[8];
 
-    for (i = 0; i < n; i++)
-    {
-        FoldPair   *e = w[i];
-        EvalModel  *mm = c->models[e->key.model];
-        const char *newg = e->res.grade < 0 ? NULL : mm->grades[e->res.grade].grade;
+	for (i = 0; i < n; i++)
+	{
+		FoldPair   *e = w[i];
+		EvalModel  *mm = c->models[e->key.model];
+		const char *newg = e->res.grade < 0 ? NULL : mm->grades[e->res.grade].grade;
 
-        if (!e->has_old || e->lock_only || !e->in_scope)
-            continue;
-        if ((newg == NULL) == e->old_grade_null &&
-            (newg == NULL || strcmp(newg, e->old_grade) == 0))
-            continue;
-        e->changed_grade = true;
-        s[nc] = e->key.subject;
-        m[nc] = mm->code;
-        og[nc] = e->old_grade;
-        ng[nc] = (char *) newg;
-        os[nc] = e->old_score;
-        ns[nc] = e->res.score;
-        rid[nc] = e->record_id;
-        ca[nc] = (char *) fold_cause_name[c->cause == FOLD_DECAY ? FOLD_DECAY : e->cause];
-        nc++;
-    }
-    if (nc == 0)
-        return 0;
-    args[0] = credit_int8_array(s, nc);
-    args[1] = credit_text_array(m, nc);
-    args[2] = credit_text_array(og, nc);
-    args[3] = credit_text_array(ng, nc);
-    args[4] = credit_float8_array(os, nc);
-    args[5] = credit_float8_array(ns, nc);
-    args[6] = credit_int8_array(rid, nc);
-    args[7] = credit_text_array(ca, nc);
-    credit_query_exec(&q_grade_changes, args, NULL, false, SPI_OK_SELECT, "logging the grade changes");
-    SPI_freetuptable(SPI_tuptable);
-    return nc;
+		if (!e->has_old || e->lock_only || !e->in_scope)
+			continue;
+		if ((newg == NULL) == e->old_grade_null &&
+			(newg == NULL || strcmp(newg, e->old_grade) == 0))
+			continue;
+		e->changed_grade = true;
+		s[nc] = e->key.subject;
+		m[nc] = mm->code;
+		og[nc] = e->old_grade;
+		ng[nc] = (char *) newg;
+		os[nc] = e->old_score;
+		ns[nc] = e->res.score;
+		rid[nc] = e->record_id;
+		ca[nc] = (char *) fold_cause_name[c->cause == FOLD_DECAY ? FOLD_DECAY : e->cause];
+		nc++;
+	}
+	if (nc == 0)
+		return 0;
+	args[0] = credit_int8_array(s, nc);
+	args[1] = credit_text_array(m, nc);
+	args[2] = credit_text_array(og, nc);
+	args[3] = credit_text_array(ng, nc);
+	args[4] = credit_float8_array(os, nc);
+	args[5] = credit_float8_array(ns, nc);
+	args[6] = credit_int8_array(rid, nc);
+	args[7] = credit_text_array(ca, nc);
+	credit_query_exec(&q_grade_changes, args, NULL, false, SPI_OK_SELECT, "logging the grade changes");
+	SPI_freetuptable(SPI_tuptable);
+	return nc;
 }
 
 /*
@@ -619,46 +626,46 @@ emit_grade_changes(FoldCtx *c, FoldPair **w, int n)
 static void
 emit_industry_grades(FoldCtx *c, FoldPair **w, int n)
 {
-    int64      *s = palloc(sizeof(int64) * Max(n, 1));
-    char      **m = palloc(sizeof(char *) * Max(n, 1));
-    char      **g = palloc(sizeof(char *) * Max(n, 1));
-    double     *sc = palloc(sizeof(double) * Max(n, 1));
-    int         k = 0;
-    int         i;
-    Datum       args[4];
+	int64	   *s = palloc(sizeof(int64) * Max(n, 1));
+	char	  **m = palloc(sizeof(char *) * Max(n, 1));
+	char	  **g = palloc(sizeof(char *) * Max(n, 1));
+	double	   *sc = palloc(sizeof(double) * Max(n, 1));
+	int			k = 0;
+	int			i;
+	Datum		args[4];
 
-    for (i = 0; i < n; i++)
-    {
-        EvalModel  *mm = c->models[w[i]->key.model];
+	for (i = 0; i < n; i++)
+	{
+		EvalModel  *mm = c->models[w[i]->key.model];
 
-        if (!w[i]->changed_grade || strcmp(mm->scope, "comprehensive") == 0)
-            continue;
-        s[k] = w[i]->key.subject;
-        m[k] = mm->code;
-        g[k] = w[i]->res.grade < 0 ? NULL : mm->grades[w[i]->res.grade].grade;
-        sc[k] = w[i]->res.score;
-        k++;
-    }
-    if (k == 0)
-        return;
-    args[0] = credit_int8_array(s, k);
-    args[1] = credit_text_array(m, k);
-    args[2] = credit_text_array(g, k);
-    args[3] = credit_float8_array(sc, k);
-    credit_query_exec(&q_industry, args, NULL, false, SPI_OK_SELECT, "writing industry grade records");
-    SPI_freetuptable(SPI_tuptable);
+		if (!w[i]->changed_grade || strcmp(mm->scope, "comprehensive") == 0)
+			continue;
+		s[k] = w[i]->key.subject;
+		m[k] = mm->code;
+		g[k] = w[i]->res.grade < 0 ? NULL : mm->grades[w[i]->res.grade].grade;
+		sc[k] = w[i]->res.score;
+		k++;
+	}
+	if (k == 0)
+		return;
+	args[0] = credit_int8_array(s, k);
+	args[1] = credit_text_array(m, k);
+	args[2] = credit_text_array(g, k);
+	args[3] = credit_float8_array(sc, k);
+	credit_query_exec(&q_industry, args, NULL, false, SPI_OK_SELECT, "writing industry grade records");
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /* Write the pairs' new states, then log the grade changes and industry grades. */
 static int64
 write_and_emit(FoldCtx *c, FoldPair **w, int n, FoldPair **upd, int nupd)
 {
-    int64       changes;
+	int64		changes;
 
-    write_states(c, upd, nupd);
-    changes = emit_grade_changes(c, w, n);
-    emit_industry_grades(c, w, n);
-    return changes;
+	write_states(c, upd, nupd);
+	changes = emit_grade_changes(c, w, n);
+	emit_industry_grades(c, w, n);
+	return changes;
 }
 
 /*
@@ -668,57 +675,62 @@ write_and_emit(FoldCtx *c, FoldPair **w, int n, FoldPair **upd, int nupd)
 int64
 fold_apply(FoldCtx *c, FoldPair **w, int n)
 {
-    FoldPair  **todo = palloc(sizeof(FoldPair *) * Max(n, 1));
-    int         ntodo = 0;
-    FoldPair  **upd = palloc(sizeof(FoldPair *) * Max(n, 1));
-    int         nupd = 0;
-    int         i;
+	FoldPair  **todo = palloc(sizeof(FoldPair *) * Max(n, 1));
+	int			ntodo = 0;
+	FoldPair  **upd = palloc(sizeof(FoldPair *) * Max(n, 1));
+	int			nupd = 0;
+	int			i;
 
-    if (n == 0)
-        return 0;
-    fold_lock_models(c, w, n);
-    LockRelationOid(credit_relid(CREDIT_REL_SUBJECT_GRADE), RowExclusiveLock);
+	if (n == 0)
+		return 0;
+	fold_lock_models(c, w, n);
+	LockRelationOid(credit_relid(CREDIT_REL_SUBJECT_GRADE), RowExclusiveLock);
 
-    /*
-     * Lock and fold the rows that exist (the common case: one query), then
-     * insert placeholders for the pairs in scope that have none and read
-     * those (a row another transaction inserted meanwhile is locked by the
-     * insertion's conflict and folded).  Both passes go in the pairs' order,
-     * and a fold waits on an insertion only after its own locks of existing
-     * rows are taken, so two folds never wait for each other in a cycle.
-     */
-    read_and_fold(c, w, n);
-    for (i = 0; i < n; i++)
-        if (!w[i]->locked)
-            todo[ntodo++] = w[i];
-    if (ntodo > 0)
-    {
-        lock_or_insert(c, todo, ntodo);
-        read_and_fold(c, todo, ntodo);
-        ntodo = 0;
-    }
-    for (i = 0; i < n; i++)
-    {
-        w[i]->in_scope = w[i]->locked;  /* neither stored nor inserted: out of scope */
-        if (w[i]->in_scope && w[i]->st == NULL)
-            todo[ntodo++] = w[i];
-    }
-    if (ntodo > 0)
-        fold_fresh(c, todo, ntodo);
-    for (i = 0; i < n; i++)
-    {
-        if (!w[i]->in_scope)
-            continue;
-        if (w[i]->st == NULL)
-            ereport(ERROR,
-                    (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                     errmsg("could not update the grade of subject " INT64_FORMAT " under model \"%s\"",
-                            w[i]->key.subject, c->models[w[i]->key.model]->code)));
-        /* a lock-only pair is written only to fill the placeholder it inserted */
-        if (w[i]->locked && (!w[i]->lock_only || w[i]->inserted))
-            upd[nupd++] = w[i];
-    }
-    return write_and_emit(c, w, n, upd, nupd);
+	/*
+	 * Lock and fold the rows that exist (the common case: one query), then
+	 * insert placeholders for the pairs in scope that have none and read
+	 * those (a row another transaction inserted meanwhile is locked by the
+	 * insertion's conflict and folded).  Both passes go in the pairs' order,
+	 * and a fold waits on an insertion only after its own locks of existing
+	 * rows are taken, so two folds never wait for each other in a cycle.
+	 */
+	read_and_fold(c, w, n);
+	for (i = 0; i < n; i++)
+		if (!w[i]->locked)
+			todo[ntodo++] = w[i];
+	if (ntodo > 0)
+	{
+		lock_or_insert(c, todo, ntodo);
+		read_and_fold(c, todo, ntodo);
+		ntodo = 0;
+	}
+	for (i = 0; i < n; i++)
+	{
+		w[i]->in_scope = w[i]->locked;	/* neither stored nor inserted: out of
+										 * scope */
+		if (w[i]->in_scope && w[i]->st == NULL)
+			todo[ntodo++] = w[i];
+	}
+	if (ntodo > 0)
+		fold_fresh(c, todo, ntodo);
+	for (i = 0; i < n; i++)
+	{
+		if (!w[i]->in_scope)
+			continue;
+		if (w[i]->st == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not update the grade of subject " INT64_FORMAT " under model \"%s\"",
+							w[i]->key.subject, c->models[w[i]->key.model]->code)));
+
+		/*
+		 * a lock-only pair is written only to fill the placeholder it
+		 * inserted
+		 */
+		if (w[i]->locked && (!w[i]->lock_only || w[i]->inserted))
+			upd[nupd++] = w[i];
+	}
+	return write_and_emit(c, w, n, upd, nupd);
 }
 
 /*
@@ -730,110 +742,110 @@ fold_apply(FoldCtx *c, FoldPair **w, int n)
 int64
 fold_reanchor(FoldCtx *c)
 {
-    Datum       arg = DateADTGetDatum(c->today);
-    FoldPair  **w;
-    FoldPair  **keep;
-    int         n = 0;
-    int         nkeep = 0;
-    uint64      i;
+	Datum		arg = DateADTGetDatum(c->today);
+	FoldPair  **w;
+	FoldPair  **keep;
+	int			n = 0;
+	int			nkeep = 0;
+	uint64		i;
 
-    fold_lock_models(c, NULL, 0);
-    LockRelationOid(credit_relid(CREDIT_REL_SUBJECT_GRADE), RowExclusiveLock);
-    credit_query_exec(&q_lock_stale, &arg, NULL, false, SPI_OK_SELECT, "locking the grades");
-    w = MemoryContextAlloc(c->cxt, sizeof(FoldPair *) * Max(SPI_processed, 1));
-    for (i = 0; i < SPI_processed; i++)
-    {
-        FoldPair   *e;
-        bool        found;
-        bool        isnull;
-        int64       s = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-        char       *m = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-        int         k = fold_model_index(c, m);
+	fold_lock_models(c, NULL, 0);
+	LockRelationOid(credit_relid(CREDIT_REL_SUBJECT_GRADE), RowExclusiveLock);
+	credit_query_exec(&q_lock_stale, &arg, NULL, false, SPI_OK_SELECT, "locking the grades");
+	w = MemoryContextAlloc(c->cxt, sizeof(FoldPair *) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		FoldPair   *e;
+		bool		found;
+		bool		isnull;
+		int64		s = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *m = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		int			k = fold_model_index(c, m);
 
-        if (k < 0)
-            continue;
-        e = fold_pair_enter(c, s, k, &found);
-        e->in_scope = true;
-        e->cause = FOLD_DECAY;
-        w[n++] = e;
-    }
-    SPI_freetuptable(SPI_tuptable);
-    if (n == 0)
-        return 0;
+		if (k < 0)
+			continue;
+		e = fold_pair_enter(c, s, k, &found);
+		e->in_scope = true;
+		e->cause = FOLD_DECAY;
+		w[n++] = e;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	if (n == 0)
+		return 0;
 
-    /* the rows are locked already: reading them again waits for nothing */
-    read_and_fold(c, w, n);
-    keep = MemoryContextAlloc(c->cxt, sizeof(FoldPair *) * n);
-    for (i = 0; i < (uint64) n; i++)
-        if (w[i]->st != NULL)
-            keep[nkeep++] = w[i];
-    if (nkeep < n)
-    {
-        FoldPair  **todo = MemoryContextAlloc(c->cxt, sizeof(FoldPair *) * n);
-        int         ntodo = 0;
+	/* the rows are locked already: reading them again waits for nothing */
+	read_and_fold(c, w, n);
+	keep = MemoryContextAlloc(c->cxt, sizeof(FoldPair *) * n);
+	for (i = 0; i < (uint64) n; i++)
+		if (w[i]->st != NULL)
+			keep[nkeep++] = w[i];
+	if (nkeep < n)
+	{
+		FoldPair  **todo = MemoryContextAlloc(c->cxt, sizeof(FoldPair *) * n);
+		int			ntodo = 0;
 
-        for (i = 0; i < (uint64) n; i++)
-            if (w[i]->st == NULL && w[i]->locked)
-                todo[ntodo++] = w[i];
-        fold_fresh(c, todo, ntodo);
-        for (i = 0; i < (uint64) ntodo; i++)
-            keep[nkeep++] = todo[i];
-    }
-    fold_pairs_sort(c, keep, nkeep);
-    return write_and_emit(c, keep, nkeep, keep, nkeep);
+		for (i = 0; i < (uint64) n; i++)
+			if (w[i]->st == NULL && w[i]->locked)
+				todo[ntodo++] = w[i];
+		fold_fresh(c, todo, ntodo);
+		for (i = 0; i < (uint64) ntodo; i++)
+			keep[nkeep++] = todo[i];
+	}
+	fold_pairs_sort(c, keep, nkeep);
+	return write_and_emit(c, keep, nkeep, keep, nkeep);
 }
 
 /* Raise the warnings that inserted records call for. */
 void
 fold_emit_record_warnings(FoldCtx *c)
 {
-    if (c->nrw > 0)
-    {
-        Datum       args[4];
+	if (c->nrw > 0)
+	{
+		Datum		args[4];
 
-        args[0] = credit_int8_array(c->rw_subject, c->nrw);
-        args[1] = credit_int8_array(c->rw_record, c->nrw);
-        args[2] = credit_text_array(c->rw_item, c->nrw);
-        args[3] = credit_text_array((char **) c->rw_kind, c->nrw);
-        credit_query_exec(&q_record_warnings, args, NULL, false, SPI_OK_INSERT, "raising record warnings");
-        if (c->warn_enabled[FOLD_W_RELATED])
-            credit_query_exec(&q_related_warnings, args, NULL, false, SPI_OK_INSERT,
-                              "raising related-listing warnings");
-    }
-    if (hash_get_num_entries(c->repeat_subjects) > 0)
-    {
-        HASH_SEQ_STATUS seq;
-        int64      *e;
-        int         n = 0;
-        int64      *s = palloc(sizeof(int64) * hash_get_num_entries(c->repeat_subjects));
-        Datum       args[4];
+		args[0] = credit_int8_array(c->rw_subject, c->nrw);
+		args[1] = credit_int8_array(c->rw_record, c->nrw);
+		args[2] = credit_text_array(c->rw_item, c->nrw);
+		args[3] = credit_text_array((char **) c->rw_kind, c->nrw);
+		credit_query_exec(&q_record_warnings, args, NULL, false, SPI_OK_INSERT, "raising record warnings");
+		if (c->warn_enabled[FOLD_W_RELATED])
+			credit_query_exec(&q_related_warnings, args, NULL, false, SPI_OK_INSERT,
+							  "raising related-listing warnings");
+	}
+	if (hash_get_num_entries(c->repeat_subjects) > 0)
+	{
+		HASH_SEQ_STATUS seq;
+		int64	   *e;
+		int			n = 0;
+		int64	   *s = palloc(sizeof(int64) * hash_get_num_entries(c->repeat_subjects));
+		Datum		args[4];
 
-        hash_seq_init(&seq, c->repeat_subjects);
-        while ((e = hash_seq_search(&seq)) != NULL)
-            s[n++] = *e;
-        if (n == 1)
-        {
-            bool        isnull;
-            int64       count;
+		hash_seq_init(&seq, c->repeat_subjects);
+		while ((e = hash_seq_search(&seq)) != NULL)
+			s[n++] = *e;
+		if (n == 1)
+		{
+			bool		isnull;
+			int64		count;
 
-            args[0] = Int64GetDatum(s[0]);
-            args[1] = DateADTGetDatum(c->today - c->repeat_window);
-            args[2] = credit_catalog_negative_items();
-            if (credit_query_run(&q_repeat_count1, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-                elog(ERROR, "credit fold: counting the negative records of subject " INT64_FORMAT " failed", s[0]);
-            count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-            if (count >= c->repeat_threshold)
-            {
-                args[1] = Int64GetDatum(count);
-                credit_query_exec(&q_repeat_warning1, args, NULL, false, SPI_OK_INSERT,
-                                  "raising repeat-offence warnings");
-            }
-            return;
-        }
-        args[0] = credit_int8_array(s, n);
-        args[1] = Int64GetDatum((int64) c->repeat_threshold);
-        args[2] = DateADTGetDatum(c->today - c->repeat_window);
-        credit_query_exec(&q_repeat_warnings, args, NULL, false, SPI_OK_INSERT,
-                          "raising repeat-offence warnings");
-    }
+			args[0] = Int64GetDatum(s[0]);
+			args[1] = DateADTGetDatum(c->today - c->repeat_window);
+			args[2] = credit_catalog_negative_items();
+			if (credit_query_run(&q_repeat_count1, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "credit fold: counting the negative records of subject " INT64_FORMAT " failed", s[0]);
+			count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			if (count >= c->repeat_threshold)
+			{
+				args[1] = Int64GetDatum(count);
+				credit_query_exec(&q_repeat_warning1, args, NULL, false, SPI_OK_INSERT,
+								  "raising repeat-offence warnings");
+			}
+			return;
+		}
+		args[0] = credit_int8_array(s, n);
+		args[1] = Int64GetDatum((int64) c->repeat_threshold);
+		args[2] = DateADTGetDatum(c->today - c->repeat_window);
+		credit_query_exec(&q_repeat_warnings, args, NULL, false, SPI_OK_INSERT,
+						  "raising repeat-offence warnings");
+	}
 }

@@ -49,28 +49,28 @@
 #define REPEAT_KIND "repeat_offence"
 
 static CreditQuery q_push = {
-    "INSERT INTO credit.pending_fold (subjects, models, deltas, record_ids, causes, "
-    "  warn_subjects, warn_records, warn_items, warn_kinds) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ctid",
-    9, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
-    INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
+	"INSERT INTO credit.pending_fold (subjects, models, deltas, record_ids, causes, "
+	"  warn_subjects, warn_records, warn_items, warn_kinds) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ctid",
+	9, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
+	INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
 };
 
 static CreditQuery q_take = {
-    "DELETE FROM credit.pending_fold p "
-    " WHERE p.ctid OPERATOR(pg_catalog.=) ANY ($1) "
-    "   AND p.xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() "
-    "RETURNING p.subjects, p.models, p.deltas, p.record_ids, p.causes, "
-    "          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.id",
-    1, {TIDARRAYOID}
+	"DELETE FROM credit.pending_fold p "
+	" WHERE p.ctid OPERATOR(pg_catalog.=) ANY ($1) "
+	"   AND p.xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() "
+	"RETURNING p.subjects, p.models, p.deltas, p.record_ids, p.causes, "
+	"          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.id",
+	1, {TIDARRAYOID}
 };
 
 /* Where this backend queued rows in its current top-level transaction. */
 static LocalTransactionId queued_lxid = InvalidLocalTransactionId;
 static ItemPointerData *queued_tids;
-static int  queued_n;
-static int  queued_cap;
-static int  queued_taken;       /* rows [0, queued_taken) were taken */
+static int	queued_n;
+static int	queued_cap;
+static int	queued_taken;		/* rows [0, queued_taken) were taken */
 static bool queued_callback;
 
 /*
@@ -84,53 +84,53 @@ static bool queue_missed;
 /* A rolled-back subtransaction may have undone a take. */
 static void
 queued_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-                        SubTransactionId parentSubid, void *arg)
+						SubTransactionId parentSubid, void *arg)
 {
-    if (event == SUBXACT_EVENT_ABORT_SUB)
-    {
-        queued_taken = 0;
-        queue_pushing = false;
-    }
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		queued_taken = 0;
+		queue_pushing = false;
+	}
 }
 
 /* The rows queued so far belong to the current transaction (else forget them). */
 static void
 queued_current(void)
 {
-    if (queued_lxid != MyProc->lxid)
-    {
-        queued_lxid = MyProc->lxid;
-        queued_tids = NULL;     /* was in an ended transaction's memory */
-        queued_n = queued_cap = queued_taken = 0;
-        queue_pushing = queue_missed = false;
-    }
-    if (!queued_callback)
-    {
-        RegisterSubXactCallback(queued_subxact_callback, NULL);
-        queued_callback = true;
-    }
+	if (queued_lxid != MyProc->lxid)
+	{
+		queued_lxid = MyProc->lxid;
+		queued_tids = NULL;		/* was in an ended transaction's memory */
+		queued_n = queued_cap = queued_taken = 0;
+		queue_pushing = queue_missed = false;
+	}
+	if (!queued_callback)
+	{
+		RegisterSubXactCallback(queued_subxact_callback, NULL);
+		queued_callback = true;
+	}
 }
 
 /* Remember the ctid the push query returned. */
 static void
 queued_remember(void)
 {
-    bool        isnull;
-    Datum       d;
+	bool		isnull;
+	Datum		d;
 
-    if (SPI_processed != 1)
-        elog(ERROR, "credit.pending_fold: queueing returned " UINT64_FORMAT " rows", SPI_processed);
-    d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-    queued_current();
-    if (queued_n == queued_cap)
-    {
-        queued_cap = Max(8, queued_cap * 2);
-        queued_tids = queued_tids == NULL
-            ? MemoryContextAlloc(TopTransactionContext, sizeof(ItemPointerData) * queued_cap)
-            : repalloc(queued_tids, sizeof(ItemPointerData) * queued_cap);
-    }
-    ItemPointerCopy((ItemPointer) DatumGetPointer(d), &queued_tids[queued_n++]);
-    SPI_freetuptable(SPI_tuptable);
+	if (SPI_processed != 1)
+		elog(ERROR, "credit.pending_fold: queueing returned " UINT64_FORMAT " rows", SPI_processed);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	queued_current();
+	if (queued_n == queued_cap)
+	{
+		queued_cap = Max(8, queued_cap * 2);
+		queued_tids = queued_tids == NULL
+			? MemoryContextAlloc(TopTransactionContext, sizeof(ItemPointerData) * queued_cap)
+			: repalloc(queued_tids, sizeof(ItemPointerData) * queued_cap);
+	}
+	ItemPointerCopy((ItemPointer) DatumGetPointer(d), &queued_tids[queued_n++]);
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
@@ -142,156 +142,157 @@ queued_remember(void)
 bool
 fold_queue_push(FoldCtx *c)
 {
-    int         n = hash_get_num_entries(c->pairs);
-    int         nrep = hash_get_num_entries(c->repeat_subjects);
-    int         nw = c->nrw + nrep;
-    int64      *subj = palloc(sizeof(int64) * Max(n, 1));
-    char      **model = palloc(sizeof(char *) * Max(n, 1));
-    Datum      *deltas = palloc(sizeof(Datum) * Max(n, 1));
-    int64      *rid = palloc(sizeof(int64) * Max(n, 1));
-    char      **cause = palloc(sizeof(char *) * Max(n, 1));
-    int64      *ws = palloc(sizeof(int64) * Max(nw, 1));
-    int64      *wr = palloc(sizeof(int64) * Max(nw, 1));
-    char      **wi = palloc(sizeof(char *) * Max(nw, 1));
-    char      **wk = palloc(sizeof(char *) * Max(nw, 1));
-    Datum       args[9];
-    HASH_SEQ_STATUS seq;
-    FoldPair   *p;
-    int64      *e;
-    int         i = 0;
+	int			n = hash_get_num_entries(c->pairs);
+	int			nrep = hash_get_num_entries(c->repeat_subjects);
+	int			nw = c->nrw + nrep;
+	int64	   *subj = palloc(sizeof(int64) * Max(n, 1));
+	char	  **model = palloc(sizeof(char *) * Max(n, 1));
+	Datum	   *deltas = palloc(sizeof(Datum) * Max(n, 1));
+	int64	   *rid = palloc(sizeof(int64) * Max(n, 1));
+	char	  **cause = palloc(sizeof(char *) * Max(n, 1));
+	int64	   *ws = palloc(sizeof(int64) * Max(nw, 1));
+	int64	   *wr = palloc(sizeof(int64) * Max(nw, 1));
+	char	  **wi = palloc(sizeof(char *) * Max(nw, 1));
+	char	  **wk = palloc(sizeof(char *) * Max(nw, 1));
+	Datum		args[9];
+	HASH_SEQ_STATUS seq;
+	FoldPair   *p;
+	int64	   *e;
+	int			i = 0;
 
-    if (n == 0 && nw == 0)
-        return false;
-    hash_seq_init(&seq, c->pairs);
-    while ((p = hash_seq_search(&seq)) != NULL)
-    {
-        subj[i] = p->key.subject;
-        model[i] = c->models[p->key.model]->code;
-        deltas[i] = PointerGetDatum(evalstate_serialize(p->delta));
-        rid[i] = p->record_id;
-        cause[i] = (char *) fold_cause_name[p->cause];
-        i++;
-    }
-    for (i = 0; i < c->nrw; i++)
-    {
-        ws[i] = c->rw_subject[i];
-        wr[i] = c->rw_record[i];
-        wi[i] = c->rw_item[i];
-        wk[i] = (char *) c->rw_kind[i];
-    }
-    hash_seq_init(&seq, c->repeat_subjects);
-    while ((e = hash_seq_search(&seq)) != NULL)
-    {
-        ws[i] = *e;
-        wr[i] = 0;
-        wi[i] = NULL;
-        wk[i] = REPEAT_KIND;
-        i++;
-    }
-    args[0] = credit_int8_array(subj, n);
-    args[1] = credit_text_array(model, n);
-    args[2] = credit_varlena_array(deltas, NULL, n, BYTEAOID);
-    args[3] = credit_int8_array(rid, n);
-    args[4] = credit_text_array(cause, n);
-    args[5] = credit_int8_array(ws, nw);
-    args[6] = credit_int8_array(wr, nw);
-    args[7] = credit_text_array(wi, nw);
-    args[8] = credit_text_array(wk, nw);
-    queued_current();
-    queue_pushing = true;
-    queue_missed = false;
-    credit_query_exec(&q_push, args, NULL, false, SPI_OK_INSERT_RETURNING, "queueing the fold");
-    queue_pushing = false;
-    queued_remember();
-    return queue_missed;
+	if (n == 0 && nw == 0)
+		return false;
+	hash_seq_init(&seq, c->pairs);
+	while ((p = hash_seq_search(&seq)) != NULL)
+	{
+		subj[i] = p->key.subject;
+		model[i] = c->models[p->key.model]->code;
+		deltas[i] = PointerGetDatum(evalstate_serialize(p->delta));
+		rid[i] = p->record_id;
+		cause[i] = (char *) fold_cause_name[p->cause];
+		i++;
+	}
+	for (i = 0; i < c->nrw; i++)
+	{
+		ws[i] = c->rw_subject[i];
+		wr[i] = c->rw_record[i];
+		wi[i] = c->rw_item[i];
+		wk[i] = (char *) c->rw_kind[i];
+	}
+	hash_seq_init(&seq, c->repeat_subjects);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		ws[i] = *e;
+		wr[i] = 0;
+		wi[i] = NULL;
+		wk[i] = REPEAT_KIND;
+		i++;
+	}
+	args[0] = credit_int8_array(subj, n);
+	args[1] = credit_text_array(model, n);
+	args[2] = credit_varlena_array(deltas, NULL, n, BYTEAOID);
+	args[3] = credit_int8_array(rid, n);
+	args[4] = credit_text_array(cause, n);
+	args[5] = credit_int8_array(ws, nw);
+	args[6] = credit_int8_array(wr, nw);
+	args[7] = credit_text_array(wi, nw);
+	args[8] = credit_text_array(wk, nw);
+	queued_current();
+	queue_pushing = true;
+	queue_missed = false;
+	credit_query_exec(&q_push, args, NULL, false, SPI_OK_INSERT_RETURNING, "queueing the fold");
+	queue_pushing = false;
+	queued_remember();
+	return queue_missed;
 }
 
 /* Merge one queued row into the touched pairs and the warning notes. */
 static void
 merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 {
-    Datum      *subj,
-               *model,
-               *delta,
-               *rid,
-               *cause,
-               *ws,
-               *wr,
-               *wi,
-               *wk;
-    bool       *n1,
-               *n2,
-               *n3,
-               *n4,
-               *n5,
-               *n6,
-               *n7,
-               *n8,
-               *n9;
-    int         n = credit_spi_array(tup, td, 1, INT8OID, &subj, &n1);
-    int         nw;
-    int         i;
-    MemoryContext old;
+	Datum	   *subj,
+			   *model,
+			   *delta,
+			   *rid,
+			   *cause,
+			   *ws,
+			   *wr,
+			   *wi,
+			   *wk;
+	bool	   *n1,
+			   *n2,
+			   *n3,
+			   *n4,
+			   *n5,
+			   *n6,
+			   *n7,
+			   *n8,
+			   *n9;
+	int			n = credit_spi_array(tup, td, 1, INT8OID, &subj, &n1);
+	int			nw;
+	int			i;
+	MemoryContext old;
 
-    if (credit_spi_array(tup, td, 2, TEXTOID, &model, &n2) != n ||
-        credit_spi_array(tup, td, 3, BYTEAOID, &delta, &n3) != n ||
-        credit_spi_array(tup, td, 4, INT8OID, &rid, &n4) != n ||
-        credit_spi_array(tup, td, 5, TEXTOID, &cause, &n5) != n)
-        elog(ERROR, "credit.pending_fold: arrays of different lengths");
-    old = MemoryContextSwitchTo(c->cxt);
-    for (i = 0; i < n; i++)
-    {
-        char       *code = TextDatumGetCString(model[i]);
-        int         k = fold_model_index(c, code);
-        char       *cs = TextDatumGetCString(cause[i]);
-        bool        found;
-        FoldPair   *p;
-        EvalState  *d;
-        int         j;
+	if (credit_spi_array(tup, td, 2, TEXTOID, &model, &n2) != n ||
+		credit_spi_array(tup, td, 3, BYTEAOID, &delta, &n3) != n ||
+		credit_spi_array(tup, td, 4, INT8OID, &rid, &n4) != n ||
+		credit_spi_array(tup, td, 5, TEXTOID, &cause, &n5) != n)
+		elog(ERROR, "credit.pending_fold: arrays of different lengths");
+	old = MemoryContextSwitchTo(c->cxt);
+	for (i = 0; i < n; i++)
+	{
+		char	   *code = TextDatumGetCString(model[i]);
+		int			k = fold_model_index(c, code);
+		char	   *cs = TextDatumGetCString(cause[i]);
+		bool		found;
+		FoldPair   *p;
+		EvalState  *d;
+		int			j;
 
-        if (k < 0)              /* the model was dropped meanwhile */
-            continue;
-        p = fold_pair_enter(c, DatumGetInt64(subj[i]), k, &found);
-        p->lock_only = false;
-        d = n3[i] ? NULL : evalstate_deserialize_delta(DatumGetByteaPP(delta[i]), c->models[k]);
-        if (d == NULL)          /* queued under another rule set: evaluate afresh */
-            p->fresh = true;
-        else if (!p->fresh)
-        {
-            if (p->delta == NULL)
-                p->delta = d;
-            else
-                evalstate_merge(p->delta, d, c->models[k], 1);
-        }
-        /* rows come in statement order: the last statement names the cause */
-        p->record_id = DatumGetInt64(rid[i]);
-        for (j = FOLD_INSERT; j <= FOLD_DELETE; j++)
-            if (strcmp(cs, fold_cause_name[j]) == 0)
-                p->cause = (FoldCause) j;
-    }
-    MemoryContextSwitchTo(old);
+		if (k < 0)				/* the model was dropped meanwhile */
+			continue;
+		p = fold_pair_enter(c, DatumGetInt64(subj[i]), k, &found);
+		p->lock_only = false;
+		d = n3[i] ? NULL : evalstate_deserialize_delta(DatumGetByteaPP(delta[i]), c->models[k]);
+		if (d == NULL)			/* queued under another rule set: evaluate
+								 * afresh */
+			p->fresh = true;
+		else if (!p->fresh)
+		{
+			if (p->delta == NULL)
+				p->delta = d;
+			else
+				evalstate_merge(p->delta, d, c->models[k], 1);
+		}
+		/* rows come in statement order: the last statement names the cause */
+		p->record_id = DatumGetInt64(rid[i]);
+		for (j = FOLD_INSERT; j <= FOLD_DELETE; j++)
+			if (strcmp(cs, fold_cause_name[j]) == 0)
+				p->cause = (FoldCause) j;
+	}
+	MemoryContextSwitchTo(old);
 
-    nw = credit_spi_array(tup, td, 6, INT8OID, &ws, &n6);
-    if (credit_spi_array(tup, td, 7, INT8OID, &wr, &n7) != nw ||
-        credit_spi_array(tup, td, 8, TEXTOID, &wi, &n8) != nw ||
-        credit_spi_array(tup, td, 9, TEXTOID, &wk, &n9) != nw)
-        elog(ERROR, "credit.pending_fold: warning arrays of different lengths");
-    for (i = 0; i < nw; i++)
-    {
-        char       *kind = TextDatumGetCString(wk[i]);
-        int64       s = DatumGetInt64(ws[i]);
-        int         k;
+	nw = credit_spi_array(tup, td, 6, INT8OID, &ws, &n6);
+	if (credit_spi_array(tup, td, 7, INT8OID, &wr, &n7) != nw ||
+		credit_spi_array(tup, td, 8, TEXTOID, &wi, &n8) != nw ||
+		credit_spi_array(tup, td, 9, TEXTOID, &wk, &n9) != nw)
+		elog(ERROR, "credit.pending_fold: warning arrays of different lengths");
+	for (i = 0; i < nw; i++)
+	{
+		char	   *kind = TextDatumGetCString(wk[i]);
+		int64		s = DatumGetInt64(ws[i]);
+		int			k;
 
-        if (strcmp(kind, REPEAT_KIND) == 0)
-        {
-            hash_search(c->repeat_subjects, &s, HASH_ENTER, NULL);
-            continue;
-        }
-        for (k = 0; k < FOLD_W_NKINDS; k++)
-            if (strcmp(kind, fold_warning_kind[k]) == 0)
-                fold_note_record_warning(c, s, DatumGetInt64(wr[i]),
-                                         n8[i] ? "" : TextDatumGetCString(wi[i]), fold_warning_kind[k]);
-    }
+		if (strcmp(kind, REPEAT_KIND) == 0)
+		{
+			hash_search(c->repeat_subjects, &s, HASH_ENTER, NULL);
+			continue;
+		}
+		for (k = 0; k < FOLD_W_NKINDS; k++)
+			if (strcmp(kind, fold_warning_kind[k]) == 0)
+				fold_note_record_warning(c, s, DatumGetInt64(wr[i]),
+										 n8[i] ? "" : TextDatumGetCString(wi[i]), fold_warning_kind[k]);
+	}
 }
 
 /* qsort comparator of queued rows by id (column 10 of queued_order_desc). */
@@ -300,11 +301,11 @@ static TupleDesc queued_order_desc;
 static int
 queued_row_cmp(const void *a, const void *b)
 {
-    bool        isnull;
-    int64       x = DatumGetInt64(SPI_getbinval(*(HeapTuple const *) a, queued_order_desc, 10, &isnull));
-    int64       y = DatumGetInt64(SPI_getbinval(*(HeapTuple const *) b, queued_order_desc, 10, &isnull));
+	bool		isnull;
+	int64		x = DatumGetInt64(SPI_getbinval(*(HeapTuple const *) a, queued_order_desc, 10, &isnull));
+	int64		y = DatumGetInt64(SPI_getbinval(*(HeapTuple const *) b, queued_order_desc, 10, &isnull));
 
-    return (x > y) - (x < y);
+	return (x > y) - (x < y);
 }
 
 /*
@@ -315,41 +316,41 @@ queued_row_cmp(const void *a, const void *b)
 bool
 fold_queue_take(FoldCtx *c)
 {
-    SPITupleTable *tt;
-    uint64      i;
-    Datum      *tids;
-    Datum       arg;
-    int         k;
+	SPITupleTable *tt;
+	uint64		i;
+	Datum	   *tids;
+	Datum		arg;
+	int			k;
 
-    queued_current();
-    if (queue_pushing)
-    {
-        queue_missed = true;
-        return false;
-    }
-    if (queued_taken >= queued_n)
-        return false;
-    tids = palloc(sizeof(Datum) * (queued_n - queued_taken));
-    for (k = queued_taken; k < queued_n; k++)
-        tids[k - queued_taken] = PointerGetDatum(&queued_tids[k]);
-    arg = PointerGetDatum(construct_array(tids, queued_n - queued_taken, TIDOID,
-                                          sizeof(ItemPointerData), false, TYPALIGN_SHORT));
-    queued_taken = queued_n;
-    credit_query_exec(&q_take, &arg, NULL, false, SPI_OK_DELETE_RETURNING, "reading the queued folds");
-    if (SPI_processed == 0)
-    {
-        SPI_freetuptable(SPI_tuptable);
-        return false;
-    }
-    tt = SPI_tuptable;
-    /* merged in the order the statements queued them (column 10: id) */
-    if (tt->numvals > 1)
-    {
-        queued_order_desc = tt->tupdesc;
-        qsort(tt->vals, tt->numvals, sizeof(HeapTuple), queued_row_cmp);
-    }
-    for (i = 0; i < tt->numvals; i++)
-        merge_queued_row(c, tt->vals[i], tt->tupdesc);
-    SPI_freetuptable(tt);
-    return true;
+	queued_current();
+	if (queue_pushing)
+	{
+		queue_missed = true;
+		return false;
+	}
+	if (queued_taken >= queued_n)
+		return false;
+	tids = palloc(sizeof(Datum) * (queued_n - queued_taken));
+	for (k = queued_taken; k < queued_n; k++)
+		tids[k - queued_taken] = PointerGetDatum(&queued_tids[k]);
+	arg = PointerGetDatum(construct_array(tids, queued_n - queued_taken, TIDOID,
+										  sizeof(ItemPointerData), false, TYPALIGN_SHORT));
+	queued_taken = queued_n;
+	credit_query_exec(&q_take, &arg, NULL, false, SPI_OK_DELETE_RETURNING, "reading the queued folds");
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return false;
+	}
+	tt = SPI_tuptable;
+	/* merged in the order the statements queued them (column 10: id) */
+	if (tt->numvals > 1)
+	{
+		queued_order_desc = tt->tupdesc;
+		qsort(tt->vals, tt->numvals, sizeof(HeapTuple), queued_row_cmp);
+	}
+	for (i = 0; i < tt->numvals; i++)
+		merge_queued_row(c, tt->vals[i], tt->tupdesc);
+	SPI_freetuptable(tt);
+	return true;
 }

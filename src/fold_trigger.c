@@ -35,52 +35,52 @@
 #define FOLD_AT_STATEMENT   1
 
 /* credit.auto_evaluation: whether the record triggers fold (superusers may switch it off). */
-bool        credit_auto_evaluation = true;
+bool		credit_auto_evaluation = true;
 
 /* credit.fold_at: when a transaction's record changes are folded into the grades. */
-static int  credit_fold_at = FOLD_AT_COMMIT;
+static int	credit_fold_at = FOLD_AT_COMMIT;
 
 static const struct config_enum_entry fold_at_options[] = {
-    {"commit", FOLD_AT_COMMIT, false},
-    {"statement", FOLD_AT_STATEMENT, false},
-    {NULL, 0, false}
+	{"commit", FOLD_AT_COMMIT, false},
+	{"statement", FOLD_AT_STATEMENT, false},
+	{NULL, 0, false}
 };
 
 /* Define the settings of the fold (from _PG_init). */
 void
 credit_fold_init(void)
 {
-    DefineCustomBoolVariable("credit.auto_evaluation",
-                             "Fold every change of credit.record into credit.subject_grade at once.",
-                             "Off: records change without incremental evaluation (grades catch up at the next "
-                             "credit.run_evaluation); for bulk loads and tests of the batch engine.",
-                             &credit_auto_evaluation,
-                             true,
-                             PGC_SUSET,
-                             0,
-                             NULL, NULL, NULL);
-    DefineCustomEnumVariable("credit.fold_at",
-                             "When the record changes of a transaction are folded into credit.subject_grade.",
-                             "commit: once, at commit, locking every touched grade in one (subject, model) order "
-                             "(concurrent writers never deadlock); statement: at the end of each statement "
-                             "(grades visible inside the transaction; transactions of several statements can deadlock).",
-                             &credit_fold_at,
-                             FOLD_AT_COMMIT,
-                             fold_at_options,
-                             PGC_USERSET,
-                             0,
-                             NULL, NULL, NULL);
+	DefineCustomBoolVariable("credit.auto_evaluation",
+							 "Fold every change of credit.record into credit.subject_grade at once.",
+							 "Off: records change without incremental evaluation (grades catch up at the next "
+							 "credit.run_evaluation); for bulk loads and tests of the batch engine.",
+							 &credit_auto_evaluation,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("credit.fold_at",
+							 "When the record changes of a transaction are folded into credit.subject_grade.",
+							 "commit: once, at commit, locking every touched grade in one (subject, model) order "
+							 "(concurrent writers never deadlock); statement: at the end of each statement "
+							 "(grades visible inside the transaction; transactions of several statements can deadlock).",
+							 &credit_fold_at,
+							 FOLD_AT_COMMIT,
+							 fold_at_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 }
 
 /* Apply a context's pairs (those in scope), in lock order. */
 static void
 apply_all(FoldCtx *c)
 {
-    FoldPair  **w;
-    int         n;
+	FoldPair  **w;
+	int			n;
 
-    w = fold_pairs_sorted(c, &n);
-    fold_apply(c, w, n);
+	w = fold_pairs_sorted(c, &n);
+	fold_apply(c, w, n);
 }
 
 /*
@@ -90,33 +90,33 @@ apply_all(FoldCtx *c)
 static void
 apply_queued(void)
 {
-    FoldCtx     c;
-    CreditScope scope;
-    bool        any = false;
+	FoldCtx		c;
+	CreditScope scope;
+	bool		any = false;
 
-    fold_ctx_init(&c, "credit fold at commit", GetSQLCurrentDate(), FOLD_INSERT);
-    credit_scope_enter(&scope, true);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
+	fold_ctx_init(&c, "credit fold at commit", GetSQLCurrentDate(), FOLD_INSERT);
+	credit_scope_enter(&scope, true);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 
-    /*
-     * Rounds: the industry grade records a round writes fire the record
-     * triggers again, which queue more rows; fold those too, here, before
-     * the record warnings of all rounds are raised at once.
-     */
-    while (fold_queue_take(&c))
-    {
-        any = true;
-        fold_add_comprehensive_pairs(&c);
-        apply_all(&c);
-        fold_ctx_new_pairs(&c);
-    }
-    if (any)
-        fold_emit_record_warnings(&c);
+	/*
+	 * Rounds: the industry grade records a round writes fire the record
+	 * triggers again, which queue more rows; fold those too, here, before the
+	 * record warnings of all rounds are raised at once.
+	 */
+	while (fold_queue_take(&c))
+	{
+		any = true;
+		fold_add_comprehensive_pairs(&c);
+		apply_all(&c);
+		fold_ctx_new_pairs(&c);
+	}
+	if (any)
+		fold_emit_record_warnings(&c);
 
-    SPI_finish();
-    credit_scope_exit(&scope);
-    MemoryContextDelete(c.cxt);
+	SPI_finish();
+	credit_scope_exit(&scope);
+	MemoryContextDelete(c.cxt);
 }
 
 PG_FUNCTION_INFO_V1(credit_record_fold);
@@ -127,58 +127,58 @@ PG_FUNCTION_INFO_V1(credit_record_fold);
 Datum
 credit_record_fold(PG_FUNCTION_ARGS)
 {
-    TriggerData *td = (TriggerData *) fcinfo->context;
-    TupleDesc   desc;
-    FoldCtx     c;
-    FoldCause   cause;
-    CreditScope scope;
-    bool        missed = false;
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	FoldCtx		c;
+	FoldCause	cause;
+	CreditScope scope;
+	bool		missed = false;
 
-    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-        !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
-        elog(ERROR, "credit_record_fold: must be fired AFTER ... FOR EACH STATEMENT");
-    if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-        cause = FOLD_INSERT;
-    else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-        cause = FOLD_UPDATE;
-    else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-        cause = FOLD_DELETE;
-    else
-        elog(ERROR, "credit_record_fold: must be fired by INSERT, UPDATE or DELETE");
-    if ((cause != FOLD_DELETE && td->tg_newtable == NULL) ||
-        (cause != FOLD_INSERT && td->tg_oldtable == NULL))
-        elog(ERROR, "credit_record_fold: the trigger needs its transition tables");
-    if (!credit_auto_evaluation || credit_restoring)
-        return PointerGetDatum(NULL);
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+		elog(ERROR, "credit_record_fold: must be fired AFTER ... FOR EACH STATEMENT");
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		cause = FOLD_INSERT;
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		cause = FOLD_UPDATE;
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		cause = FOLD_DELETE;
+	else
+		elog(ERROR, "credit_record_fold: must be fired by INSERT, UPDATE or DELETE");
+	if ((cause != FOLD_DELETE && td->tg_newtable == NULL) ||
+		(cause != FOLD_INSERT && td->tg_oldtable == NULL))
+		elog(ERROR, "credit_record_fold: the trigger needs its transition tables");
+	if (!credit_auto_evaluation || credit_restoring)
+		return PointerGetDatum(NULL);
 
-    fold_ctx_init(&c, "credit fold", GetSQLCurrentDate(), cause);
-    desc = RelationGetDescr(td->tg_relation);
-    if (cause == FOLD_INSERT)
-        fold_read_rows(&c, desc, td->tg_newtable, 1);
-    else if (cause == FOLD_DELETE)
-        fold_read_rows(&c, desc, td->tg_oldtable, -1);
-    else
-        fold_read_update(&c, desc, td->tg_oldtable, td->tg_newtable);
+	fold_ctx_init(&c, "credit fold", GetSQLCurrentDate(), cause);
+	desc = RelationGetDescr(td->tg_relation);
+	if (cause == FOLD_INSERT)
+		fold_read_rows(&c, desc, td->tg_newtable, 1);
+	else if (cause == FOLD_DELETE)
+		fold_read_rows(&c, desc, td->tg_oldtable, -1);
+	else
+		fold_read_update(&c, desc, td->tg_oldtable, td->tg_newtable);
 
-    if (hash_get_num_entries(c.pairs) > 0 || c.nrw > 0 || hash_get_num_entries(c.repeat_subjects) > 0)
-    {
-        credit_scope_enter(&scope, true);
-        if (SPI_connect() != SPI_OK_CONNECT)
-            elog(ERROR, "SPI_connect failed");
-        if (credit_fold_at == FOLD_AT_COMMIT)
-            missed = fold_queue_push(&c);
-        else
-        {
-            apply_all(&c);
-            fold_emit_record_warnings(&c);
-        }
-        SPI_finish();
-        credit_scope_exit(&scope);
-    }
-    MemoryContextDelete(c.cxt);
-    if (missed)
-        apply_queued();
-    return PointerGetDatum(NULL);
+	if (hash_get_num_entries(c.pairs) > 0 || c.nrw > 0 || hash_get_num_entries(c.repeat_subjects) > 0)
+	{
+		credit_scope_enter(&scope, true);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (credit_fold_at == FOLD_AT_COMMIT)
+			missed = fold_queue_push(&c);
+		else
+		{
+			apply_all(&c);
+			fold_emit_record_warnings(&c);
+		}
+		SPI_finish();
+		credit_scope_exit(&scope);
+	}
+	MemoryContextDelete(c.cxt);
+	if (missed)
+		apply_queued();
+	return PointerGetDatum(NULL);
 }
 
 PG_FUNCTION_INFO_V1(credit_pending_fold_apply);
@@ -190,14 +190,14 @@ PG_FUNCTION_INFO_V1(credit_pending_fold_apply);
 Datum
 credit_pending_fold_apply(PG_FUNCTION_ARGS)
 {
-    TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = (TriggerData *) fcinfo->context;
 
-    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-        !TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
-        elog(ERROR, "credit_pending_fold_apply: must be fired AFTER INSERT ... FOR EACH ROW");
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		elog(ERROR, "credit_pending_fold_apply: must be fired AFTER INSERT ... FOR EACH ROW");
 
-    apply_queued();
-    return PointerGetDatum(NULL);
+	apply_queued();
+	return PointerGetDatum(NULL);
 }
 
 PG_FUNCTION_INFO_V1(credit_reanchor_grades);
@@ -208,23 +208,23 @@ PG_FUNCTION_INFO_V1(credit_reanchor_grades);
 Datum
 credit_reanchor_grades(PG_FUNCTION_ARGS)
 {
-    DateADT     as_of = PG_GETARG_DATEADT(0);
-    FoldCtx     c;
-    CreditScope scope;
-    int64       changes;
+	DateADT		as_of = PG_GETARG_DATEADT(0);
+	FoldCtx		c;
+	CreditScope scope;
+	int64		changes;
 
-    if (DATE_NOT_FINITE(as_of) || as_of > GetSQLCurrentDate())
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("cannot re-anchor the grades to a date after the current date"),
-                 errhint("as_of must be a date not later than the current date.")));
-    fold_ctx_init(&c, "credit re-anchoring", as_of, FOLD_DECAY);
-    credit_scope_enter(&scope, true);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-    changes = fold_reanchor(&c);
-    SPI_finish();
-    credit_scope_exit(&scope);
-    MemoryContextDelete(c.cxt);
-    PG_RETURN_INT64(changes);
+	if (DATE_NOT_FINITE(as_of) || as_of > GetSQLCurrentDate())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot re-anchor the grades to a date after the current date"),
+				 errhint("as_of must be a date not later than the current date.")));
+	fold_ctx_init(&c, "credit re-anchoring", as_of, FOLD_DECAY);
+	credit_scope_enter(&scope, true);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	changes = fold_reanchor(&c);
+	SPI_finish();
+	credit_scope_exit(&scope);
+	MemoryContextDelete(c.cxt);
+	PG_RETURN_INT64(changes);
 }

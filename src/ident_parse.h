@@ -30,11 +30,11 @@
  * is valid (Fujian pilot codes) is accepted.
  */
 extern bool uscc_parse(const char *s, size_t len, bool lenient,
-                       char out[USCC_LEN], char *reason, size_t reasonlen);
+					   char out[USCC_LEN], char *reason, size_t reasonlen);
 
 /* Validate 18 bytes that must already be canonical (binary input). */
 extern bool uscc_validate_canonical(const char *s, size_t len, bool lenient,
-                                    char *reason, size_t reasonlen);
+									char *reason, size_t reasonlen);
 
 /* Position-18 check character of the first 17 canonical characters. */
 extern char uscc_check_char(const char *c17);
@@ -49,11 +49,11 @@ extern char orgcode_check_char(const char *c8);
  * refused.  On success store the first 17 digits as an integer in *value.
  */
 extern bool resident_id_parse(const char *s, size_t len, int today,
-                              int64_t *value, char *reason, size_t reasonlen);
+							  int64_t *value, char *reason, size_t reasonlen);
 
 /* Validate a stored value (binary input): 17 digits, province, birth date. */
 extern bool resident_id_validate_value(int64_t value, int today,
-                                       char *reason, size_t reasonlen);
+									   char *reason, size_t reasonlen);
 
 /* Check character of 17 ASCII digits (ISO 7064 MOD 11-2). */
 extern char resident_id_check_char(const char *d17);
@@ -61,4 +61,4 @@ extern char resident_id_check_char(const char *d17);
 /* Write the canonical 18 characters of a value (not NUL-terminated). */
 extern void resident_id_format(int64_t value, char out[RESIDENT_ID_LEN]);
 
-#endif                          /* IDENT_PARSE_H */
+#endif							/* IDENT_PARSE_H */

@@ -35,11 +35,11 @@
 
 typedef struct IntakeFrame
 {
-    struct IntakeFrame *prev;
-    Oid         relid;          /* the view the statement writes */
-    int         nest_level;     /* transaction nesting level that opened it */
-    MemoryContext cxt;          /* holds the frame and its rows */
-    Tuplestorestate *rows;
+	struct IntakeFrame *prev;
+	Oid			relid;			/* the view the statement writes */
+	int			nest_level;		/* transaction nesting level that opened it */
+	MemoryContext cxt;			/* holds the frame and its rows */
+	Tuplestorestate *rows;
 } IntakeFrame;
 
 static IntakeFrame *intake_top = NULL;
@@ -48,41 +48,41 @@ static IntakeFrame *intake_top = NULL;
 static void
 intake_drop_frames(int level)
 {
-    while (intake_top != NULL && intake_top->nest_level >= level)
-    {
-        IntakeFrame *f = intake_top;
+	while (intake_top != NULL && intake_top->nest_level >= level)
+	{
+		IntakeFrame *f = intake_top;
 
-        intake_top = f->prev;
-        if (level > 1)
-            MemoryContextDelete(f->cxt);    /* else freed with the transaction */
-    }
+		intake_top = f->prev;
+		if (level > 1)
+			MemoryContextDelete(f->cxt);	/* else freed with the transaction */
+	}
 }
 
 /* Transaction end: every frame goes with TopTransactionContext. */
 static void
 intake_xact_callback(XactEvent event, void *arg)
 {
-    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
-        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
-        event == XACT_EVENT_PREPARE)
-        intake_top = NULL;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		intake_top = NULL;
 }
 
 /* Subtransaction abort: the statements it ran will not take their frames. */
 static void
 intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-                        SubTransactionId parentSubid, void *arg)
+						SubTransactionId parentSubid, void *arg)
 {
-    if (event == SUBXACT_EVENT_ABORT_SUB)
-        intake_drop_frames(GetCurrentTransactionNestLevel());
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		intake_drop_frames(GetCurrentTransactionNestLevel());
 }
 
 /* Registration from _PG_init. */
 void
 credit_intake_init(void)
 {
-    RegisterXactCallback(intake_xact_callback, NULL);
-    RegisterSubXactCallback(intake_subxact_callback, NULL);
+	RegisterXactCallback(intake_xact_callback, NULL);
+	RegisterSubXactCallback(intake_subxact_callback, NULL);
 }
 
 PG_FUNCTION_INFO_V1(credit_intake_buffer);
@@ -93,56 +93,56 @@ PG_FUNCTION_INFO_V1(credit_intake_buffer);
 Datum
 credit_intake_buffer(PG_FUNCTION_ARGS)
 {
-    TriggerData *td = (TriggerData *) fcinfo->context;
-    Oid         relid;
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Oid			relid;
 
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR,
-                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                 errmsg("credit_intake_buffer: not called as a trigger")));
-    relid = RelationGetRelid(td->tg_relation);
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("credit_intake_buffer: not called as a trigger")));
+	relid = RelationGetRelid(td->tg_relation);
 
-    if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
-    {
-        MemoryContext cxt;
-        MemoryContext old;
-        IntakeFrame *f;
+	if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+	{
+		MemoryContext cxt;
+		MemoryContext old;
+		IntakeFrame *f;
 
-        if (!TRIGGER_FIRED_BEFORE(td->tg_event))
-            ereport(ERROR,
-                    (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                     errmsg("credit_intake_buffer: statement trigger must fire BEFORE")));
-        cxt = AllocSetContextCreate(TopTransactionContext, "credit intake buffer",
-                                    ALLOCSET_DEFAULT_SIZES);
-        old = MemoryContextSwitchTo(cxt);
-        f = palloc0(sizeof(IntakeFrame));
-        f->relid = relid;
-        f->nest_level = GetCurrentTransactionNestLevel();
-        f->cxt = cxt;
-        f->rows = tuplestore_begin_heap(false, false, work_mem);
-        f->prev = intake_top;
-        intake_top = f;
-        MemoryContextSwitchTo(old);
-        return PointerGetDatum(NULL);
-    }
-    else
-    {
-        HeapTuple   tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-        MemoryContext old;
+		if (!TRIGGER_FIRED_BEFORE(td->tg_event))
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("credit_intake_buffer: statement trigger must fire BEFORE")));
+		cxt = AllocSetContextCreate(TopTransactionContext, "credit intake buffer",
+									ALLOCSET_DEFAULT_SIZES);
+		old = MemoryContextSwitchTo(cxt);
+		f = palloc0(sizeof(IntakeFrame));
+		f->relid = relid;
+		f->nest_level = GetCurrentTransactionNestLevel();
+		f->cxt = cxt;
+		f->rows = tuplestore_begin_heap(false, false, work_mem);
+		f->prev = intake_top;
+		intake_top = f;
+		MemoryContextSwitchTo(old);
+		return PointerGetDatum(NULL);
+	}
+	else
+	{
+		HeapTuple	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+		MemoryContext old;
 
-        if (!TRIGGER_FIRED_INSTEAD(td->tg_event))
-            ereport(ERROR,
-                    (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                     errmsg("credit_intake_buffer: row trigger must fire INSTEAD OF")));
-        if (intake_top == NULL || intake_top->relid != relid)
-            ereport(ERROR,
-                    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                     errmsg("no intake buffer is open for \"%s\"", RelationGetRelationName(td->tg_relation))));
-        old = MemoryContextSwitchTo(intake_top->cxt);
-        tuplestore_puttuple(intake_top->rows, tup);
-        MemoryContextSwitchTo(old);
-        return PointerGetDatum(tup);
-    }
+		if (!TRIGGER_FIRED_INSTEAD(td->tg_event))
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("credit_intake_buffer: row trigger must fire INSTEAD OF")));
+		if (intake_top == NULL || intake_top->relid != relid)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("no intake buffer is open for \"%s\"", RelationGetRelationName(td->tg_relation))));
+		old = MemoryContextSwitchTo(intake_top->cxt);
+		tuplestore_puttuple(intake_top->rows, tup);
+		MemoryContextSwitchTo(old);
+		return PointerGetDatum(tup);
+	}
 }
 
 PG_FUNCTION_INFO_V1(credit_intake_take);
@@ -153,23 +153,23 @@ PG_FUNCTION_INFO_V1(credit_intake_take);
 Datum
 credit_intake_take(PG_FUNCTION_ARGS)
 {
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-    Oid         type = get_fn_expr_argtype(fcinfo->flinfo, 0);
-    Oid         relid = typeidTypeRelid(type);
-    IntakeFrame *f = intake_top;
-    TupleTableSlot *slot;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			relid = typeidTypeRelid(type);
+	IntakeFrame *f = intake_top;
+	TupleTableSlot *slot;
 
-    if (f == NULL || !OidIsValid(relid) || f->relid != relid)
-        ereport(ERROR,
-                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                 errmsg("no intake buffer is open for type %s", format_type_be(type))));
-    InitMaterializedSRF(fcinfo, 0);
-    slot = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsMinimalTuple);
-    while (tuplestore_gettupleslot(f->rows, true, false, slot))
-        tuplestore_puttupleslot(rsinfo->setResult, slot);
-    ExecDropSingleTupleTableSlot(slot);
+	if (f == NULL || !OidIsValid(relid) || f->relid != relid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no intake buffer is open for type %s", format_type_be(type))));
+	InitMaterializedSRF(fcinfo, 0);
+	slot = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(f->rows, true, false, slot))
+		tuplestore_puttupleslot(rsinfo->setResult, slot);
+	ExecDropSingleTupleTableSlot(slot);
 
-    intake_top = f->prev;
-    MemoryContextDelete(f->cxt);
-    PG_RETURN_NULL();
+	intake_top = f->prev;
+	MemoryContextDelete(f->cxt);
+	PG_RETURN_NULL();
 }

@@ -24,89 +24,93 @@
 
 /* The party of each ready row's decision key (the rule is credit.decision_party_of). */
 static CreditQuery q_parties = {
-    "SELECT credit.decision_party_of(x.c, x.s) "
-    "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS x(c, s, n) ORDER BY x.n",
-    2, {TEXTARRAYOID, INT8ARRAYOID}
+	"SELECT credit.decision_party_of(x.c, x.s) "
+	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS x(c, s, n) ORDER BY x.n",
+	2, {TEXTARRAYOID, INT8ARRAYOID}
 };
+
 /* The sequence of record numbers (the partitioned layout makes its own). */
 static CreditQuery q_record_seq = {
-    "SELECT pg_catalog.pg_get_serial_sequence('credit.record', 'id')::pg_catalog.regclass::pg_catalog.oid",
-    0, {0}
+	"SELECT pg_catalog.pg_get_serial_sequence('credit.record', 'id')::pg_catalog.regclass::pg_catalog.oid",
+	0, {0}
 };
+
 /*
  * Claim (and lock) the decision keys in key order: a new key is inserted
  * with the number of the record it will be, a key held already is locked
  * (a sending racing this one waits for it) and not returned.
  */
 static CreditQuery q_claim = {
-    "INSERT INTO credit.decision AS d (department, item_code, document_no, party, subject_id, record_id) "
-    "SELECT k.dep, k.item, k.doc, k.party, k.sid, pg_catalog.nextval($6) "
-    "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-    "                  pg_catalog.unnest($4), pg_catalog.unnest($5)) AS k(dep, item, doc, party, sid) "
-    " ORDER BY k.dep, k.item, k.doc, k.party "
-    "    ON CONFLICT (department, item_code, document_no, party) DO UPDATE SET record_id = d.record_id WHERE false "
-    "RETURNING d.department, d.item_code, d.document_no, d.party, d.record_id",
-    6, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, REGCLASSOID}
+	"INSERT INTO credit.decision AS d (department, item_code, document_no, party, subject_id, record_id) "
+	"SELECT k.dep, k.item, k.doc, k.party, k.sid, pg_catalog.nextval($6) "
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+	"                  pg_catalog.unnest($4), pg_catalog.unnest($5)) AS k(dep, item, doc, party, sid) "
+	" ORDER BY k.dep, k.item, k.doc, k.party "
+	"    ON CONFLICT (department, item_code, document_no, party) DO UPDATE SET record_id = d.record_id WHERE false "
+	"RETURNING d.department, d.item_code, d.document_no, d.party, d.record_id",
+	6, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, REGCLASSOID}
 };
+
 /* The records of keys held already (read after the claim, with a fresh snapshot). */
 static CreditQuery q_held = {
-    "SELECT k.n, d.record_id "
-    "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) "
-    "       WITH ORDINALITY AS k(dep, item, doc, party, n) "
-    "  JOIN credit.decision d ON d.department OPERATOR(pg_catalog.=) k.dep AND d.item_code OPERATOR(pg_catalog.=) k.item "
-    "   AND d.document_no OPERATOR(pg_catalog.=) k.doc AND d.party OPERATOR(pg_catalog.=) k.party",
-    4, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID}
+	"SELECT k.n, d.record_id "
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) "
+	"       WITH ORDINALITY AS k(dep, item, doc, party, n) "
+	"  JOIN credit.decision d ON d.department OPERATOR(pg_catalog.=) k.dep AND d.item_code OPERATOR(pg_catalog.=) k.item "
+	"   AND d.document_no OPERATOR(pg_catalog.=) k.doc AND d.party OPERATOR(pg_catalog.=) k.party",
+	4, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID}
 };
+
 /* Numbers of new records without a decision key. */
 static CreditQuery q_new_ids = {
-    "SELECT pg_catalog.nextval($1) FROM pg_catalog.generate_series(1, $2)",
-    2, {REGCLASSOID, INT4OID}
+	"SELECT pg_catalog.nextval($1) FROM pg_catalog.generate_series(1, $2)",
+	2, {REGCLASSOID, INT4OID}
 };
 
 /* Order of decision keys (unit, item, document number, party), for grouping and finding them. */
 static int
 cmp_key_parts(const char *dep1, const char *item1, const char *doc1, int64 party1,
-              const char *dep2, const char *item2, const char *doc2, int64 party2)
+			  const char *dep2, const char *item2, const char *doc2, int64 party2)
 {
-    int         c;
+	int			c;
 
-    if ((c = strcmp(dep1, dep2)) != 0 || (c = strcmp(item1, item2)) != 0 || (c = strcmp(doc1, doc2)) != 0)
-        return c;
-    return party1 < party2 ? -1 : party1 > party2 ? 1 : 0;
+	if ((c = strcmp(dep1, dep2)) != 0 || (c = strcmp(item1, item2)) != 0 || (c = strcmp(doc1, doc2)) != 0)
+		return c;
+	return party1 < party2 ? -1 : party1 > party2 ? 1 : 0;
 }
 
 /* Rows by decision key, then line. */
 static int
 cmp_row_key(const void *a, const void *b)
 {
-    const Row  *x = *(Row *const *) a;
-    const Row  *y = *(Row *const *) b;
-    int         c = cmp_key_parts(x->unit, x->item, x->doc, x->party, y->unit, y->item, y->doc, y->party);
+	const Row  *x = *(Row *const *) a;
+	const Row  *y = *(Row *const *) b;
+	int			c = cmp_key_parts(x->unit, x->item, x->doc, x->party, y->unit, y->item, y->doc, y->party);
 
-    return c != 0 ? c : x->line - y->line;
+	return c != 0 ? c : x->line - y->line;
 }
 
 /* The decision of a key among the sorted ones, or NULL. */
 static Decision *
 find_decision(Decision *dec, int n, const char *dep, const char *item, const char *doc, int64 party)
 {
-    int         lo = 0,
-                hi = n - 1;
+	int			lo = 0,
+				hi = n - 1;
 
-    while (lo <= hi)
-    {
-        int         mid = lo + (hi - lo) / 2;
-        Row        *f = dec[mid].first;
-        int         c = cmp_key_parts(dep, item, doc, party, f->unit, f->item, f->doc, f->party);
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		Row		   *f = dec[mid].first;
+		int			c = cmp_key_parts(dep, item, doc, party, f->unit, f->item, f->doc, f->party);
 
-        if (c == 0)
-            return &dec[mid];
-        if (c < 0)
-            hi = mid - 1;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
+		if (c == 0)
+			return &dec[mid];
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
 /*
@@ -121,172 +125,171 @@ find_decision(Decision *dec, int n, const char *dep, const char *item, const cha
 void
 intake_assign_records(Row *rows, int n, MemoryContext cxt)
 {
-    Row       **ready = palloc(sizeof(Row *) * Max(n, 1));
-    Row       **keyed = palloc(sizeof(Row *) * Max(n, 1));
-    int         nready = 0,
-                nkeyed = 0,
-                ndec = 0,
-                nsingle = 0;
-    Decision   *dec;
-    Oid         seq;
-    bool        isnull;
-    Datum       args[6];
+	Row		  **ready = palloc(sizeof(Row *) * Max(n, 1));
+	Row		  **keyed = palloc(sizeof(Row *) * Max(n, 1));
+	int			nready = 0,
+				nkeyed = 0,
+				ndec = 0,
+				nsingle = 0;
+	Decision   *dec;
+	Oid			seq;
+	bool		isnull;
+	Datum		args[6];
 
-    for (int i = 0; i < n; i++)
-        if (rows[i].problem == NULL && rows[i].has_subject)
-            ready[nready++] = &rows[i];
-    if (nready == 0)
-        return;
+	for (int i = 0; i < n; i++)
+		if (rows[i].problem == NULL && rows[i].has_subject)
+			ready[nready++] = &rows[i];
+	if (nready == 0)
+		return;
 
-    /* the party of each ready row's decision key */
-    {
-        char      **cats = palloc(sizeof(char *) * nready);
-        int64      *sids = palloc(sizeof(int64) * nready);
+	/* the party of each ready row's decision key */
+	{
+		char	  **cats = palloc(sizeof(char *) * nready);
+		int64	   *sids = palloc(sizeof(int64) * nready);
 
-        for (int i = 0; i < nready; i++)
-        {
-            cats[i] = unconstify(char *, ready[i]->category);
-            sids[i] = ready[i]->subject_id;
-        }
-        args[0] = credit_text_array(cats, nready);
-        args[1] = credit_int8_array(sids, nready);
-        run_query(&q_parties, args, true, "reading the parties of decisions", cxt);
-        if (SPI_processed != (uint64) nready)
-            elog(ERROR, "credit: party query returned %llu rows for %d", (unsigned long long) SPI_processed, nready);
-        for (int i = 0; i < nready; i++)
-        {
-            Datum       d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		for (int i = 0; i < nready; i++)
+		{
+			cats[i] = unconstify(char *, ready[i]->category);
+			sids[i] = ready[i]->subject_id;
+		}
+		args[0] = credit_text_array(cats, nready);
+		args[1] = credit_int8_array(sids, nready);
+		run_query(&q_parties, args, true, "reading the parties of decisions", cxt);
+		if (SPI_processed != (uint64) nready)
+			elog(ERROR, "credit: party query returned %llu rows for %d", (unsigned long long) SPI_processed, nready);
+		for (int i = 0; i < nready; i++)
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
 
-            ready[i]->has_party = !isnull;
-            ready[i]->party = isnull ? 0 : DatumGetInt64(d);
-        }
-    }
-    run_query(&q_record_seq, NULL, true, "finding the records' sequence", cxt);
-    seq = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			ready[i]->has_party = !isnull;
+			ready[i]->party = isnull ? 0 : DatumGetInt64(d);
+		}
+	}
+	run_query(&q_record_seq, NULL, true, "finding the records' sequence", cxt);
+	seq = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-    /* the decisions: rows grouped by key */
-    for (int i = 0; i < nready; i++)
-    {
-        Row        *r = ready[i];
-        char       *doc = trim_spaces(r->col[C_DOCUMENT_NO]);
+	/* the decisions: rows grouped by key */
+	for (int i = 0; i < nready; i++)
+	{
+		Row		   *r = ready[i];
+		char	   *doc = trim_spaces(r->col[C_DOCUMENT_NO]);
 
-        r->doc = (doc != NULL && doc[0] != '\0') ? doc : NULL;
-        if (r->doc != NULL && r->has_party)
-            keyed[nkeyed++] = r;
-        else
-            nsingle++;
-    }
-    qsort(keyed, nkeyed, sizeof(Row *), cmp_row_key);
-    dec = palloc0(sizeof(Decision) * Max(nkeyed, 1));
-    for (int i = 0; i < nkeyed; i++)
-    {
-        Row        *r = keyed[i];
+		r->doc = (doc != NULL && doc[0] != '\0') ? doc : NULL;
+		if (r->doc != NULL && r->has_party)
+			keyed[nkeyed++] = r;
+		else
+			nsingle++;
+	}
+	qsort(keyed, nkeyed, sizeof(Row *), cmp_row_key);
+	dec = palloc0(sizeof(Decision) * Max(nkeyed, 1));
+	for (int i = 0; i < nkeyed; i++)
+	{
+		Row		   *r = keyed[i];
 
-        if (ndec == 0 || cmp_key_parts(r->unit, r->item, r->doc, r->party, dec[ndec - 1].first->unit,
-                                       dec[ndec - 1].first->item, dec[ndec - 1].first->doc,
-                                       dec[ndec - 1].first->party) != 0)
-            dec[ndec++].first = r;
-        dec[ndec - 1].last = r;
-        r->decision = &dec[ndec - 1];
-    }
+		if (ndec == 0 || cmp_key_parts(r->unit, r->item, r->doc, r->party, dec[ndec - 1].first->unit,
+									   dec[ndec - 1].first->item, dec[ndec - 1].first->doc,
+									   dec[ndec - 1].first->party) != 0)
+			dec[ndec++].first = r;
+		dec[ndec - 1].last = r;
+		r->decision = &dec[ndec - 1];
+	}
 
-    if (ndec > 0)
-    {
-        char      **deps = palloc(sizeof(char *) * ndec);
-        char      **items = palloc(sizeof(char *) * ndec);
-        char      **docs = palloc(sizeof(char *) * ndec);
-        int64      *parties = palloc(sizeof(int64) * ndec);
-        int64      *sids = palloc(sizeof(int64) * ndec);
-        int         nheld = 0;
+	if (ndec > 0)
+	{
+		char	  **deps = palloc(sizeof(char *) * ndec);
+		char	  **items = palloc(sizeof(char *) * ndec);
+		char	  **docs = palloc(sizeof(char *) * ndec);
+		int64	   *parties = palloc(sizeof(int64) * ndec);
+		int64	   *sids = palloc(sizeof(int64) * ndec);
+		int			nheld = 0;
 
-        for (int i = 0; i < ndec; i++)
-        {
-            deps[i] = unconstify(char *, dec[i].first->unit);
-            items[i] = dec[i].first->item;
-            docs[i] = dec[i].first->doc;
-            parties[i] = dec[i].first->party;
-            sids[i] = dec[i].last->subject_id;
-        }
-        args[0] = credit_text_array(deps, ndec);
-        args[1] = credit_text_array(items, ndec);
-        args[2] = credit_text_array(docs, ndec);
-        args[3] = credit_int8_array(parties, ndec);
-        args[4] = credit_int8_array(sids, ndec);
-        args[5] = ObjectIdGetDatum(seq);
-        credit_query_exec(&q_claim, args, NULL, false, SPI_OK_INSERT_RETURNING, "claiming decisions");
-        MemoryContextSwitchTo(cxt);
-        for (uint64 i = 0; i < SPI_processed; i++)
-        {
-            HeapTuple   tup = SPI_tuptable->vals[i];
-            TupleDesc   td = SPI_tuptable->tupdesc;
-            Decision   *d = find_decision(dec, ndec, spi_text(tup, 1, cxt), spi_text(tup, 2, cxt), spi_text(tup, 3, cxt),
-                                          DatumGetInt64(SPI_getbinval(tup, td, 4, &isnull)));
+		for (int i = 0; i < ndec; i++)
+		{
+			deps[i] = unconstify(char *, dec[i].first->unit);
+			items[i] = dec[i].first->item;
+			docs[i] = dec[i].first->doc;
+			parties[i] = dec[i].first->party;
+			sids[i] = dec[i].last->subject_id;
+		}
+		args[0] = credit_text_array(deps, ndec);
+		args[1] = credit_text_array(items, ndec);
+		args[2] = credit_text_array(docs, ndec);
+		args[3] = credit_int8_array(parties, ndec);
+		args[4] = credit_int8_array(sids, ndec);
+		args[5] = ObjectIdGetDatum(seq);
+		credit_query_exec(&q_claim, args, NULL, false, SPI_OK_INSERT_RETURNING, "claiming decisions");
+		MemoryContextSwitchTo(cxt);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			Decision   *d = find_decision(dec, ndec, spi_text(tup, 1, cxt), spi_text(tup, 2, cxt), spi_text(tup, 3, cxt),
+										  DatumGetInt64(SPI_getbinval(tup, td, 4, &isnull)));
 
-            if (d == NULL)
-                elog(ERROR, "credit: a claimed decision key is not one of the statement's");
-            d->claimed = true;
-            d->record_id = DatumGetInt64(SPI_getbinval(tup, td, 5, &isnull));
-        }
+			if (d == NULL)
+				elog(ERROR, "credit: a claimed decision key is not one of the statement's");
+			d->claimed = true;
+			d->record_id = DatumGetInt64(SPI_getbinval(tup, td, 5, &isnull));
+		}
 
-        /* keys held already: their records */
-        for (int i = 0; i < ndec; i++)
-            if (!dec[i].claimed)
-            {
-                deps[nheld] = deps[i];
-                items[nheld] = items[i];
-                docs[nheld] = docs[i];
-                parties[nheld] = parties[i];
-                sids[nheld++] = i;  /* the decision's index */
-            }
-        if (nheld > 0)
-        {
-            args[0] = credit_text_array(deps, nheld);
-            args[1] = credit_text_array(items, nheld);
-            args[2] = credit_text_array(docs, nheld);
-            args[3] = credit_int8_array(parties, nheld);
-            run_query(&q_held, args, false, "reading the records of decisions", cxt);
-            for (uint64 i = 0; i < SPI_processed; i++)
-            {
-                HeapTuple   tup = SPI_tuptable->vals[i];
-                int64       k = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
-                Datum       rid = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+		/* keys held already: their records */
+		for (int i = 0; i < ndec; i++)
+			if (!dec[i].claimed)
+			{
+				deps[nheld] = deps[i];
+				items[nheld] = items[i];
+				docs[nheld] = docs[i];
+				parties[nheld] = parties[i];
+				sids[nheld++] = i;	/* the decision's index */
+			}
+		if (nheld > 0)
+		{
+			args[0] = credit_text_array(deps, nheld);
+			args[1] = credit_text_array(items, nheld);
+			args[2] = credit_text_array(docs, nheld);
+			args[3] = credit_int8_array(parties, nheld);
+			run_query(&q_held, args, false, "reading the records of decisions", cxt);
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				HeapTuple	tup = SPI_tuptable->vals[i];
+				int64		k = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+				Datum		rid = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
 
-                if (k < 1 || k > nheld || isnull)
-                    elog(ERROR, "credit: decision key without a record");
-                dec[sids[k - 1]].record_id = DatumGetInt64(rid);
-            }
-            for (int i = 0; i < ndec; i++)
-                if (!dec[i].claimed && dec[i].record_id == 0)
-                    elog(ERROR, "credit: decision key neither claimed nor held");
-        }
-    }
-    for (int i = 0; i < nkeyed; i++)
-    {
-        Row        *r = keyed[i];
-        Decision   *d = r->decision;
+				if (k < 1 || k > nheld || isnull)
+					elog(ERROR, "credit: decision key without a record");
+				dec[sids[k - 1]].record_id = DatumGetInt64(rid);
+			}
+			for (int i = 0; i < ndec; i++)
+				if (!dec[i].claimed && dec[i].record_id == 0)
+					elog(ERROR, "credit: decision key neither claimed nor held");
+		}
+	}
+	for (int i = 0; i < nkeyed; i++)
+	{
+		Row		   *r = keyed[i];
+		Decision   *d = r->decision;
 
-        r->record_id = d->record_id;
-        r->status = d->claimed && r == d->first ? "accepted" : "updated";
-        r->makes = r != d->last ? NULL : d->claimed ? "insert" : "update";
-    }
+		r->record_id = d->record_id;
+		r->status = d->claimed && r == d->first ? "accepted" : "updated";
+		r->makes = r != d->last ? NULL : d->claimed ? "insert" : "update";
+	}
 
-    /* rows without a decision key: a new record each */
-    if (nsingle > 0)
-    {
-        int         k = 0;
+	/* rows without a decision key: a new record each */
+	if (nsingle > 0)
+	{
+		int			k = 0;
 
-        args[0] = ObjectIdGetDatum(seq);
-        args[1] = Int32GetDatum(nsingle);
-        run_query(&q_new_ids, args, false, "numbering records", cxt);
-        for (int i = 0; i < nready; i++)
-            if (ready[i]->decision == NULL)
-            {
-                if ((uint64) k >= SPI_processed)
-                    elog(ERROR, "credit: too few record numbers");
-                ready[i]->record_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k++], SPI_tuptable->tupdesc, 1, &isnull));
-                ready[i]->status = "accepted";
-                ready[i]->makes = "insert";
-            }
-    }
+		args[0] = ObjectIdGetDatum(seq);
+		args[1] = Int32GetDatum(nsingle);
+		run_query(&q_new_ids, args, false, "numbering records", cxt);
+		for (int i = 0; i < nready; i++)
+			if (ready[i]->decision == NULL)
+			{
+				if ((uint64) k >= SPI_processed)
+					elog(ERROR, "credit: too few record numbers");
+				ready[i]->record_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k++], SPI_tuptable->tupdesc, 1, &isnull));
+				ready[i]->status = "accepted";
+				ready[i]->makes = "insert";
+			}
+	}
 }
-

@@ -28,26 +28,26 @@
 
 typedef enum LedgerOp
 {
-    OP_INSERT,
-    OP_UPDATE,
-    OP_DELETE,
-    OP_TRUNCATE
+	OP_INSERT,
+	OP_UPDATE,
+	OP_DELETE,
+	OP_TRUNCATE
 } LedgerOp;
 
 /* A column of the canonical serialization. */
 typedef struct CodecCol
 {
-    int         index;          /* 0-based attribute index */
-    char       *name;           /* UTF-8 */
-    int         namelen;
-    FmgrInfo    out;
+	int			index;			/* 0-based attribute index */
+	char	   *name;			/* UTF-8 */
+	int			namelen;
+	FmgrInfo	out;
 } CodecCol;
 
 /* The canonical serializer of the rows of one tuple descriptor. */
 typedef struct RowCodec
 {
-    int         ncols;
-    CodecCol   *cols;
+	int			ncols;
+	CodecCol   *cols;
 } RowCodec;
 
 /* The ledgered tables (LEDGER_NTABLES of them), in name order. */
@@ -62,22 +62,22 @@ extern const char *const ledger_tables[LEDGER_NTABLES];
  */
 typedef struct PendingRow
 {
-    int64       k1;
-    int64       k2;
-    int         ord;
-    LedgerOp    op;
-    const uint8 *oldh;          /* NULL for insert and truncate */
-    const uint8 *newh;          /* NULL for delete and truncate */
+	int64		k1;
+	int64		k2;
+	int			ord;
+	LedgerOp	op;
+	const uint8 *oldh;			/* NULL for insert and truncate */
+	const uint8 *newh;			/* NULL for delete and truncate */
 } PendingRow;
 
-extern int  ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows);
+extern int	ledger_pending_rows(Oid nspid, const char *relname, PendingRow **rows);
 extern bool ledger_hash_partition_holds(int64 modulus, int64 remainder, int64 value);
 
 /* The ledger's keys: the current one, and the one before a rotation. */
 typedef enum LedgerKeyWhich
 {
-    LEDGER_KEY_CURRENT = 0,
-    LEDGER_KEY_PREVIOUS = 1
+	LEDGER_KEY_CURRENT = 0,
+	LEDGER_KEY_PREVIOUS = 1
 } LedgerKeyWhich;
 
 extern bool ledger_key_usable(LedgerKeyWhich which);
@@ -85,13 +85,13 @@ extern void ledger_entry_tag(LedgerKeyWhich which, const uint8 *hash, uint8 *out
 
 extern RowCodec *ledger_codec_build(TupleDesc td);
 extern void ledger_codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out);
-extern int  ledger_pin_settings(void);
+extern int	ledger_pin_settings(void);
 extern void ledger_unpin_settings(int level);
-extern int  ledger_table_keys(Relation rel, AttrNumber *keys);
+extern int	ledger_table_keys(Relation rel, AttrNumber *keys);
 extern bytea *ledger_hash_bytea(const uint8 *h);
 extern void ledger_entry_hash(const uint8 *prev, int64 seq, TimestampTz at, const char *who, uint64 xid,
-                       const char *relation, const char *op, uint32 flags, int n,
-                       const int64 *k1, const int64 *k2,
-                       const uint8 *const *oldh, const uint8 *const *newh, uint8 *out);
+							  const char *relation, const char *op, uint32 flags, int n,
+							  const int64 *k1, const int64 *k2,
+							  const uint8 *const *oldh, const uint8 *const *newh, uint8 *out);
 
-#endif                          /* CREDIT_LEDGER_H */
+#endif							/* CREDIT_LEDGER_H */

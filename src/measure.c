@@ -55,39 +55,40 @@
 /* One row of credit.measure, as matching needs it. */
 typedef struct MeasureDef
 {
-    char       *code;
-    char       *name;
-    char       *kind;           /* 'incentive' or 'punishment' */
-    char       *effect;         /* priority, facilitation, restriction, bar */
-    char       *product;        /* NULL: not a product */
-    char       *scenario;       /* NULL: every scenario */
-    uint32      kinds_mask;     /* bit (n - 1) for the n-th label of credit.subject_kind */
-    char       *model;          /* NULL: no grade condition */
-    char       *best_grade;     /* NULL: open end */
-    char       *worst_grade;
-    int32       best_rank;      /* 0 when best_grade is NULL */
-    int32       worst_rank;     /* PG_INT32_MAX when worst_grade is NULL */
-    int         nlists;
-    char      **lists;
+	char	   *code;
+	char	   *name;
+	char	   *kind;			/* 'incentive' or 'punishment' */
+	char	   *effect;			/* priority, facilitation, restriction, bar */
+	char	   *product;		/* NULL: not a product */
+	char	   *scenario;		/* NULL: every scenario */
+	uint32		kinds_mask;		/* bit (n - 1) for the n-th label of
+								 * credit.subject_kind */
+	char	   *model;			/* NULL: no grade condition */
+	char	   *best_grade;		/* NULL: open end */
+	char	   *worst_grade;
+	int32		best_rank;		/* 0 when best_grade is NULL */
+	int32		worst_rank;		/* PG_INT32_MAX when worst_grade is NULL */
+	int			nlists;
+	char	  **lists;
 } MeasureDef;
 
 typedef struct MeasureCache
 {
-    MemoryContext cxt;
-    uint64      generation;
-    int         nmeasures;
-    MeasureDef *measures;
-    int         nscenarios;
-    char      **scenarios;      /* sorted (bytewise) */
-    char      **scenario_names;
+	MemoryContext cxt;
+	uint64		generation;
+	int			nmeasures;
+	MeasureDef *measures;
+	int			nscenarios;
+	char	  **scenarios;		/* sorted (bytewise) */
+	char	  **scenario_names;
 } MeasureCache;
 
 /* One current grade or active list of the subject being matched. */
 typedef struct SubjectFact
 {
-    char       *key;            /* model or list code */
-    char       *value;          /* grade, or first listed_on of the list */
-    int32       rank;
+	char	   *key;			/* model or list code */
+	char	   *value;			/* grade, or first listed_on of the list */
+	int32		rank;
 } SubjectFact;
 
 static MeasureCache *measure_cache = NULL;
@@ -96,105 +97,105 @@ static MeasureCache *measure_cache = NULL;
 static char *
 measure_spi_text(HeapTuple tup, TupleDesc desc, int col)
 {
-    bool        isnull;
-    Datum       d = SPI_getbinval(tup, desc, col, &isnull);
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
 
-    return isnull ? NULL : TextDatumGetCString(d);
+	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 /* The queries the cache is loaded with. */
 static CreditQuery q_measures = {
-    "SELECT m.code, m.name, m.kind, m.scenario, "
-    "       (SELECT pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) (pg_catalog.array_position("
-    "                   pg_catalog.enum_range(NULL::credit.subject_kind), k) OPERATOR(pg_catalog.-) 1))"
-    "          FROM pg_catalog.unnest(m.subject_kinds) k)::pg_catalog.int4, "
-    "       m.model, m.best_grade, m.worst_grade, "
-    "       COALESCE(b.rank, 0), COALESCE(w.rank, 2147483647), m.list_codes, m.effect, m.product "
-    "  FROM credit.measure m "
-    "  LEFT JOIN credit.model_grade b ON b.model OPERATOR(pg_catalog.=) m.model "
-    "                                AND b.grade OPERATOR(pg_catalog.=) m.best_grade "
-    "  LEFT JOIN credit.model_grade w ON w.model OPERATOR(pg_catalog.=) m.model "
-    "                                AND w.grade OPERATOR(pg_catalog.=) m.worst_grade "
-    " ORDER BY m.kind COLLATE pg_catalog.\"C\", m.code COLLATE pg_catalog.\"C\"",
-    0, {0}
+	"SELECT m.code, m.name, m.kind, m.scenario, "
+	"       (SELECT pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) (pg_catalog.array_position("
+	"                   pg_catalog.enum_range(NULL::credit.subject_kind), k) OPERATOR(pg_catalog.-) 1))"
+	"          FROM pg_catalog.unnest(m.subject_kinds) k)::pg_catalog.int4, "
+	"       m.model, m.best_grade, m.worst_grade, "
+	"       COALESCE(b.rank, 0), COALESCE(w.rank, 2147483647), m.list_codes, m.effect, m.product "
+	"  FROM credit.measure m "
+	"  LEFT JOIN credit.model_grade b ON b.model OPERATOR(pg_catalog.=) m.model "
+	"                                AND b.grade OPERATOR(pg_catalog.=) m.best_grade "
+	"  LEFT JOIN credit.model_grade w ON w.model OPERATOR(pg_catalog.=) m.model "
+	"                                AND w.grade OPERATOR(pg_catalog.=) m.worst_grade "
+	" ORDER BY m.kind COLLATE pg_catalog.\"C\", m.code COLLATE pg_catalog.\"C\"",
+	0, {0}
 };
 static CreditQuery q_scenarios = {
-    "SELECT s.code, s.name FROM credit.scenario s ORDER BY s.code COLLATE pg_catalog.\"C\"", 0, {0}
+	"SELECT s.code, s.name FROM credit.scenario s ORDER BY s.code COLLATE pg_catalog.\"C\"", 0, {0}
 };
 
 /* Read the measures, scenarios, grade ranks and subject kinds through SPI (connected by the caller) into a new cache. */
 static MeasureCache *
 measure_cache_load(void)
 {
-    MemoryContext cxt;
-    MemoryContext old;
-    MeasureCache *c;
-    uint64      gen = credit_cache_generation(CREDIT_CACHE_MEASURE);
-    uint64      i;
+	MemoryContext cxt;
+	MemoryContext old;
+	MeasureCache *c;
+	uint64		gen = credit_cache_generation(CREDIT_CACHE_MEASURE);
+	uint64		i;
 
-    credit_query_exec(&q_measures, NULL, NULL, true, SPI_OK_SELECT, "reading credit.measure");
+	credit_query_exec(&q_measures, NULL, NULL, true, SPI_OK_SELECT, "reading credit.measure");
 
-    /* under the transaction until complete, so an error frees it */
-    cxt = AllocSetContextCreate(CurTransactionContext, "credit measure cache", ALLOCSET_SMALL_SIZES);
-    old = MemoryContextSwitchTo(cxt);
-    c = palloc0(sizeof(MeasureCache));
-    c->cxt = cxt;
-    c->generation = gen;
-    c->nmeasures = (int) SPI_processed;
-    c->measures = palloc0(sizeof(MeasureDef) * Max(c->nmeasures, 1));
-    for (i = 0; i < SPI_processed; i++)
-    {
-        HeapTuple   tup = SPI_tuptable->vals[i];
-        TupleDesc   desc = SPI_tuptable->tupdesc;
-        MeasureDef *m = &c->measures[i];
-        bool        isnull;
-        Datum       d;
+	/* under the transaction until complete, so an error frees it */
+	cxt = AllocSetContextCreate(CurTransactionContext, "credit measure cache", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	c = palloc0(sizeof(MeasureCache));
+	c->cxt = cxt;
+	c->generation = gen;
+	c->nmeasures = (int) SPI_processed;
+	c->measures = palloc0(sizeof(MeasureDef) * Max(c->nmeasures, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MeasureDef *m = &c->measures[i];
+		bool		isnull;
+		Datum		d;
 
-        m->code = measure_spi_text(tup, desc, 1);
-        m->name = measure_spi_text(tup, desc, 2);
-        m->kind = measure_spi_text(tup, desc, 3);
-        m->scenario = measure_spi_text(tup, desc, 4);
-        d = SPI_getbinval(tup, desc, 5, &isnull);
-        m->kinds_mask = isnull ? 0 : (uint32) DatumGetInt32(d);
-        m->model = measure_spi_text(tup, desc, 6);
-        m->best_grade = measure_spi_text(tup, desc, 7);
-        m->worst_grade = measure_spi_text(tup, desc, 8);
-        m->best_rank = DatumGetInt32(SPI_getbinval(tup, desc, 9, &isnull));
-        m->worst_rank = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
-        d = SPI_getbinval(tup, desc, 11, &isnull);
-        if (!isnull)
-        {
-            ArrayType  *arr = DatumGetArrayTypeP(d);
-            Datum      *elems;
-            bool       *nulls;
-            int         n;
-            int         j;
+		m->code = measure_spi_text(tup, desc, 1);
+		m->name = measure_spi_text(tup, desc, 2);
+		m->kind = measure_spi_text(tup, desc, 3);
+		m->scenario = measure_spi_text(tup, desc, 4);
+		d = SPI_getbinval(tup, desc, 5, &isnull);
+		m->kinds_mask = isnull ? 0 : (uint32) DatumGetInt32(d);
+		m->model = measure_spi_text(tup, desc, 6);
+		m->best_grade = measure_spi_text(tup, desc, 7);
+		m->worst_grade = measure_spi_text(tup, desc, 8);
+		m->best_rank = DatumGetInt32(SPI_getbinval(tup, desc, 9, &isnull));
+		m->worst_rank = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
+		d = SPI_getbinval(tup, desc, 11, &isnull);
+		if (!isnull)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(d);
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n;
+			int			j;
 
-            deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-            m->lists = palloc0(sizeof(char *) * Max(n, 1));
-            for (j = 0; j < n; j++)
-                if (!nulls[j])
-                    m->lists[m->nlists++] = TextDatumGetCString(elems[j]);
-        }
-        m->effect = measure_spi_text(tup, desc, 12);
-        m->product = measure_spi_text(tup, desc, 13);
-    }
-    MemoryContextSwitchTo(old);
+			deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+			m->lists = palloc0(sizeof(char *) * Max(n, 1));
+			for (j = 0; j < n; j++)
+				if (!nulls[j])
+					m->lists[m->nlists++] = TextDatumGetCString(elems[j]);
+		}
+		m->effect = measure_spi_text(tup, desc, 12);
+		m->product = measure_spi_text(tup, desc, 13);
+	}
+	MemoryContextSwitchTo(old);
 
-    credit_query_exec(&q_scenarios, NULL, NULL, true, SPI_OK_SELECT, "reading credit.scenario");
-    old = MemoryContextSwitchTo(cxt);
-    c->nscenarios = (int) SPI_processed;
-    c->scenarios = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
-    c->scenario_names = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
-    for (i = 0; i < SPI_processed; i++)
-    {
-        c->scenarios[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-        c->scenario_names[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-    }
-    MemoryContextSwitchTo(old);
+	credit_query_exec(&q_scenarios, NULL, NULL, true, SPI_OK_SELECT, "reading credit.scenario");
+	old = MemoryContextSwitchTo(cxt);
+	c->nscenarios = (int) SPI_processed;
+	c->scenarios = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
+	c->scenario_names = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		c->scenarios[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		c->scenario_names[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+	MemoryContextSwitchTo(old);
 
-    MemoryContextSetParent(cxt, CacheMemoryContext);
-    return c;
+	MemoryContextSetParent(cxt, CacheMemoryContext);
+	return c;
 }
 
 /*
@@ -204,73 +205,73 @@ measure_cache_load(void)
 static MeasureCache *
 measure_cache_get(void)
 {
-    MeasureCache *c;
-    CreditScope scope;
+	MeasureCache *c;
+	CreditScope scope;
 
-    /* see committed changes even when the tables are already locked */
-    AcceptInvalidationMessages();
-    if (measure_cache != NULL &&
-        measure_cache->generation == credit_cache_generation(CREDIT_CACHE_MEASURE))
-        return measure_cache;
-    /* the measures are platform configuration: read with the owner's rights */
-    credit_scope_enter_reference(&scope);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-    c = measure_cache_load();
-    SPI_finish();
-    credit_scope_exit(&scope);
-    if (measure_cache != NULL)
-        MemoryContextDelete(measure_cache->cxt);
-    measure_cache = c;
-    return c;
+	/* see committed changes even when the tables are already locked */
+	AcceptInvalidationMessages();
+	if (measure_cache != NULL &&
+		measure_cache->generation == credit_cache_generation(CREDIT_CACHE_MEASURE))
+		return measure_cache;
+	/* the measures are platform configuration: read with the owner's rights */
+	credit_scope_enter_reference(&scope);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	c = measure_cache_load();
+	SPI_finish();
+	credit_scope_exit(&scope);
+	if (measure_cache != NULL)
+		MemoryContextDelete(measure_cache->cxt);
+	measure_cache = c;
+	return c;
 }
 
 /* Index of a scenario code in credit.scenario (binary search of the sorted codes), -1 if absent. */
 static int
 measure_scenario_index(const MeasureCache *c, const char *code)
 {
-    int         lo = 0;
-    int         hi = c->nscenarios - 1;
+	int			lo = 0;
+	int			hi = c->nscenarios - 1;
 
-    while (lo <= hi)
-    {
-        int         mid = (lo + hi) / 2;
-        int         cmp = strcmp(c->scenarios[mid], code);
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			cmp = strcmp(c->scenarios[mid], code);
 
-        if (cmp == 0)
-            return mid;
-        if (cmp < 0)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
+		if (cmp == 0)
+			return mid;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
 }
 
 /* The scenario's index, or the error of an unknown scenario. */
 static int
 measure_scenario(const MeasureCache *c, const char *code)
 {
-    int         i = measure_scenario_index(c, code);
+	int			i = measure_scenario_index(c, code);
 
-    if (i < 0)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("scenario \"%s\" does not exist", credit_clip(code, strlen(code))),
-                 errhint("Scenarios are rows of credit.scenario.")));
-    return i;
+	if (i < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("scenario \"%s\" does not exist", credit_clip(code, strlen(code))),
+				 errhint("Scenarios are rows of credit.scenario.")));
+	return i;
 }
 
 /* The subject's fact (grade under a model, or list entry) with this key, or NULL. */
 static const SubjectFact *
 measure_find_fact(const SubjectFact *facts, int n, const char *key)
 {
-    int         i;
+	int			i;
 
-    for (i = 0; i < n; i++)
-        if (strcmp(facts[i].key, key) == 0)
-            return &facts[i];
-    return NULL;
+	for (i = 0; i < n; i++)
+		if (strcmp(facts[i].key, key) == 0)
+			return &facts[i];
+	return NULL;
 }
 
 /*
@@ -279,108 +280,110 @@ measure_find_fact(const SubjectFact *facts, int n, const char *key)
  */
 static bool
 measure_matches(const MeasureDef *m, const SubjectFact *grades, int ngrades,
-                const SubjectFact *lists, int nlists, StringInfo reason)
+				const SubjectFact *lists, int nlists, StringInfo reason)
 {
-    int         start = reason->len;
-    int         nmatched = 0;
-    int         j;
+	int			start = reason->len;
+	int			nmatched = 0;
+	int			j;
 
-    if (m->model != NULL)
-    {
-        const SubjectFact *g = measure_find_fact(grades, ngrades, m->model);
+	if (m->model != NULL)
+	{
+		const SubjectFact *g = measure_find_fact(grades, ngrades, m->model);
 
-        if (g == NULL || g->rank < m->best_rank || g->rank > m->worst_rank)
-            return false;
-        appendStringInfo(reason, "grade %s under %s", g->value, m->model);
-        if (m->best_grade == NULL && m->worst_grade == NULL)
-            appendStringInfoString(reason, " (any grade)");
-        else if (m->best_grade == NULL)
-            appendStringInfo(reason, " (measure range: %s or better)", m->worst_grade);
-        else if (m->worst_grade == NULL)
-            appendStringInfo(reason, " (measure range: %s or worse)", m->best_grade);
-        else if (strcmp(m->best_grade, m->worst_grade) != 0)
-            appendStringInfo(reason, " (measure range: %s to %s)", m->best_grade, m->worst_grade);
-    }
-    if (m->nlists == 0)
-        return true;
-    for (j = 0; j < m->nlists; j++)
-    {
-        const SubjectFact *l = measure_find_fact(lists, nlists, m->lists[j]);
+		if (g == NULL || g->rank < m->best_rank || g->rank > m->worst_rank)
+			return false;
+		appendStringInfo(reason, "grade %s under %s", g->value, m->model);
+		if (m->best_grade == NULL && m->worst_grade == NULL)
+			appendStringInfoString(reason, " (any grade)");
+		else if (m->best_grade == NULL)
+			appendStringInfo(reason, " (measure range: %s or better)", m->worst_grade);
+		else if (m->worst_grade == NULL)
+			appendStringInfo(reason, " (measure range: %s or worse)", m->best_grade);
+		else if (strcmp(m->best_grade, m->worst_grade) != 0)
+			appendStringInfo(reason, " (measure range: %s to %s)", m->best_grade, m->worst_grade);
+	}
+	if (m->nlists == 0)
+		return true;
+	for (j = 0; j < m->nlists; j++)
+	{
+		const SubjectFact *l = measure_find_fact(lists, nlists, m->lists[j]);
 
-        if (l == NULL)
-            continue;
-        if (nmatched == 0)
-            appendStringInfoString(reason, reason->len > start ? "; on list " : "on list ");
-        else
-            appendStringInfoString(reason, ", ");
-        appendStringInfo(reason, "%s since %s", l->key, l->value);
-        nmatched++;
-    }
-    if (nmatched == 0)
-    {
-        reason->len = start;
-        reason->data[start] = '\0';
-        return false;
-    }
-    return true;
+		if (l == NULL)
+			continue;
+		if (nmatched == 0)
+			appendStringInfoString(reason, reason->len > start ? "; on list " : "on list ");
+		else
+			appendStringInfoString(reason, ", ");
+		appendStringInfo(reason, "%s since %s", l->key, l->value);
+		nmatched++;
+	}
+	if (nmatched == 0)
+	{
+		reason->len = start;
+		reason->data[start] = '\0';
+		return false;
+	}
+	return true;
 }
 
 /* A current grade as credit.check shows it. */
 typedef struct SubjectGrade
 {
-    char       *model;
-    char       *grade;          /* NULL: none */
-    char       *as_of;          /* its anchor, ISO */
+	char	   *model;
+	char	   *grade;			/* NULL: none */
+	char	   *as_of;			/* its anchor, ISO */
 } SubjectGrade;
 
 /* A listing as credit.check shows it (credit.subject_listings). */
 typedef struct SubjectListing
 {
-    char       *list;
-    char       *kind;
-    char       *listed_on;
-    char       *expires_on;     /* NULL: open */
-    char       *department;     /* NULL: an entry; else the unit whose record lists it */
+	char	   *list;
+	char	   *kind;
+	char	   *listed_on;
+	char	   *expires_on;		/* NULL: open */
+	char	   *department;		/* NULL: an entry; else the unit whose record
+								 * lists it */
 } SubjectListing;
 
 /* What a call knows of the subject being matched. */
 typedef struct SubjectFacts
 {
-    bool        found;
-    int         kind_pos;       /* 1-based position of its kind in enum_range; 0 unknown */
-    int         ngrades;        /* grades with a rank: the matching facts */
-    int         nlists;         /* lists, with the first day of each */
-    int         capacity;
-    SubjectFact *grades;
-    SubjectFact *lists;
-    /* the subject and every grade and listing, for credit.check */
-    char       *kind;
-    char       *name;
-    char       *uscc;
-    char       *person_id;      /* masked */
-    int         nshown_grades;
-    SubjectGrade *shown_grades;
-    int         nlistings;
-    SubjectListing *listings;
+	bool		found;
+	int			kind_pos;		/* 1-based position of its kind in enum_range;
+								 * 0 unknown */
+	int			ngrades;		/* grades with a rank: the matching facts */
+	int			nlists;			/* lists, with the first day of each */
+	int			capacity;
+	SubjectFact *grades;
+	SubjectFact *lists;
+	/* the subject and every grade and listing, for credit.check */
+	char	   *kind;
+	char	   *name;
+	char	   *uscc;
+	char	   *person_id;		/* masked */
+	int			nshown_grades;
+	SubjectGrade *shown_grades;
+	int			nlistings;
+	SubjectListing *listings;
 } SubjectFacts;
 
 /* Room for one more grade or list of the subject. */
 static SubjectFact *
 measure_add_fact(SubjectFacts *sf, bool grade)
 {
-    if (sf->grades == NULL)
-    {
-        sf->capacity = 8;
-        sf->grades = palloc(sizeof(SubjectFact) * sf->capacity);
-        sf->lists = palloc(sizeof(SubjectFact) * sf->capacity);
-    }
-    if ((grade ? sf->ngrades : sf->nlists) == sf->capacity)
-    {
-        sf->capacity *= 2;
-        sf->grades = repalloc(sf->grades, sizeof(SubjectFact) * sf->capacity);
-        sf->lists = repalloc(sf->lists, sizeof(SubjectFact) * sf->capacity);
-    }
-    return grade ? &sf->grades[sf->ngrades++] : &sf->lists[sf->nlists++];
+	if (sf->grades == NULL)
+	{
+		sf->capacity = 8;
+		sf->grades = palloc(sizeof(SubjectFact) * sf->capacity);
+		sf->lists = palloc(sizeof(SubjectFact) * sf->capacity);
+	}
+	if ((grade ? sf->ngrades : sf->nlists) == sf->capacity)
+	{
+		sf->capacity *= 2;
+		sf->grades = repalloc(sf->grades, sizeof(SubjectFact) * sf->capacity);
+		sf->lists = repalloc(sf->lists, sizeof(SubjectFact) * sf->capacity);
+	}
+	return grade ? &sf->grades[sf->ngrades++] : &sf->lists[sf->nlists++];
 }
 
 /*
@@ -406,151 +409,151 @@ measure_add_fact(SubjectFacts *sf, bool grade)
  * matching needs, so a role needs the privileges a query of them would).
  */
 static CreditQuery q_facts = {
-    FACTS_QUERY("NULL::pg_catalog.text", "NULL::pg_catalog.text", "NULL::pg_catalog.text"), 1, {INT8OID}
+	FACTS_QUERY("NULL::pg_catalog.text", "NULL::pg_catalog.text", "NULL::pg_catalog.text"), 1, {INT8OID}
 };
 
 /* As credit.check reads them, with the owner's rights (the ID number masked). */
 static CreditQuery q_facts_check = {
-    FACTS_QUERY("s.name", "s.uscc::pg_catalog.text", "credit.mask(s.person_id)"), 1, {INT8OID}
+	FACTS_QUERY("s.name", "s.uscc::pg_catalog.text", "credit.mask(s.person_id)"), 1, {INT8OID}
 };
 
 /* A date column of the current SPI row as ISO text; NULL stays NULL. */
 static char *
 measure_spi_date(HeapTuple tup, TupleDesc desc, int col)
 {
-    bool        isnull;
-    Datum       d = SPI_getbinval(tup, desc, col, &isnull);
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
 
-    return isnull ? NULL : credit_date_text(DatumGetDateADT(d));
+	return isnull ? NULL : credit_date_text(DatumGetDateADT(d));
 }
 
 /* Strings in byte order, NULL last. */
 static int
 strcmp_nulls_last(const char *a, const char *b)
 {
-    if (a == NULL || b == NULL)
-        return (a == NULL) - (b == NULL);
-    return strcmp(a, b);
+	if (a == NULL || b == NULL)
+		return (a == NULL) - (b == NULL);
+	return strcmp(a, b);
 }
 
 /* qsort comparators: grades by model; listings by list, first day, then unit. */
 static int
 grade_cmp(const void *a, const void *b)
 {
-    return strcmp(((const SubjectGrade *) a)->model, ((const SubjectGrade *) b)->model);
+	return strcmp(((const SubjectGrade *) a)->model, ((const SubjectGrade *) b)->model);
 }
 
 static int
 listing_cmp(const void *a, const void *b)
 {
-    const SubjectListing *x = (const SubjectListing *) a;
-    const SubjectListing *y = (const SubjectListing *) b;
-    int         c = strcmp(x->list, y->list);
+	const SubjectListing *x = (const SubjectListing *) a;
+	const SubjectListing *y = (const SubjectListing *) b;
+	int			c = strcmp(x->list, y->list);
 
-    if (c == 0)
-        c = strcmp_nulls_last(x->listed_on, y->listed_on);
-    if (c == 0)
-        c = strcmp_nulls_last(x->department, y->department);
-    return c;
+	if (c == 0)
+		c = strcmp_nulls_last(x->listed_on, y->listed_on);
+	if (c == 0)
+		c = strcmp_nulls_last(x->department, y->department);
+	return c;
 }
 
 /* The facts of a subject through SPI (connected), with the rights of the scope's user. */
 static void
 measure_read_facts(CreditQuery *q, int64 subject_id, SubjectFacts *sf)
 {
-    Datum       args[1];
-    uint64      i;
+	Datum		args[1];
+	uint64		i;
 
-    args[0] = Int64GetDatum(subject_id);
-    credit_query_exec(q, args, NULL, true, SPI_OK_SELECT, "reading the subject's grades and lists");
-    sf->shown_grades = palloc(sizeof(SubjectGrade) * Max(SPI_processed, 1));
-    sf->listings = palloc(sizeof(SubjectListing) * Max(SPI_processed, 1));
-    for (i = 0; i < SPI_processed; i++)
-    {
-        HeapTuple   tup = SPI_tuptable->vals[i];
-        TupleDesc   desc = SPI_tuptable->tupdesc;
-        bool        isnull;
-        int32       part = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-        Datum       n = SPI_getbinval(tup, desc, 2, &isnull);
-        bool        rank_null = isnull;
+	args[0] = Int64GetDatum(subject_id);
+	credit_query_exec(q, args, NULL, true, SPI_OK_SELECT, "reading the subject's grades and lists");
+	sf->shown_grades = palloc(sizeof(SubjectGrade) * Max(SPI_processed, 1));
+	sf->listings = palloc(sizeof(SubjectListing) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int32		part = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		Datum		n = SPI_getbinval(tup, desc, 2, &isnull);
+		bool		rank_null = isnull;
 
-        if (part == 0)
-        {
-            sf->found = true;
-            sf->kind_pos = rank_null ? 0 : DatumGetInt32(n);
-            sf->kind = measure_spi_text(tup, desc, 3);
-            sf->name = measure_spi_text(tup, desc, 4);
-            sf->uscc = measure_spi_text(tup, desc, 7);
-            sf->person_id = measure_spi_text(tup, desc, 8);
-        }
-        else if (part == 1)
-        {
-            SubjectGrade *g = &sf->shown_grades[sf->nshown_grades++];
+		if (part == 0)
+		{
+			sf->found = true;
+			sf->kind_pos = rank_null ? 0 : DatumGetInt32(n);
+			sf->kind = measure_spi_text(tup, desc, 3);
+			sf->name = measure_spi_text(tup, desc, 4);
+			sf->uscc = measure_spi_text(tup, desc, 7);
+			sf->person_id = measure_spi_text(tup, desc, 8);
+		}
+		else if (part == 1)
+		{
+			SubjectGrade *g = &sf->shown_grades[sf->nshown_grades++];
 
-            g->model = measure_spi_text(tup, desc, 3);
-            g->grade = measure_spi_text(tup, desc, 4);
-            g->as_of = measure_spi_date(tup, desc, 5);
-            if (g->grade != NULL)
-            {
-                EvalModel  *m = credit_model_get(g->model, true);
-                int         rank = 0;
-                int         j;
+			g->model = measure_spi_text(tup, desc, 3);
+			g->grade = measure_spi_text(tup, desc, 4);
+			g->as_of = measure_spi_date(tup, desc, 5);
+			if (g->grade != NULL)
+			{
+				EvalModel  *m = credit_model_get(g->model, true);
+				int			rank = 0;
+				int			j;
 
-                for (j = 0; m != NULL && j < m->ngrades; j++)
-                    if (strcmp(m->grades[j].grade, g->grade) == 0)
-                        rank = m->grades[j].rank;
-                if (rank > 0)
-                {
-                    SubjectFact *f = measure_add_fact(sf, true);
+				for (j = 0; m != NULL && j < m->ngrades; j++)
+					if (strcmp(m->grades[j].grade, g->grade) == 0)
+						rank = m->grades[j].rank;
+				if (rank > 0)
+				{
+					SubjectFact *f = measure_add_fact(sf, true);
 
-                    f->rank = rank;
-                    f->key = g->model;
-                    f->value = g->grade;
-                }
-            }
-        }
-        else
-        {
-            SubjectListing *l = &sf->listings[sf->nlistings++];
-            int         j;
+					f->rank = rank;
+					f->key = g->model;
+					f->value = g->grade;
+				}
+			}
+		}
+		else
+		{
+			SubjectListing *l = &sf->listings[sf->nlistings++];
+			int			j;
 
-            l->list = measure_spi_text(tup, desc, 3);
-            l->kind = measure_spi_text(tup, desc, 4);
-            l->listed_on = measure_spi_date(tup, desc, 5);
-            l->expires_on = measure_spi_date(tup, desc, 6);
-            l->department = measure_spi_text(tup, desc, 7);
-            if (l->listed_on == NULL)
-                continue;
-            /* the first day on each list (ISO dates compare as text) */
-            for (j = 0; j < sf->nlists; j++)
-                if (strcmp(sf->lists[j].key, l->list) == 0)
-                    break;
-            if (j == sf->nlists)
-            {
-                SubjectFact *f = measure_add_fact(sf, false);
+			l->list = measure_spi_text(tup, desc, 3);
+			l->kind = measure_spi_text(tup, desc, 4);
+			l->listed_on = measure_spi_date(tup, desc, 5);
+			l->expires_on = measure_spi_date(tup, desc, 6);
+			l->department = measure_spi_text(tup, desc, 7);
+			if (l->listed_on == NULL)
+				continue;
+			/* the first day on each list (ISO dates compare as text) */
+			for (j = 0; j < sf->nlists; j++)
+				if (strcmp(sf->lists[j].key, l->list) == 0)
+					break;
+			if (j == sf->nlists)
+			{
+				SubjectFact *f = measure_add_fact(sf, false);
 
-                f->rank = 0;
-                f->key = l->list;
-                f->value = l->listed_on;
-            }
-            else if (strcmp(l->listed_on, sf->lists[j].value) < 0)
-                sf->lists[j].value = l->listed_on;
-        }
-    }
-    /* in the order credit.check shows them */
-    if (sf->nshown_grades > 1)
-        qsort(sf->shown_grades, sf->nshown_grades, sizeof(SubjectGrade), grade_cmp);
-    if (sf->nlistings > 1)
-        qsort(sf->listings, sf->nlistings, sizeof(SubjectListing), listing_cmp);
+				f->rank = 0;
+				f->key = l->list;
+				f->value = l->listed_on;
+			}
+			else if (strcmp(l->listed_on, sf->lists[j].value) < 0)
+				sf->lists[j].value = l->listed_on;
+		}
+	}
+	/* in the order credit.check shows them */
+	if (sf->nshown_grades > 1)
+		qsort(sf->shown_grades, sf->nshown_grades, sizeof(SubjectGrade), grade_cmp);
+	if (sf->nlistings > 1)
+		qsort(sf->listings, sf->nlistings, sizeof(SubjectListing), listing_cmp);
 }
 
 /* Whether a measure is for the subject's kind and the scenario (NULL: any). */
 static bool
 measure_applies(const MeasureDef *m, const SubjectFacts *sf, const char *scenario)
 {
-    if (sf->kind_pos < 1 || sf->kind_pos > 32 || (m->kinds_mask & ((uint32) 1 << (sf->kind_pos - 1))) == 0)
-        return false;
-    return scenario == NULL || m->scenario == NULL || strcmp(scenario, m->scenario) == 0;
+	if (sf->kind_pos < 1 || sf->kind_pos > 32 || (m->kinds_mask & ((uint32) 1 << (sf->kind_pos - 1))) == 0)
+		return false;
+	return scenario == NULL || m->scenario == NULL || strcmp(scenario, m->scenario) == 0;
 }
 
 PG_FUNCTION_INFO_V1(credit_measures_for);
@@ -561,72 +564,72 @@ PG_FUNCTION_INFO_V1(credit_measures_for);
 Datum
 credit_measures_for(PG_FUNCTION_ARGS)
 {
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-    int64       subject_id;
-    char       *scenario = NULL;
-    MeasureCache *c;
-    SubjectFacts sf;
-    int         k;
-    CreditScope scope;
-    StringInfoData reason;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		subject_id;
+	char	   *scenario = NULL;
+	MeasureCache *c;
+	SubjectFacts sf;
+	int			k;
+	CreditScope scope;
+	StringInfoData reason;
 
-    InitMaterializedSRF(fcinfo, 0);
-    if (PG_ARGISNULL(0))
-        credit_subject_missing(true, 0);
-    subject_id = PG_GETARG_INT64(0);
-    if (!PG_ARGISNULL(1))
-        scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		credit_subject_missing(true, 0);
+	subject_id = PG_GETARG_INT64(0);
+	if (!PG_ARGISNULL(1))
+		scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
-    c = measure_cache_get();
-    if (scenario != NULL)
-        (void) measure_scenario(c, scenario);
+	c = measure_cache_get();
+	if (scenario != NULL)
+		(void) measure_scenario(c, scenario);
 
-    memset(&sf, 0, sizeof(sf));
-    credit_scope_enter(&scope, false);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-    /* the facts live in SPI's memory until the rows are out */
-    measure_read_facts(&q_facts, subject_id, &sf);
-    if (!sf.found)
-        credit_subject_missing(false, subject_id);
-    /* the measures of a person are a look-up of that person: logged first */
-    if (sf.kind != NULL && strcmp(sf.kind, "individual") == 0)
-    {
-        StringInfoData detail;
+	memset(&sf, 0, sizeof(sf));
+	credit_scope_enter(&scope, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* the facts live in SPI's memory until the rows are out */
+	measure_read_facts(&q_facts, subject_id, &sf);
+	if (!sf.found)
+		credit_subject_missing(false, subject_id);
+	/* the measures of a person are a look-up of that person: logged first */
+	if (sf.kind != NULL && strcmp(sf.kind, "individual") == 0)
+	{
+		StringInfoData detail;
 
-        initStringInfo(&detail);
-        appendStringInfoString(&detail, "{\"lookup\": \"measures_for\", \"scenario\": ");
-        if (scenario != NULL)
-            escape_json(&detail, scenario);
-        else
-            appendStringInfoString(&detail, "null");
-        appendStringInfoChar(&detail, '}');
-        (void) credit_audit_log(true, subject_id,
-                                scenario != NULL ? psprintf("measures for a person: %s", scenario) : "measures for a person",
-                                detail.data);
-    }
+		initStringInfo(&detail);
+		appendStringInfoString(&detail, "{\"lookup\": \"measures_for\", \"scenario\": ");
+		if (scenario != NULL)
+			escape_json(&detail, scenario);
+		else
+			appendStringInfoString(&detail, "null");
+		appendStringInfoChar(&detail, '}');
+		(void) credit_audit_log(true, subject_id,
+								scenario != NULL ? psprintf("measures for a person: %s", scenario) : "measures for a person",
+								detail.data);
+	}
 
-    initStringInfo(&reason);
-    for (k = 0; k < c->nmeasures; k++)
-    {
-        const MeasureDef *m = &c->measures[k];
-        Datum       values[4];
-        bool        nulls[4] = {false, false, false, false};
+	initStringInfo(&reason);
+	for (k = 0; k < c->nmeasures; k++)
+	{
+		const MeasureDef *m = &c->measures[k];
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
-        if (!measure_applies(m, &sf, scenario))
-            continue;
-        resetStringInfo(&reason);
-        if (!measure_matches(m, sf.grades, sf.ngrades, sf.lists, sf.nlists, &reason))
-            continue;
-        values[0] = CStringGetTextDatum(m->code);
-        values[1] = CStringGetTextDatum(m->name);
-        values[2] = CStringGetTextDatum(m->kind);
-        values[3] = CStringGetTextDatum(reason.data);
-        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-    }
-    SPI_finish();
-    credit_scope_exit(&scope);
-    return (Datum) 0;
+		if (!measure_applies(m, &sf, scenario))
+			continue;
+		resetStringInfo(&reason);
+		if (!measure_matches(m, sf.grades, sf.ngrades, sf.lists, sf.nlists, &reason))
+			continue;
+		values[0] = CStringGetTextDatum(m->code);
+		values[1] = CStringGetTextDatum(m->name);
+		values[2] = CStringGetTextDatum(m->kind);
+		values[3] = CStringGetTextDatum(reason.data);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	credit_scope_exit(&scope);
+	return (Datum) 0;
 }
 
 /* ---- credit.check ---- */
@@ -635,81 +638,81 @@ credit_measures_for(PG_FUNCTION_ARGS)
 static void
 jb_key(JsonbParseState **st, const char *key)
 {
-    JsonbValue  v;
+	JsonbValue	v;
 
-    v.type = jbvString;
-    v.val.string.val = (char *) key;
-    v.val.string.len = strlen(key);
-    (void) pushJsonbValue(st, WJB_KEY, &v);
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	(void) pushJsonbValue(st, WJB_KEY, &v);
 }
 
 static void
 jb_text(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
 {
-    JsonbValue  v;
+	JsonbValue	v;
 
-    if (s == NULL)
-        v.type = jbvNull;
-    else
-    {
-        v.type = jbvString;
-        v.val.string.val = (char *) s;
-        v.val.string.len = strlen(s);
-    }
-    (void) pushJsonbValue(st, tok, &v);
+	if (s == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) s;
+		v.val.string.len = strlen(s);
+	}
+	(void) pushJsonbValue(st, tok, &v);
 }
 
 /* A key with a string value; with skip_null, nothing when the value is NULL. */
 static void
 jb_pair(JsonbParseState **st, const char *key, const char *s, bool skip_null)
 {
-    if (s == NULL && skip_null)
-        return;
-    jb_key(st, key);
-    jb_text(st, WJB_VALUE, s);
+	if (s == NULL && skip_null)
+		return;
+	jb_key(st, key);
+	jb_text(st, WJB_VALUE, s);
 }
 
 /* A matched measure, for the answer. */
 typedef struct CheckMeasure
 {
-    const MeasureDef *m;
-    char       *reason;
+	const MeasureDef *m;
+	char	   *reason;
 } CheckMeasure;
 
 /* The matched measures of one kind as an array value. */
 static void
 jb_measures(JsonbParseState **st, const char *key, const CheckMeasure *cm, int n, const char *kind)
 {
-    int         i;
+	int			i;
 
-    jb_key(st, key);
-    (void) pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
-    for (i = 0; i < n; i++)
-    {
-        if (strcmp(cm[i].m->kind, kind) != 0)
-            continue;
-        (void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-        jb_pair(st, "measure", cm[i].m->code, false);
-        jb_pair(st, "name", cm[i].m->name, false);
-        jb_pair(st, "effect", cm[i].m->effect, false);
-        if (strcmp(kind, "incentive") == 0)
-            jb_pair(st, "product", cm[i].m->product, true);
-        jb_pair(st, "reason", cm[i].reason, false);
-        (void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
-    }
-    (void) pushJsonbValue(st, WJB_END_ARRAY, NULL);
+	jb_key(st, key);
+	(void) pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < n; i++)
+	{
+		if (strcmp(cm[i].m->kind, kind) != 0)
+			continue;
+		(void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+		jb_pair(st, "measure", cm[i].m->code, false);
+		jb_pair(st, "name", cm[i].m->name, false);
+		jb_pair(st, "effect", cm[i].m->effect, false);
+		if (strcmp(kind, "incentive") == 0)
+			jb_pair(st, "product", cm[i].m->product, true);
+		jb_pair(st, "reason", cm[i].reason, false);
+		(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
+	}
+	(void) pushJsonbValue(st, WJB_END_ARRAY, NULL);
 }
 
 /* Whether some matched measure has this effect. */
 static bool
 check_has_effect(const CheckMeasure *cm, int n, const char *effect)
 {
-    int         i;
+	int			i;
 
-    for (i = 0; i < n; i++)
-        if (strcmp(cm[i].m->effect, effect) == 0)
-            return true;
-    return false;
+	for (i = 0; i < n; i++)
+		if (strcmp(cm[i].m->effect, effect) == 0)
+			return true;
+	return false;
 }
 
 PG_FUNCTION_INFO_V1(credit_check);
@@ -724,144 +727,144 @@ PG_FUNCTION_INFO_V1(credit_check);
 Datum
 credit_check(PG_FUNCTION_ARGS)
 {
-    MemoryContext callercxt = CurrentMemoryContext;
-    int64       subject_id;
-    char       *scenario;
-    MeasureCache *c;
-    int         si;
-    SubjectFacts sf;
-    CheckMeasure *cm;
-    int         ncm = 0;
-    const char *effect;
-    const char *decision;
-    StringInfoData reason;
-    CreditScope scope;
-    JsonbParseState *st = NULL;
-    JsonbValue *res;
-    Jsonb      *out;
-    int         i;
+	MemoryContext callercxt = CurrentMemoryContext;
+	int64		subject_id;
+	char	   *scenario;
+	MeasureCache *c;
+	int			si;
+	SubjectFacts sf;
+	CheckMeasure *cm;
+	int			ncm = 0;
+	const char *effect;
+	const char *decision;
+	StringInfoData reason;
+	CreditScope scope;
+	JsonbParseState *st = NULL;
+	JsonbValue *res;
+	Jsonb	   *out;
+	int			i;
 
-    if (PG_ARGISNULL(1))
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("a scenario is required for a credit check"),
-                 errhint("Scenarios are rows of credit.scenario, e.g. government_procurement.")));
-    if (PG_ARGISNULL(0))
-        credit_subject_missing(true, 0);
-    subject_id = PG_GETARG_INT64(0);
-    scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a scenario is required for a credit check"),
+				 errhint("Scenarios are rows of credit.scenario, e.g. government_procurement.")));
+	if (PG_ARGISNULL(0))
+		credit_subject_missing(true, 0);
+	subject_id = PG_GETARG_INT64(0);
+	scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
-    c = measure_cache_get();
-    memset(&sf, 0, sizeof(sf));
-    credit_scope_enter(&scope, true);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-    measure_read_facts(&q_facts_check, subject_id, &sf);
-    if (!sf.found)
-        credit_subject_missing(false, subject_id);
-    si = measure_scenario(c, scenario);
+	c = measure_cache_get();
+	memset(&sf, 0, sizeof(sf));
+	credit_scope_enter(&scope, true);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	measure_read_facts(&q_facts_check, subject_id, &sf);
+	if (!sf.found)
+		credit_subject_missing(false, subject_id);
+	si = measure_scenario(c, scenario);
 
-    /* the measures that apply, in the cache's (kind, code) order */
-    cm = palloc(sizeof(CheckMeasure) * Max(c->nmeasures, 1));
-    initStringInfo(&reason);
-    for (i = 0; i < c->nmeasures; i++)
-    {
-        const MeasureDef *m = &c->measures[i];
+	/* the measures that apply, in the cache's (kind, code) order */
+	cm = palloc(sizeof(CheckMeasure) * Max(c->nmeasures, 1));
+	initStringInfo(&reason);
+	for (i = 0; i < c->nmeasures; i++)
+	{
+		const MeasureDef *m = &c->measures[i];
 
-        if (!measure_applies(m, &sf, scenario))
-            continue;
-        resetStringInfo(&reason);
-        if (!measure_matches(m, sf.grades, sf.ngrades, sf.lists, sf.nlists, &reason))
-            continue;
-        cm[ncm].m = m;
-        cm[ncm].reason = pstrdup(reason.data);
-        ncm++;
-    }
-    /* the strongest effect decides; a punishment outweighs any incentive */
-    effect = check_has_effect(cm, ncm, "bar") ? "bar"
-        : check_has_effect(cm, ncm, "restriction") ? "restriction"
-        : check_has_effect(cm, ncm, "priority") ? "priority" : NULL;
-    decision = effect == NULL ? "normal"
-        : strcmp(effect, "bar") == 0 ? "barred"
-        : strcmp(effect, "restriction") == 0 ? "restricted" : "priority";
+		if (!measure_applies(m, &sf, scenario))
+			continue;
+		resetStringInfo(&reason);
+		if (!measure_matches(m, sf.grades, sf.ngrades, sf.lists, sf.nlists, &reason))
+			continue;
+		cm[ncm].m = m;
+		cm[ncm].reason = pstrdup(reason.data);
+		ncm++;
+	}
+	/* the strongest effect decides; a punishment outweighs any incentive */
+	effect = check_has_effect(cm, ncm, "bar") ? "bar"
+		: check_has_effect(cm, ncm, "restriction") ? "restriction"
+		: check_has_effect(cm, ncm, "priority") ? "priority" : NULL;
+	decision = effect == NULL ? "normal"
+		: strcmp(effect, "bar") == 0 ? "barred"
+		: strcmp(effect, "restriction") == 0 ? "restricted" : "priority";
 
-    /* a person's check is logged before anything is answered */
-    if (sf.kind != NULL && strcmp(sf.kind, "individual") == 0)
-    {
-        StringInfoData detail;
+	/* a person's check is logged before anything is answered */
+	if (sf.kind != NULL && strcmp(sf.kind, "individual") == 0)
+	{
+		StringInfoData detail;
 
-        initStringInfo(&detail);
-        appendStringInfoString(&detail, "{\"lookup\": \"check\", \"scenario\": ");
-        escape_json(&detail, scenario);
-        appendStringInfo(&detail, ", \"decision\": \"%s\"}", decision);
-        (void) credit_audit_log(true, subject_id, psprintf("credit check: %s", scenario), detail.data);
-    }
+		initStringInfo(&detail);
+		appendStringInfoString(&detail, "{\"lookup\": \"check\", \"scenario\": ");
+		escape_json(&detail, scenario);
+		appendStringInfo(&detail, ", \"decision\": \"%s\"}", decision);
+		(void) credit_audit_log(true, subject_id, psprintf("credit check: %s", scenario), detail.data);
+	}
 
-    MemoryContextSwitchTo(callercxt);
-    (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-    jb_key(&st, "subject");
-    (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-    {
-        JsonbValue  v;
+	MemoryContextSwitchTo(callercxt);
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jb_key(&st, "subject");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	{
+		JsonbValue	v;
 
-        jb_key(&st, "id");
-        v.type = jbvNumeric;
-        v.val.numeric = int64_to_numeric(subject_id);
-        (void) pushJsonbValue(&st, WJB_VALUE, &v);
-    }
-    jb_pair(&st, "kind", sf.kind, true);
-    jb_pair(&st, "name", sf.name, true);
-    jb_pair(&st, "uscc", sf.uscc, true);
-    jb_pair(&st, "person_id", sf.person_id, true);
-    (void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		jb_key(&st, "id");
+		v.type = jbvNumeric;
+		v.val.numeric = int64_to_numeric(subject_id);
+		(void) pushJsonbValue(&st, WJB_VALUE, &v);
+	}
+	jb_pair(&st, "kind", sf.kind, true);
+	jb_pair(&st, "name", sf.name, true);
+	jb_pair(&st, "uscc", sf.uscc, true);
+	jb_pair(&st, "person_id", sf.person_id, true);
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
-    jb_key(&st, "scenario");
-    (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-    jb_pair(&st, "code", c->scenarios[si], false);
-    jb_pair(&st, "name", c->scenario_names[si], false);
-    (void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	jb_key(&st, "scenario");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jb_pair(&st, "code", c->scenarios[si], false);
+	jb_pair(&st, "name", c->scenario_names[si], false);
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
-    jb_pair(&st, "checked_on", credit_date_text(GetSQLCurrentDate()), false);
+	jb_pair(&st, "checked_on", credit_date_text(GetSQLCurrentDate()), false);
 
-    jb_key(&st, "grades");
-    (void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-    for (i = 0; i < sf.nshown_grades; i++)
-    {
-        (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-        jb_pair(&st, "model", sf.shown_grades[i].model, false);
-        jb_pair(&st, "grade", sf.shown_grades[i].grade, false);
-        jb_pair(&st, "as_of", sf.shown_grades[i].as_of, false);
-        (void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-    }
-    (void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	jb_key(&st, "grades");
+	(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < sf.nshown_grades; i++)
+	{
+		(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		jb_pair(&st, "model", sf.shown_grades[i].model, false);
+		jb_pair(&st, "grade", sf.shown_grades[i].grade, false);
+		jb_pair(&st, "as_of", sf.shown_grades[i].as_of, false);
+		(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	}
+	(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 
-    jb_key(&st, "lists");
-    (void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-    for (i = 0; i < sf.nlistings; i++)
-    {
-        (void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-        jb_pair(&st, "list", sf.listings[i].list, false);
-        jb_pair(&st, "kind", sf.listings[i].kind, false);
-        jb_pair(&st, "listed_on", sf.listings[i].listed_on, false);
-        jb_pair(&st, "expires_on", sf.listings[i].expires_on, false);
-        jb_pair(&st, "department", sf.listings[i].department, true);
-        (void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-    }
-    (void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	jb_key(&st, "lists");
+	(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < sf.nlistings; i++)
+	{
+		(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		jb_pair(&st, "list", sf.listings[i].list, false);
+		jb_pair(&st, "kind", sf.listings[i].kind, false);
+		jb_pair(&st, "listed_on", sf.listings[i].listed_on, false);
+		jb_pair(&st, "expires_on", sf.listings[i].expires_on, false);
+		jb_pair(&st, "department", sf.listings[i].department, true);
+		(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	}
+	(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 
-    jb_measures(&st, "incentives", cm, ncm, "incentive");
-    jb_measures(&st, "punishments", cm, ncm, "punishment");
-    jb_pair(&st, "decision", decision, false);
-    jb_key(&st, "decided_by");
-    (void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-    for (i = 0; i < ncm && effect != NULL; i++)
-        if (strcmp(cm[i].m->effect, effect) == 0)
-            jb_text(&st, WJB_ELEM, cm[i].m->code);
-    (void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-    res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-    out = JsonbValueToJsonb(res);
+	jb_measures(&st, "incentives", cm, ncm, "incentive");
+	jb_measures(&st, "punishments", cm, ncm, "punishment");
+	jb_pair(&st, "decision", decision, false);
+	jb_key(&st, "decided_by");
+	(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < ncm && effect != NULL; i++)
+		if (strcmp(cm[i].m->effect, effect) == 0)
+			jb_text(&st, WJB_ELEM, cm[i].m->code);
+	(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	out = JsonbValueToJsonb(res);
 
-    SPI_finish();
-    credit_scope_exit(&scope);
-    PG_RETURN_JSONB_P(out);
+	SPI_finish();
+	credit_scope_exit(&scope);
+	PG_RETURN_JSONB_P(out);
 }

@@ -29,4 +29,4 @@ extern void credit_pseudonym_hmac(const char *data, size_t len, uint8 out[PSEUDO
 /* Canonical identifier of text (USCC, resident ID, else the text as given). */
 extern const char *credit_pseudonym_canonical(const char *s, size_t len, size_t *outlen);
 
-#endif                          /* CREDIT_NORMALIZE_H */
+#endif							/* CREDIT_NORMALIZE_H */

@@ -27,17 +27,22 @@ typedef void (*nn_free_fn) (void *ptr);
 /* ICU objects, opened once and reused. */
 typedef struct NameNormalizer
 {
-    const void *nfkc_cf;        /* const UNormalizer2 * */
-    void       *t2s;            /* UTransliterator * (Traditional-Simplified) */
-    void       *t2s_source;     /* frozen USet *: characters t2s changes alone */
-    uint64_t   *t2s_pairs;      /* sorted two-character phrases t2s changes */
-    int         t2s_npairs;
-    uint32_t   *t2s_bmp;        /* bits: BMP characters of t2s_source, then first characters of pairs */
-    uint64_t   *t2s_fix;        /* sorted (from << 21 | to): characters whose t2s mapping is not a fixed point */
-    int         t2s_nfix;
-    bool        always_t2s;     /* transliterate every string (the fuzzer checks the filter) */
-    int32_t     t2s_chunk;      /* UTF-16 units normalised and transliterated per step (NN_T2S_CHUNK) */
-    void        (*interrupt) (void);    /* called between steps of long work; may not return */
+	const void *nfkc_cf;		/* const UNormalizer2 * */
+	void	   *t2s;			/* UTransliterator * (Traditional-Simplified) */
+	void	   *t2s_source;		/* frozen USet *: characters t2s changes alone */
+	uint64_t   *t2s_pairs;		/* sorted two-character phrases t2s changes */
+	int			t2s_npairs;
+	uint32_t   *t2s_bmp;		/* bits: BMP characters of t2s_source, then
+								 * first characters of pairs */
+	uint64_t   *t2s_fix;		/* sorted (from << 21 | to): characters whose
+								 * t2s mapping is not a fixed point */
+	int			t2s_nfix;
+	bool		always_t2s;		/* transliterate every string (the fuzzer
+								 * checks the filter) */
+	int32_t		t2s_chunk;		/* UTF-16 units normalised and transliterated
+								 * per step (NN_T2S_CHUNK) */
+	void		(*interrupt) (void);	/* called between steps of long work;
+										 * may not return */
 } NameNormalizer;
 
 /*
@@ -53,10 +58,11 @@ typedef struct NameNormalizer
 /* Result codes of nn_normalize. */
 typedef enum NNStatus
 {
-    NN_OK = 0,
-    NN_BAD_UTF8,                /* the input is not valid UTF-8 */
-    NN_TOO_LONG,                /* input or its NFKC form longer than NN_MAX_INPUT */
-    NN_ICU_ERROR                /* ICU failed; *icu_error names the error */
+	NN_OK = 0,
+	NN_BAD_UTF8,				/* the input is not valid UTF-8 */
+	NN_TOO_LONG,				/* input or its NFKC form longer than
+								 * NN_MAX_INPUT */
+	NN_ICU_ERROR				/* ICU failed; *icu_error names the error */
 } NNStatus;
 
 /* Open the ICU objects; false (and the ICU error name) on failure. */
@@ -71,8 +77,8 @@ extern void nn_close(NameNormalizer *nn);
  * buffers are allocated with alloc and released with dealloc.
  */
 extern NNStatus nn_normalize(const NameNormalizer *nn, const char *in, size_t len,
-                             nn_alloc_fn alloc, nn_free_fn dealloc,
-                             char **out, size_t *outlen, const char **icu_error);
+							 nn_alloc_fn alloc, nn_free_fn dealloc,
+							 char **out, size_t *outlen, const char **icu_error);
 
 /* Version string of the rules and of ICU, e.g. "rules 1, ICU 72.1". */
 extern void nn_version(char *buf, size_t buflen);
@@ -86,16 +92,19 @@ extern void nn_version(char *buf, size_t buflen);
  */
 #define NN_REGION_WEIGHT    0.2
 #define NN_SUFFIX_WEIGHT    0.15
-#define NN_REGION_CONFLICT  0.85    /* factor when both keys name different regions */
-#define NN_MAX_CHARS        256     /* longer keys are compared on their first 256 characters */
+#define NN_REGION_CONFLICT  0.85	/* factor when both keys name different
+									 * regions */
+#define NN_MAX_CHARS        256 /* longer keys are compared on their first 256
+								 * characters */
 
 typedef struct NNGrams
 {
-    int         nchars;
-    int         core_start;     /* first character of the core */
-    int         core_end;       /* one past its last character */
-    int         province_end;   /* the region prefix's province part ends here (0: none) */
-    uint32_t    chars[NN_MAX_CHARS];
+	int			nchars;
+	int			core_start;		/* first character of the core */
+	int			core_end;		/* one past its last character */
+	int			province_end;	/* the region prefix's province part ends here
+								 * (0: none) */
+	uint32_t	chars[NN_MAX_CHARS];
 } NNGrams;
 
 /* Decode a normalised key and find its prefix, core and suffix. */
@@ -127,6 +136,6 @@ extern bool nn_regions_conflict(const NNGrams *a, const char *key, size_t len, i
 extern uint32_t nn_gram_hash(const NNGrams *g, int i);
 
 /* Number of indexed n-grams of a split key and their hashes (at most max). */
-extern int  nn_core_grams(const NNGrams *g, uint32_t *out, int max);
+extern int	nn_core_grams(const NNGrams *g, uint32_t *out, int max);
 
-#endif                          /* NORMALIZE_CORE_H */
+#endif							/* NORMALIZE_CORE_H */

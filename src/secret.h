@@ -31,15 +31,15 @@ extern void credit_secret_guard(const char *name, GucSource source);
 /* A backend's HMAC-SHA256 context, kept keyed between calls (zero-initialise). */
 typedef struct CreditHmac
 {
-    struct evp_mac_ctx_st *ctx;
-    char       *keyed_with;     /* malloc'd copy of the key it was keyed with */
+	struct evp_mac_ctx_st *ctx;
+	char	   *keyed_with;		/* malloc'd copy of the key it was keyed with */
 } CreditHmac;
 
 /* HMAC-SHA256 of data under key; 38000 when OpenSSL fails (what: "a pseudonym"). */
 extern void credit_hmac(CreditHmac *h, const char *key, const void *data, size_t len,
-                        uint8 out[CREDIT_HMAC_LEN], const char *what);
+						uint8 out[CREDIT_HMAC_LEN], const char *what);
 
 /* Constant-time equality of two HMAC-SHA256 values. */
 extern bool credit_hmac_equal(const uint8 *a, const uint8 *b);
 
-#endif                          /* CREDIT_SECRET_H */
+#endif							/* CREDIT_SECRET_H */

@@ -18,7 +18,7 @@
 
 /* CURRENT_DATE (cached per transaction start and time zone), and as YYYYMMDD. */
 extern DateADT credit_today(void);
-extern int  credit_today_ymd(void);
+extern int	credit_today_ymd(void);
 
 /*
  * A date as ISO 8601 text (YYYY-MM-DD, "infinity", "-infinity") whatever the
@@ -58,8 +58,10 @@ extern Datum credit_int8_array(const int64 *v, int n);
 extern Datum credit_float8_array(const double *v, int n);
 extern Datum credit_bool_array(const bool *v, int n);
 extern Datum credit_date_array(const DateADT *v, int n);
+
 /* text or bytea datums; nulls may be NULL (no NULL element) */
 extern Datum credit_varlena_array(Datum *d, bool *nulls, int n, Oid type);
+
 /* text from C strings; a NULL pointer gives a NULL element */
 extern Datum credit_text_array(char *const *s, int n);
 
@@ -67,8 +69,8 @@ extern Datum credit_text_array(char *const *s, int n);
  * The elements of a one-dimensional array column of an SPI result row: their
  * number, -1 when the column is NULL, -2 when the array has more dimensions.
  */
-extern int  credit_spi_array(HeapTuple tup, TupleDesc td, int col, Oid elemtype,
-                             Datum **d, bool **nulls);
+extern int	credit_spi_array(HeapTuple tup, TupleDesc td, int col, Oid elemtype,
+							 Datum **d, bool **nulls);
 
 /* ---- running with more rights than the caller ---- */
 
@@ -86,10 +88,10 @@ extern int  credit_spi_array(HeapTuple tup, TupleDesc td, int col, Oid elemtype,
  */
 typedef struct CreditScope
 {
-    Oid         save_userid;
-    int         save_sec;
-    int         guc_level;
-    bool        switched;
+	Oid			save_userid;
+	int			save_sec;
+	int			guc_level;
+	bool		switched;
 } CreditScope;
 
 extern void credit_scope_enter(CreditScope *s, bool as_owner);
@@ -109,21 +111,21 @@ extern void credit_scope_enter_reference(CreditScope *s);
  */
 typedef struct CreditQuery
 {
-    const char *sql;
-    int         nargs;
-    Oid         argtypes[CREDIT_QUERY_MAXARGS];
-    SPIPlanPtr  plan;
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[CREDIT_QUERY_MAXARGS];
+	SPIPlanPtr	plan;
 } CreditQuery;
 
 /* The saved plan of a query, prepared on first use (inside a credit_scope). */
 extern SPIPlanPtr credit_query_plan(CreditQuery *q);
 
 /* Run a saved query inside a credit_scope (values as for SPI_execute_plan). */
-extern int  credit_query_run(CreditQuery *q, Datum *values, const char *nulls,
-                             bool readonly, long count);
+extern int	credit_query_run(CreditQuery *q, Datum *values, const char *nulls,
+							 bool readonly, long count);
 
 /* Run a saved query and error out unless SPI returned the expected code. */
 extern void credit_query_exec(CreditQuery *q, Datum *values, const char *nulls,
-                              bool readonly, int expected, const char *what);
+							  bool readonly, int expected, const char *what);
 
-#endif                          /* CREDIT_UTIL_H */
+#endif							/* CREDIT_UTIL_H */
