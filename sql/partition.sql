@@ -17,6 +17,21 @@ SET client_min_messages = warning;
 CREATE EXTENSION credit;
 :fingerprint \gset plain_
 
+-- Every table that grows with the subjects has a unique key that carries the
+-- subject (what hash partitioning and distribution by subject need), but for
+-- those keyed by something else on purpose: a code (subject_code), a
+-- decision (decision: unit, item, document and party) and a unit's feed rows
+-- (intake_row).  Lists the tables that have none.
+SELECT c.relname AS no_key_with_subject
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+ WHERE c.relnamespace = 'credit'::regnamespace AND c.relkind IN ('r', 'p')
+   AND a.attname IN ('subject_id', 'from_subject') AND NOT a.attisdropped
+   AND c.relname NOT IN ('subject_code', 'decision', 'intake_row')
+   AND NOT EXISTS (SELECT FROM pg_index i
+                    WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL
+                      AND a.attnum = ANY (i.indkey))
+ ORDER BY 1;
+
 \c credit_partitioned_layout
 SET client_min_messages = warning;
 CREATE EXTENSION credit;

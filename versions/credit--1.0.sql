@@ -787,6 +787,10 @@ CREATE TABLE @extschema@.query_log (
 );
 COMMENT ON TABLE @extschema@.query_log IS
     'Audit log of every look-up of a person and every credit report: who, when, which subject, for what purpose (查询日志); written by the extension''s audit worker in transactions of its own, so the looker''s ROLLBACK cannot undo a row';
+-- Keyed by the subject as the per-subject tables are (a person's look-ups
+-- are found by an index scan: who looked me up?); subject_id is NULL for a
+-- search that found no subject.
+CREATE UNIQUE INDEX query_log_subject_idx ON @extschema@.query_log (subject_id, id);
 
 -- Log a look-up of a subject, as the session user (C: src/audit.c): the
 -- database's audit worker commits the row in a transaction of its own
@@ -5753,7 +5757,9 @@ COMMENT ON COLUMN @extschema@.third_party_report.purpose IS 'Why the unit receiv
 COMMENT ON COLUMN @extschema@.third_party_report.department IS 'Unit that filed the report (NULL: an administrator)';
 COMMENT ON COLUMN @extschema@.third_party_report.checked_at IS 'When credit.verify_third_party_report last checked the report';
 COMMENT ON COLUMN @extschema@.third_party_report.check_ok IS 'Whether every check passed at checked_at';
-CREATE INDEX third_party_report_subject_idx ON @extschema@.third_party_report (subject_id);
+-- Keyed by the subject as the per-subject tables are (subject_id NULL: a
+-- report about no registered subject).
+CREATE UNIQUE INDEX third_party_report_subject_idx ON @extschema@.third_party_report (subject_id, id);
 CREATE INDEX third_party_report_agency_idx ON @extschema@.third_party_report (agency, issued_at);
 
 -- The subject a report names by identifier: (kind, canonical identifier,

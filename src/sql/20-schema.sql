@@ -337,6 +337,10 @@ CREATE TABLE @extschema@.query_log (
 );
 COMMENT ON TABLE @extschema@.query_log IS
     'Audit log of every look-up of a person and every credit report: who, when, which subject, for what purpose (查询日志); written by the extension''s audit worker in transactions of its own, so the looker''s ROLLBACK cannot undo a row';
+-- Keyed by the subject as the per-subject tables are (a person's look-ups
+-- are found by an index scan: who looked me up?); subject_id is NULL for a
+-- search that found no subject.
+CREATE UNIQUE INDEX query_log_subject_idx ON @extschema@.query_log (subject_id, id);
 
 -- Log a look-up of a subject, as the session user (C: src/audit.c): the
 -- database's audit worker commits the row in a transaction of its own

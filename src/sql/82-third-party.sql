@@ -53,7 +53,9 @@ COMMENT ON COLUMN @extschema@.third_party_report.purpose IS 'Why the unit receiv
 COMMENT ON COLUMN @extschema@.third_party_report.department IS 'Unit that filed the report (NULL: an administrator)';
 COMMENT ON COLUMN @extschema@.third_party_report.checked_at IS 'When credit.verify_third_party_report last checked the report';
 COMMENT ON COLUMN @extschema@.third_party_report.check_ok IS 'Whether every check passed at checked_at';
-CREATE INDEX third_party_report_subject_idx ON @extschema@.third_party_report (subject_id);
+-- Keyed by the subject as the per-subject tables are (subject_id NULL: a
+-- report about no registered subject).
+CREATE UNIQUE INDEX third_party_report_subject_idx ON @extschema@.third_party_report (subject_id, id);
 CREATE INDEX third_party_report_agency_idx ON @extschema@.third_party_report (agency, issued_at);
 
 -- The subject a report names by identifier: (kind, canonical identifier,
