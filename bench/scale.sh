@@ -7,7 +7,8 @@
 # million records (50 records each on average, the demo county's density):
 #   load         COPY of the records, one million per COPY and transaction,
 #                with every trigger on (auto-evaluation folded at commit, the
-#                ledger), seconds per million;
+#                ledger), seconds per million of wall time and of the
+#                backend's CPU time;
 #   evaluation   credit.run_evaluation('comprehensive_enterprise'), seconds
 #                per million records;
 #   check        credit.check(subject, 'administrative_licensing') of
@@ -71,15 +72,21 @@ SELECT 'serious_dishonesty', '江阴规模测试' || (g * 97) || '有限公司',
   FROM generate_series(1, 2000) g WHERE g * 97 <= $subjects;
 VACUUM ANALYZE;
 SQL
-        load_ms=0
+        load_ms=0 load_cpu=0
         for m in $(seq 0 $((size - 1))); do
-            t=$(timed -d $db <<SQL
-\timing on
+            # wall and backend CPU milliseconds (/proc/PID/schedstat: unlike
+            # wall time it does not grow when other processes compete for
+            # the CPUs) of the COPY and its commit (the fold and the ledger)
+            t=$(psql -X -q -At -F, -v ON_ERROR_STOP=1 -d $db <<SQL
+SELECT split_part(pg_read_file('/proc/' || pg_backend_pid() || '/schedstat'), ' ', 1)::float8 / 1e6 AS cpu0,
+       extract(epoch FROM clock_timestamp()) * 1000 AS wall0 \gset
 COPY credit.record (subject_id, item_code, department, document_no, decided_on, value) FROM '$file.$m' (FORMAT csv);
-\timing off
+SELECT round((extract(epoch FROM clock_timestamp()) * 1000 - :wall0)::numeric, 1),
+       round((split_part(pg_read_file('/proc/' || pg_backend_pid() || '/schedstat'), ' ', 1)::float8 / 1e6 - :cpu0)::numeric, 1);
 SQL
 )
-            load_ms=$(awk -v a="$load_ms" -v b="$t" 'BEGIN { printf "%.1f", a + b }')
+            load_ms=$(awk -v a="$load_ms" -v b="${t%,*}" 'BEGIN { printf "%.1f", a + b }')
+            load_cpu=$(awk -v a="$load_cpu" -v b="${t#*,}" 'BEGIN { printf "%.1f", a + b }')
         done
         psql_q -d $db -c "VACUUM ANALYZE" >/dev/null
         eval_ms=$(timed -d $db <<SQL
@@ -108,8 +115,8 @@ SQL
               FROM pg_class c
              WHERE c.oid = 'credit.record'::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'credit.record'::regclass)")
         grades=$(psql -X -At -d $db -c "SELECT count(*) FROM credit.subject_grade WHERE model = 'comprehensive_enterprise'")
-        echo "$layout,$size,$load_ms,$eval_ms,$check_ms,$match_ms,$disk,$grades" >> "$results"
-        echo "scale: $layout $size M: load ${load_ms} ms, evaluation ${eval_ms} ms, $grades grades"
+        echo "$layout,$size,$load_ms,$eval_ms,$check_ms,$match_ms,$disk,$grades,$load_cpu" >> "$results"
+        echo "scale: $layout $size M: load ${load_ms} ms (backend CPU ${load_cpu} ms), evaluation ${eval_ms} ms, $grades grades"
         psql_q -d postgres -c "DROP DATABASE $db"
     done
     rm -f "$file".*
@@ -119,19 +126,20 @@ done
 # ratios to the first row of the plain layout.
 awk -F, -v probes="$probes" '
     { n++; lay[n] = $1; sz[n] = $2
-      v[n, 1] = $3 / 1000 / $2; v[n, 2] = $4 / 1000 / $2; v[n, 3] = $5 / probes; v[n, 4] = $6 / probes
-      v[n, 5] = $7 / 1048576 / $2; v[n, 6] = $8 / 1048576 / $2; v[n, 7] = $9 / 1048576 / $2
+      v[n, 1] = $3 / 1000 / $2; v[n, 2] = $11 / 1000 / $2; v[n, 3] = $4 / 1000 / $2
+      v[n, 4] = $5 / probes; v[n, 5] = $6 / probes
+      v[n, 6] = $7 / 1048576 / $2; v[n, 7] = $8 / 1048576 / $2; v[n, 8] = $9 / 1048576 / $2
       if (!base && $1 == "plain") { base = n } }
     END {
       if (!base) base = 1
       printf "scale: cost per million records (check, match: per call); ratio to %s %s M in brackets\n", lay[base], sz[base]
-      printf "%-11s | %5s | %-16s | %-16s | %-14s | %-14s | %-14s | %-14s | %-14s\n", "layout", "M rec", "load s/M", "evaluation s/M", "check ms", "match ms", "heap MB/M", "index MB/M", "ledger MB/M"
+      printf "%-11s | %5s | %-16s | %-16s | %-16s | %-14s | %-14s | %-14s | %-14s | %-14s\n", "layout", "M rec", "load s/M", "load CPU s/M", "evaluation s/M", "check ms", "match ms", "heap MB/M", "index MB/M", "ledger MB/M"
       for (i = 1; i <= n; i++) {
         printf "%-11s | %5d", lay[i], sz[i]
-        for (j = 1; j <= 7; j++) {
+        for (j = 1; j <= 8; j++) {
           r = v[base, j] > 0 ? v[i, j] / v[base, j] : 0
-          w = (j <= 2) ? 16 : 14
-          printf " | %*s", -w, sprintf(j == 3 || j == 4 ? "%.3f (%.2f)" : "%.2f (%.2f)", v[i, j], r)
+          w = (j <= 3) ? 16 : 14
+          printf " | %*s", -w, sprintf(j == 4 || j == 5 ? "%.3f (%.2f)" : "%.2f (%.2f)", v[i, j], r)
         }
         printf "\n"
       }
