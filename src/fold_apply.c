@@ -60,14 +60,26 @@ static CreditQuery q_lock_or_insert = {
  * run wrote the state as of a date before the run's day (it may then lack
  * records dated after it).
  */
-static CreditQuery q_read = {
-	"SELECT g.subject_id, g.model, g.state, g.grade, g.score::pg_catalog.float8, "
-	"       (r.started_at IS NOT NULL AND g.anchor OPERATOR(pg_catalog.<) r.started_at::pg_catalog.date) "
-	"FROM credit.subject_grade g "
-	"JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k(s, m) "
-	"  ON g.subject_id OPERATOR(pg_catalog.=) k.s AND g.model OPERATOR(pg_catalog.=) k.m "
+#define Q_READ \
+	"SELECT g.subject_id, g.model, g.state, g.grade, g.score::pg_catalog.float8, " \
+	"       (r.started_at IS NOT NULL AND g.anchor OPERATOR(pg_catalog.<) r.started_at::pg_catalog.date) " \
+	"FROM credit.subject_grade g " \
+	"JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k(s, m) " \
+	"  ON g.subject_id OPERATOR(pg_catalog.=) k.s AND g.model OPERATOR(pg_catalog.=) k.m " \
 	"LEFT JOIN credit.evaluation_run r ON r.id OPERATOR(pg_catalog.=) g.run_id "
-	"ORDER BY g.subject_id, g.model COLLATE pg_catalog.\"C\" FOR UPDATE OF g",
+#define Q_READ_ORDER "ORDER BY g.subject_id, g.model COLLATE pg_catalog.\"C\" FOR UPDATE OF g"
+static CreditQuery q_read = {
+	Q_READ Q_READ_ORDER,
+	2, {INT8ARRAYOID, TEXTARRAYOID}
+};
+
+/*
+ * The same where Citus is loaded: the filter on the subjects routes the
+ * query to the shard of the fold's subjects (one shard: a fold on a worker
+ * folds the records of one shard).
+ */
+static CreditQuery q_read_routed = {
+	Q_READ "WHERE g.subject_id OPERATOR(pg_catalog.=) ANY ($1) " Q_READ_ORDER,
 	2, {INT8ARRAYOID, TEXTARRAYOID}
 };
 
@@ -94,13 +106,21 @@ static CreditQuery q_fresh = {
 	3, {INT8ARRAYOID, TEXTOID, DATEOID}
 };
 
+#define Q_WRITE \
+	"UPDATE credit.subject_grade g SET state = u.st, score = u.sc, grade = u.gr, anchor = u.an, " \
+	"       updated_at = pg_catalog.now(), run_id = NULL " \
+	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), " \
+	"                pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) " \
+	"     AS u(s, m, st, sc, gr, an) " \
+	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m"
 static CreditQuery q_write = {
-	"UPDATE credit.subject_grade g SET state = u.st, score = u.sc, grade = u.gr, anchor = u.an, "
-	"       updated_at = pg_catalog.now(), run_id = NULL "
-	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-	"                pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
-	"     AS u(s, m, st, sc, gr, an) "
-	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m",
+	Q_WRITE,
+	6, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
+};
+
+/* The same where Citus is loaded, routed to the subjects' shard. */
+static CreditQuery q_write_routed = {
+	Q_WRITE " AND g.subject_id OPERATOR(pg_catalog.=) ANY ($1)",
 	6, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
 };
 
@@ -402,7 +422,7 @@ read_and_fold(FoldCtx *c, FoldPair **w, int n)
 	else
 	{
 		key_arrays(c, w, n, &args[0], &args[1]);
-		credit_query_exec(&q_read, args, NULL, false, SPI_OK_SELECT, "reading the grades");
+		credit_query_exec(credit_citus_loaded() ? &q_read_routed : &q_read, args, NULL, false, SPI_OK_SELECT, "reading the grades");
 	}
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -555,7 +575,7 @@ write_states(FoldCtx *c, FoldPair **w, int n)
 	args[3] = credit_float8_array(score, n);
 	args[4] = credit_text_array(grade, n);
 	args[5] = credit_date_array(anchor, n);
-	credit_query_exec(&q_write, args, NULL, false, SPI_OK_UPDATE, "writing the grades");
+	credit_query_exec(credit_citus_loaded() ? &q_write_routed : &q_write, args, NULL, false, SPI_OK_UPDATE, "writing the grades");
 }
 
 /* ---- emit ---- */
@@ -795,6 +815,18 @@ fold_reanchor(FoldCtx *c)
 	return write_and_emit(c, keep, nkeep, keep, nkeep);
 }
 
+/* Whether a record warning to raise is a listing (only those warn related subjects). */
+static bool
+fold_any_listing(FoldCtx *c)
+{
+	int			i;
+
+	for (i = 0; i < c->nrw; i++)
+		if (strcmp(c->rw_kind[i], "listed") == 0)
+			return true;
+	return false;
+}
+
 /* Raise the warnings that inserted records call for. */
 void
 fold_emit_record_warnings(FoldCtx *c)
@@ -808,7 +840,7 @@ fold_emit_record_warnings(FoldCtx *c)
 		args[2] = credit_text_array(c->rw_item, c->nrw);
 		args[3] = credit_text_array((char **) c->rw_kind, c->nrw);
 		credit_query_exec(&q_record_warnings, args, NULL, false, SPI_OK_INSERT, "raising record warnings");
-		if (c->warn_enabled[FOLD_W_RELATED])
+		if (c->warn_enabled[FOLD_W_RELATED] && fold_any_listing(c))
 			credit_query_exec(&q_related_warnings, args, NULL, false, SPI_OK_INSERT,
 							  "raising related-listing warnings");
 	}

@@ -46,7 +46,7 @@ static CreditQuery q_claim = {
 	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
 	"                  pg_catalog.unnest($4), pg_catalog.unnest($5)) AS k(dep, item, doc, party, sid) "
 	" ORDER BY k.dep, k.item, k.doc, k.party "
-	"    ON CONFLICT (department, item_code, document_no, party) DO UPDATE SET record_id = d.record_id WHERE false "
+	"    ON CONFLICT ON CONSTRAINT decision_pkey DO UPDATE SET record_id = d.record_id WHERE false "
 	"RETURNING d.department, d.item_code, d.document_no, d.party, d.record_id",
 	6, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, REGCLASSOID}
 };

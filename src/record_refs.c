@@ -63,6 +63,22 @@ static CreditQuery q_lock[REF_NKINDS] = {
 	1, {TEXTARRAYOID}},
 };
 
+/*
+ * On a Citus node the catalogue and the units are reference tables, whose
+ * row locks Citus takes on every node in turn: the shards of one statement,
+ * written over several connections of one distributed transaction, would
+ * wait for each other.  Their rows are only read there (a delete of a
+ * catalogue item or a unit is an administrator's act, checked by the guard
+ * of that table).
+ */
+static CreditQuery q_find_reference[REF_NKINDS] = {
+	{NULL, 0, {0}},
+	{"SELECT c.code FROM credit.catalog_item c WHERE c.code OPERATOR(pg_catalog.=) ANY ($1)",
+	1, {TEXTARRAYOID}},
+	{"SELECT d.code FROM credit.department d WHERE d.code OPERATOR(pg_catalog.=) ANY ($1)",
+	1, {TEXTARRAYOID}},
+};
+
 /* A key of the given ones that records still refer to (read with the latest snapshot). */
 static CreditQuery q_used[REF_NKINDS] = {
 	{"SELECT k.k FROM pg_catalog.unnest($1) AS k(k) WHERE EXISTS "
@@ -182,6 +198,7 @@ credit_record_check_refs(PG_FUNCTION_ARGS)
 	CreditScope scope;
 	bool		missing = false;
 	int			k;
+	bool		on_shard;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
@@ -251,6 +268,7 @@ credit_record_check_refs(PG_FUNCTION_ARGS)
 	}
 
 	/* one locking query per reference */
+	on_shard = credit_citus_shard(td->tg_relation);
 	credit_scope_enter(&scope, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -289,7 +307,7 @@ credit_record_check_refs(PG_FUNCTION_ARGS)
 		}
 		else
 			arg = credit_varlena_array(vals, NULL, n, TEXTOID);
-		credit_query_exec(&q_lock[k], &arg, NULL, false, SPI_OK_SELECT, "checking the references of records");
+		credit_query_exec(k != REF_SUBJECT && on_shard ? &q_find_reference[k] : &q_lock[k], &arg, NULL, false, SPI_OK_SELECT, "checking the references of records");
 		for (i = 0; i < SPI_processed; i++)
 		{
 			bool		isnull;

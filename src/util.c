@@ -21,6 +21,7 @@
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "cache.h"
 #include "util.h"
@@ -299,6 +300,72 @@ credit_spi_array(HeapTuple tup, TupleDesc td, int col, Oid elemtype, Datum **d, 
 /* How many scopes are open (the search_path is pinned while > 0). */
 static int	scope_depth = 0;
 
+/*
+ * Whether Citus is loaded into this server (it is preloaded, so the answer
+ * holds for the backend's life).  On a Citus node the extension's queries
+ * may run inside a query on a shard (a trigger of a shard, the evaluation
+ * aggregate pushed down): they are planned with their parameters' values,
+ * which Citus needs to route them to a shard, and may run there.
+ */
+bool
+credit_citus_loaded(void)
+{
+	static int	loaded = -1;
+
+	if (loaded < 0)
+		loaded = GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL;
+	return loaded == 1;
+}
+
+/*
+ * Whether this backend runs a Citus coordinator's commands on a worker (its
+ * share of a distributed statement, in a transaction the coordinator
+ * commits, in two phases when it wrote on several connections): Citus
+ * names those connections citus_internal.
+ */
+bool
+credit_citus_worker_backend(void)
+{
+	const char *app;
+
+	if (!credit_citus_loaded())
+		return false;
+	app = GetConfigOption("application_name", true, false);
+	return app != NULL && strncmp(app, "citus_internal", 14) == 0;
+}
+
+/* SQL: credit.on_citus_worker(), whether the caller runs on a worker for a coordinator. */
+PG_FUNCTION_INFO_V1(credit_on_citus_worker);
+Datum
+credit_on_citus_worker(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(credit_citus_worker_backend());
+}
+
+/*
+ * Whether a relation is a shard of a table distributed by Citus (a trigger
+ * fires on the shards, on the workers, named as the table with the shard's
+ * number appended: record_102040).  A partition of the partitioned layout
+ * (record_p3) is none.
+ */
+bool
+credit_citus_shard(Relation rel)
+{
+	const char *name;
+	const char *p;
+
+	if (!credit_citus_loaded())
+		return false;
+	name = RelationGetRelationName(rel);
+	p = strrchr(name, '_');
+	if (p == NULL || p[1] == '\0')
+		return false;
+	for (p++; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
 /* Enter a scope: pin the search_path, and act as the owner when asked. */
 void
 credit_scope_enter(CreditScope *s, bool as_owner)
@@ -315,6 +382,9 @@ credit_scope_enter(CreditScope *s, bool as_owner)
 	s->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	if (credit_citus_loaded())
+		(void) set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	scope_depth++;
 }
 
@@ -360,7 +430,8 @@ credit_query_plan(CreditQuery *q)
 		 * Generic plans: planned once, for any number of keys (the arrays'
 		 * sizes vary from one row to a million; index lookups suit both).
 		 */
-		SPIPlanPtr	plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes, CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
+											  credit_citus_loaded() ? CURSOR_OPT_CUSTOM_PLAN : CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "credit: preparing a query failed: %s", SPI_result_code_string(SPI_result));

@@ -13,6 +13,7 @@
 #include "access/tupdesc.h"
 #include "executor/spi.h"
 #include "utils/date.h"
+#include "utils/relcache.h"
 
 /* ---- dates ---- */
 
@@ -97,6 +98,15 @@ typedef struct CreditScope
 extern void credit_scope_enter(CreditScope *s, bool as_owner);
 extern void credit_scope_exit(CreditScope *s);
 extern void credit_scope_enter_reference(CreditScope *s);
+
+/* Whether Citus is loaded into this server. */
+extern bool credit_citus_loaded(void);
+
+/* Whether this backend runs a Citus coordinator's commands on a worker. */
+extern bool credit_citus_worker_backend(void);
+
+/* Whether a relation is a shard of a table Citus distributes (false without Citus). */
+extern bool credit_citus_shard(Relation rel);
 
 /* ---- saved plans ---- */
 

@@ -202,6 +202,36 @@ is($coord->safe_psql('postgres', $grades_sql), $grades, 'the grades stay');
 is($ret, 0, 'credit.run_evaluation runs after the rebalancing') or diag($err);
 is($coord->safe_psql('postgres', $grades_sql), $grades, 'and gives the same grades');
 
+# Writes through the coordinator: the triggers of credit.record fire on the
+# shards, on the workers (the references checked, the decision claimed beside
+# the subject's records, the fold at commit), for a statement or a
+# transaction that writes the records of one subject.
+my $insert = q{INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no) VALUES };
+($ret, $out, $err) = $coord->psql('postgres', $insert . q{(7, 'penalty_serious', 'cu', current_date - 3, 'w-1')});
+is($ret, 0, 'a record inserted through the coordinator') or diag($err);
+($ret, $out, $err) = $coord->psql('postgres', $insert . q{(7, 'penalty_serious', 'cu', current_date - 3, 'w-1')});
+like($err, qr/duplicate decision: unit cu, item penalty_serious, document number "w-1" is record \d+ already/,
+	'a decision sent twice is refused on the worker');
+($ret, $out, $err) = $coord->psql('postgres', $insert . q{(999, 'penalty_serious', 'cu', current_date - 3, 'w-2')});
+like($err, qr/refers to a subject that does not exist/, 'a record of no subject is refused on the worker');
+($ret, $out, $err) = $coord->psql('postgres', $insert . q{(7, 'no_such_item', 'cu', current_date - 3, 'w-2')});
+like($err, qr/refers to a catalogue item that does not exist/, 'a record of no catalogue item is refused on the worker');
+($ret, $out, $err) = $coord->psql('postgres', "BEGIN;\n" . $insert
+	  . q{(8, 'penalty_general', 'cu', current_date - 5, 'w-3'), (8, 'honour_city', 'cu', current_date - 4, 'w-4');}
+	  . "\n" . $insert . q{(8, 'contract_breach', 'cv', current_date - 2, 'w-5');} . "\nCOMMIT;");
+is($ret, 0, 'a transaction of several records of one subject') or diag($err);
+my $folded = $coord->safe_psql('postgres', $grades_sql);
+isnt($folded, $grades, 'the new records changed grades');
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT count(*) > 0 FROM credit.grade_change
+ WHERE subject_id IN (7, 8) AND record_id IN (SELECT id FROM credit.record WHERE document_no LIKE 'w-%')}),
+	't', 'the grade changes are logged');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT credit.run_evaluation('comprehensive_enterprise')});
+is($ret, 0, 'an evaluation after the writes') or diag($err);
+is($coord->safe_psql('postgres', $grades_sql), $folded,
+	'the grades folded on the workers are those of a fresh evaluation');
+
 # A second call is refused.
 ($ret, $out, $err) = $coord->psql('postgres', 'SELECT credit.distribute(8)');
 like($err, qr/distributed already/, 'a second credit.distribute() is refused');

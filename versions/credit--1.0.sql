@@ -58,6 +58,16 @@ CREATE FUNCTION @extschema@.auto_evaluation() RETURNS boolean
 COMMENT ON FUNCTION @extschema@.auto_evaluation() IS
     'Whether new and changed records are folded into the grades at once (the superuser-only setting credit.auto_evaluation)';
 
+-- Whether the caller runs on a Citus worker for the coordinator (the
+-- worker's share of a distributed statement: triggers of shards, the fold
+-- at commit there).  Such a transaction may be committed in two phases,
+-- which NOTIFY forbids.
+CREATE FUNCTION @extschema@.on_citus_worker() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'credit_on_citus_worker'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.on_citus_worker() IS
+    'Whether the caller runs on a Citus worker for the coordinator (its share of a distributed statement, such as the triggers of a shard); false where Citus is not loaded';
+
 -- Whether the platform is laid out on Citus (credit.distribute has placed
 -- credit.subject): the few statements Citus cannot plan take another form
 -- there.  Read dynamically, so that it is false where Citus is not installed.
@@ -2033,10 +2043,13 @@ BEGIN
          ORDER BY u.s, u.m COLLATE pg_catalog."C"
         ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
     )
-    SELECT pg_catalog.count(pg_catalog.pg_notify('credit_grade_change',
-               pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text))
-      INTO n
-      FROM (SELECT * FROM gc ORDER BY gc.id) gc;
+    -- (not notified on a Citus worker, whose transaction may be prepared)
+    SELECT pg_catalog.count(*) INTO n
+      FROM (SELECT CASE WHEN NOT @extschema@.on_citus_worker() THEN
+                        pg_catalog.pg_notify('credit_grade_change',
+                            pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text)
+                   END
+              FROM gc ORDER BY gc.id) notified;
     RETURN n;
 END
 $$;
@@ -4551,33 +4564,52 @@ AS $$
 DECLARE
     dup     record;
     wanted  bigint;
+    ids     bigint[];
+    units   text[];
+    items   text[];
+    docs    text[];
+    sids    bigint[];
+    parties bigint[];
 BEGIN
     IF @extschema@.restoring() THEN
         RETURN NULL;      -- a dump holds the decisions too
     END IF;
+    -- The statement's rows are read from the transition tables alone, then
+    -- named by arrays, and every query of credit.decision filters on the
+    -- statement's subjects: on Citus the trigger fires on a shard, where a
+    -- query cannot join a transition table with the platform's tables, and
+    -- the filter routes the query to the shard of the statement's subjects.
     -- (one statement per event: a transition table exists only for its events)
-    IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        DELETE FROM @extschema@.decision d
-         USING old_rows o
-         WHERE d.department OPERATOR(pg_catalog.=) o.department
-           AND d.item_code OPERATOR(pg_catalog.=) o.item_code
-           AND d.document_no OPERATOR(pg_catalog.=) btrim(o.document_no)
-           AND d.record_id OPERATOR(pg_catalog.=) o.id;
-        RETURN NULL;
-    END IF;
-    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-        DELETE FROM @extschema@.decision d
-         USING old_rows o
-         WHERE d.department OPERATOR(pg_catalog.=) o.department
-           AND d.item_code OPERATOR(pg_catalog.=) o.item_code
-           AND d.document_no OPERATOR(pg_catalog.=) btrim(o.document_no)
-           AND d.record_id OPERATOR(pg_catalog.=) o.id
-           AND NOT EXISTS (SELECT FROM new_rows n
-                            WHERE n.id OPERATOR(pg_catalog.=) o.id
-                              AND n.department OPERATOR(pg_catalog.=) o.department
-                              AND n.item_code OPERATOR(pg_catalog.=) o.item_code
-                              AND btrim(n.document_no) OPERATOR(pg_catalog.=) btrim(o.document_no)
-                              AND n.subject_id OPERATOR(pg_catalog.=) o.subject_id);
+    IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
+        -- the keys of deleted rows and of changed rows whose key changed, released
+        IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+            SELECT pg_catalog.array_agg(o.id), pg_catalog.array_agg(o.department), pg_catalog.array_agg(o.item_code),
+                   pg_catalog.array_agg(btrim(o.document_no)), pg_catalog.array_agg(o.subject_id)
+              INTO ids, units, items, docs, sids
+              FROM old_rows o;
+        ELSE
+            SELECT pg_catalog.array_agg(o.id), pg_catalog.array_agg(o.department), pg_catalog.array_agg(o.item_code),
+                   pg_catalog.array_agg(btrim(o.document_no)), pg_catalog.array_agg(o.subject_id)
+              INTO ids, units, items, docs, sids
+              FROM old_rows o
+             WHERE NOT EXISTS (SELECT FROM new_rows n
+                                WHERE n.id OPERATOR(pg_catalog.=) o.id
+                                  AND n.department OPERATOR(pg_catalog.=) o.department
+                                  AND n.item_code OPERATOR(pg_catalog.=) o.item_code
+                                  AND btrim(n.document_no) OPERATOR(pg_catalog.=) btrim(o.document_no)
+                                  AND n.subject_id OPERATOR(pg_catalog.=) o.subject_id);
+        END IF;
+        IF ids IS NOT NULL THEN
+            DELETE FROM @extschema@.decision d
+             WHERE d.subject_id OPERATOR(pg_catalog.=) ANY (sids)
+               AND (d.department, d.item_code, d.document_no, d.record_id) IN
+                   (SELECT o.department, o.item_code, o.document_no, o.id
+                      FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
+                                      pg_catalog.unnest(docs)) AS o (id, department, item_code, document_no));
+        END IF;
+        IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+            RETURN NULL;
+        END IF;
         -- rows whose key did not change claim nothing new
         SELECT count(*) INTO wanted
           FROM new_rows n JOIN old_rows o ON o.id OPERATOR(pg_catalog.=) n.id
@@ -4588,61 +4620,84 @@ BEGIN
         END IF;
     END IF;
 
-    -- one statement: the keys of the statement's records (those with a document number whose
-    -- item is keyed), claimed unless one is given twice (ON CONFLICT could not take it twice)
-    WITH k AS MATERIALIZED (
-            SELECT n.id, n.department, n.item_code, btrim(n.document_no) AS document_no, n.subject_id,
-                   @extschema@.decision_party_of(c.category, n.subject_id) AS party
-              FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
-             WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
-               AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL),
-         g AS MATERIALIZED (
-            SELECT k.department, k.item_code, k.document_no, k.party, pg_catalog.count(*) AS n
-              FROM k GROUP BY 1, 2, 3, 4),
-         ins AS (
-            INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
-            SELECT k.department, k.item_code, k.document_no, k.party, k.subject_id, k.id
-              FROM k
-             WHERE NOT EXISTS (SELECT FROM g WHERE g.n OPERATOR(pg_catalog.>) 1)
-             ORDER BY 1, 2, 3, 4
-                ON CONFLICT (department, item_code, document_no, party) DO UPDATE
-               SET subject_id = excluded.subject_id, record_id = excluded.record_id
-             WHERE d.record_id IS NULL
-                OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
-                    AND d.subject_id IS DISTINCT FROM excluded.subject_id)
-            RETURNING d.record_id)
-    -- a key is the record's when the statement claimed it, or when the record held it already
-    -- (the intake claims the keys of the records it is about to make)
-    SELECT g.department, g.item_code, g.document_no, g.n,
-           (SELECT pg_catalog.min(k.id) FROM k
-             WHERE NOT EXISTS (SELECT FROM ins WHERE ins.record_id OPERATOR(pg_catalog.=) k.id)
-               AND NOT EXISTS (SELECT FROM @extschema@.decision d
-                                WHERE d.department OPERATOR(pg_catalog.=) k.department
-                                  AND d.item_code OPERATOR(pg_catalog.=) k.item_code
-                                  AND d.document_no OPERATOR(pg_catalog.=) k.document_no
-                                  AND d.party OPERATOR(pg_catalog.=) k.party
-                                  AND d.record_id OPERATOR(pg_catalog.=) k.id)) AS unclaimed
-      INTO dup
-      FROM g ORDER BY g.n DESC LIMIT 1;
-    IF NOT FOUND THEN
+    -- the records with a document number
+    SELECT pg_catalog.array_agg(n.id), pg_catalog.array_agg(n.department), pg_catalog.array_agg(n.item_code),
+           pg_catalog.array_agg(btrim(n.document_no)), pg_catalog.array_agg(n.subject_id)
+      INTO ids, units, items, docs, sids
+      FROM new_rows n
+     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '';
+    IF ids IS NULL THEN
         RETURN NULL;
     END IF;
-    IF dup.n OPERATOR(pg_catalog.>) 1 THEN
+    -- those whose item is keyed, with the party of their key
+    SELECT pg_catalog.array_agg(n.id), pg_catalog.array_agg(n.department), pg_catalog.array_agg(n.item_code),
+           pg_catalog.array_agg(n.document_no), pg_catalog.array_agg(n.subject_id),
+           pg_catalog.array_agg(@extschema@.decision_party_of(c.category, n.subject_id))
+      INTO ids, units, items, docs, sids, parties
+      FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
+                      pg_catalog.unnest(docs), pg_catalog.unnest(sids)) AS n (id, department, item_code, document_no, subject_id)
+      JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+     WHERE @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL;
+    IF ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- a key given twice is refused (ON CONFLICT could not take it twice)
+    SELECT k.department, k.item_code, k.document_no, pg_catalog.count(*) AS n INTO dup
+      FROM ROWS FROM (pg_catalog.unnest(units), pg_catalog.unnest(items), pg_catalog.unnest(docs),
+                      pg_catalog.unnest(parties)) AS k (department, item_code, document_no, party)
+     GROUP BY 1, 2, 3, k.party
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+     ORDER BY 4 DESC LIMIT 1;
+    IF FOUND THEN
         RAISE EXCEPTION 'decision of unit %, item %, document number "%" is given % times in one statement',
                         dup.department, dup.item_code, dup.document_no, dup.n
             USING ERRCODE = 'unique_violation',
                   HINT = 'A decision is one record: send it once, or send it through credit.intake, which updates the record.';
     END IF;
-    IF dup.unclaimed IS NOT NULL THEN
-        SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, n.id, d.record_id INTO dup
-          FROM new_rows n
-          JOIN @extschema@.decision d ON d.department OPERATOR(pg_catalog.=) n.department
-                                     AND d.item_code OPERATOR(pg_catalog.=) n.item_code
-                                     AND d.document_no OPERATOR(pg_catalog.=) btrim(n.document_no)
-                                     AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party(n.item_code, n.subject_id)
-         WHERE n.id OPERATOR(pg_catalog.=) dup.unclaimed;
+    -- claimed, in key order
+    INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
+    SELECT k.department, k.item_code, k.document_no, k.party, k.subject_id, k.id
+      FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
+                      pg_catalog.unnest(docs), pg_catalog.unnest(parties), pg_catalog.unnest(sids))
+           AS k (id, department, item_code, document_no, party, subject_id)
+     ORDER BY 1, 2, 3, 4
+        ON CONFLICT ON CONSTRAINT decision_pkey DO UPDATE
+       SET subject_id = excluded.subject_id, record_id = excluded.record_id
+     WHERE d.record_id IS NULL
+        OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
+            AND d.subject_id IS DISTINCT FROM excluded.subject_id);
+    -- a key is the record's when the statement claimed it, or when the record
+    -- held it already (the intake claims the keys of the records it is about
+    -- to make): a key another record holds is refused, naming it
+    SELECT k.id, k.department, k.item_code, k.document_no, k.party INTO dup
+      FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
+                      pg_catalog.unnest(docs), pg_catalog.unnest(parties)) AS k (id, department, item_code, document_no, party)
+     WHERE NOT EXISTS (SELECT FROM @extschema@.decision d
+                        WHERE d.subject_id OPERATOR(pg_catalog.=) ANY (sids)
+                          AND d.department OPERATOR(pg_catalog.=) k.department
+                          AND d.item_code OPERATOR(pg_catalog.=) k.item_code
+                          AND d.document_no OPERATOR(pg_catalog.=) k.document_no
+                          AND d.party OPERATOR(pg_catalog.=) k.party
+                          AND d.record_id OPERATOR(pg_catalog.=) k.id)
+     ORDER BY k.id LIMIT 1;
+    IF FOUND THEN
+        -- the record holding the key: of the same subject on Citus (the key
+        -- carries it there), maybe another one on one node
+        SELECT d.record_id INTO wanted FROM @extschema@.decision d
+         WHERE d.subject_id OPERATOR(pg_catalog.=) ANY (sids)
+           AND d.department OPERATOR(pg_catalog.=) dup.department
+           AND d.item_code OPERATOR(pg_catalog.=) dup.item_code
+           AND d.document_no OPERATOR(pg_catalog.=) dup.document_no
+           AND d.party OPERATOR(pg_catalog.=) dup.party;
+        IF NOT FOUND THEN
+            SELECT d.record_id INTO wanted FROM @extschema@.decision d
+             WHERE d.department OPERATOR(pg_catalog.=) dup.department
+               AND d.item_code OPERATOR(pg_catalog.=) dup.item_code
+               AND d.document_no OPERATOR(pg_catalog.=) dup.document_no
+               AND d.party OPERATOR(pg_catalog.=) dup.party;
+        END IF;
         RAISE EXCEPTION 'duplicate decision: unit %, item %, document number "%" is record % already (new record %)',
-                        dup.department, dup.item_code, dup.document_no, dup.record_id, dup.id
+                        dup.department, dup.item_code, dup.document_no, wanted, dup.id
             USING ERRCODE = 'unique_violation',
                   HINT = 'Update that record, or send the decision through credit.intake, which updates it in place.';
     END IF;
@@ -6903,8 +6958,9 @@ AS $$
         (28, '@extschema@.repair_request', 'colocated', 'subject_id'),
         (29, '@extschema@.objection', 'colocated', 'subject_id'),
         (30, '@extschema@.relation', 'colocated', 'from_subject'),
+        (31, '@extschema@.decision', 'colocated', 'subject_id'),
         -- the codes, by the code (a code is looked up before its subject is known)
-        (31, '@extschema@.subject_code', 'distributed', 'code')
+        (32, '@extschema@.subject_code', 'distributed', 'code')
       ) v (ord, tbl, placement, dist_column)
      ORDER BY v.ord
 $$;
@@ -6957,6 +7013,22 @@ BEGIN
         stmt := format('ALTER TABLE %s DROP CONSTRAINT %I', r.tbl, r.conname);
         EXECUTE stmt;
         -- the workers' copies of the tables (CREATE EXTENSION ran there too)
+        PERFORM run_command_on_workers(stmt);
+    END LOOP;
+
+    -- A decision's key carries its subject (a unique key of a distributed
+    -- table contains its distribution column): the decisions of a subject
+    -- are kept on its node, by the triggers of its records' shard.  On one
+    -- node the key of a licence or a penalty leaves the subject out, so that
+    -- a re-sent one may correct it; on Citus a record never moves to another
+    -- subject's shard, so a licence re-sent for another subject is a new
+    -- decision of that subject.
+    FOREACH stmt IN ARRAY ARRAY[
+        'ALTER TABLE @extschema@.decision DROP CONSTRAINT decision_pkey',
+        'ALTER TABLE @extschema@.decision ALTER COLUMN subject_id SET NOT NULL',
+        'ALTER TABLE @extschema@.decision ADD CONSTRAINT decision_pkey PRIMARY KEY (department, item_code, document_no, party, subject_id)']
+    LOOP
+        EXECUTE stmt;
         PERFORM run_command_on_workers(stmt);
     END LOOP;
 

@@ -43,6 +43,16 @@ CREATE FUNCTION @extschema@.auto_evaluation() RETURNS boolean
 COMMENT ON FUNCTION @extschema@.auto_evaluation() IS
     'Whether new and changed records are folded into the grades at once (the superuser-only setting credit.auto_evaluation)';
 
+-- Whether the caller runs on a Citus worker for the coordinator (the
+-- worker's share of a distributed statement: triggers of shards, the fold
+-- at commit there).  Such a transaction may be committed in two phases,
+-- which NOTIFY forbids.
+CREATE FUNCTION @extschema@.on_citus_worker() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'credit_on_citus_worker'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.on_citus_worker() IS
+    'Whether the caller runs on a Citus worker for the coordinator (its share of a distributed statement, such as the triggers of a shard); false where Citus is not loaded';
+
 -- Whether the platform is laid out on Citus (credit.distribute has placed
 -- credit.subject): the few statements Citus cannot plan take another form
 -- there.  Read dynamically, so that it is false where Citus is not installed.

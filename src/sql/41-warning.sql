@@ -150,10 +150,13 @@ BEGIN
          ORDER BY u.s, u.m COLLATE pg_catalog."C"
         ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
     )
-    SELECT pg_catalog.count(pg_catalog.pg_notify('credit_grade_change',
-               pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text))
-      INTO n
-      FROM (SELECT * FROM gc ORDER BY gc.id) gc;
+    -- (not notified on a Citus worker, whose transaction may be prepared)
+    SELECT pg_catalog.count(*) INTO n
+      FROM (SELECT CASE WHEN NOT @extschema@.on_citus_worker() THEN
+                        pg_catalog.pg_notify('credit_grade_change',
+                            pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text)
+                   END
+              FROM gc ORDER BY gc.id) notified;
     RETURN n;
 END
 $$;

@@ -49,8 +49,9 @@ AS $$
         (28, '@extschema@.repair_request', 'colocated', 'subject_id'),
         (29, '@extschema@.objection', 'colocated', 'subject_id'),
         (30, '@extschema@.relation', 'colocated', 'from_subject'),
+        (31, '@extschema@.decision', 'colocated', 'subject_id'),
         -- the codes, by the code (a code is looked up before its subject is known)
-        (31, '@extschema@.subject_code', 'distributed', 'code')
+        (32, '@extschema@.subject_code', 'distributed', 'code')
       ) v (ord, tbl, placement, dist_column)
      ORDER BY v.ord
 $$;
@@ -103,6 +104,22 @@ BEGIN
         stmt := format('ALTER TABLE %s DROP CONSTRAINT %I', r.tbl, r.conname);
         EXECUTE stmt;
         -- the workers' copies of the tables (CREATE EXTENSION ran there too)
+        PERFORM run_command_on_workers(stmt);
+    END LOOP;
+
+    -- A decision's key carries its subject (a unique key of a distributed
+    -- table contains its distribution column): the decisions of a subject
+    -- are kept on its node, by the triggers of its records' shard.  On one
+    -- node the key of a licence or a penalty leaves the subject out, so that
+    -- a re-sent one may correct it; on Citus a record never moves to another
+    -- subject's shard, so a licence re-sent for another subject is a new
+    -- decision of that subject.
+    FOREACH stmt IN ARRAY ARRAY[
+        'ALTER TABLE @extschema@.decision DROP CONSTRAINT decision_pkey',
+        'ALTER TABLE @extschema@.decision ALTER COLUMN subject_id SET NOT NULL',
+        'ALTER TABLE @extschema@.decision ADD CONSTRAINT decision_pkey PRIMARY KEY (department, item_code, document_no, party, subject_id)']
+    LOOP
+        EXECUTE stmt;
         PERFORM run_command_on_workers(stmt);
     END LOOP;
 
