@@ -81,6 +81,8 @@ typedef struct MeasureCache
 	int			nscenarios;
 	char	  **scenarios;		/* sorted (bytewise) */
 	char	  **scenario_names;
+	int			nkinds;
+	char	  **kinds;			/* credit.subject_kind's labels, in order */
 } MeasureCache;
 
 /* One current grade or active list of the subject being matched. */
@@ -118,6 +120,10 @@ static CreditQuery q_measures = {
 	"                                AND w.grade OPERATOR(pg_catalog.=) m.worst_grade "
 	" ORDER BY m.kind COLLATE pg_catalog.\"C\", m.code COLLATE pg_catalog.\"C\"",
 	0, {0}
+};
+static CreditQuery q_kinds = {
+	"SELECT k::pg_catalog.text FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::credit.subject_kind)) "
+	"       WITH ORDINALITY AS u (k, n) ORDER BY u.n", 0, {0}
 };
 static CreditQuery q_scenarios = {
 	"SELECT s.code, s.name FROM credit.scenario s ORDER BY s.code COLLATE pg_catalog.\"C\"", 0, {0}
@@ -192,6 +198,14 @@ measure_cache_load(void)
 		c->scenarios[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		c->scenario_names[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 	}
+	MemoryContextSwitchTo(old);
+
+	credit_query_exec(&q_kinds, NULL, NULL, true, SPI_OK_SELECT, "reading credit.subject_kind");
+	old = MemoryContextSwitchTo(cxt);
+	c->nkinds = (int) SPI_processed;
+	c->kinds = palloc0(sizeof(char *) * Max(c->nkinds, 1));
+	for (i = 0; i < SPI_processed; i++)
+		c->kinds[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 	MemoryContextSwitchTo(old);
 
 	MemoryContextSetParent(cxt, CacheMemoryContext);
@@ -349,8 +363,8 @@ typedef struct SubjectListing
 typedef struct SubjectFacts
 {
 	bool		found;
-	int			kind_pos;		/* 1-based position of its kind in enum_range;
-								 * 0 unknown */
+	int			kind_pos;		/* 1-based position of its kind in the cache's
+								 * kinds; 0 unknown */
 	int			ngrades;		/* grades with a rank: the matching facts */
 	int			nlists;			/* lists, with the first day of each */
 	int			capacity;
@@ -387,13 +401,12 @@ measure_add_fact(SubjectFacts *sf, bool grade)
 }
 
 /*
- * The subject (its kind's position in credit.subject_kind, kind, name, USCC,
- * masked ID number), its current grades with their anchors (their ranks come
- * from the model cache), and
- * the lists it is on today (credit.subject_listings).
+ * The subject (its kind, name, USCC, masked ID number), its current grades
+ * with their anchors (their ranks come from the model cache), and the lists
+ * it is on today (credit.subject_listings).
  */
 #define FACTS_QUERY(name, uscc, person_id) \
-    "SELECT 0 AS part, pg_catalog.array_position(pg_catalog.enum_range(NULL::credit.subject_kind), s.kind)::pg_catalog.int4 AS rank, " \
+    "SELECT 0 AS part, NULL::pg_catalog.int4 AS rank, " \
     "       s.kind::pg_catalog.text AS key, " name " AS value, NULL::pg_catalog.date AS d1, " \
     "       NULL::pg_catalog.date AS d2, " uscc " AS e1, " person_id " AS e2 " \
     "  FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1 " \
@@ -457,9 +470,12 @@ listing_cmp(const void *a, const void *b)
 	return c;
 }
 
-/* The facts of a subject through SPI (connected), with the rights of the scope's user. */
+/*
+ * The facts of a subject through SPI (connected), with the rights of the
+ * scope's user; its kind's position from the cache (not enum_range per call).
+ */
 static void
-measure_read_facts(CreditQuery *q, int64 subject_id, SubjectFacts *sf)
+measure_read_facts(const MeasureCache *c, CreditQuery *q, int64 subject_id, SubjectFacts *sf)
 {
 	Datum		args[1];
 	uint64		i;
@@ -474,14 +490,16 @@ measure_read_facts(CreditQuery *q, int64 subject_id, SubjectFacts *sf)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		int32		part = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		Datum		n = SPI_getbinval(tup, desc, 2, &isnull);
-		bool		rank_null = isnull;
 
 		if (part == 0)
 		{
+			int			k;
+
 			sf->found = true;
-			sf->kind_pos = rank_null ? 0 : DatumGetInt32(n);
 			sf->kind = measure_spi_text(tup, desc, 3);
+			for (k = 0; k < c->nkinds; k++)
+				if (strcmp(c->kinds[k], sf->kind) == 0)
+					sf->kind_pos = k + 1;
 			sf->name = measure_spi_text(tup, desc, 4);
 			sf->uscc = measure_spi_text(tup, desc, 7);
 			sf->person_id = measure_spi_text(tup, desc, 8);
@@ -589,7 +607,7 @@ credit_measures_for(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the facts live in SPI's memory until the rows are out */
-	measure_read_facts(&q_facts, subject_id, &sf);
+	measure_read_facts(c, &q_facts, subject_id, &sf);
 	if (!sf.found)
 		credit_subject_missing(false, subject_id);
 	/* the measures of a person are a look-up of that person: logged first */
@@ -759,7 +777,7 @@ credit_check(PG_FUNCTION_ARGS)
 	credit_scope_enter(&scope, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	measure_read_facts(&q_facts_check, subject_id, &sf);
+	measure_read_facts(c, &q_facts_check, subject_id, &sf);
 	if (!sf.found)
 		credit_subject_missing(false, subject_id);
 	si = measure_scenario(c, scenario);
