@@ -4563,6 +4563,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     dup     record;
+    held    record;
+    twice   boolean := false;
+    taken   boolean := false;
     wanted  bigint;
     ids     bigint[];
     units   text[];
@@ -4574,11 +4577,9 @@ BEGIN
     IF @extschema@.restoring() THEN
         RETURN NULL;      -- a dump holds the decisions too
     END IF;
-    -- The statement's rows are read from the transition tables alone, then
-    -- named by arrays, and every query of credit.decision filters on the
-    -- statement's subjects: on Citus the trigger fires on a shard, where a
-    -- query cannot join a transition table with the platform's tables, and
-    -- the filter routes the query to the shard of the statement's subjects.
+    -- The keys of changed and deleted rows: the rows read from the transition
+    -- tables alone into arrays, the queries of credit.decision filtered on
+    -- the statement's subjects (as on a shard of Citus, below).
     -- (one statement per event: a transition table exists only for its events)
     IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
         -- the keys of deleted rows and of changed rows whose key changed, released
@@ -4620,84 +4621,129 @@ BEGIN
         END IF;
     END IF;
 
-    -- the records with a document number
-    SELECT pg_catalog.array_agg(n.id), pg_catalog.array_agg(n.department), pg_catalog.array_agg(n.item_code),
-           pg_catalog.array_agg(btrim(n.document_no)), pg_catalog.array_agg(n.subject_id)
-      INTO ids, units, items, docs, sids
-      FROM new_rows n
-     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '';
-    IF ids IS NULL THEN
-        RETURN NULL;
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'record' THEN
+        -- one statement: the keys of the statement's records (those with a document number whose
+        -- item is keyed), claimed unless one is given twice (ON CONFLICT could not take it twice)
+        WITH k AS MATERIALIZED (
+                SELECT n.id, n.department, n.item_code, btrim(n.document_no) AS document_no, n.subject_id,
+                       @extschema@.decision_party_of(c.category, n.subject_id) AS party
+                  FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+                 WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+                   AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL),
+             g AS MATERIALIZED (
+                SELECT k.department, k.item_code, k.document_no, k.party, pg_catalog.count(*) AS n
+                  FROM k GROUP BY 1, 2, 3, 4),
+             ins AS (
+                INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
+                SELECT k.department, k.item_code, k.document_no, k.party, k.subject_id, k.id
+                  FROM k
+                 WHERE NOT EXISTS (SELECT FROM g WHERE g.n OPERATOR(pg_catalog.>) 1)
+                 ORDER BY 1, 2, 3, 4
+                    ON CONFLICT (department, item_code, document_no, party) DO UPDATE
+                   SET subject_id = excluded.subject_id, record_id = excluded.record_id
+                 WHERE d.record_id IS NULL
+                    OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
+                        AND d.subject_id IS DISTINCT FROM excluded.subject_id)
+                RETURNING d.record_id)
+        -- a key is the record's when the statement claimed it, or when the record held it already
+        -- (the intake claims the keys of the records it is about to make)
+        SELECT g.department, g.item_code, g.document_no, g.n,
+               (SELECT pg_catalog.min(k.id) FROM k
+                 WHERE NOT EXISTS (SELECT FROM ins WHERE ins.record_id OPERATOR(pg_catalog.=) k.id)
+                   AND NOT EXISTS (SELECT FROM @extschema@.decision d
+                                    WHERE d.department OPERATOR(pg_catalog.=) k.department
+                                      AND d.item_code OPERATOR(pg_catalog.=) k.item_code
+                                      AND d.document_no OPERATOR(pg_catalog.=) k.document_no
+                                      AND d.party OPERATOR(pg_catalog.=) k.party
+                                      AND d.record_id OPERATOR(pg_catalog.=) k.id)) AS unclaimed
+          INTO dup
+          FROM g ORDER BY g.n DESC LIMIT 1;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        twice := dup.n OPERATOR(pg_catalog.>) 1;
+        IF NOT twice AND dup.unclaimed IS NOT NULL THEN
+            SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, n.id, d.record_id INTO held
+              FROM new_rows n
+              JOIN @extschema@.decision d ON d.department OPERATOR(pg_catalog.=) n.department
+                                         AND d.item_code OPERATOR(pg_catalog.=) n.item_code
+                                         AND d.document_no OPERATOR(pg_catalog.=) btrim(n.document_no)
+                                         AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party(n.item_code, n.subject_id)
+             WHERE n.id OPERATOR(pg_catalog.=) dup.unclaimed;
+            taken := true;
+        END IF;
+    ELSE
+        -- On a shard of Citus (credit.record_102040, on a worker) a query
+        -- cannot join a transition table with the platform's tables: the
+        -- statement's rows are read alone into arrays, and every query of
+        -- credit.decision filters on the statement's subjects, which routes
+        -- it to their shard (the key carries the subject there).
+        SELECT pg_catalog.array_agg(n.id), pg_catalog.array_agg(n.department), pg_catalog.array_agg(n.item_code),
+               pg_catalog.array_agg(btrim(n.document_no)), pg_catalog.array_agg(n.subject_id)
+          INTO ids, units, items, docs, sids
+          FROM new_rows n
+         WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) '';
+        -- those whose item is keyed, with the party of their key
+        SELECT pg_catalog.array_agg(n.id), pg_catalog.array_agg(n.department), pg_catalog.array_agg(n.item_code),
+               pg_catalog.array_agg(n.document_no), pg_catalog.array_agg(n.subject_id),
+               pg_catalog.array_agg(@extschema@.decision_party_of(c.category, n.subject_id))
+          INTO ids, units, items, docs, sids, parties
+          FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
+                          pg_catalog.unnest(docs), pg_catalog.unnest(sids)) AS n (id, department, item_code, document_no, subject_id)
+          JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+         WHERE @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL;
+        IF ids IS NULL THEN
+            RETURN NULL;
+        END IF;
+        SELECT k.department, k.item_code, k.document_no, pg_catalog.count(*) AS n INTO dup
+          FROM ROWS FROM (pg_catalog.unnest(units), pg_catalog.unnest(items), pg_catalog.unnest(docs),
+                          pg_catalog.unnest(parties)) AS k (department, item_code, document_no, party)
+         GROUP BY 1, 2, 3, k.party
+        HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+         ORDER BY 4 DESC LIMIT 1;
+        twice := FOUND;
+        IF NOT twice THEN
+            INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
+            SELECT k.department, k.item_code, k.document_no, k.party, k.subject_id, k.id
+              FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
+                              pg_catalog.unnest(docs), pg_catalog.unnest(parties), pg_catalog.unnest(sids))
+                   AS k (id, department, item_code, document_no, party, subject_id)
+             ORDER BY 1, 2, 3, 4
+                ON CONFLICT ON CONSTRAINT decision_pkey DO UPDATE
+               SET subject_id = excluded.subject_id, record_id = excluded.record_id
+             WHERE d.record_id IS NULL
+                OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
+                    AND d.subject_id IS DISTINCT FROM excluded.subject_id);
+            SELECT k.department, k.item_code, k.document_no, k.id,
+                   (SELECT d.record_id FROM @extschema@.decision d
+                     WHERE d.subject_id OPERATOR(pg_catalog.=) ANY (sids)
+                       AND d.department OPERATOR(pg_catalog.=) k.department
+                       AND d.item_code OPERATOR(pg_catalog.=) k.item_code
+                       AND d.document_no OPERATOR(pg_catalog.=) k.document_no
+                       AND d.party OPERATOR(pg_catalog.=) k.party) AS record_id
+              INTO held
+              FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
+                              pg_catalog.unnest(docs), pg_catalog.unnest(parties)) AS k (id, department, item_code, document_no, party)
+             WHERE NOT EXISTS (SELECT FROM @extschema@.decision d
+                                WHERE d.subject_id OPERATOR(pg_catalog.=) ANY (sids)
+                                  AND d.department OPERATOR(pg_catalog.=) k.department
+                                  AND d.item_code OPERATOR(pg_catalog.=) k.item_code
+                                  AND d.document_no OPERATOR(pg_catalog.=) k.document_no
+                                  AND d.party OPERATOR(pg_catalog.=) k.party
+                                  AND d.record_id OPERATOR(pg_catalog.=) k.id)
+             ORDER BY k.id LIMIT 1;
+            taken := FOUND;
+        END IF;
     END IF;
-    -- those whose item is keyed, with the party of their key
-    SELECT pg_catalog.array_agg(n.id), pg_catalog.array_agg(n.department), pg_catalog.array_agg(n.item_code),
-           pg_catalog.array_agg(n.document_no), pg_catalog.array_agg(n.subject_id),
-           pg_catalog.array_agg(@extschema@.decision_party_of(c.category, n.subject_id))
-      INTO ids, units, items, docs, sids, parties
-      FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
-                      pg_catalog.unnest(docs), pg_catalog.unnest(sids)) AS n (id, department, item_code, document_no, subject_id)
-      JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
-     WHERE @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL;
-    IF ids IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- a key given twice is refused (ON CONFLICT could not take it twice)
-    SELECT k.department, k.item_code, k.document_no, pg_catalog.count(*) AS n INTO dup
-      FROM ROWS FROM (pg_catalog.unnest(units), pg_catalog.unnest(items), pg_catalog.unnest(docs),
-                      pg_catalog.unnest(parties)) AS k (department, item_code, document_no, party)
-     GROUP BY 1, 2, 3, k.party
-    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
-     ORDER BY 4 DESC LIMIT 1;
-    IF FOUND THEN
+    IF twice THEN
         RAISE EXCEPTION 'decision of unit %, item %, document number "%" is given % times in one statement',
                         dup.department, dup.item_code, dup.document_no, dup.n
             USING ERRCODE = 'unique_violation',
                   HINT = 'A decision is one record: send it once, or send it through credit.intake, which updates the record.';
     END IF;
-    -- claimed, in key order
-    INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
-    SELECT k.department, k.item_code, k.document_no, k.party, k.subject_id, k.id
-      FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
-                      pg_catalog.unnest(docs), pg_catalog.unnest(parties), pg_catalog.unnest(sids))
-           AS k (id, department, item_code, document_no, party, subject_id)
-     ORDER BY 1, 2, 3, 4
-        ON CONFLICT ON CONSTRAINT decision_pkey DO UPDATE
-       SET subject_id = excluded.subject_id, record_id = excluded.record_id
-     WHERE d.record_id IS NULL
-        OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
-            AND d.subject_id IS DISTINCT FROM excluded.subject_id);
-    -- a key is the record's when the statement claimed it, or when the record
-    -- held it already (the intake claims the keys of the records it is about
-    -- to make): a key another record holds is refused, naming it
-    SELECT k.id, k.department, k.item_code, k.document_no, k.party INTO dup
-      FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(units), pg_catalog.unnest(items),
-                      pg_catalog.unnest(docs), pg_catalog.unnest(parties)) AS k (id, department, item_code, document_no, party)
-     WHERE NOT EXISTS (SELECT FROM @extschema@.decision d
-                        WHERE d.subject_id OPERATOR(pg_catalog.=) ANY (sids)
-                          AND d.department OPERATOR(pg_catalog.=) k.department
-                          AND d.item_code OPERATOR(pg_catalog.=) k.item_code
-                          AND d.document_no OPERATOR(pg_catalog.=) k.document_no
-                          AND d.party OPERATOR(pg_catalog.=) k.party
-                          AND d.record_id OPERATOR(pg_catalog.=) k.id)
-     ORDER BY k.id LIMIT 1;
-    IF FOUND THEN
-        -- the record holding the key: of the same subject on Citus (the key
-        -- carries it there), maybe another one on one node
-        SELECT d.record_id INTO wanted FROM @extschema@.decision d
-         WHERE d.subject_id OPERATOR(pg_catalog.=) ANY (sids)
-           AND d.department OPERATOR(pg_catalog.=) dup.department
-           AND d.item_code OPERATOR(pg_catalog.=) dup.item_code
-           AND d.document_no OPERATOR(pg_catalog.=) dup.document_no
-           AND d.party OPERATOR(pg_catalog.=) dup.party;
-        IF NOT FOUND THEN
-            SELECT d.record_id INTO wanted FROM @extschema@.decision d
-             WHERE d.department OPERATOR(pg_catalog.=) dup.department
-               AND d.item_code OPERATOR(pg_catalog.=) dup.item_code
-               AND d.document_no OPERATOR(pg_catalog.=) dup.document_no
-               AND d.party OPERATOR(pg_catalog.=) dup.party;
-        END IF;
+    IF taken THEN
         RAISE EXCEPTION 'duplicate decision: unit %, item %, document number "%" is record % already (new record %)',
-                        dup.department, dup.item_code, dup.document_no, wanted, dup.id
+                        held.department, held.item_code, held.document_no, held.record_id, held.id
             USING ERRCODE = 'unique_violation',
                   HINT = 'Update that record, or send the decision through credit.intake, which updates it in place.';
     END IF;
