@@ -1,7 +1,8 @@
 /*
  * intake.h
  *      The rows of an intake statement as the checks read them
- *      (intake_check.c) and as their records are assigned
+ *      (intake_check.c, each row read and judged in intake_problem.c) and as
+ *      their records are assigned
  *      (intake_records.c).
  */
 #ifndef CREDIT_INTAKE_H
@@ -31,7 +32,10 @@ enum
 	C_NCOLS
 };
 
-/* A field of a row's category (intake_check.c). */
+/* The names of the columns C_*. */
+extern const char *const col_name[C_NCOLS];
+
+/* A field of a row's category (intake_problem.c). */
 typedef struct Field Field;
 
 /* One row of the statement, and what became of it. */
@@ -80,6 +84,76 @@ typedef struct Decision
 	int64		record_id;
 	bool		claimed;		/* new: the statement claimed the key */
 } Decision;
+
+/* One field of a row's category (the rows of credit.intake_field of that field, merged). */
+struct Field
+{
+	const char *field;
+	int			column;			/* C_* when it names a column, else -1 (a key
+								 * of details) */
+	int			rank;			/* least position */
+	char		kind;			/* least kind: 'd'ate < 'n'umber < 't'ext */
+	bool		mandatory;
+	bool		rejects;
+};
+
+/* The fields of the rows of one category (NULL: of an unknown item). */
+typedef struct FieldSet
+{
+	const char *category;
+	int			n;
+	Field	   *f;
+	bool		has_details;	/* some field is a key of details */
+	struct FieldSet *next;
+} FieldSet;
+
+/* A row of credit.intake_field. */
+typedef struct FieldRow
+{
+	char	   *layout;
+	char	   *code;
+	char	   *field;
+	char	   *label;
+	char		kind;
+	int			version;
+	int			position;
+	bool		mandatory;
+	bool		rejects;
+} FieldRow;
+
+/* The tables of one statement's checks. */
+typedef struct Tables
+{
+	char	  **units;			/* credit.department codes, sorted */
+	int			nunits;
+	char	  **items;			/* credit.catalog_item codes, sorted, */
+	char	  **categories;		/* and their categories */
+	int			nitems;
+	FieldRow   *fields;
+	int			nfields;
+	FieldSet   *sets;
+} Tables;
+
+/* strcmp of two strings given by their addresses (qsort, bsearch). */
+extern int	cmp_str(const void *a, const void *b);
+
+/* Index of s in a sorted array of strings, or -1. */
+extern int	find_str(char **v, int n, const char *s);
+
+/* Whether a column value is absent: NULL or spaces only (nullif(btrim(x), '') IS NULL). */
+extern bool absent(const char *s);
+
+/* Read the units, the catalogue and the feed's fields (inside the scope, SPI connected). */
+extern void tables_load(Tables *t, MemoryContext cxt);
+
+/* The code, unit, item, date, fields and details of a row (what needs no query). */
+extern void row_read(Row *r, Tables *t, char **units, int nunits, MemoryContext cxt);
+
+/* The row's problem, in the order a clerk fixes them, or NULL. */
+extern const char *row_problem(Row *r, DateADT today);
+
+/* The words of a rejected row's problem (code_reason: credit.code_problem's, for invalid_code). */
+extern char *row_message(Row *r, Tables *t, char **units, int nunits, const char *code_reason);
 
 /*
  * Run a query of the checks (inside the scope, SPI connected) and come back
