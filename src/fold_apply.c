@@ -24,6 +24,7 @@
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "cache.h"
@@ -189,27 +190,30 @@ static CreditQuery q_related_warnings = {
 	4, {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
 };
 
+/*
+ * Each subject's negative records counted by its own index probe (the
+ * negative items given, from the catalogue cache): a count per subject in a
+ * LATERAL subquery cannot be turned into a join of the whole array against
+ * the records, which a plan saved while the tables were small (the array's
+ * size unknown to it) ran as a nested loop filtering every record against
+ * every subject.  Run with sequential scans off (repeat_offence_exec).
+ */
 static CreditQuery q_repeat_warnings = {
 	"INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
-	"SELECT x.subject_id, w.kind, w.level, "
+	"SELECT u.s, w.kind, w.level, "
 	"       pg_catalog.jsonb_build_object('negative_records', x.n, 'window_days', w.window_days, "
 	"         'threshold', w.threshold), '' "
-
-	/*
-	 * a join with the subjects, not "= ANY ($1)": a scan filtered by a large
-	 * array tests every row against every element
-	 */
-	"  FROM (SELECT r.subject_id, pg_catalog.count(*) AS n "
-	"          FROM pg_catalog.unnest($1) AS u(s) "
-	"          JOIN credit.record r ON r.subject_id OPERATOR(pg_catalog.=) u.s "
-	"          JOIN credit.catalog_item c ON c.code OPERATOR(pg_catalog.=) r.item_code "
-	"         WHERE r.status OPERATOR(pg_catalog.=) 'active' "
-	"           AND c.polarity OPERATOR(pg_catalog.=) 'negative' AND r.decided_on OPERATOR(pg_catalog.>) $3 "
-	"         GROUP BY r.subject_id HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>=) $2) x "
+	"  FROM pg_catalog.unnest($1) AS u(s) "
+	"  CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS n FROM credit.record r "
+	"                       WHERE r.subject_id OPERATOR(pg_catalog.=) u.s "
+	"                         AND r.status OPERATOR(pg_catalog.=) 'active' "
+	"                         AND r.item_code OPERATOR(pg_catalog.=) ANY ($4) "
+	"                         AND r.decided_on OPERATOR(pg_catalog.>) $3) x "
 	"  JOIN credit.warning_rule w ON w.kind OPERATOR(pg_catalog.=) 'repeat_offence' AND w.enabled "
-	"ORDER BY x.subject_id "
+	" WHERE x.n OPERATOR(pg_catalog.>=) $2 "
+	"ORDER BY u.s "
 	"ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING",
-	3, {INT8ARRAYOID, INT8OID, DATEOID}
+	4, {INT8ARRAYOID, INT8OID, DATEOID, TEXTARRAYOID}
 };
 
 /*
@@ -827,6 +831,35 @@ fold_any_listing(FoldCtx *c)
 	return false;
 }
 
+/*
+ * Run a repeat-offence query with sequential scans off: its plan is saved
+ * for the backend's life, and one made while credit.record was small would
+ * scan the whole table for every subject once it has grown.  The count is
+ * an index probe per subject whatever the table's size.
+ */
+static int
+repeat_offence_run(CreditQuery *q, Datum *args)
+{
+	int			level = NewGUCNestLevel();
+	int			ret;
+
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = credit_query_run(q, args, NULL, false, 0);
+	AtEOXact_GUC(true, level);
+	return ret;
+}
+
+/* qsort comparator of subject ids */
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* Raise the warnings that inserted records call for. */
 void
 fold_emit_record_warnings(FoldCtx *c)
@@ -863,7 +896,7 @@ fold_emit_record_warnings(FoldCtx *c)
 			args[0] = Int64GetDatum(s[0]);
 			args[1] = DateADTGetDatum(c->today - c->repeat_window);
 			args[2] = credit_catalog_negative_items();
-			if (credit_query_run(&q_repeat_count1, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			if (repeat_offence_run(&q_repeat_count1, args) != SPI_OK_SELECT || SPI_processed != 1)
 				elog(ERROR, "credit fold: counting the negative records of subject " INT64_FORMAT " failed", s[0]);
 			count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			if (count >= c->repeat_threshold)
@@ -874,10 +907,13 @@ fold_emit_record_warnings(FoldCtx *c)
 			}
 			return;
 		}
+		/* in subject order: the index probes go through the index in order */
+		qsort(s, n, sizeof(int64), int64_cmp);
 		args[0] = credit_int8_array(s, n);
 		args[1] = Int64GetDatum((int64) c->repeat_threshold);
 		args[2] = DateADTGetDatum(c->today - c->repeat_window);
-		credit_query_exec(&q_repeat_warnings, args, NULL, false, SPI_OK_INSERT,
-						  "raising repeat-offence warnings");
+		args[3] = credit_catalog_negative_items();
+		if (repeat_offence_run(&q_repeat_warnings, args) != SPI_OK_INSERT)
+			elog(ERROR, "credit: raising repeat-offence warnings failed");
 	}
 }

@@ -61,7 +61,7 @@ static CreditQuery q_take = {
 	" WHERE p.ctid OPERATOR(pg_catalog.=) ANY ($1) "
 	"   AND p.xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() "
 	"RETURNING p.subjects, p.models, p.deltas, p.record_ids, p.causes, "
-	"          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.id",
+	"          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.ctid",
 	1, {TIDARRAYOID}
 };
 
@@ -295,17 +295,82 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 	}
 }
 
-/* qsort comparator of queued rows by id (column 10 of queued_order_desc). */
-static TupleDesc queued_order_desc;
+/* A taken row and its position among the rows queued. */
+typedef struct QueuedRow
+{
+	int			pos;
+	HeapTuple	tup;
+} QueuedRow;
+
+static int
+queued_tid_cmp(const void *a, const void *b)
+{
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+	int			cmp = ItemPointerCompare(&queued_tids[x], &queued_tids[y]);
+
+	return cmp != 0 ? cmp : x - y;
+}
 
 static int
 queued_row_cmp(const void *a, const void *b)
 {
-	bool		isnull;
-	int64		x = DatumGetInt64(SPI_getbinval(*(HeapTuple const *) a, queued_order_desc, 10, &isnull));
-	int64		y = DatumGetInt64(SPI_getbinval(*(HeapTuple const *) b, queued_order_desc, 10, &isnull));
+	return ((const QueuedRow *) a)->pos - ((const QueuedRow *) b)->pos;
+}
 
-	return (x > y) - (x < y);
+/*
+ * Put the taken rows (column 10: their ctids) in the order the statements
+ * queued them (positions in queued_tids: the table has no key).
+ */
+static void
+queued_order(SPITupleTable *tt)
+{
+	int		   *byid = palloc(sizeof(int) * queued_n);
+	QueuedRow  *rows = palloc(sizeof(QueuedRow) * tt->numvals);
+	uint64		i;
+	int			k;
+
+	for (k = 0; k < queued_n; k++)
+		byid[k] = k;
+	qsort(byid, queued_n, sizeof(int), queued_tid_cmp);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		bool		isnull;
+		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 10, &isnull));
+		int			lo = 0,
+					hi = queued_n - 1;
+
+		rows[i].pos = -1;
+		rows[i].tup = tt->vals[i];
+		while (lo <= hi)
+		{
+			int			mid = (lo + hi) / 2;
+			int			cmp = ItemPointerCompare(tid, &queued_tids[byid[mid]]);
+
+			if (cmp == 0)
+			{
+				/*
+				 * a slot queued twice held a row discarded by a rolled-back
+				 * subtransaction first: the row is the later one
+				 */
+				while (mid + 1 < queued_n && ItemPointerEquals(tid, &queued_tids[byid[mid + 1]]))
+					mid++;
+				rows[i].pos = byid[mid];
+				break;
+			}
+			if (cmp < 0)
+				hi = mid - 1;
+			else
+				lo = mid + 1;
+		}
+		if (rows[i].pos < 0)
+			elog(ERROR, "credit.pending_fold: a taken row was not queued by this transaction");
+	}
+	qsort(rows, tt->numvals, sizeof(QueuedRow), queued_row_cmp);
+	for (i = 0; i < tt->numvals; i++)
+		tt->vals[i] = rows[i].tup;
+	pfree(rows);
+	pfree(byid);
 }
 
 /*
@@ -343,12 +408,9 @@ fold_queue_take(FoldCtx *c)
 		return false;
 	}
 	tt = SPI_tuptable;
-	/* merged in the order the statements queued them (column 10: id) */
+	/* merged in the order the statements queued them */
 	if (tt->numvals > 1)
-	{
-		queued_order_desc = tt->tupdesc;
-		qsort(tt->vals, tt->numvals, sizeof(HeapTuple), queued_row_cmp);
-	}
+		queued_order(tt);
 	for (i = 0; i < tt->numvals; i++)
 		merge_queued_row(c, tt->vals[i], tt->tupdesc);
 	SPI_freetuptable(tt);

@@ -13,8 +13,9 @@ COMMENT ON FUNCTION @extschema@.record_fold() IS
 -- one (subject, model) order.  Rows live only inside their transaction (the
 -- apply deletes them before commit); rollbacks discard them by MVCC.  Unlogged:
 -- rows that never outlive their transaction need no WAL.
+-- No key: the backend finds its rows by their ctids, and merges them in the
+-- order it queued them.
 CREATE UNLOGGED TABLE @extschema@.pending_fold (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     xid           xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
     subjects      int8[] NOT NULL,
     models        text[] NOT NULL,
