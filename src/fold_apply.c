@@ -196,7 +196,7 @@ static CreditQuery q_related_warnings = {
  * LATERAL subquery cannot be turned into a join of the whole array against
  * the records, which a plan saved while the tables were small (the array's
  * size unknown to it) ran as a nested loop filtering every record against
- * every subject.  Run with sequential scans off (repeat_offence_exec).
+ * every subject.  Run with sequential scans off (repeat_offence_run).
  */
 static CreditQuery q_repeat_warnings = {
 	"INSERT INTO credit.warning (subject_id, kind, level, details, topic) "
