@@ -293,6 +293,9 @@ CREATE POLICY ms_hide_records ON credit.record AS RESTRICTIVE FOR SELECT TO regr
 SET SESSION AUTHORIZATION regress_credit_ms_clerk;
 SELECT * FROM credit.measures_for(:firm_black, 'routine_supervision');
 SELECT * FROM credit.measures_for(:person_debtor, 'civil_service_recruitment');
+-- and the unit's check reads the listings as measures_for does
+SELECT j -> 'lists' AS lists, j -> 'decided_by' AS decided_by
+  FROM credit.check(:firm_black, 'routine_supervision') j;
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_credit_ms_fclerk;
 SELECT measure_code FROM credit.measures_for(:firm_black, 'routine_supervision');

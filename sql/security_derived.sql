@@ -99,4 +99,46 @@ SET SESSION AUTHORIZATION regress_credit_sd_nobody;
 SELECT pg_temp.try(format('SELECT credit.profile(%s)', :firm)) AS profile;
 SELECT pg_temp.try(format('SELECT * FROM credit.verify_third_party_report(%s)', :signed)) AS verify;
 RESET SESSION AUTHORIZATION;
+
+-- ==== a credit check counts the listings the caller may read ====
+-- The bank keeps its own black list of defaulters as records of its
+-- market-channel loan default item, and a measure bars them from fiscal
+-- funds: the tax unit may not read the bank's record, so neither its check
+-- nor its measures_for may show or count the listing.
+SET SESSION AUTHORIZATION regress_credit_sd_taxclerk;
+SELECT credit.check(:firm, 'fiscal_funding') - 'checked_on' AS tax_before \gset
+RESET SESSION AUTHORIZATION;
+INSERT INTO credit.list (code, name, kind, item_code)
+    VALUES ('sd_bank_defaulters', 'Derived test: the bank''s defaulters', 'black', 'loan_default');
+INSERT INTO credit.measure (code, name, kind, effect, scenario, list_codes)
+    VALUES ('sd_defaulter_fiscal_bar', 'Derived test: no fiscal funds for defaulters', 'punishment', 'bar',
+            'fiscal_funding', '{sd_bank_defaulters}');
+-- the check's decision, lists and measures, and whether measures_for names
+-- the same measures with the same reasons for the same caller
+CREATE FUNCTION pg_temp.check_agrees(firm bigint)
+RETURNS TABLE (who name, decision text, lists jsonb, measures text[], same_as_measures_for boolean)
+LANGUAGE sql AS $$
+    WITH c AS (SELECT credit.check(firm, 'fiscal_funding') AS j),
+         m AS (SELECT x ->> 'measure' AS code, x ->> 'reason' AS reason
+                 FROM c, jsonb_array_elements((c.j -> 'incentives') || (c.j -> 'punishments')) x)
+    SELECT current_user, c.j ->> 'decision', jsonb_path_query_array(c.j, '$.lists[*].list'),
+           (SELECT array_agg(m.code ORDER BY m.code) FROM m),
+           (SELECT array_agg(m.code || ': ' || m.reason ORDER BY m.code) FROM m)
+           IS NOT DISTINCT FROM
+           (SELECT array_agg(f.measure_code || ': ' || f.reason ORDER BY f.measure_code)
+              FROM credit.measures_for(firm, 'fiscal_funding') f)
+      FROM c
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.check_agrees(bigint) TO PUBLIC;
+SET SESSION AUTHORIZATION regress_credit_sd_taxclerk;
+SELECT * FROM pg_temp.check_agrees(:firm);
+-- the bank's record changed nothing in the tax unit's check
+SELECT credit.check(:firm, 'fiscal_funding') - 'checked_on' = :'tax_before'::jsonb AS tax_check_unchanged;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_credit_sd_bankclerk;
+SELECT * FROM pg_temp.check_agrees(:firm);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_credit_sd_analyst;
+SELECT * FROM pg_temp.check_agrees(:firm);
+RESET SESSION AUTHORIZATION;
 ROLLBACK;

@@ -11,8 +11,13 @@
  * so every backend receives it at commit) makes the cache stale (cache.c);
  * the next call reloads it.  A call reads the subject's kind, current
  * grades, active list entries and active credit records of list items with
- * one saved query through SPI, with the caller's rights, so row-level
- * security applies; the tables may be partitioned or distributed.
+ * saved queries through SPI; the tables may be partitioned or distributed.
+ * measures_for reads everything with the caller's rights, so row-level
+ * security applies.  credit.check reads the subject and its grades with the
+ * owner's rights (a unit gets the masked ID number and the log row through
+ * it only) and the listings with the caller's, as measures_for does: a
+ * unit's check and its measures_for agree, and nothing a check shows or
+ * decides is derived from rows the caller may not read.
  *
  * A subject is on a list while it has an active entry on it, or an active
  * credit record of the list's catalogue item (credit.list.item_code): lists
@@ -401,33 +406,40 @@ measure_add_fact(SubjectFacts *sf, bool grade)
 }
 
 /*
- * The subject (its kind, name, USCC, masked ID number), its current grades
- * with their anchors (their ranks come from the model cache), and the lists
- * it is on today (credit.subject_listings).
+ * The subject (its kind, name, USCC, masked ID number) and its current
+ * grades with their anchors (their ranks come from the model cache); the
+ * lists it is on today (credit.subject_listings).
  */
-#define FACTS_QUERY(name, uscc, person_id) \
+#define SUBJECT_QUERY(name, uscc, person_id) \
     "SELECT 0 AS part, NULL::pg_catalog.int4 AS rank, " \
     "       s.kind::pg_catalog.text AS key, " name " AS value, NULL::pg_catalog.date AS d1, " \
     "       NULL::pg_catalog.date AS d2, " uscc " AS e1, " person_id " AS e2 " \
     "  FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1 " \
     "UNION ALL " \
     "SELECT 1, NULL, g.model, g.grade, g.anchor, NULL, NULL, NULL " \
-    "  FROM credit.subject_grade g WHERE g.subject_id OPERATOR(pg_catalog.=) $1 " \
-    "UNION ALL " \
+    "  FROM credit.subject_grade g WHERE g.subject_id OPERATOR(pg_catalog.=) $1 "
+#define LISTINGS_QUERY \
     "SELECT 2, NULL, l.list_code, l.kind, l.listed_on, l.expires_on, l.department, NULL " \
     "  FROM credit.subject_listings($1) l"
 
 /*
- * As the caller reads them (measures_for: of the subject only the columns
- * matching needs, so a role needs the privileges a query of them would).
+ * All of them as the caller reads them (measures_for: of the subject only
+ * the columns matching needs, so a role needs the privileges a query of
+ * them would).
  */
 static CreditQuery q_facts = {
-	FACTS_QUERY("NULL::pg_catalog.text", "NULL::pg_catalog.text", "NULL::pg_catalog.text"), 1, {INT8OID}
+	SUBJECT_QUERY("NULL::pg_catalog.text", "NULL::pg_catalog.text", "NULL::pg_catalog.text")
+	"UNION ALL " LISTINGS_QUERY, 1, {INT8OID}
 };
 
-/* As credit.check reads them, with the owner's rights (the ID number masked). */
-static CreditQuery q_facts_check = {
-	FACTS_QUERY("s.name", "s.uscc::pg_catalog.text", "credit.mask(s.person_id)"), 1, {INT8OID}
+/* The subject and its grades as credit.check reads them, with the owner's rights (the ID number masked). */
+static CreditQuery q_subject_check = {
+	SUBJECT_QUERY("s.name", "s.uscc::pg_catalog.text", "credit.mask(s.person_id)"), 1, {INT8OID}
+};
+
+/* The listings as credit.check reads them: with the caller's rights, as measures_for does. */
+static CreditQuery q_listings_check = {
+	LISTINGS_QUERY, 1, {INT8OID}
 };
 
 /* A date column of the current SPI row as ISO text; NULL stays NULL. */
@@ -472,18 +484,29 @@ listing_cmp(const void *a, const void *b)
 
 /*
  * The facts of a subject through SPI (connected), with the rights of the
- * scope's user; its kind's position from the cache (not enum_range per call).
+ * current user, added to those read so far; its kind's position from the
+ * cache (not enum_range per call).
  */
 static void
 measure_read_facts(const MeasureCache *c, CreditQuery *q, int64 subject_id, SubjectFacts *sf)
 {
 	Datum		args[1];
 	uint64		i;
+	Size		room;
 
 	args[0] = Int64GetDatum(subject_id);
 	credit_query_exec(q, args, NULL, true, SPI_OK_SELECT, "reading the subject's grades and lists");
-	sf->shown_grades = palloc(sizeof(SubjectGrade) * Max(SPI_processed, 1));
-	sf->listings = palloc(sizeof(SubjectListing) * Max(SPI_processed, 1));
+	room = Max(SPI_processed, 1);
+	if (sf->shown_grades == NULL)
+	{
+		sf->shown_grades = palloc(sizeof(SubjectGrade) * room);
+		sf->listings = palloc(sizeof(SubjectListing) * room);
+	}
+	else
+	{
+		sf->shown_grades = repalloc(sf->shown_grades, sizeof(SubjectGrade) * (sf->nshown_grades + room));
+		sf->listings = repalloc(sf->listings, sizeof(SubjectListing) * (sf->nlistings + room));
+	}
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -563,6 +586,24 @@ measure_read_facts(const MeasureCache *c, CreditQuery *q, int64 subject_id, Subj
 		qsort(sf->shown_grades, sf->nshown_grades, sizeof(SubjectGrade), grade_cmp);
 	if (sf->nlistings > 1)
 		qsort(sf->listings, sf->nlistings, sizeof(SubjectListing), listing_cmp);
+}
+
+/*
+ * The listings of credit.check's subject, read inside its scope as the
+ * owner but with the rights of the scope's caller (the search_path stays
+ * pinned; the caller cannot change roles in between).
+ */
+static void
+measure_read_listings_as_caller(const MeasureCache *c, const CreditScope *scope, int64 subject_id,
+								SubjectFacts *sf)
+{
+	Oid			owner;
+	int			sec;
+
+	GetUserIdAndSecContext(&owner, &sec);
+	SetUserIdAndSecContext(scope->save_userid, scope->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	measure_read_facts(c, &q_listings_check, subject_id, sf);
+	SetUserIdAndSecContext(owner, sec);
 }
 
 /* Whether a measure is for the subject's kind and the scenario (NULL: any). */
@@ -738,9 +779,10 @@ PG_FUNCTION_INFO_V1(credit_check);
  * credit.check(subject_id, scenario) → jsonb: what an approval system asks —
  * the subject (ID number masked), its current grades and lists, the
  * incentives and punishments that apply in the scenario, and the decision
- * (barred, restricted, priority or normal).  Read with the owner's rights;
- * a check of an individual is logged (credit.log_lookup) before the answer
- * is returned.
+ * (barred, restricted, priority or normal).  The subject and its grades
+ * are read with the owner's rights, its listings with the caller's; a check
+ * of an individual is logged (credit.log_lookup) before the answer is
+ * returned.
  */
 Datum
 credit_check(PG_FUNCTION_ARGS)
@@ -777,10 +819,11 @@ credit_check(PG_FUNCTION_ARGS)
 	credit_scope_enter(&scope, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	measure_read_facts(c, &q_facts_check, subject_id, &sf);
+	measure_read_facts(c, &q_subject_check, subject_id, &sf);
 	if (!sf.found)
 		credit_subject_missing(false, subject_id);
 	si = measure_scenario(c, scenario);
+	measure_read_listings_as_caller(c, &scope, subject_id, &sf);
 
 	/* the measures that apply, in the cache's (kind, code) order */
 	cm = palloc(sizeof(CheckMeasure) * Max(c->nmeasures, 1));

@@ -229,17 +229,20 @@ CREATE FUNCTION @extschema@.measures_for(subject_id bigint, scenario text DEFAUL
 COMMENT ON FUNCTION @extschema@.measures_for(bigint, text) IS
     'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it is on one of the measure''s lists (an active entry, or an active credit record of the list''s catalogue item); reason says which grade and list. Incentives first, then punishments, by code. Every call for an individual is logged in credit.query_log';
 
--- What an approval system asks before acting (C: one query for the subject,
--- its grades and lists, matched against the cached measures).  It reads with
--- the owner's rights: a unit learns a person's masked ID number and its lists
--- through it only, and every check of an individual is logged (by the audit
--- worker, beyond the caller's rollback) before the answer is returned.
+-- What an approval system asks before acting (C: a query for the subject and
+-- its grades, one for its lists, matched against the cached measures).  It
+-- reads the subject and its grades with the owner's rights (a unit learns a
+-- person's masked ID number through it only, and every check of an
+-- individual is logged, by the audit worker, beyond the caller's rollback,
+-- before the answer is returned) and the lists with the caller's, as
+-- credit.measures_for does: nothing a check counts is derived from rows the
+-- caller may not read.
 CREATE FUNCTION @extschema@.check(subject_id bigint, scenario text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'credit_check'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.check(bigint, text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.check(bigint, text) IS
-    'Credit check (信用核查) of a subject in a scenario, for approval systems: the subject (personal ID number masked), its current grades, active lists, the incentives and punishments of credit.measures_for, and a decision: barred (a matched punishment bars), restricted (a matched punishment restricts), priority (no punishment, a matched incentive gives priority) or normal; decided_by names the measures that decided. Every check of an individual is logged in credit.query_log';
+    'Credit check (信用核查) of a subject in a scenario, for approval systems: the subject (personal ID number masked), its current grades, active lists, the incentives and punishments of credit.measures_for, and a decision: barred (a matched punishment bars), restricted (a matched punishment restricts), priority (no punishment, a matched incentive gives priority) or normal; decided_by names the measures that decided. The lists are those the caller may read (as credit.measures_for reads them): a unit''s check counts no other unit''s non-public record. Every check of an individual is logged in credit.query_log';
 
 -- Feedback: which unit applied which measure to whom, with what outcome (反馈).
 CREATE TABLE @extschema@.measure_application (
