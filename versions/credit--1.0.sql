@@ -4577,6 +4577,7 @@ DECLARE
     docs    text[];
     sids    bigint[];
     parties bigint[];
+    claimed bigint;
 BEGIN
     IF @extschema@.restoring() THEN
         RETURN NULL;      -- a dump holds the decisions too
@@ -4626,55 +4627,60 @@ BEGIN
     END IF;
 
     IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'record' THEN
-        -- one statement: the keys of the statement's records (those with a document number whose
-        -- item is keyed), claimed unless one is given twice (ON CONFLICT could not take it twice)
-        WITH k AS MATERIALIZED (
-                SELECT n.id, n.department, n.item_code, btrim(n.document_no) AS document_no, n.subject_id,
-                       @extschema@.decision_party_of(c.category, n.subject_id) AS party
+        -- One statement claims the keys of the statement's records (those with a document
+        -- number whose item is keyed) in key order, so concurrent claimers never wait for each
+        -- other in a cycle, and counts them.  Nothing is materialized: a key given twice makes
+        -- the ON CONFLICT fail (it cannot affect a row twice), and only then are the keys
+        -- grouped, to name it.
+        BEGIN
+            WITH ins AS (
+                INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
+                SELECT n.department, n.item_code, btrim(n.document_no),
+                       @extschema@.decision_party_of(c.category, n.subject_id), n.subject_id, n.id
                   FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
                  WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
-                   AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL),
-             g AS MATERIALIZED (
-                SELECT k.department, k.item_code, k.document_no, k.party, pg_catalog.count(*) AS n
-                  FROM k GROUP BY 1, 2, 3, 4),
-             ins AS (
-                INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
-                SELECT k.department, k.item_code, k.document_no, k.party, k.subject_id, k.id
-                  FROM k
-                 WHERE NOT EXISTS (SELECT FROM g WHERE g.n OPERATOR(pg_catalog.>) 1)
+                   AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL
                  ORDER BY 1, 2, 3, 4
                     ON CONFLICT (department, item_code, document_no, party) DO UPDATE
                    SET subject_id = excluded.subject_id, record_id = excluded.record_id
                  WHERE d.record_id IS NULL
                     OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
                         AND d.subject_id IS DISTINCT FROM excluded.subject_id)
-                RETURNING d.record_id)
-        -- a key is the record's when the statement claimed it, or when the record held it already
-        -- (the intake claims the keys of the records it is about to make)
-        SELECT g.department, g.item_code, g.document_no, g.n,
-               (SELECT pg_catalog.min(k.id) FROM k
-                 WHERE NOT EXISTS (SELECT FROM ins WHERE ins.record_id OPERATOR(pg_catalog.=) k.id)
-                   AND NOT EXISTS (SELECT FROM @extschema@.decision d
-                                    WHERE d.department OPERATOR(pg_catalog.=) k.department
-                                      AND d.item_code OPERATOR(pg_catalog.=) k.item_code
-                                      AND d.document_no OPERATOR(pg_catalog.=) k.document_no
-                                      AND d.party OPERATOR(pg_catalog.=) k.party
-                                      AND d.record_id OPERATOR(pg_catalog.=) k.id)) AS unclaimed
-          INTO dup
-          FROM g ORDER BY g.n DESC LIMIT 1;
-        IF NOT FOUND THEN
-            RETURN NULL;
-        END IF;
-        twice := dup.n OPERATOR(pg_catalog.>) 1;
-        IF NOT twice AND dup.unclaimed IS NOT NULL THEN
+                RETURNING 1)
+            SELECT (SELECT pg_catalog.count(*) FROM ins),
+                   (SELECT pg_catalog.count(*)
+                      FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+                     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+                       AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL)
+              INTO claimed, wanted;
+        EXCEPTION WHEN cardinality_violation THEN
+            SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, pg_catalog.count(*) AS n
+              INTO dup
+              FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+             WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+               AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL
+             GROUP BY 1, 2, 3, @extschema@.decision_party_of(c.category, n.subject_id)
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+             ORDER BY 4 DESC LIMIT 1;
+            IF NOT FOUND THEN
+                RAISE;
+            END IF;
+            twice := true;
+        END;
+        -- A key not claimed is the record's when the record held it already (the intake
+        -- claims the keys of the records it is about to make); else another record holds it.
+        IF NOT twice AND claimed OPERATOR(pg_catalog.<) wanted THEN
             SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, n.id, d.record_id INTO held
               FROM new_rows n
+              JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
               JOIN @extschema@.decision d ON d.department OPERATOR(pg_catalog.=) n.department
                                          AND d.item_code OPERATOR(pg_catalog.=) n.item_code
                                          AND d.document_no OPERATOR(pg_catalog.=) btrim(n.document_no)
-                                         AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party(n.item_code, n.subject_id)
-             WHERE n.id OPERATOR(pg_catalog.=) dup.unclaimed;
-            taken := true;
+                                         AND d.party OPERATOR(pg_catalog.=) @extschema@.decision_party_of(c.category, n.subject_id)
+             WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+               AND d.record_id IS DISTINCT FROM n.id
+             ORDER BY n.id LIMIT 1;
+            taken := FOUND;
         END IF;
     ELSE
         -- On a shard of Citus (credit.record_102040, on a worker) a query
