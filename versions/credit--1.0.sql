@@ -4578,6 +4578,7 @@ DECLARE
     sids    bigint[];
     parties bigint[];
     claimed bigint;
+    held_any boolean := false;
 BEGIN
     IF @extschema@.restoring() THEN
         RETURN NULL;      -- a dump holds the decisions too
@@ -4627,49 +4628,63 @@ BEGIN
     END IF;
 
     IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'record' THEN
-        -- One statement claims the keys of the statement's records (those with a document
-        -- number whose item is keyed) in key order, so concurrent claimers never wait for each
-        -- other in a cycle, and counts them.  Nothing is materialized: a key given twice makes
-        -- the ON CONFLICT fail (it cannot affect a row twice), and only then are the keys
-        -- grouped, to name it.
+        -- The keys of the statement's records (those with a document number whose item is
+        -- keyed) are claimed in key order, so concurrent claimers never wait for each other in
+        -- a cycle, reading the transition table once, nothing materialized.  First by a plain
+        -- INSERT, whose unique check is part of each insertion: it claims them all unless a
+        -- key is held already (by the record itself, as the intake claims the keys of the
+        -- records it is about to make, or by another record) or given twice.  Then by an
+        -- INSERT ... ON CONFLICT that counts what it claimed; a key given twice makes it fail
+        -- (it cannot affect a row twice), and only then are the keys grouped, to name it.
         BEGIN
-            WITH ins AS (
-                INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
-                SELECT n.department, n.item_code, btrim(n.document_no),
-                       @extschema@.decision_party_of(c.category, n.subject_id), n.subject_id, n.id
-                  FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
-                 WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
-                   AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL
-                 ORDER BY 1, 2, 3, 4
-                    ON CONFLICT (department, item_code, document_no, party) DO UPDATE
-                   SET subject_id = excluded.subject_id, record_id = excluded.record_id
-                 WHERE d.record_id IS NULL
-                    OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
-                        AND d.subject_id IS DISTINCT FROM excluded.subject_id)
-                RETURNING 1)
-            SELECT (SELECT pg_catalog.count(*) FROM ins),
-                   (SELECT pg_catalog.count(*)
-                      FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
-                     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
-                       AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL)
-              INTO claimed, wanted;
-        EXCEPTION WHEN cardinality_violation THEN
-            SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, pg_catalog.count(*) AS n
-              INTO dup
+            INSERT INTO @extschema@.decision (department, item_code, document_no, party, subject_id, record_id)
+            SELECT n.department, n.item_code, btrim(n.document_no),
+                   @extschema@.decision_party_of(c.category, n.subject_id), n.subject_id, n.id
               FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
              WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
                AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL
-             GROUP BY 1, 2, 3, @extschema@.decision_party_of(c.category, n.subject_id)
-            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
-             ORDER BY 4 DESC LIMIT 1;
-            IF NOT FOUND THEN
-                RAISE;
-            END IF;
-            twice := true;
+             ORDER BY 1, 2, 3, 4;
+        EXCEPTION WHEN unique_violation THEN
+            held_any := true;
+            BEGIN
+                WITH ins AS (
+                    INSERT INTO @extschema@.decision AS d (department, item_code, document_no, party, subject_id, record_id)
+                    SELECT n.department, n.item_code, btrim(n.document_no),
+                           @extschema@.decision_party_of(c.category, n.subject_id), n.subject_id, n.id
+                      FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+                     WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+                       AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL
+                     ORDER BY 1, 2, 3, 4
+                        ON CONFLICT (department, item_code, document_no, party) DO UPDATE
+                       SET subject_id = excluded.subject_id, record_id = excluded.record_id
+                     WHERE d.record_id IS NULL
+                        OR (d.record_id OPERATOR(pg_catalog.=) excluded.record_id
+                            AND d.subject_id IS DISTINCT FROM excluded.subject_id)
+                    RETURNING 1)
+                SELECT (SELECT pg_catalog.count(*) FROM ins),
+                       (SELECT pg_catalog.count(*)
+                          FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+                         WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+                           AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL)
+                  INTO claimed, wanted;
+            EXCEPTION WHEN cardinality_violation THEN
+                SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, pg_catalog.count(*) AS n
+                  INTO dup
+                  FROM new_rows n JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
+                 WHERE btrim(n.document_no) OPERATOR(pg_catalog.<>) ''
+                   AND @extschema@.decision_party_of(c.category, n.subject_id) IS NOT NULL
+                 GROUP BY 1, 2, 3, @extschema@.decision_party_of(c.category, n.subject_id)
+                HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+                 ORDER BY 4 DESC LIMIT 1;
+                IF NOT FOUND THEN
+                    RAISE;
+                END IF;
+                twice := true;
+            END;
         END;
         -- A key not claimed is the record's when the record held it already (the intake
         -- claims the keys of the records it is about to make); else another record holds it.
-        IF NOT twice AND claimed OPERATOR(pg_catalog.<) wanted THEN
+        IF held_any AND NOT twice AND claimed OPERATOR(pg_catalog.<) wanted THEN
             SELECT n.department, n.item_code, btrim(n.document_no) AS document_no, n.id, d.record_id INTO held
               FROM new_rows n
               JOIN @extschema@.catalog_item c ON c.code OPERATOR(pg_catalog.=) n.item_code
