@@ -184,6 +184,24 @@ SELECT t, credit.intake_number(t, 'value') AS value, credit.intake_number(t, 'am
   FROM unnest(ARRAY['1', ' -2.5 ', '1e3', '1e400', '.5', '12345678901234567', 'NaN', '1,000']) t;
 SELECT t, credit.json_object_problem(t) FROM unnest(ARRAY['{"a": 1}', '[1]', '{"a": "\u0000"}', '{"a":']) t;
 
+-- The record trigger claims no key again for the records the intake numbered
+-- and claimed the keys of (credit.intake_claimed), and only for them: each is
+-- answered for once, a direct record of the same decision is still refused.
+BEGIN;
+SET SESSION AUTHORIZATION regress_intake_clerk_mkt;
+INSERT INTO credit.intake (subject_code, item_code, document_no, decided_on)
+    VALUES ('91320281MA1K70013F', 'penalty_general', '澄市监罚〔2026〕91号', '2026-03-05');
+RESET SESSION AUTHORIZATION;
+SELECT credit.intake_claims_pending() AS claims_left,
+       (SELECT count(*) FROM credit.decision WHERE document_no = '澄市监罚〔2026〕91号') AS decisions;
+\set VERBOSITY sqlstate
+INSERT INTO credit.record (subject_id, item_code, department, document_no, decided_on)
+    VALUES (:firm_a, 'penalty_general', 'in_mkt', '澄市监罚〔2026〕91号', '2026-03-05');
+\set VERBOSITY default
+ROLLBACK;
+SELECT credit.intake_claims_pending() AS claims_pending,
+       credit.intake_claimed(ARRAY[1]::bigint[], ARRAY['in_mkt'], ARRAY['penalty_general'], ARRAY['x'], ARRAY[1]::bigint[]) AS unclaimed_record;
+
 -- Clean up: the test's units, subjects and roles (the suite shares one database).
 DELETE FROM credit.record WHERE department IN ('in_mkt', 'in_tax');
 DELETE FROM credit.intake_row WHERE department IN ('in_mkt', 'in_tax', 'no_such_unit');

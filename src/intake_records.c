@@ -14,10 +14,15 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "storage/proc.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 
 #include "intake.h"
 #include "util.h"
@@ -66,6 +71,167 @@ static CreditQuery q_new_ids = {
 	"SELECT pg_catalog.nextval($1) FROM pg_catalog.generate_series(1, $2)",
 	2, {REGCLASSOID, INT4OID}
 };
+
+/*
+ * The records the intake of the current subtransaction numbered and is
+ * about to insert, by number, with the fields their decision keys come
+ * from: the keys of the keyed ones are claimed already, in credit.decision
+ * with these numbers, by this subtransaction.  The record trigger
+ * (credit.record_decisions) asks credit.intake_claimed whether a
+ * statement's records are exactly such records (each once), and then
+ * claims nothing again.  Kept in TopTransactionContext; entries of another
+ * transaction or subtransaction are never trusted (a subtransaction rolled
+ * back took its claims with it), and an entry is used once.
+ */
+typedef struct IntakeClaim
+{
+	int64		record_id;		/* hash key */
+	char	   *unit;
+	char	   *item;
+	char	   *doc;			/* NULL: no document number */
+	int64		subject_id;
+	uint64		asked;			/* the call of credit.intake_claimed that
+								 * found it last */
+} IntakeClaim;
+
+static HTAB *claims = NULL;
+static LocalTransactionId claims_lxid = InvalidLocalTransactionId;
+static SubTransactionId claims_subxid = InvalidSubTransactionId;
+static uint64 claims_asked = 0;
+
+/* The claims of the current subtransaction, or NULL (stale ones forgotten). */
+static HTAB *
+current_claims(void)
+{
+	if (claims != NULL &&
+		(claims_lxid != MyProc->lxid || claims_subxid != GetCurrentSubTransactionId()))
+		claims = NULL;			/* its memory went with its transaction, or
+								 * its subtransaction is not this one */
+	return claims;
+}
+
+/* Keep the records about to be inserted (makes insert) for the record trigger. */
+static void
+remember_claims(Row **ready, int nready)
+{
+	if (current_claims() == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(IntakeClaim);
+		ctl.hcxt = TopTransactionContext;
+		claims = hash_create("credit intake claims", Max(nready, 16), &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		claims_lxid = MyProc->lxid;
+		claims_subxid = GetCurrentSubTransactionId();
+	}
+	for (int i = 0; i < nready; i++)
+	{
+		Row		   *r = ready[i];
+		IntakeClaim *c;
+		bool		found;
+
+		if (r->makes == NULL || strcmp(r->makes, "insert") != 0)
+			continue;
+		c = hash_search(claims, &r->record_id, HASH_ENTER, &found);
+		c->unit = MemoryContextStrdup(TopTransactionContext, r->unit);
+		c->item = MemoryContextStrdup(TopTransactionContext, r->item);
+		c->doc = r->doc != NULL ? MemoryContextStrdup(TopTransactionContext, r->doc) : NULL;
+		c->subject_id = r->subject_id;
+		c->asked = 0;
+	}
+}
+
+/* The i-th text of an array's deconstructed elements, or NULL. */
+static char *
+array_text(Datum *d, bool *isnull, int i)
+{
+	return isnull[i] ? NULL : TextDatumGetCString(d[i]);
+}
+
+/*
+ * credit.intake_claims_pending(): whether the intake of this subtransaction
+ * is about to insert records whose keys it claimed (cheap: the record
+ * trigger asks it before gathering its rows).
+ */
+PG_FUNCTION_INFO_V1(credit_intake_claims_pending);
+Datum
+credit_intake_claims_pending(PG_FUNCTION_ARGS)
+{
+	HTAB	   *h = current_claims();
+
+	PG_RETURN_BOOL(h != NULL && hash_get_num_entries(h) > 0);
+}
+
+/*
+ * credit.intake_claimed(ids, units, items, documents, subjects): true when
+ * every row given (a statement's new records) is a record this
+ * subtransaction's intake numbered, with exactly this unit, item, trimmed
+ * document number and subject; those entries are then used up.  False
+ * (nothing used) when any row is not: the trigger then claims as for any
+ * statement.
+ */
+PG_FUNCTION_INFO_V1(credit_intake_claimed);
+Datum
+credit_intake_claimed(PG_FUNCTION_ARGS)
+{
+	HTAB	   *h = current_claims();
+	Datum	   *d[5];
+	bool	   *nul[5];
+	int			n[5];
+
+	if (h == NULL)
+		PG_RETURN_BOOL(false);
+	for (int a = 0; a < 5; a++)
+	{
+		ArrayType  *arr;
+
+		if (PG_ARGISNULL(a))
+			PG_RETURN_BOOL(false);
+		arr = PG_GETARG_ARRAYTYPE_P(a);
+		if (a == 0 || a == 4)
+			deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &d[a], &nul[a], &n[a]);
+		else
+			deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &d[a], &nul[a], &n[a]);
+		if (n[a] != n[0])
+			PG_RETURN_BOOL(false);
+	}
+	if (n[0] == 0 || n[0] > hash_get_num_entries(h))
+		PG_RETURN_BOOL(false);
+	claims_asked++;
+	for (int i = 0; i < n[0]; i++)
+	{
+		IntakeClaim *c;
+		int64		id;
+		char	   *unit,
+				   *item,
+				   *doc;
+
+		if (nul[0][i] || nul[4][i])
+			PG_RETURN_BOOL(false);
+		id = DatumGetInt64(d[0][i]);
+		c = hash_search(h, &id, HASH_FIND, NULL);
+		unit = array_text(d[1], nul[1], i);
+		item = array_text(d[2], nul[2], i);
+		doc = array_text(d[3], nul[3], i);
+		if (doc != NULL && doc[0] == '\0')
+			doc = NULL;
+		if (c == NULL || unit == NULL || item == NULL ||
+			strcmp(c->unit, unit) != 0 || strcmp(c->item, item) != 0 ||
+			(c->doc == NULL) != (doc == NULL) || (doc != NULL && strcmp(c->doc, doc) != 0) ||
+			c->subject_id != DatumGetInt64(d[4][i]) ||
+			c->asked == claims_asked)	/* an id given twice */
+			PG_RETURN_BOOL(false);
+		c->asked = claims_asked;
+	}
+	for (int i = 0; i < n[0]; i++)
+	{
+		int64		id = DatumGetInt64(d[0][i]);
+
+		(void) hash_search(h, &id, HASH_REMOVE, NULL);
+	}
+	PG_RETURN_BOOL(true);
+}
 
 /* Order of decision keys (unit, item, document number, party), for grouping and finding them. */
 static int
@@ -292,4 +458,5 @@ intake_assign_records(Row *rows, int n, MemoryContext cxt)
 				ready[i]->makes = "insert";
 			}
 	}
+	remember_claims(ready, nready);
 }

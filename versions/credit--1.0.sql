@@ -4558,6 +4558,23 @@ $$;
 COMMENT ON FUNCTION @extschema@.decision_party(text, bigint) IS
     'Party of the decision key (credit.decision) of a record of this item and subject (credit.decision_party_of of the item''s category): 0 for licences and penalties (one party per document), the subject for other items, NULL for industry grades and listings (no decision key)';
 
+-- The records the intake of this subtransaction is about to insert, their
+-- keys claimed already (C: src/intake_records.c): the record trigger below
+-- claims nothing again for a statement of exactly such records.
+CREATE FUNCTION @extschema@.intake_claims_pending() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'credit_intake_claims_pending'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.intake_claims_pending() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_claims_pending() IS
+    'Whether the intake of the current subtransaction numbered records it is about to insert, having claimed their decision keys (credit.intake_claimed). Internal to credit.record_decisions';
+CREATE FUNCTION @extschema@.intake_claimed(ids bigint[], units text[], items text[], documents text[], subjects bigint[])
+RETURNS boolean
+    AS 'MODULE_PATHNAME', 'credit_intake_claimed'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.intake_claimed(bigint[], text[], text[], text[], bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_claimed(bigint[], text[], text[], text[], bigint[]) IS
+    'True when every record given (number, unit, item, trimmed document number, subject) is one the intake of the current subtransaction numbered with exactly these values, its decision key claimed in credit.decision under that number; each such record is then answered for once. False otherwise (nothing used). Internal to credit.record_decisions';
+
 -- Keep credit.decision in step with the records of a statement: new keys are
 -- claimed (a key another record holds is refused, naming it), keys of changed
 -- or deleted records are released.
@@ -4628,6 +4645,18 @@ BEGIN
     END IF;
 
     IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'record' THEN
+        -- records the intake of this subtransaction numbered, their keys claimed
+        -- already under these numbers (credit.intake_claimed): nothing to claim
+        -- (the first test a simple expression: no query for other statements)
+        IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' AND @extschema@.intake_claims_pending() THEN
+            IF (SELECT @extschema@.intake_claimed(pg_catalog.array_agg(n.id), pg_catalog.array_agg(n.department),
+                                                  pg_catalog.array_agg(n.item_code),
+                                                  pg_catalog.array_agg(btrim(n.document_no)),
+                                                  pg_catalog.array_agg(n.subject_id))
+                  FROM new_rows n) THEN
+                RETURN NULL;
+            END IF;
+        END IF;
         -- The keys of the statement's records (those with a document number whose item is
         -- keyed) are claimed in key order, so concurrent claimers never wait for each other in
         -- a cycle, reading the transition table once, nothing materialized.  First by a plain
@@ -5068,14 +5097,16 @@ COMMENT ON FUNCTION @extschema@.code_problem(text) IS
 CREATE FUNCTION @extschema@.intake_subjects(code_kind text[], code_key text[]) RETURNS TABLE (n bigint, subject_id bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
+    -- (the code is the probe's key only for the kinds it may be: a NULL key
+    -- probes nothing, where a join filter on the kind would probe for every code)
     SELECT k.n, coalesce(p.subject_id, u.subject_id, o.subject_id)
       FROM ROWS FROM (pg_catalog.unnest(code_kind), pg_catalog.unnest(code_key)) WITH ORDINALITY AS k (kind, key, n)
       LEFT JOIN @extschema@.subject_code p
-             ON k.kind OPERATOR(pg_catalog.=) 'resident_id'
-            AND p.code OPERATOR(pg_catalog.=) k.key AND p.code_kind OPERATOR(pg_catalog.=) 'person_id'
+             ON p.code OPERATOR(pg_catalog.=) CASE WHEN k.kind OPERATOR(pg_catalog.=) 'resident_id' THEN k.key END
+            AND p.code_kind OPERATOR(pg_catalog.=) 'person_id'
       LEFT JOIN @extschema@.subject_code u
-             ON (k.kind OPERATOR(pg_catalog.=) 'uscc' OR k.kind OPERATOR(pg_catalog.=) 'resident_id')
-            AND u.code OPERATOR(pg_catalog.=) k.key AND u.code_kind OPERATOR(pg_catalog.=) 'uscc'
+             ON u.code OPERATOR(pg_catalog.=) CASE WHEN k.kind IN ('uscc', 'resident_id') THEN k.key END
+            AND u.code_kind OPERATOR(pg_catalog.=) 'uscc'
       LEFT JOIN LATERAL (
             SELECT pg_catalog.min(c.subject_id) AS subject_id
               FROM @extschema@.subject_code c
