@@ -164,6 +164,19 @@ code_reasons(Row *rows, int n, MemoryContext cxt)
 	return reasons;
 }
 
+/* Rows (their indexes) by code: kind, then canonical form. */
+static int
+cmp_row_code(const void *a, const void *b, void *arg)
+{
+	const Row  *rows = arg;
+	const Row  *x = &rows[*(const int *) a];
+	const Row  *y = &rows[*(const int *) b];
+
+	if (x->code_kind != y->code_kind)
+		return x->code_kind < y->code_kind ? -1 : 1;
+	return strcmp(x->code_key, y->code_key);
+}
+
 /* The subjects the codes of the rows without a problem (all, or only those waiting) name. */
 static int
 find_subjects(Row *rows, int n, bool waiting_only, MemoryContext cxt)
@@ -171,34 +184,45 @@ find_subjects(Row *rows, int n, bool waiting_only, MemoryContext cxt)
 	char	  **kinds = palloc(sizeof(char *) * Max(n, 1));
 	char	  **keys = palloc(sizeof(char *) * Max(n, 1));
 	int		   *which = palloc(sizeof(int) * Max(n, 1));
+	int		   *first = palloc(sizeof(int) * (n + 1));
 	int			nk = 0,
+				nu = 0,
 				waiting = 0;
 	Datum		args[2];
 
 	for (int i = 0; i < n; i++)
 		if (rows[i].problem == NULL && (!waiting_only || !rows[i].has_subject))
-		{
-			which[nk] = i;
-			kinds[nk] = unconstify(char *, code_kind_name(rows[i].code_kind));
-			keys[nk++] = rows[i].code_key;
-		}
+			which[nk++] = i;
 	if (nk == 0)
 		return 0;
-	args[0] = credit_text_array(kinds, nk);
-	args[1] = credit_text_array(keys, nk);
+	/* each code asked for once (a feed names its subjects many times) */
+	qsort_arg(which, nk, sizeof(int), cmp_row_code, rows);
+	for (int i = 0; i < nk; i++)
+		if (i == 0 || cmp_row_code(&which[i - 1], &which[i], rows) != 0)
+		{
+			first[nu] = i;
+			kinds[nu] = unconstify(char *, code_kind_name(rows[which[i]].code_kind));
+			keys[nu++] = rows[which[i]].code_key;
+		}
+	first[nu] = nk;
+	args[0] = credit_text_array(kinds, nu);
+	args[1] = credit_text_array(keys, nu);
 	run_query(&q_subjects, args, false, "finding the subjects of codes", cxt);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		bool		isnull;
 		int64		k = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
-		Row		   *r;
+		int64		sid;
 
-		if (k < 1 || k > nk)
-			elog(ERROR, "credit: subject look-up returned row %lld of %d", (long long) k, nk);
-		r = &rows[which[k - 1]];
-		r->subject_id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-		r->has_subject = true;
+		if (k < 1 || k > nu)
+			elog(ERROR, "credit: subject look-up returned row %lld of %d", (long long) k, nu);
+		sid = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		for (int j = first[k - 1]; j < first[k]; j++)
+		{
+			rows[which[j]].subject_id = sid;
+			rows[which[j]].has_subject = true;
+		}
 	}
 	for (int i = 0; i < nk; i++)
 		if (!rows[which[i]].has_subject)
