@@ -47,14 +47,18 @@ make -s PG_CONFIG="$PG_CONFIG" >/dev/null
 objdump -W src/*.o 2>/dev/null | grep -A3 'DW_TAG_typedef' \
     | awk '$0 ~ /DW_AT_name/ { print $NF }' | grep -E '^[A-Za-z_][A-Za-z0-9_]*$' > .indent/typedefs.own
 { cat .indent/typedefs.own
-  [ -n "${PG_SOURCE:-}" ] && [ -f "$PG_SOURCE/src/tools/pgindent/typedefs.list" ] \
-      && cat "$PG_SOURCE/src/tools/pgindent/typedefs.list"
+  if [ -n "${PG_SOURCE:-}" ] && [ -f "$PG_SOURCE/src/tools/pgindent/typedefs.list" ]; then
+      cat "$PG_SOURCE/src/tools/pgindent/typedefs.list"
+  fi
 } | sort -u > .indent/typedefs.list
 echo "   $(wc -l < .indent/typedefs.list) typedefs"
 
 files=$(ls src/*.c src/*.h)
 if [ -n "${INDENT_CHECK:-}" ]; then
-    perl "$pgindent" --indent="$indent" --typedefs=.indent/typedefs.list --diff $files > .indent/diff
+    # --diff from PostgreSQL 17's pgindent on, --show-diff in 16's
+    diffopt=--diff
+    perl "$pgindent" --help 2>/dev/null | grep -q -- '--diff ' || diffopt=--show-diff
+    perl "$pgindent" --indent="$indent" --typedefs=.indent/typedefs.list $diffopt $files > .indent/diff
     { grep '^--- ' .indent/diff || true; } | sed 's/^--- //;s/\t.*//' > .indent/changed
     [ -s .indent/changed ] || { echo "every file is formatted"; exit 0; }
     echo "pgindent would change:"; cat .indent/changed; exit 2
