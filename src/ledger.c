@@ -59,6 +59,7 @@
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -292,9 +293,61 @@ ledger_codec_build(TupleDesc td)
 		col->namelen = (int) len;
 		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
 		fmgr_info(outfn, &col->out);
+		col->typbyval = att->attbyval;
+		col->typlen = att->attlen;
+		col->have_last = col->no_reuse = false;
+		col->misses = col->hits = 0;
 	}
 	qsort(c->cols, c->ncols, sizeof(CodecCol), codec_col_cmp);
+	c->cxt = CurrentMemoryContext;
 	return c;
+}
+
+/*
+ * The UTF-8 text of a column's value: the last one's when the value is the
+ * same (binary equality: the same value prints the same under the pinned
+ * settings), else its output, kept as the last one unless the column's
+ * value changes from row to row (then the copies would cost more than the
+ * outputs they save).  A value stored out of line is never kept.
+ */
+static const char *
+codec_col_text(RowCodec *c, CodecCol *col, Datum v, size_t *len)
+{
+	char	   *s;
+	const char *u;
+	MemoryContext old;
+
+	if (col->have_last && datumIsEqual(v, col->last, col->typbyval, col->typlen))
+	{
+		col->hits++;
+		*len = col->last_len;
+		return col->last_text;
+	}
+	s = OutputFunctionCall(&col->out, v);
+	*len = strlen(s);
+	u = credit_to_utf8(s, len);
+	if (col->no_reuse || (col->typlen == -1 && VARATT_IS_EXTERNAL(DatumGetPointer(v))))
+		return u;
+	if (++col->misses > 16 && col->misses > 4 * col->hits)
+	{
+		col->no_reuse = true;
+		return u;
+	}
+	old = MemoryContextSwitchTo(c->cxt);
+	if (col->have_last)
+	{
+		if (!col->typbyval)
+			pfree(DatumGetPointer(col->last));
+		pfree(col->last_text);
+	}
+	col->last = datumCopy(v, col->typbyval, col->typlen);
+	col->last_text = palloc(*len + 1);
+	memcpy(col->last_text, u, *len);
+	col->last_text[*len] = '\0';
+	col->last_len = *len;
+	col->have_last = true;
+	MemoryContextSwitchTo(old);
+	return u;
 }
 
 /* SHA-256 of a row's canonical serialization (allocates in the current context). */
@@ -307,15 +360,12 @@ ledger_codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out)
 	for (i = 0; i < c->ncols; i++)
 	{
 		CodecCol   *col = &c->cols[i];
-		char	   *s;
 		size_t		len;
 		const char *u;
 
 		if (nulls[col->index])
 			continue;
-		s = OutputFunctionCall(&col->out, values[col->index]);
-		len = strlen(s);
-		u = credit_to_utf8(s, &len);
+		u = codec_col_text(c, col, values[col->index], &len);
 		sha_be32(ctx, (uint32) col->namelen);
 		sha_update(ctx, col->name, col->namelen);
 		sha_be32(ctx, (uint32) len);

@@ -34,13 +34,26 @@ typedef enum LedgerOp
 	OP_TRUNCATE
 } LedgerOp;
 
-/* A column of the canonical serialization. */
+/*
+ * A column of the canonical serialization, with the last value serialized
+ * and its text (a column that repeats its value from row to row, as a
+ * statement's created_at does, is output once).
+ */
 typedef struct CodecCol
 {
 	int			index;			/* 0-based attribute index */
 	char	   *name;			/* UTF-8 */
 	int			namelen;
 	FmgrInfo	out;
+	bool		typbyval;
+	int16		typlen;
+	bool		have_last;		/* last and last_text are set */
+	bool		no_reuse;		/* the value changes too often to keep it */
+	int			misses;			/* rows whose value was not the last */
+	int			hits;			/* rows whose value was */
+	Datum		last;			/* a copy, in the codec's context */
+	char	   *last_text;		/* its output, UTF-8 */
+	size_t		last_len;
 } CodecCol;
 
 /* The canonical serializer of the rows of one tuple descriptor. */
@@ -48,6 +61,7 @@ typedef struct RowCodec
 {
 	int			ncols;
 	CodecCol   *cols;
+	MemoryContext cxt;			/* where the codec and its last values live */
 } RowCodec;
 
 /* The ledgered tables (LEDGER_NTABLES of them), in name order. */
