@@ -6,8 +6,10 @@
 #define CREDIT_H
 
 #include "postgres.h"
+#include "access/tupdesc.h"
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/tuplestore.h"
 
 /* GUC variables (credit.c) */
 extern char *credit_pseudonym_key;
@@ -34,6 +36,13 @@ extern void credit_fold_init(void); /* fold_trigger.c */
 extern void credit_report_init(void);	/* report.c */
 extern void credit_ledger_init(void);	/* ledger.c */
 extern void credit_intake_init(void);	/* intake.c */
+
+/*
+ * Flag the subjects of the active records of list items among the rows of a
+ * transition table of credit.record (measure.c): their listings are read by
+ * credit.check and credit.measures_for.
+ */
+extern void credit_flag_listed_records(TupleDesc desc, Tuplestorestate *ts);
 
 
 #endif							/* CREDIT_H */

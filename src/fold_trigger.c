@@ -148,7 +148,12 @@ credit_record_fold(PG_FUNCTION_ARGS)
 	if ((cause != FOLD_DELETE && td->tg_newtable == NULL) ||
 		(cause != FOLD_INSERT && td->tg_oldtable == NULL))
 		elog(ERROR, "credit_record_fold: the trigger needs its transition tables");
-	if (!credit_auto_evaluation || credit_restoring)
+	if (credit_restoring)
+		return PointerGetDatum(NULL);
+	/* listings are read live: flagged even when grades are not folded */
+	if (cause != FOLD_DELETE)
+		credit_flag_listed_records(RelationGetDescr(td->tg_relation), td->tg_newtable);
+	if (!credit_auto_evaluation)
 		return PointerGetDatum(NULL);
 
 	fold_ctx_init(&c, "credit fold", GetSQLCurrentDate(), cause);

@@ -32,6 +32,7 @@
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -88,6 +89,9 @@ typedef struct MeasureCache
 	char	  **scenario_names;
 	int			nkinds;
 	char	  **kinds;			/* credit.subject_kind's labels, in order */
+	Oid		   *kind_oids;		/* their pg_enum rows (the enum's values) */
+	int			nlist_items;
+	char	  **list_items;		/* the catalogue items lists are kept of */
 } MeasureCache;
 
 /* One current grade or active list of the subject being matched. */
@@ -99,6 +103,10 @@ typedef struct SubjectFact
 } SubjectFact;
 
 static MeasureCache *measure_cache = NULL;
+
+/* The output of credit.uscc and credit.mask(credit.resident_id) (uscc.c, resident_id.c). */
+extern Datum uscc_out(PG_FUNCTION_ARGS);
+extern Datum resident_id_mask(PG_FUNCTION_ARGS);
 
 /* Text column of the current SPI row copied into the current context; NULL stays NULL. */
 static char *
@@ -127,11 +135,15 @@ static CreditQuery q_measures = {
 	0, {0}
 };
 static CreditQuery q_kinds = {
-	"SELECT k::pg_catalog.text FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::credit.subject_kind)) "
-	"       WITH ORDINALITY AS u (k, n) ORDER BY u.n", 0, {0}
+	"SELECT e.enumlabel::pg_catalog.text, e.oid FROM pg_catalog.pg_enum e "
+	" WHERE e.enumtypid OPERATOR(pg_catalog.=) 'credit.subject_kind'::pg_catalog.regtype "
+	" ORDER BY e.enumsortorder", 0, {0}
 };
 static CreditQuery q_scenarios = {
 	"SELECT s.code, s.name FROM credit.scenario s ORDER BY s.code COLLATE pg_catalog.\"C\"", 0, {0}
+};
+static CreditQuery q_list_items = {
+	"SELECT DISTINCT l.item_code FROM credit.list l WHERE l.item_code IS NOT NULL", 0, {0}
 };
 
 /* Read the measures, scenarios, grade ranks and subject kinds through SPI (connected by the caller) into a new cache. */
@@ -209,8 +221,22 @@ measure_cache_load(void)
 	old = MemoryContextSwitchTo(cxt);
 	c->nkinds = (int) SPI_processed;
 	c->kinds = palloc0(sizeof(char *) * Max(c->nkinds, 1));
+	c->kind_oids = palloc0(sizeof(Oid) * Max(c->nkinds, 1));
 	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
 		c->kinds[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		c->kind_oids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	MemoryContextSwitchTo(old);
+
+	credit_query_exec(&q_list_items, NULL, NULL, true, SPI_OK_SELECT, "reading the items of credit.list");
+	old = MemoryContextSwitchTo(cxt);
+	c->nlist_items = (int) SPI_processed;
+	c->list_items = palloc0(sizeof(char *) * Max(c->nlist_items, 1));
+	for (i = 0; i < SPI_processed; i++)
+		c->list_items[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 	MemoryContextSwitchTo(old);
 
 	MemoryContextSetParent(cxt, CacheMemoryContext);
@@ -384,6 +410,9 @@ typedef struct SubjectFacts
 	SubjectGrade *shown_grades;
 	int			nlistings;
 	SubjectListing *listings;
+	/* whether the listings need reading (credit.subject_grade.listed) */
+	int			nflags;			/* grade rows whose flag was read */
+	bool		listed;			/* some flag says it may be on a list */
 } SubjectFacts;
 
 /* Room for one more grade or list of the subject. */
@@ -406,41 +435,55 @@ measure_add_fact(SubjectFacts *sf, bool grade)
 }
 
 /*
- * The subject (its kind, name, USCC, masked ID number) and its current
- * grades with their anchors (their ranks come from the model cache); the
- * lists it is on today (credit.subject_listings).
+ * The subject (its kind, name, USCC, masked ID number) with each of its
+ * current grades and their anchors (their ranks come from the model cache)
+ * and, to the owner, the flags of its grade rows that say whether it may be
+ * on a list (credit.subject_grade.listed: set by whatever can make a
+ * listing, cleared only by credit.refresh_listed); one row per grade, one
+ * without a grade when it has none, none when there is no such subject.
+ * The lists it is on today (credit.subject_listings) are read only when a
+ * flag says so or the subject has no grade row.
  */
-#define SUBJECT_QUERY(name, uscc, person_id) \
-    "SELECT 0 AS part, NULL::pg_catalog.int4 AS rank, " \
-    "       s.kind::pg_catalog.text AS key, " name " AS value, NULL::pg_catalog.date AS d1, " \
-    "       NULL::pg_catalog.date AS d2, " uscc " AS e1, " person_id " AS e2 " \
-    "  FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1 " \
-    "UNION ALL " \
-    "SELECT 1, NULL, g.model, g.grade, g.anchor, NULL, NULL, NULL " \
-    "  FROM credit.subject_grade g WHERE g.subject_id OPERATOR(pg_catalog.=) $1 "
-#define LISTINGS_QUERY \
-    "SELECT 2, NULL, l.list_code, l.kind, l.listed_on, l.expires_on, l.department, NULL " \
-    "  FROM credit.subject_listings($1) l"
+#define SUBJECT_QUERY(name, uscc, person_id, listed) \
+    "SELECT s.kind, " name ", " uscc ", " person_id ", " \
+    "       g.model, g.grade, g.anchor, " listed " " \
+    "  FROM credit.subject s LEFT JOIN credit.subject_grade g " \
+    "       ON g.subject_id OPERATOR(pg_catalog.=) s.id " \
+    " WHERE s.id OPERATOR(pg_catalog.=) $1"
 
 /*
- * All of them as the caller reads them (measures_for: of the subject only
- * the columns matching needs, so a role needs the privileges a query of
- * them would).
+ * The subject and its grades as measures_for reads them, with the caller's
+ * rights (of the subject only the columns matching needs, so a role needs
+ * the privileges a query of them would).
  */
-static CreditQuery q_facts = {
-	SUBJECT_QUERY("NULL::pg_catalog.text", "NULL::pg_catalog.text", "NULL::pg_catalog.text")
-	"UNION ALL " LISTINGS_QUERY, 1, {INT8OID}
+static CreditQuery q_subject = {
+	SUBJECT_QUERY("NULL::pg_catalog.text", "NULL::pg_catalog.text", "NULL::pg_catalog.text",
+				  "NULL::pg_catalog.bool"), 1, {INT8OID}
 };
 
-/* The subject and its grades as credit.check reads them, with the owner's rights (the ID number masked). */
+/* The flags alone, read by measures_for with the owner's rights. */
+static CreditQuery q_flags = {
+	"SELECT g.listed FROM credit.subject_grade g WHERE g.subject_id OPERATOR(pg_catalog.=) $1", 1, {INT8OID}
+};
+
+/* The subject, its grades and their flags as credit.check reads them, with the owner's rights (the ID number masked). */
 static CreditQuery q_subject_check = {
-	SUBJECT_QUERY("s.name", "s.uscc::pg_catalog.text", "credit.mask(s.person_id)"), 1, {INT8OID}
+	SUBJECT_QUERY("s.name", "s.uscc", "s.person_id", "g.listed"), 1, {INT8OID}
 };
 
-/* The listings as credit.check reads them: with the caller's rights, as measures_for does. */
-static CreditQuery q_listings_check = {
-	LISTINGS_QUERY, 1, {INT8OID}
+/* The listings, read with the caller's rights by both. */
+static CreditQuery q_listings = {
+	"SELECT l.list_code, l.kind, l.listed_on, l.expires_on, l.department "
+	"  FROM credit.subject_listings($1) l", 1, {INT8OID}
 };
+
+/* What a query of the subject's facts reads. */
+typedef enum FactsPart
+{
+	FACTS_SUBJECT,				/* q_subject, q_subject_check */
+	FACTS_FLAGS,				/* q_flags */
+	FACTS_LISTINGS				/* q_listings */
+} FactsPart;
 
 /* A date column of the current SPI row as ISO text; NULL stays NULL. */
 static char *
@@ -482,13 +525,127 @@ listing_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* The listing flag of a grade row, when the query read it (NULL: not read). */
+static void
+measure_read_flag(HeapTuple tup, TupleDesc desc, int col, SubjectFacts *sf)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	if (isnull)
+		return;
+	sf->nflags++;
+	if (DatumGetBool(d))
+		sf->listed = true;
+}
+
 /*
- * The facts of a subject through SPI (connected), with the rights of the
+ * Whether the subject's listings must be read: a flag of its grade rows says
+ * it may be on a list, or it has no grade row to carry one.
+ */
+static bool
+measure_need_listings(const SubjectFacts *sf)
+{
+	return sf->nflags == 0 || sf->listed;
+}
+
+/*
+ * The subject and one of its grades (columns of SUBJECT_QUERY): its kind by
+ * the enum's value from the cache, its USCC and masked ID number by their
+ * own C functions, not by casts and calls planned into every call's query.
+ */
+static void
+measure_read_subject_row(const MeasureCache *c, HeapTuple tup, TupleDesc desc, SubjectFacts *sf)
+{
+	SubjectGrade *g;
+
+	if (!sf->found)
+	{
+		bool		isnull;
+		Datum		d;
+		int			k;
+
+		sf->found = true;
+		d = SPI_getbinval(tup, desc, 1, &isnull);
+		for (k = 0; !isnull && k < c->nkinds; k++)
+			if (c->kind_oids[k] == DatumGetObjectId(d))
+			{
+				sf->kind = c->kinds[k];
+				sf->kind_pos = k + 1;
+			}
+		sf->name = measure_spi_text(tup, desc, 2);
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		if (!isnull)
+			sf->uscc = DatumGetCString(DirectFunctionCall1(uscc_out, d));
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		if (!isnull)
+			sf->person_id = TextDatumGetCString(DirectFunctionCall1(resident_id_mask, d));
+	}
+	g = &sf->shown_grades[sf->nshown_grades];
+	g->model = measure_spi_text(tup, desc, 5);
+	if (g->model == NULL)
+		return;					/* no grade */
+	sf->nshown_grades++;
+	measure_read_flag(tup, desc, 8, sf);
+	g->grade = measure_spi_text(tup, desc, 6);
+	g->as_of = measure_spi_date(tup, desc, 7);
+	if (g->grade != NULL)
+	{
+		EvalModel  *m = credit_model_get(g->model, true);
+		int			rank = 0;
+		int			j;
+
+		for (j = 0; m != NULL && j < m->ngrades; j++)
+			if (strcmp(m->grades[j].grade, g->grade) == 0)
+				rank = m->grades[j].rank;
+		if (rank > 0)
+		{
+			SubjectFact *f = measure_add_fact(sf, true);
+
+			f->rank = rank;
+			f->key = g->model;
+			f->value = g->grade;
+		}
+	}
+}
+
+/* One listing (columns of q_listings), and the first day on its list. */
+static void
+measure_read_listing_row(HeapTuple tup, TupleDesc desc, SubjectFacts *sf)
+{
+	SubjectListing *l = &sf->listings[sf->nlistings++];
+	int			j;
+
+	l->list = measure_spi_text(tup, desc, 1);
+	l->kind = measure_spi_text(tup, desc, 2);
+	l->listed_on = measure_spi_date(tup, desc, 3);
+	l->expires_on = measure_spi_date(tup, desc, 4);
+	l->department = measure_spi_text(tup, desc, 5);
+	if (l->listed_on == NULL)
+		return;
+	/* the first day on each list (ISO dates compare as text) */
+	for (j = 0; j < sf->nlists; j++)
+		if (strcmp(sf->lists[j].key, l->list) == 0)
+			break;
+	if (j == sf->nlists)
+	{
+		SubjectFact *f = measure_add_fact(sf, false);
+
+		f->rank = 0;
+		f->key = l->list;
+		f->value = l->listed_on;
+	}
+	else if (strcmp(l->listed_on, sf->lists[j].value) < 0)
+		sf->lists[j].value = l->listed_on;
+}
+
+/*
+ * Facts of a subject through SPI (connected), with the rights of the
  * current user, added to those read so far; its kind's position from the
  * cache (not enum_range per call).
  */
 static void
-measure_read_facts(const MeasureCache *c, CreditQuery *q, int64 subject_id, SubjectFacts *sf)
+measure_read_facts(const MeasureCache *c, CreditQuery *q, FactsPart part, int64 subject_id, SubjectFacts *sf)
 {
 	Datum		args[1];
 	uint64		i;
@@ -511,75 +668,13 @@ measure_read_facts(const MeasureCache *c, CreditQuery *q, int64 subject_id, Subj
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int32		part = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
 
-		if (part == 0)
-		{
-			int			k;
-
-			sf->found = true;
-			sf->kind = measure_spi_text(tup, desc, 3);
-			for (k = 0; k < c->nkinds; k++)
-				if (strcmp(c->kinds[k], sf->kind) == 0)
-					sf->kind_pos = k + 1;
-			sf->name = measure_spi_text(tup, desc, 4);
-			sf->uscc = measure_spi_text(tup, desc, 7);
-			sf->person_id = measure_spi_text(tup, desc, 8);
-		}
-		else if (part == 1)
-		{
-			SubjectGrade *g = &sf->shown_grades[sf->nshown_grades++];
-
-			g->model = measure_spi_text(tup, desc, 3);
-			g->grade = measure_spi_text(tup, desc, 4);
-			g->as_of = measure_spi_date(tup, desc, 5);
-			if (g->grade != NULL)
-			{
-				EvalModel  *m = credit_model_get(g->model, true);
-				int			rank = 0;
-				int			j;
-
-				for (j = 0; m != NULL && j < m->ngrades; j++)
-					if (strcmp(m->grades[j].grade, g->grade) == 0)
-						rank = m->grades[j].rank;
-				if (rank > 0)
-				{
-					SubjectFact *f = measure_add_fact(sf, true);
-
-					f->rank = rank;
-					f->key = g->model;
-					f->value = g->grade;
-				}
-			}
-		}
+		if (part == FACTS_SUBJECT)
+			measure_read_subject_row(c, tup, desc, sf);
+		else if (part == FACTS_FLAGS)
+			measure_read_flag(tup, desc, 1, sf);
 		else
-		{
-			SubjectListing *l = &sf->listings[sf->nlistings++];
-			int			j;
-
-			l->list = measure_spi_text(tup, desc, 3);
-			l->kind = measure_spi_text(tup, desc, 4);
-			l->listed_on = measure_spi_date(tup, desc, 5);
-			l->expires_on = measure_spi_date(tup, desc, 6);
-			l->department = measure_spi_text(tup, desc, 7);
-			if (l->listed_on == NULL)
-				continue;
-			/* the first day on each list (ISO dates compare as text) */
-			for (j = 0; j < sf->nlists; j++)
-				if (strcmp(sf->lists[j].key, l->list) == 0)
-					break;
-			if (j == sf->nlists)
-			{
-				SubjectFact *f = measure_add_fact(sf, false);
-
-				f->rank = 0;
-				f->key = l->list;
-				f->value = l->listed_on;
-			}
-			else if (strcmp(l->listed_on, sf->lists[j].value) < 0)
-				sf->lists[j].value = l->listed_on;
-		}
+			measure_read_listing_row(tup, desc, sf);
 	}
 	/* in the order credit.check shows them */
 	if (sf->nshown_grades > 1)
@@ -589,21 +684,21 @@ measure_read_facts(const MeasureCache *c, CreditQuery *q, int64 subject_id, Subj
 }
 
 /*
- * The listings of credit.check's subject, read inside its scope as the
- * owner but with the rights of the scope's caller (the search_path stays
- * pinned; the caller cannot change roles in between).
+ * Facts read inside a scope with the rights of another user (the search_path
+ * stays pinned; no role can be set in between): credit.check's listings as
+ * its caller, measures_for's flags as the owner.
  */
 static void
-measure_read_listings_as_caller(const MeasureCache *c, const CreditScope *scope, int64 subject_id,
-								SubjectFacts *sf)
+measure_read_facts_as(const MeasureCache *c, Oid user, int sec, CreditQuery *q, FactsPart part,
+					  int64 subject_id, SubjectFacts *sf)
 {
-	Oid			owner;
-	int			sec;
+	Oid			save_user;
+	int			save_sec;
 
-	GetUserIdAndSecContext(&owner, &sec);
-	SetUserIdAndSecContext(scope->save_userid, scope->save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	measure_read_facts(c, &q_listings_check, subject_id, sf);
-	SetUserIdAndSecContext(owner, sec);
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(user, sec | SECURITY_LOCAL_USERID_CHANGE);
+	measure_read_facts(c, q, part, subject_id, sf);
+	SetUserIdAndSecContext(save_user, save_sec);
 }
 
 /* Whether a measure is for the subject's kind and the scenario (NULL: any). */
@@ -613,6 +708,92 @@ measure_applies(const MeasureDef *m, const SubjectFacts *sf, const char *scenari
 	if (sf->kind_pos < 1 || sf->kind_pos > 32 || (m->kinds_mask & ((uint32) 1 << (sf->kind_pos - 1))) == 0)
 		return false;
 	return scenario == NULL || m->scenario == NULL || strcmp(scenario, m->scenario) == 0;
+}
+
+/* Whether an item is the catalogue item of some list (the cache's list items). */
+static bool
+measure_list_item(const MeasureCache *c, const char *code, int len)
+{
+	int			i;
+
+	for (i = 0; i < c->nlist_items; i++)
+		if (strncmp(c->list_items[i], code, len) == 0 && c->list_items[i][len] == '\0')
+			return true;
+	return false;
+}
+
+static CreditQuery q_flag_subjects = {
+	"UPDATE credit.subject_grade g SET listed = true "
+	" WHERE g.subject_id OPERATOR(pg_catalog.=) ANY ($1) AND NOT g.listed", 1, {INT8ARRAYOID}
+};
+
+/*
+ * The subjects of the active records of list items among the new rows of a
+ * statement on credit.record get their grade rows flagged (as the owner):
+ * whatever can make a listing sets the flag, whether or not grades are
+ * folded, so a check never skips a listing.  A subject without grade rows
+ * has its listings read anyway; rows inserted later start flagged.
+ */
+void
+credit_flag_listed_records(TupleDesc desc, Tuplestorestate *ts)
+{
+	MeasureCache *c = measure_cache_get();
+	int			subject_col = SPI_fnumber(desc, "subject_id");
+	int			item_col = SPI_fnumber(desc, "item_code");
+	int			status_col = SPI_fnumber(desc, "status");
+	TupleTableSlot *slot;
+	int64	   *subjects = NULL;
+	int			n = 0;
+	int			cap = 0;
+
+	if (c->nlist_items == 0)
+		return;
+	if (subject_col <= 0 || item_col <= 0 || status_col <= 0)
+		elog(ERROR, "credit: credit.record lacks subject_id, item_code or status");
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		bool		isnull;
+		Datum		d;
+		text	   *t;
+
+		d = slot_getattr(slot, status_col, &isnull);
+		if (isnull)
+			continue;
+		t = DatumGetTextPP(d);
+		if (VARSIZE_ANY_EXHDR(t) != 6 || memcmp(VARDATA_ANY(t), "active", 6) != 0)
+			continue;
+		d = slot_getattr(slot, item_col, &isnull);
+		if (isnull)
+			continue;
+		t = DatumGetTextPP(d);
+		if (!measure_list_item(c, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)))
+			continue;
+		d = slot_getattr(slot, subject_col, &isnull);
+		if (isnull)
+			continue;
+		if (n == cap)
+		{
+			cap = cap == 0 ? 16 : cap * 2;
+			subjects = subjects == NULL ? palloc(sizeof(int64) * cap) : repalloc(subjects, sizeof(int64) * cap);
+		}
+		subjects[n++] = DatumGetInt64(d);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	if (n > 0)
+	{
+		CreditScope scope;
+		Datum		args[1];
+
+		args[0] = credit_int8_array(subjects, n);
+		credit_scope_enter(&scope, true);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		credit_query_exec(&q_flag_subjects, args, NULL, false, SPI_OK_UPDATE, "flagging listed subjects");
+		SPI_finish();
+		credit_scope_exit(&scope);
+	}
 }
 
 PG_FUNCTION_INFO_V1(credit_measures_for);
@@ -648,9 +829,20 @@ credit_measures_for(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the facts live in SPI's memory until the rows are out */
-	measure_read_facts(c, &q_facts, subject_id, &sf);
+	measure_read_facts(c, &q_subject, FACTS_SUBJECT, subject_id, &sf);
 	if (!sf.found)
 		credit_subject_missing(false, subject_id);
+	/* the flags as the owner (derived from every row), the listings as the caller */
+	{
+		Oid			user;
+		int			sec;
+
+		GetUserIdAndSecContext(&user, &sec);
+		measure_read_facts_as(c, credit_extension_owner(), sec | SECURITY_NOFORCE_RLS, &q_flags, FACTS_FLAGS,
+							  subject_id, &sf);
+	}
+	if (measure_need_listings(&sf))
+		measure_read_facts(c, &q_listings, FACTS_LISTINGS, subject_id, &sf);
 	/* the measures of a person are a look-up of that person: logged first */
 	if (sf.kind != NULL && strcmp(sf.kind, "individual") == 0)
 	{
@@ -819,11 +1011,12 @@ credit_check(PG_FUNCTION_ARGS)
 	credit_scope_enter(&scope, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	measure_read_facts(c, &q_subject_check, subject_id, &sf);
+	measure_read_facts(c, &q_subject_check, FACTS_SUBJECT, subject_id, &sf);
 	if (!sf.found)
 		credit_subject_missing(false, subject_id);
 	si = measure_scenario(c, scenario);
-	measure_read_listings_as_caller(c, &scope, subject_id, &sf);
+	if (measure_need_listings(&sf))
+		measure_read_facts_as(c, scope.save_userid, scope.save_sec, &q_listings, FACTS_LISTINGS, subject_id, &sf);
 
 	/* the measures that apply, in the cache's (kind, code) order */
 	cm = palloc(sizeof(CheckMeasure) * Max(c->nmeasures, 1));

@@ -1414,6 +1414,7 @@ CREATE TABLE @extschema@.subject_grade (
     anchor      date NOT NULL,
     updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     run_id      bigint,
+    listed      boolean NOT NULL DEFAULT true,
     PRIMARY KEY (subject_id, model)
 ) WITH (fillfactor = 70);   -- room for HOT updates: every fold rewrites its rows in place
 COMMENT ON TABLE @extschema@.subject_grade IS
@@ -1421,6 +1422,8 @@ COMMENT ON TABLE @extschema@.subject_grade IS
 COMMENT ON COLUMN @extschema@.subject_grade.state IS 'Evaluation state: per-item decayed sums and counts anchored at anchor (see credit.evalstate_result)';
 COMMENT ON COLUMN @extschema@.subject_grade.anchor IS 'Date the state and the grade are exact for';
 COMMENT ON COLUMN @extschema@.subject_grade.run_id IS 'Run that last wrote the row in full (NULL: written by incremental evaluation)';
+COMMENT ON COLUMN @extschema@.subject_grade.listed IS
+    'Whether the subject may be on a list (false: it has no active list entry and no active record of a list''s catalogue item, so credit.check and credit.measures_for need not read its listings): set by whatever can make a listing (a resolved entry, a record of a list item, a list given an item), true for a new row, cleared only by credit.refresh_listed; derived from every unit''s rows, so not granted to units';
 CREATE INDEX subject_grade_model_idx ON @extschema@.subject_grade (model, grade);
 
 -- The evaluation lock of a model: held exclusively by a run while it reads the
@@ -2504,6 +2507,11 @@ BEGIN
                 jsonb_build_object('list_code', NEW.list_code, 'list_entry', NEW.id, 'reason', NEW.reason))
         RETURNING id INTO NEW.record_id;
     END IF;
+    -- the subject is on a list: its checks read its listings (credit.subject_grade.listed)
+    IF active THEN
+        UPDATE @extschema@.subject_grade g SET listed = true
+         WHERE g.subject_id OPERATOR(pg_catalog.=) NEW.subject_id AND NOT g.listed;
+    END IF;
     RETURN NEW;
 END
 $$;
@@ -2859,6 +2867,61 @@ CREATE TRIGGER measure_list_guard BEFORE DELETE ON @extschema@.list
     FOR EACH ROW EXECUTE FUNCTION @extschema@.measure_list_guard();
 CREATE TRIGGER measure_list_rename AFTER UPDATE OF code ON @extschema@.list
     FOR EACH ROW EXECUTE FUNCTION @extschema@.measure_list_guard();
+
+-- A list given a catalogue item puts on it every subject with an active
+-- record of the item: their listings are read again (credit.subject_grade.listed).
+CREATE FUNCTION @extschema@.list_item_flag() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF @extschema@.restoring() OR NEW.item_code IS NULL
+       OR (TG_OP = 'UPDATE' AND NEW.item_code IS NOT DISTINCT FROM OLD.item_code) THEN
+        RETURN NULL;
+    END IF;
+    UPDATE @extschema@.subject_grade g SET listed = true
+     WHERE NOT g.listed
+       AND g.subject_id IN (SELECT r.subject_id FROM @extschema@.record r
+                             WHERE r.item_code = NEW.item_code AND r.status = 'active');
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.list_item_flag() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.list_item_flag() IS
+    'Trigger of credit.list: a list given a catalogue item (inserted with one, or its item_code changed) flags every subject with an active record of the item (credit.subject_grade.listed)';
+CREATE TRIGGER list_item_flag AFTER INSERT OR UPDATE OF item_code ON @extschema@.list
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.list_item_flag();
+
+-- The full recomputation of the listing flags: true exactly for the subjects
+-- with an active list entry or an active record of a list's item (of any
+-- date: a record dated tomorrow lists the subject tomorrow).  The writers of
+-- entries, records and lists are held off while it runs (SHARE locks): a
+-- flag it clears cannot miss a listing committed meanwhile.
+CREATE FUNCTION @extschema@.refresh_listed() RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    LOCK TABLE @extschema@.list, @extschema@.list_entry, @extschema@.record IN SHARE MODE;
+    UPDATE @extschema@.subject_grade g SET listed = NOT g.listed
+     WHERE g.listed IS DISTINCT FROM (g.subject_id IN (
+               SELECT e.subject_id FROM @extschema@.list_entry e
+                WHERE e.subject_id IS NOT NULL
+                  AND @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on)
+               UNION ALL
+               SELECT r.subject_id FROM @extschema@.record r
+                WHERE r.status = 'active'
+                  AND r.item_code IN (SELECT l.item_code FROM @extschema@.list l WHERE l.item_code IS NOT NULL)));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.refresh_listed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.refresh_listed() TO credit_admin;
+COMMENT ON FUNCTION @extschema@.refresh_listed() IS
+    'Recomputes credit.subject_grade.listed for every subject (true: an active list entry or an active record of a list''s catalogue item), holding off writers of entries, records and lists meanwhile; returns the number of grade rows changed. Run after a load behind the triggers and now and then (e.g. nightly), so that subjects no longer listed, and new subjects, are checked without reading listings';
 
 -- Every backend's measure cache is rebuilt after a change.
 CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.measure

@@ -38,6 +38,7 @@ CREATE TABLE @extschema@.subject_grade (
     anchor      date NOT NULL,
     updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     run_id      bigint,
+    listed      boolean NOT NULL DEFAULT true,
     PRIMARY KEY (subject_id, model)
 ) WITH (fillfactor = 70);   -- room for HOT updates: every fold rewrites its rows in place
 COMMENT ON TABLE @extschema@.subject_grade IS
@@ -45,6 +46,8 @@ COMMENT ON TABLE @extschema@.subject_grade IS
 COMMENT ON COLUMN @extschema@.subject_grade.state IS 'Evaluation state: per-item decayed sums and counts anchored at anchor (see credit.evalstate_result)';
 COMMENT ON COLUMN @extschema@.subject_grade.anchor IS 'Date the state and the grade are exact for';
 COMMENT ON COLUMN @extschema@.subject_grade.run_id IS 'Run that last wrote the row in full (NULL: written by incremental evaluation)';
+COMMENT ON COLUMN @extschema@.subject_grade.listed IS
+    'Whether the subject may be on a list (false: it has no active list entry and no active record of a list''s catalogue item, so credit.check and credit.measures_for need not read its listings): set by whatever can make a listing (a resolved entry, a record of a list item, a list given an item), true for a new row, cleared only by credit.refresh_listed; derived from every unit''s rows, so not granted to units';
 CREATE INDEX subject_grade_model_idx ON @extschema@.subject_grade (model, grade);
 
 -- The evaluation lock of a model: held exclusively by a run while it reads the

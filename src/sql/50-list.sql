@@ -247,6 +247,11 @@ BEGIN
                 jsonb_build_object('list_code', NEW.list_code, 'list_entry', NEW.id, 'reason', NEW.reason))
         RETURNING id INTO NEW.record_id;
     END IF;
+    -- the subject is on a list: its checks read its listings (credit.subject_grade.listed)
+    IF active THEN
+        UPDATE @extschema@.subject_grade g SET listed = true
+         WHERE g.subject_id OPERATOR(pg_catalog.=) NEW.subject_id AND NOT g.listed;
+    END IF;
     RETURN NEW;
 END
 $$;

@@ -142,6 +142,61 @@ CREATE TRIGGER measure_list_guard BEFORE DELETE ON @extschema@.list
 CREATE TRIGGER measure_list_rename AFTER UPDATE OF code ON @extschema@.list
     FOR EACH ROW EXECUTE FUNCTION @extschema@.measure_list_guard();
 
+-- A list given a catalogue item puts on it every subject with an active
+-- record of the item: their listings are read again (credit.subject_grade.listed).
+CREATE FUNCTION @extschema@.list_item_flag() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF @extschema@.restoring() OR NEW.item_code IS NULL
+       OR (TG_OP = 'UPDATE' AND NEW.item_code IS NOT DISTINCT FROM OLD.item_code) THEN
+        RETURN NULL;
+    END IF;
+    UPDATE @extschema@.subject_grade g SET listed = true
+     WHERE NOT g.listed
+       AND g.subject_id IN (SELECT r.subject_id FROM @extschema@.record r
+                             WHERE r.item_code = NEW.item_code AND r.status = 'active');
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.list_item_flag() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.list_item_flag() IS
+    'Trigger of credit.list: a list given a catalogue item (inserted with one, or its item_code changed) flags every subject with an active record of the item (credit.subject_grade.listed)';
+CREATE TRIGGER list_item_flag AFTER INSERT OR UPDATE OF item_code ON @extschema@.list
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.list_item_flag();
+
+-- The full recomputation of the listing flags: true exactly for the subjects
+-- with an active list entry or an active record of a list's item (of any
+-- date: a record dated tomorrow lists the subject tomorrow).  The writers of
+-- entries, records and lists are held off while it runs (SHARE locks): a
+-- flag it clears cannot miss a listing committed meanwhile.
+CREATE FUNCTION @extschema@.refresh_listed() RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    LOCK TABLE @extschema@.list, @extschema@.list_entry, @extschema@.record IN SHARE MODE;
+    UPDATE @extschema@.subject_grade g SET listed = NOT g.listed
+     WHERE g.listed IS DISTINCT FROM (g.subject_id IN (
+               SELECT e.subject_id FROM @extschema@.list_entry e
+                WHERE e.subject_id IS NOT NULL
+                  AND @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on)
+               UNION ALL
+               SELECT r.subject_id FROM @extschema@.record r
+                WHERE r.status = 'active'
+                  AND r.item_code IN (SELECT l.item_code FROM @extschema@.list l WHERE l.item_code IS NOT NULL)));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.refresh_listed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.refresh_listed() TO credit_admin;
+COMMENT ON FUNCTION @extschema@.refresh_listed() IS
+    'Recomputes credit.subject_grade.listed for every subject (true: an active list entry or an active record of a list''s catalogue item), holding off writers of entries, records and lists meanwhile; returns the number of grade rows changed. Run after a load behind the triggers and now and then (e.g. nightly), so that subjects no longer listed, and new subjects, are checked without reading listings';
+
 -- Every backend's measure cache is rebuilt after a change.
 CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.measure
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
