@@ -143,6 +143,8 @@ typedef struct FoldCtx
 	char	  **rw_item;
 	const char **rw_kind;
 	HTAB	   *repeat_subjects;	/* int64 set */
+	bool		on_shard;		/* the records are in shards of a Citus
+								 * table: fold one subject at a time */
 } FoldCtx;
 
 /* ---- fold_config.c ---- */

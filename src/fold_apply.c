@@ -826,14 +826,14 @@ fold_reanchor(FoldCtx *c)
 	return write_and_emit(c, keep, nkeep, keep, nkeep);
 }
 
-/* Whether a record warning to raise is a listing (only those warn related subjects). */
+/* Whether one of some record warnings to raise is a listing (only those warn related subjects). */
 static bool
-fold_any_listing(FoldCtx *c)
+fold_any_listing(const char **kinds, int n)
 {
 	int			i;
 
-	for (i = 0; i < c->nrw; i++)
-		if (strcmp(c->rw_kind[i], "listed") == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(kinds[i], "listed") == 0)
 			return true;
 	return false;
 }
@@ -867,60 +867,127 @@ int64_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Raise the warnings that inserted records call for. */
-void
-fold_emit_record_warnings(FoldCtx *c)
+/*
+ * Raise some record warnings (n of them, in arrays) and check some subjects
+ * for repeat offences.
+ */
+static void
+emit_warnings(FoldCtx *c, int n, int64 *subject, int64 *record, char **item, const char **kind,
+			  int64 *s, int nrep)
 {
-	if (c->nrw > 0)
-	{
-		Datum		args[4];
+	Datum		args[4];
 
-		args[0] = credit_int8_array(c->rw_subject, c->nrw);
-		args[1] = credit_int8_array(c->rw_record, c->nrw);
-		args[2] = credit_text_array(c->rw_item, c->nrw);
-		args[3] = credit_text_array((char **) c->rw_kind, c->nrw);
+	if (n > 0)
+	{
+		args[0] = credit_int8_array(subject, n);
+		args[1] = credit_int8_array(record, n);
+		args[2] = credit_text_array(item, n);
+		args[3] = credit_text_array((char **) kind, n);
 		credit_query_exec(&q_record_warnings, args, NULL, false, SPI_OK_INSERT, "raising record warnings");
-		if (c->warn_enabled[FOLD_W_RELATED] && fold_any_listing(c))
+		if (c->warn_enabled[FOLD_W_RELATED] && fold_any_listing(kind, n))
 			credit_query_exec(&q_related_warnings, args, NULL, false, SPI_OK_INSERT,
 							  "raising related-listing warnings");
 	}
-	if (hash_get_num_entries(c->repeat_subjects) > 0)
+	if (nrep == 1)
 	{
-		HASH_SEQ_STATUS seq;
-		int64	   *e;
-		int			n = 0;
-		int64	   *s = palloc(sizeof(int64) * hash_get_num_entries(c->repeat_subjects));
-		Datum		args[4];
+		bool		isnull;
+		int64		count;
 
-		hash_seq_init(&seq, c->repeat_subjects);
-		while ((e = hash_seq_search(&seq)) != NULL)
-			s[n++] = *e;
-		if (n == 1)
+		args[0] = Int64GetDatum(s[0]);
+		args[1] = DateADTGetDatum(c->today - c->repeat_window);
+		args[2] = credit_catalog_negative_items();
+		if (repeat_offence_run(&q_repeat_count1, args) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "credit fold: counting the negative records of subject " INT64_FORMAT " failed", s[0]);
+		count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (count >= c->repeat_threshold)
 		{
-			bool		isnull;
-			int64		count;
-
-			args[0] = Int64GetDatum(s[0]);
-			args[1] = DateADTGetDatum(c->today - c->repeat_window);
-			args[2] = credit_catalog_negative_items();
-			if (repeat_offence_run(&q_repeat_count1, args) != SPI_OK_SELECT || SPI_processed != 1)
-				elog(ERROR, "credit fold: counting the negative records of subject " INT64_FORMAT " failed", s[0]);
-			count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			if (count >= c->repeat_threshold)
-			{
-				args[1] = Int64GetDatum(count);
-				credit_query_exec(&q_repeat_warning1, args, NULL, false, SPI_OK_INSERT,
-								  "raising repeat-offence warnings");
-			}
-			return;
+			args[1] = Int64GetDatum(count);
+			credit_query_exec(&q_repeat_warning1, args, NULL, false, SPI_OK_INSERT,
+							  "raising repeat-offence warnings");
 		}
-		/* in subject order: the index probes go through the index in order */
-		qsort(s, n, sizeof(int64), int64_cmp);
-		args[0] = credit_int8_array(s, n);
+	}
+	else if (nrep > 1)
+	{
+		args[0] = credit_int8_array(s, nrep);
 		args[1] = Int64GetDatum((int64) c->repeat_threshold);
 		args[2] = DateADTGetDatum(c->today - c->repeat_window);
 		args[3] = credit_catalog_negative_items();
 		if (repeat_offence_run(&q_repeat_warnings, args) != SPI_OK_INSERT)
 			elog(ERROR, "credit: raising repeat-offence warnings failed");
 	}
+}
+
+/* qsort_arg comparator of record warnings (their positions): by subject, then in the order noted. */
+static int
+rw_order_cmp(const void *a, const void *b, void *arg)
+{
+	const int64 *subject = arg;
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+
+	if (subject[x] != subject[y])
+		return subject[x] < subject[y] ? -1 : 1;
+	return x - y;
+}
+
+/*
+ * The same one subject at a time, in subject order (on a Citus worker: see
+ * apply_all in fold_trigger.c).
+ */
+static void
+emit_warnings_by_subject(FoldCtx *c, int64 *rep, int nrep)
+{
+	int		   *order = palloc(sizeof(int) * Max(c->nrw, 1));
+	int64	   *rs = palloc(sizeof(int64) * Max(c->nrw, 1));
+	int64	   *rr = palloc(sizeof(int64) * Max(c->nrw, 1));
+	char	  **ri = palloc(sizeof(char *) * Max(c->nrw, 1));
+	const char **rk = palloc(sizeof(char *) * Max(c->nrw, 1));
+	int			i;
+	int			k = 0;
+
+	for (i = 0; i < c->nrw; i++)
+		order[i] = i;
+	qsort_arg(order, c->nrw, sizeof(int), rw_order_cmp, c->rw_subject);
+	i = 0;
+	while (i < c->nrw || k < nrep)
+	{
+		int64		s = i < c->nrw ? c->rw_subject[order[i]] : rep[k];
+		int			n = 0;
+
+		if (k < nrep && rep[k] < s)
+			s = rep[k];
+		for (; i < c->nrw && c->rw_subject[order[i]] == s; i++, n++)
+		{
+			rs[n] = s;
+			rr[n] = c->rw_record[order[i]];
+			ri[n] = c->rw_item[order[i]];
+			rk[n] = c->rw_kind[order[i]];
+		}
+		if (k < nrep && rep[k] == s)
+			emit_warnings(c, n, rs, rr, ri, rk, &rep[k++], 1);
+		else
+			emit_warnings(c, n, rs, rr, ri, rk, NULL, 0);
+	}
+}
+
+/* Raise the warnings that inserted records call for. */
+void
+fold_emit_record_warnings(FoldCtx *c)
+{
+	int			nrep = hash_get_num_entries(c->repeat_subjects);
+	int64	   *rep = palloc(sizeof(int64) * Max(nrep, 1));
+	int64	   *e;
+	int			n = 0;
+	HASH_SEQ_STATUS seq;
+
+	hash_seq_init(&seq, c->repeat_subjects);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		rep[n++] = *e;
+	/* in subject order: the index probes go through the index in order */
+	if (nrep > 1)
+		qsort(rep, nrep, sizeof(int64), int64_cmp);
+	if (c->on_shard)
+		emit_warnings_by_subject(c, rep, nrep);
+	else
+		emit_warnings(c, c->nrw, c->rw_subject, c->rw_record, c->rw_item, c->rw_kind, rep, nrep);
 }

@@ -71,6 +71,7 @@ static ItemPointerData *queued_tids;
 static int	queued_n;
 static int	queued_cap;
 static int	queued_taken;		/* rows [0, queued_taken) were taken */
+static bool queued_on_shard;	/* some rows came from a shard's statement */
 static bool queued_callback;
 
 /*
@@ -102,7 +103,7 @@ queued_current(void)
 		queued_lxid = MyProc->lxid;
 		queued_tids = NULL;		/* was in an ended transaction's memory */
 		queued_n = queued_cap = queued_taken = 0;
-		queue_pushing = queue_missed = false;
+		queue_pushing = queue_missed = queued_on_shard = false;
 	}
 	if (!queued_callback)
 	{
@@ -198,6 +199,7 @@ fold_queue_push(FoldCtx *c)
 	args[7] = credit_text_array(wi, nw);
 	args[8] = credit_text_array(wk, nw);
 	queued_current();
+	queued_on_shard |= c->on_shard;
 	queue_pushing = true;
 	queue_missed = false;
 	credit_query_exec(&q_push, args, NULL, false, SPI_OK_INSERT_RETURNING, "queueing the fold");
@@ -401,6 +403,7 @@ fold_queue_take(FoldCtx *c)
 	arg = PointerGetDatum(construct_array(tids, queued_n - queued_taken, TIDOID,
 										  sizeof(ItemPointerData), false, TYPALIGN_SHORT));
 	queued_taken = queued_n;
+	c->on_shard = queued_on_shard;
 	credit_query_exec(&q_take, &arg, NULL, false, SPI_OK_DELETE_RETURNING, "reading the queued folds");
 	if (SPI_processed == 0)
 	{

@@ -72,15 +72,36 @@ credit_fold_init(void)
 							 NULL, NULL, NULL);
 }
 
-/* Apply a context's pairs (those in scope), in lock order. */
+/*
+ * Apply a context's pairs (those in scope), in lock order.  On a Citus
+ * worker, where the rows came into shards (several of them when the
+ * coordinator sent the shards of one worker over one connection), the pairs
+ * of each subject are applied by themselves, in the same order: every
+ * statement of the fold then names one subject, which Citus routes to the
+ * subject's shard and runs there, locally; a statement naming subjects of
+ * several shards would run through intermediate results or be refused
+ * inside the shard's transaction.
+ */
 static void
 apply_all(FoldCtx *c)
 {
 	FoldPair  **w;
 	int			n;
+	int			i;
+	int			j;
 
 	w = fold_pairs_sorted(c, &n);
-	fold_apply(c, w, n);
+	if (!c->on_shard)
+	{
+		fold_apply(c, w, n);
+		return;
+	}
+	for (i = 0; i < n; i = j)
+	{
+		for (j = i + 1; j < n && w[j]->key.subject == w[i]->key.subject; j++)
+			;
+		fold_apply(c, w + i, j - i);
+	}
 }
 
 /*
@@ -157,6 +178,7 @@ credit_record_fold(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 
 	fold_ctx_init(&c, "credit fold", GetSQLCurrentDate(), cause);
+	c.on_shard = credit_citus_shard(td->tg_relation);
 	desc = RelationGetDescr(td->tg_relation);
 	if (cause == FOLD_INSERT)
 		fold_read_rows(&c, desc, td->tg_newtable, 1);

@@ -180,6 +180,13 @@ $coord->safe_psql('postgres',
 	"SELECT citus_add_node('127.0.0.1', " . $worker3->port . ")");
 is($worker3->safe_psql('postgres', "SELECT count(*) FROM pg_extension WHERE extname = 'credit'"),
 	'1', 'credit is created on the worker added');
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT string_agg(result, ',' ORDER BY nodeport) FROM run_command_on_workers('SELECT credit.number_node_rows()')}),
+	'0,0,' . $worker3->safe_psql('postgres', q{
+SELECT count(*) FROM credit.distribution_plan() p JOIN pg_attribute a ON a.attrelid = p.tbl
+ WHERE a.attnum > 0 AND pg_get_serial_sequence(p.tbl::text, a.attname) IS NOT NULL}),
+	'the worker added numbers its rows from its own range (the others did already)');
 ($ret, $out, $err) = $coord->psql('postgres',
 	"SET statement_timeout = '300s'; SELECT citus_rebalance_start(); SELECT citus_rebalance_wait()");
 is($ret, 0, 'the shards are rebalanced') or diag($err);
@@ -231,6 +238,80 @@ SELECT count(*) > 0 FROM credit.grade_change
 is($ret, 0, 'an evaluation after the writes') or diag($err);
 is($coord->safe_psql('postgres', $grades_sql), $folded,
 	'the grades folded on the workers are those of a fresh evaluation');
+
+# Writes of many subjects, on the shards of both workers: a COPY of a feed
+# through the coordinator (Citus sends each worker its shards' rows), then a
+# transaction that deletes and updates records of several shards.  The
+# triggers fire on each shard, the fold at commit runs on each worker one
+# subject at a time, and the transaction commits, in two phases, with grades
+# equal to those of a fresh evaluation.
+is($coord->safe_psql('postgres', 'SHOW citus.multi_shard_modify_mode'),
+	'sequential', 'the sessions write the shards of a node over one connection');
+my $feed = "${PostgreSQL::Test::Utils::tmp_check}/citus_feed.tsv";
+open(my $fh, '>', $feed) or die "cannot write $feed: $!";
+for my $g (1 .. 400)
+{
+	my $subject = 1 + ($g * 7) % 200;
+	my $item = (qw(penalty_serious honour_city penalty_general contract_breach))[ $g % 4 ];
+	my $unit = $g % 4 == 3 ? 'cv' : 'cu';
+	printf $fh "%d\t%s\t%s\t%d\tfeed-%d\n", $subject, $item, $unit, 2 + $g % 90, $g;
+}
+close($fh);
+($ret, $out, $err) = $coord->psql('postgres', qq{
+CREATE TEMP TABLE feed (subject_id bigint, item_code text, department text, days_ago integer, document_no text);
+COPY feed FROM '$feed';
+COPY (SELECT subject_id, item_code, department, current_date - days_ago, document_no FROM feed) TO '$feed.records';
+COPY credit.record (subject_id, item_code, department, decided_on, document_no) FROM '$feed.records'});
+is($ret, 0, 'a COPY of records of 200 subjects through the coordinator commits') or diag($err);
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT count(*), count(DISTINCT subject_id), count(DISTINCT p.nodeport)
+  FROM credit.record r
+  JOIN pg_dist_shard s ON s.logicalrelid = 'credit.record'::regclass
+   AND pg_catalog.hashint8(r.subject_id) BETWEEN s.shardminvalue::integer AND s.shardmaxvalue::integer
+  JOIN pg_dist_shard_placement p USING (shardid)
+ WHERE r.document_no LIKE 'feed-%'}),
+	'400|200|3', 'the feed went to the shards of the three workers');
+my $copied = $coord->safe_psql('postgres', $grades_sql);
+isnt($copied, $folded, 'the feed changed grades');
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT count(DISTINCT w.subject_id) FROM credit.warning w JOIN credit.record r
+    ON r.subject_id = w.subject_id AND r.id = (w.details->>'record_id')::bigint
+ WHERE w.kind = 'serious_record' AND r.document_no LIKE 'feed-%'}),
+	$coord->safe_psql('postgres', q{
+SELECT count(DISTINCT subject_id) FROM credit.record
+ WHERE document_no LIKE 'feed-%' AND item_code = 'penalty_serious'}),
+	'the feed\'s serious records raised their warnings on the workers');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT credit.run_evaluation('comprehensive_enterprise')});
+is($ret, 0, 'an evaluation after the feed') or diag($err);
+is($coord->safe_psql('postgres', $grades_sql), $copied,
+	'the grades the workers folded from the feed are those of a fresh evaluation');
+($ret, $out, $err) = $coord->psql('postgres', q{
+BEGIN;
+DELETE FROM credit.record WHERE document_no LIKE 'feed-%' AND subject_id <= 60;
+UPDATE credit.record SET decided_on = decided_on - 200 WHERE document_no LIKE 'feed-%' AND subject_id BETWEEN 61 AND 120;
+COMMIT;});
+is($ret, 0, 'a transaction deleting and updating records of many subjects commits') or diag($err);
+my $changed = $coord->safe_psql('postgres', $grades_sql);
+isnt($changed, $copied, 'the deletes and updates changed grades');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT credit.run_evaluation('comprehensive_enterprise')});
+is($ret, 0, 'an evaluation after the deletes and updates') or diag($err);
+is($coord->safe_psql('postgres', $grades_sql), $changed,
+	'the grades folded from the deletes and updates are those of a fresh evaluation');
+
+# A subject evaluated on demand through the coordinator: the query of
+# credit.evaluate_subject is routed to the subject's shard and runs there,
+# and gives the grades the workers folded.
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT string_agg(g || ':' || e.grade || ':' || round(e.score, 6), ',' ORDER BY g)
+  FROM generate_series(1, 200) g CROSS JOIN LATERAL credit.evaluate_subject(g, 'comprehensive_enterprise') e}),
+	$coord->safe_psql(
+		'postgres', q{
+SELECT string_agg(subject_id || ':' || grade || ':' || round(score, 6), ',' ORDER BY subject_id)
+  FROM credit.subject_grade WHERE model = 'comprehensive_enterprise'}),
+	'credit.evaluate_subject gives every subject the grade folded on the workers');
 
 # A second call is refused.
 ($ret, $out, $err) = $coord->psql('postgres', 'SELECT credit.distribute(8)');

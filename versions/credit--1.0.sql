@@ -1218,9 +1218,16 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = evaluate_subject.subject_id) THEN
         PERFORM @extschema@.subject_missing(evaluate_subject.subject_id);
     END IF;
+    -- The state of the subject's records (as credit.evaluate_fresh folds them)
+    -- in one query that names credit.record and filters on the subject: on
+    -- Citus it is routed to the subject's shard and runs there whole (a call
+    -- of the SQL function would be inlined after Citus had planned it).
     SELECT r.score, r.grade, r.dimensions INTO score, grade, dimensions
-      FROM @extschema@.evaluate_fresh(ARRAY[evaluate_subject.subject_id], evaluate_subject.model,
-                                      evaluate_subject.as_of) f
+      FROM (SELECT COALESCE(@extschema@.evaluate_agg(evaluate_subject.model, evaluate_subject.as_of,
+                                                     x.item_code, x.decided_on, x.value, x.status),
+                            @extschema@.evalstate_empty(evaluate_subject.model, evaluate_subject.as_of)) AS state
+              FROM @extschema@.record x
+             WHERE x.subject_id OPERATOR(pg_catalog.=) evaluate_subject.subject_id) f
      CROSS JOIN LATERAL @extschema@.evalstate_result(evaluate_subject.model, f.state, evaluate_subject.as_of) r;
 END
 $$;
@@ -2017,7 +2024,43 @@ AS $$
 -- calls it at every commit that changes a grade).
 DECLARE
     n bigint;
+    i integer;
+    drop_rule record;
+    drop_by integer;
 BEGIN
+    -- On a Citus worker (the fold of a shard's records, one subject at a
+    -- time) each row is inserted by a statement of its own, which Citus
+    -- routes to the subject's shard and runs there: the statement below
+    -- would run its parts through intermediate results, which fail inside
+    -- the shard's distributed transaction.  Nothing is notified there (the
+    -- worker's transaction may be prepared).
+    IF @extschema@.on_citus_worker() THEN
+        SELECT r.kind, r.level, COALESCE(r.threshold, 1) AS threshold INTO drop_rule
+          FROM @extschema@.warning_rule r
+         WHERE r.kind OPERATOR(pg_catalog.=) 'grade_drop' AND r.enabled;
+        n := COALESCE(pg_catalog.array_length(subjects, 1), 0);
+        FOR i IN 1 .. n LOOP
+            INSERT INTO @extschema@.grade_change
+                   (subject_id, model, old_grade, new_grade, old_score, new_score, record_id, cause)
+            VALUES (subjects[i], models[i], old_grades[i], new_grades[i], old_scores[i], new_scores[i],
+                    NULLIF(record_ids[i], 0), causes[i]);
+            CONTINUE WHEN drop_rule.kind IS NULL;
+            SELECT gn.rank OPERATOR(pg_catalog.-) go.rank INTO drop_by
+              FROM @extschema@.model_grade go, @extschema@.model_grade gn
+             WHERE go.model OPERATOR(pg_catalog.=) models[i] AND go.grade OPERATOR(pg_catalog.=) old_grades[i]
+               AND gn.model OPERATOR(pg_catalog.=) models[i] AND gn.grade OPERATOR(pg_catalog.=) new_grades[i];
+            IF drop_by OPERATOR(pg_catalog.>=) drop_rule.threshold THEN
+                INSERT INTO @extschema@.warning (subject_id, kind, level, details, topic)
+                VALUES (subjects[i], drop_rule.kind, drop_rule.level,
+                        pg_catalog.jsonb_build_object('model', models[i], 'old_grade', old_grades[i],
+                                                      'new_grade', new_grades[i], 'old_score', old_scores[i],
+                                                      'new_score', new_scores[i], 'cause', causes[i]),
+                        models[i])
+                ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING;
+            END IF;
+        END LOOP;
+        RETURN n;
+    END IF;
     WITH u AS (
         SELECT u.s, u.m, u.og, u.ng, u.os, u.ns, u.rid, u.ca,
                gn.rank OPERATOR(pg_catalog.-) go.rank AS drop_by
@@ -2046,12 +2089,9 @@ BEGIN
          ORDER BY u.s, u.m COLLATE pg_catalog."C"
         ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
     )
-    -- (not notified on a Citus worker, whose transaction may be prepared)
     SELECT pg_catalog.count(*) INTO n
-      FROM (SELECT CASE WHEN NOT @extschema@.on_citus_worker() THEN
-                        pg_catalog.pg_notify('credit_grade_change',
-                            pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text)
-                   END
+      FROM (SELECT pg_catalog.pg_notify('credit_grade_change',
+                       pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text)
               FROM gc ORDER BY gc.id) notified;
     RETURN n;
 END
@@ -2063,7 +2103,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[]
                                                         double precision[], bigint[], text[]) TO credit_admin;
 COMMENT ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[], text[], double precision[],
                                                   double precision[], bigint[], text[]) IS
-    'Log grade changes (arrays by position: subject, model, old and new grade and score, record, cause): a credit.grade_change row each, NOTIFY credit_grade_change with {"id", "model", "cause"} (no personal data), and grade_drop warnings per credit.warning_rule; returns the number logged';
+    'Log grade changes (arrays by position: subject, model, old and new grade and score, record, cause): a credit.grade_change row each, NOTIFY credit_grade_change with {"id", "model", "cause"} (no personal data), and grade_drop warnings per credit.warning_rule; on a Citus worker (the fold of its shards) each row by a statement of its own, routed to the subject''s shard, and nothing notified; returns the number logged';
 
 -- Close an open warning.
 CREATE FUNCTION @extschema@.resolve_warning(id bigint, note text DEFAULT NULL) RETURNS boolean
@@ -7405,6 +7445,53 @@ REVOKE ALL ON FUNCTION @extschema@.distribution_plan() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.distribution_plan() IS
     'How credit.distribute places each table on Citus, in the order it does: reference (copied to every node), colocated (distributed by dist_column, colocated with credit.subject) or distributed (by dist_column, a colocation group of its own); tables not listed stay on the coordinator';
 
+-- The numbers a node gives the rows it writes.  On Citus the rows a worker
+-- writes itself (grade changes, warnings, industry grade records: the fold
+-- of its shards) take their numbers from the worker's own copy of the
+-- tables' identity sequences, created with the extension on every node and
+-- starting at 1 there as on the coordinator: each node other than the
+-- coordinator numbers from its group's own range, (group << 48) + 1 on, as
+-- Citus numbers the bigserial columns it distributes, so a number names one
+-- row of the platform.
+CREATE FUNCTION @extschema@.number_node_rows() RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    node_group bigint;
+    seq     regclass;
+    last    bigint;
+    n       integer := 0;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'Citus is not installed in this database'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO node_group;
+    IF node_group IS NULL OR node_group OPERATOR(pg_catalog.<=) 0 THEN
+        RETURN 0;         -- the coordinator numbers from 1
+    END IF;
+    FOR seq IN
+        SELECT pg_catalog.pg_get_serial_sequence(p.tbl::text, a.attname)::regclass
+          FROM @extschema@.distribution_plan() p
+          JOIN pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) p.tbl
+         WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+           AND pg_catalog.pg_get_serial_sequence(p.tbl::text, a.attname) IS NOT NULL
+         ORDER BY 1
+    LOOP
+        EXECUTE format('SELECT s.last_value FROM %s s', seq) INTO last;
+        IF last OPERATOR(pg_catalog.<) (node_group OPERATOR(pg_catalog.<<) 48) THEN
+            PERFORM pg_catalog.setval(seq, (node_group OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1, false);
+            n := n OPERATOR(pg_catalog.+) 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.number_node_rows() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.number_node_rows() IS
+    'On a Citus node other than the coordinator, starts the identity sequences of the distributed tables at the node''s own range, (group << 48) + 1 (those already in it are left): the rows the node writes itself take numbers no other node gives; credit.distribute runs it on every worker, and it is run on a worker added later (docs/scale.md); returns the number of sequences moved';
+
 -- Distribute the platform over a Citus cluster.
 CREATE FUNCTION @extschema@.distribute(shard_count integer DEFAULT 32) RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -7510,12 +7597,31 @@ BEGIN
             RAISE NOTICE 'not kept on Citus: %', stmt USING DETAIL = SQLERRM;
         END;
     END LOOP;
+
+    -- Each node appends its changes to one ledger chain at commit, under one
+    -- lock held until the transaction ends (docs/ledger.md): a distributed
+    -- transaction writing two shards of a node over two connections would
+    -- wait there, its second connection for the first one's prepared
+    -- transaction.  The sessions of the database (this one included) run
+    -- their writes of several shards over one connection a node.
+    EXECUTE format('ALTER DATABASE %I SET citus.multi_shard_modify_mode = %L', current_database(), 'sequential');
+    -- the rows the workers write numbered from their own ranges
+    SELECT pg_catalog.string_agg(w.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.nodeport
+                                 OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) w.result, '; ')
+      INTO stmt
+      FROM run_command_on_workers('SELECT @extschema@.number_node_rows()') w
+     WHERE NOT w.success;
+    IF stmt IS NOT NULL THEN
+        RAISE EXCEPTION 'the workers'' sequences could not be moved to their ranges: %', stmt
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', false);
     RETURN n;
 END
 $fn$;
 REVOKE ALL ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.distribute(integer) IS
-    'The distributed layout on Citus: places the tables as credit.distribution_plan() says (the per-subject tables distributed by their subject column into shard_count shards colocated with credit.subject, the catalogue, model, measure, unit, list and calendar tables as reference tables), then creates again the foreign keys Citus keeps (the others are reported in a notice); run once on the coordinator by the owner of the extension, with the workers added; returns the number of tables placed (docs/scale.md)';
+    'The distributed layout on Citus: places the tables as credit.distribution_plan() says (the per-subject tables distributed by their subject column into shard_count shards colocated with credit.subject, the catalogue, model, measure, unit, list and calendar tables as reference tables), then creates again the foreign keys Citus keeps (the others are reported in a notice), sets citus.multi_shard_modify_mode to sequential for the database (a node''s ledger takes one writer a transaction) and moves the workers'' sequences to their own ranges (credit.number_node_rows); run once on the coordinator by the owner of the extension, with the workers added; returns the number of tables placed (docs/scale.md)';
 -- Backup and restore (pg_dump / pg_restore): what a dump of a credit database
 -- holds besides the extension itself.  CREATE EXTENSION recreates the shipped
 -- rows, so a dump keeps only the rows added since; every table of collected or

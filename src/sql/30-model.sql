@@ -198,9 +198,16 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.subject s WHERE s.id = evaluate_subject.subject_id) THEN
         PERFORM @extschema@.subject_missing(evaluate_subject.subject_id);
     END IF;
+    -- The state of the subject's records (as credit.evaluate_fresh folds them)
+    -- in one query that names credit.record and filters on the subject: on
+    -- Citus it is routed to the subject's shard and runs there whole (a call
+    -- of the SQL function would be inlined after Citus had planned it).
     SELECT r.score, r.grade, r.dimensions INTO score, grade, dimensions
-      FROM @extschema@.evaluate_fresh(ARRAY[evaluate_subject.subject_id], evaluate_subject.model,
-                                      evaluate_subject.as_of) f
+      FROM (SELECT COALESCE(@extschema@.evaluate_agg(evaluate_subject.model, evaluate_subject.as_of,
+                                                     x.item_code, x.decided_on, x.value, x.status),
+                            @extschema@.evalstate_empty(evaluate_subject.model, evaluate_subject.as_of)) AS state
+              FROM @extschema@.record x
+             WHERE x.subject_id OPERATOR(pg_catalog.=) evaluate_subject.subject_id) f
      CROSS JOIN LATERAL @extschema@.evalstate_result(evaluate_subject.model, f.state, evaluate_subject.as_of) r;
 END
 $$;

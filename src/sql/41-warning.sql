@@ -121,7 +121,43 @@ AS $$
 -- calls it at every commit that changes a grade).
 DECLARE
     n bigint;
+    i integer;
+    drop_rule record;
+    drop_by integer;
 BEGIN
+    -- On a Citus worker (the fold of a shard's records, one subject at a
+    -- time) each row is inserted by a statement of its own, which Citus
+    -- routes to the subject's shard and runs there: the statement below
+    -- would run its parts through intermediate results, which fail inside
+    -- the shard's distributed transaction.  Nothing is notified there (the
+    -- worker's transaction may be prepared).
+    IF @extschema@.on_citus_worker() THEN
+        SELECT r.kind, r.level, COALESCE(r.threshold, 1) AS threshold INTO drop_rule
+          FROM @extschema@.warning_rule r
+         WHERE r.kind OPERATOR(pg_catalog.=) 'grade_drop' AND r.enabled;
+        n := COALESCE(pg_catalog.array_length(subjects, 1), 0);
+        FOR i IN 1 .. n LOOP
+            INSERT INTO @extschema@.grade_change
+                   (subject_id, model, old_grade, new_grade, old_score, new_score, record_id, cause)
+            VALUES (subjects[i], models[i], old_grades[i], new_grades[i], old_scores[i], new_scores[i],
+                    NULLIF(record_ids[i], 0), causes[i]);
+            CONTINUE WHEN drop_rule.kind IS NULL;
+            SELECT gn.rank OPERATOR(pg_catalog.-) go.rank INTO drop_by
+              FROM @extschema@.model_grade go, @extschema@.model_grade gn
+             WHERE go.model OPERATOR(pg_catalog.=) models[i] AND go.grade OPERATOR(pg_catalog.=) old_grades[i]
+               AND gn.model OPERATOR(pg_catalog.=) models[i] AND gn.grade OPERATOR(pg_catalog.=) new_grades[i];
+            IF drop_by OPERATOR(pg_catalog.>=) drop_rule.threshold THEN
+                INSERT INTO @extschema@.warning (subject_id, kind, level, details, topic)
+                VALUES (subjects[i], drop_rule.kind, drop_rule.level,
+                        pg_catalog.jsonb_build_object('model', models[i], 'old_grade', old_grades[i],
+                                                      'new_grade', new_grades[i], 'old_score', old_scores[i],
+                                                      'new_score', new_scores[i], 'cause', causes[i]),
+                        models[i])
+                ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING;
+            END IF;
+        END LOOP;
+        RETURN n;
+    END IF;
     WITH u AS (
         SELECT u.s, u.m, u.og, u.ng, u.os, u.ns, u.rid, u.ca,
                gn.rank OPERATOR(pg_catalog.-) go.rank AS drop_by
@@ -150,12 +186,9 @@ BEGIN
          ORDER BY u.s, u.m COLLATE pg_catalog."C"
         ON CONFLICT (subject_id, kind, topic) WHERE resolved_at IS NULL DO NOTHING
     )
-    -- (not notified on a Citus worker, whose transaction may be prepared)
     SELECT pg_catalog.count(*) INTO n
-      FROM (SELECT CASE WHEN NOT @extschema@.on_citus_worker() THEN
-                        pg_catalog.pg_notify('credit_grade_change',
-                            pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text)
-                   END
+      FROM (SELECT pg_catalog.pg_notify('credit_grade_change',
+                       pg_catalog.json_build_object('id', gc.id, 'model', gc.model, 'cause', gc.cause)::pg_catalog.text)
               FROM gc ORDER BY gc.id) notified;
     RETURN n;
 END
@@ -167,7 +200,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[]
                                                         double precision[], bigint[], text[]) TO credit_admin;
 COMMENT ON FUNCTION @extschema@.log_grade_changes(bigint[], text[], text[], text[], double precision[],
                                                   double precision[], bigint[], text[]) IS
-    'Log grade changes (arrays by position: subject, model, old and new grade and score, record, cause): a credit.grade_change row each, NOTIFY credit_grade_change with {"id", "model", "cause"} (no personal data), and grade_drop warnings per credit.warning_rule; returns the number logged';
+    'Log grade changes (arrays by position: subject, model, old and new grade and score, record, cause): a credit.grade_change row each, NOTIFY credit_grade_change with {"id", "model", "cause"} (no personal data), and grade_drop warnings per credit.warning_rule; on a Citus worker (the fold of its shards) each row by a statement of its own, routed to the subject''s shard, and nothing notified; returns the number logged';
 
 -- Close an open warning.
 CREATE FUNCTION @extschema@.resolve_warning(id bigint, note text DEFAULT NULL) RETURNS boolean

@@ -59,6 +59,53 @@ REVOKE ALL ON FUNCTION @extschema@.distribution_plan() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.distribution_plan() IS
     'How credit.distribute places each table on Citus, in the order it does: reference (copied to every node), colocated (distributed by dist_column, colocated with credit.subject) or distributed (by dist_column, a colocation group of its own); tables not listed stay on the coordinator';
 
+-- The numbers a node gives the rows it writes.  On Citus the rows a worker
+-- writes itself (grade changes, warnings, industry grade records: the fold
+-- of its shards) take their numbers from the worker's own copy of the
+-- tables' identity sequences, created with the extension on every node and
+-- starting at 1 there as on the coordinator: each node other than the
+-- coordinator numbers from its group's own range, (group << 48) + 1 on, as
+-- Citus numbers the bigserial columns it distributes, so a number names one
+-- row of the platform.
+CREATE FUNCTION @extschema@.number_node_rows() RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    node_group bigint;
+    seq     regclass;
+    last    bigint;
+    n       integer := 0;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'Citus is not installed in this database'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO node_group;
+    IF node_group IS NULL OR node_group OPERATOR(pg_catalog.<=) 0 THEN
+        RETURN 0;         -- the coordinator numbers from 1
+    END IF;
+    FOR seq IN
+        SELECT pg_catalog.pg_get_serial_sequence(p.tbl::text, a.attname)::regclass
+          FROM @extschema@.distribution_plan() p
+          JOIN pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) p.tbl
+         WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+           AND pg_catalog.pg_get_serial_sequence(p.tbl::text, a.attname) IS NOT NULL
+         ORDER BY 1
+    LOOP
+        EXECUTE format('SELECT s.last_value FROM %s s', seq) INTO last;
+        IF last OPERATOR(pg_catalog.<) (node_group OPERATOR(pg_catalog.<<) 48) THEN
+            PERFORM pg_catalog.setval(seq, (node_group OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1, false);
+            n := n OPERATOR(pg_catalog.+) 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.number_node_rows() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.number_node_rows() IS
+    'On a Citus node other than the coordinator, starts the identity sequences of the distributed tables at the node''s own range, (group << 48) + 1 (those already in it are left): the rows the node writes itself take numbers no other node gives; credit.distribute runs it on every worker, and it is run on a worker added later (docs/scale.md); returns the number of sequences moved';
+
 -- Distribute the platform over a Citus cluster.
 CREATE FUNCTION @extschema@.distribute(shard_count integer DEFAULT 32) RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -164,9 +211,28 @@ BEGIN
             RAISE NOTICE 'not kept on Citus: %', stmt USING DETAIL = SQLERRM;
         END;
     END LOOP;
+
+    -- Each node appends its changes to one ledger chain at commit, under one
+    -- lock held until the transaction ends (docs/ledger.md): a distributed
+    -- transaction writing two shards of a node over two connections would
+    -- wait there, its second connection for the first one's prepared
+    -- transaction.  The sessions of the database (this one included) run
+    -- their writes of several shards over one connection a node.
+    EXECUTE format('ALTER DATABASE %I SET citus.multi_shard_modify_mode = %L', current_database(), 'sequential');
+    -- the rows the workers write numbered from their own ranges
+    SELECT pg_catalog.string_agg(w.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.nodeport
+                                 OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) w.result, '; ')
+      INTO stmt
+      FROM run_command_on_workers('SELECT @extschema@.number_node_rows()') w
+     WHERE NOT w.success;
+    IF stmt IS NOT NULL THEN
+        RAISE EXCEPTION 'the workers'' sequences could not be moved to their ranges: %', stmt
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', false);
     RETURN n;
 END
 $fn$;
 REVOKE ALL ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.distribute(integer) IS
-    'The distributed layout on Citus: places the tables as credit.distribution_plan() says (the per-subject tables distributed by their subject column into shard_count shards colocated with credit.subject, the catalogue, model, measure, unit, list and calendar tables as reference tables), then creates again the foreign keys Citus keeps (the others are reported in a notice); run once on the coordinator by the owner of the extension, with the workers added; returns the number of tables placed (docs/scale.md)';
+    'The distributed layout on Citus: places the tables as credit.distribution_plan() says (the per-subject tables distributed by their subject column into shard_count shards colocated with credit.subject, the catalogue, model, measure, unit, list and calendar tables as reference tables), then creates again the foreign keys Citus keeps (the others are reported in a notice), sets citus.multi_shard_modify_mode to sequential for the database (a node''s ledger takes one writer a transaction) and moves the workers'' sequences to their own ranges (credit.number_node_rows); run once on the coordinator by the owner of the extension, with the workers added; returns the number of tables placed (docs/scale.md)';
