@@ -313,6 +313,26 @@ SELECT string_agg(subject_id || ':' || grade || ':' || round(score, 6), ',' ORDE
   FROM credit.subject_grade WHERE model = 'comprehensive_enterprise'}),
 	'credit.evaluate_subject gives every subject the grade folded on the workers');
 
+# credit.check and credit.measures_for through the coordinator, for subjects
+# on no list once credit.refresh_listed() has cleared their listing flags:
+# the subject and its grades are read in its shard; their lists are not read.
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT credit.refresh_listed() > 0});
+is($ret . $out, '0t', 'credit.refresh_listed clears the listing flags on the shards') or diag($err);
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT string_agg(g || ':' || (c->'grades'->0->>'grade') || ':' || (c->>'decision')
+                  || ':' || jsonb_array_length(c->'lists'), ',' ORDER BY g)
+  FROM generate_series(1, 200, 19) g
+ CROSS JOIN LATERAL credit.check(g, 'government_procurement') c}),
+	$coord->safe_psql(
+		'postgres', q{
+SELECT string_agg(subject_id || ':' || grade || ':normal:0', ',' ORDER BY subject_id)
+  FROM credit.subject_grade WHERE model = 'comprehensive_enterprise' AND subject_id IN (SELECT generate_series(1, 200, 19))}),
+	'credit.check answers with the grade folded on the workers');
+($ret, $out, $err) = $coord->psql('postgres', q{
+SELECT count(*) FROM generate_series(1, 200, 19) g CROSS JOIN LATERAL credit.measures_for(g, 'government_procurement') m});
+is($ret, 0, 'credit.measures_for answers through the coordinator') or diag($err);
+
 # A second call is refused.
 ($ret, $out, $err) = $coord->psql('postgres', 'SELECT credit.distribute(8)');
 like($err, qr/distributed already/, 'a second credit.distribute() is refused');
