@@ -202,6 +202,18 @@ ROLLBACK;
 SELECT credit.intake_claims_pending() AS claims_pending,
        credit.intake_claimed(ARRAY[1]::bigint[], ARRAY['in_mkt'], ARRAY['penalty_general'], ARRAY['x'], ARRAY[1]::bigint[]) AS unclaimed_record;
 
+-- A statement with a decision sent before and a new one: the keys are claimed
+-- by a plain INSERT first, then, a key being held, by INSERT ... ON CONFLICT.
+BEGIN;
+SET SESSION AUTHORIZATION regress_intake_clerk_mkt;
+INSERT INTO credit.intake (subject_code, item_code, document_no, decided_on) VALUES
+    ('91320281MA1K70013F', 'penalty_general', '澄市监罚〔2026〕1号', '2026-03-02'),
+    ('91320281MA1K70013F', 'penalty_general', '澄市监罚〔2026〕92号', '2026-03-05');
+RESET SESSION AUTHORIZATION;
+SELECT i.document_no, i.status, (SELECT count(*) FROM credit.record r WHERE r.document_no = i.document_no) AS records
+  FROM credit.intake_row i WHERE i.id > (SELECT max(id) - 2 FROM credit.intake_row) ORDER BY i.id;
+ROLLBACK;
+
 -- Clean up: the test's units, subjects and roles (the suite shares one database).
 DELETE FROM credit.record WHERE department IN ('in_mkt', 'in_tax');
 DELETE FROM credit.intake_row WHERE department IN ('in_mkt', 'in_tax', 'no_such_unit');

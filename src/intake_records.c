@@ -6,10 +6,11 @@
  *
  * A row with a decision key (unit, item, document number and the party
  * credit.decision_party_of gives) shares the record of its decision; the
- * keys are claimed in credit.decision in key order, in one statement, each
- * new one with the number of the record it will be, so a sending racing
- * this one waits for it and then updates the record; a key held already
- * gives its record.  Making the records is SQL (credit.intake_apply).
+ * keys are claimed in credit.decision in key order, in one statement (a
+ * plain INSERT, and INSERT ... ON CONFLICT when a key is held), each new one
+ * with the number of the record it will be, so a sending racing this one
+ * waits for it and then updates the record; a key held already gives its
+ * record.  Making the records is SQL (credit.intake_apply).
  */
 #include "postgres.h"
 
@@ -23,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "intake.h"
 #include "util.h"
@@ -45,16 +47,75 @@ static CreditQuery q_record_seq = {
  * with the number of the record it will be, a key held already is locked
  * (a sending racing this one waits for it) and not returned.
  */
-static CreditQuery q_claim = {
-	"INSERT INTO credit.decision AS d (department, item_code, document_no, party, subject_id, record_id) "
-	"SELECT k.dep, k.item, k.doc, k.party, k.sid, pg_catalog.nextval($6) "
-	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-	"                  pg_catalog.unnest($4), pg_catalog.unnest($5)) AS k(dep, item, doc, party, sid) "
+#define CLAIM_KEYS \
+	"INSERT INTO credit.decision AS d (department, item_code, document_no, party, subject_id, record_id) " \
+	"SELECT k.dep, k.item, k.doc, k.party, k.sid, pg_catalog.nextval($6) " \
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), " \
+	"                  pg_catalog.unnest($4), pg_catalog.unnest($5)) AS k(dep, item, doc, party, sid) " \
 	" ORDER BY k.dep, k.item, k.doc, k.party "
+#define CLAIMED_KEYS "RETURNING d.department, d.item_code, d.document_no, d.party, d.record_id"
+static CreditQuery q_claim = {
+	CLAIM_KEYS
 	"    ON CONFLICT ON CONSTRAINT decision_pkey DO UPDATE SET record_id = d.record_id WHERE false "
-	"RETURNING d.department, d.item_code, d.document_no, d.party, d.record_id",
+	CLAIMED_KEYS,
 	6, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, REGCLASSOID}
 };
+
+/*
+ * The same claim as a plain INSERT, tried first: its unique check is part of
+ * each insertion, where ON CONFLICT inserts speculatively; it claims every
+ * key unless one is held already (unique_violation: then q_claim, from the
+ * start).
+ */
+static CreditQuery q_claim_new = {
+	CLAIM_KEYS CLAIMED_KEYS,
+	6, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, REGCLASSOID}
+};
+
+/*
+ * Claim the keys: by q_claim_new in a subtransaction, rolled back when a key
+ * is held already (or was claimed meanwhile by a sending that committed),
+ * and then by q_claim.  Either way SPI_tuptable holds the keys claimed.
+ */
+static void
+claim_keys(Datum *args)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		held = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		credit_query_exec(&q_claim_new, args, NULL, false, SPI_OK_INSERT_RETURNING, "claiming decisions");
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (e->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+		{
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			ReThrowError(e);
+		}
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		held = true;
+	}
+	PG_END_TRY();
+	if (held)
+		credit_query_exec(&q_claim, args, NULL, false, SPI_OK_INSERT_RETURNING, "claiming decisions");
+}
 
 /* The records of keys held already (read after the claim, with a fresh snapshot). */
 static CreditQuery q_held = {
@@ -383,7 +444,7 @@ intake_assign_records(Row *rows, int n, MemoryContext cxt)
 		args[3] = credit_int8_array(parties, ndec);
 		args[4] = credit_int8_array(sids, ndec);
 		args[5] = ObjectIdGetDatum(seq);
-		credit_query_exec(&q_claim, args, NULL, false, SPI_OK_INSERT_RETURNING, "claiming decisions");
+		claim_keys(args);
 		MemoryContextSwitchTo(cxt);
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
