@@ -300,6 +300,7 @@ ledger_codec_build(TupleDesc td)
 	}
 	qsort(c->cols, c->ncols, sizeof(CodecCol), codec_col_cmp);
 	c->cxt = CurrentMemoryContext;
+	c->nrows = 0;
 	return c;
 }
 
@@ -308,7 +309,8 @@ ledger_codec_build(TupleDesc td)
  * same (binary equality: the same value prints the same under the pinned
  * settings), else its output, kept as the last one unless the column's
  * value changes from row to row (then the copies would cost more than the
- * outputs they save).  A value stored out of line is never kept.
+ * outputs they save).  Nothing is kept from the first row (a single-row
+ * statement would only pay for the copies), nor a value stored out of line.
  */
 static const char *
 codec_col_text(RowCodec *c, CodecCol *col, Datum v, size_t *len)
@@ -326,7 +328,7 @@ codec_col_text(RowCodec *c, CodecCol *col, Datum v, size_t *len)
 	s = OutputFunctionCall(&col->out, v);
 	*len = strlen(s);
 	u = credit_to_utf8(s, len);
-	if (col->no_reuse || (col->typlen == -1 && VARATT_IS_EXTERNAL(DatumGetPointer(v))))
+	if (c->nrows < 2 || col->no_reuse || (col->typlen == -1 && VARATT_IS_EXTERNAL(DatumGetPointer(v))))
 		return u;
 	if (++col->misses > 16 && col->misses > 4 * col->hits)
 	{
@@ -357,6 +359,7 @@ ledger_codec_hash(RowCodec *c, Datum *values, bool *nulls, uint8 *out)
 	EVP_MD_CTX *ctx = sha_ctx();
 	int			i;
 
+	c->nrows++;
 	for (i = 0; i < c->ncols; i++)
 	{
 		CodecCol   *col = &c->cols[i];

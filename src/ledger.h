@@ -62,6 +62,7 @@ typedef struct RowCodec
 	int			ncols;
 	CodecCol   *cols;
 	MemoryContext cxt;			/* where the codec and its last values live */
+	uint64		nrows;			/* rows serialized so far */
 } RowCodec;
 
 /* The ledgered tables (LEDGER_NTABLES of them), in name order. */
