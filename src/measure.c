@@ -90,9 +90,19 @@ typedef struct MeasureCache
 	int			nkinds;
 	char	  **kinds;			/* credit.subject_kind's labels, in order */
 	Oid		   *kind_oids;		/* their pg_enum rows (the enum's values) */
-	int			nlist_items;
-	char	  **list_items;		/* the catalogue items lists are kept of */
 } MeasureCache;
+
+/*
+ * The catalogue items lists are kept of, for the records' statement triggers:
+ * a cache of its own (one small query to load), stale with the measure cache.
+ */
+typedef struct ListItemCache
+{
+	MemoryContext cxt;
+	uint64		generation;
+	int			n;
+	char	  **items;
+} ListItemCache;
 
 /* One current grade or active list of the subject being matched. */
 typedef struct SubjectFact
@@ -116,6 +126,18 @@ measure_spi_text(HeapTuple tup, TupleDesc desc, int col)
 	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* A text column of every row SPI returned, copied into the current context. */
+static char **
+measure_spi_column(int col)
+{
+	char	  **v = palloc0(sizeof(char *) * Max(SPI_processed, 1));
+	uint64		i;
+
+	for (i = 0; i < SPI_processed; i++)
+		v[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col);
+	return v;
 }
 
 /* The queries the cache is loaded with. */
@@ -208,13 +230,8 @@ measure_cache_load(void)
 	credit_query_exec(&q_scenarios, NULL, NULL, true, SPI_OK_SELECT, "reading credit.scenario");
 	old = MemoryContextSwitchTo(cxt);
 	c->nscenarios = (int) SPI_processed;
-	c->scenarios = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
-	c->scenario_names = palloc0(sizeof(char *) * Max(c->nscenarios, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		c->scenarios[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		c->scenario_names[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-	}
+	c->scenarios = measure_spi_column(1);
+	c->scenario_names = measure_spi_column(2);
 	MemoryContextSwitchTo(old);
 
 	credit_query_exec(&q_kinds, NULL, NULL, true, SPI_OK_SELECT, "reading credit.subject_kind");
@@ -231,13 +248,6 @@ measure_cache_load(void)
 	}
 	MemoryContextSwitchTo(old);
 
-	credit_query_exec(&q_list_items, NULL, NULL, true, SPI_OK_SELECT, "reading the items of credit.list");
-	old = MemoryContextSwitchTo(cxt);
-	c->nlist_items = (int) SPI_processed;
-	c->list_items = palloc0(sizeof(char *) * Max(c->nlist_items, 1));
-	for (i = 0; i < SPI_processed; i++)
-		c->list_items[i] = measure_spi_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-	MemoryContextSwitchTo(old);
 
 	MemoryContextSetParent(cxt, CacheMemoryContext);
 	return c;
@@ -710,14 +720,52 @@ measure_applies(const MeasureDef *m, const SubjectFacts *sf, const char *scenari
 	return scenario == NULL || m->scenario == NULL || strcmp(scenario, m->scenario) == 0;
 }
 
-/* Whether an item is the catalogue item of some list (the cache's list items). */
+static ListItemCache *list_item_cache = NULL;
+
+/* The items lists are kept of, reloaded (through SPI) after a change of credit.list. */
+static ListItemCache *
+list_item_cache_get(void)
+{
+	ListItemCache *c;
+	MemoryContext cxt;
+	MemoryContext old;
+	CreditScope scope;
+	uint64		gen;
+
+	AcceptInvalidationMessages();
+	gen = credit_cache_generation(CREDIT_CACHE_MEASURE);
+	if (list_item_cache != NULL && list_item_cache->generation == gen)
+		return list_item_cache;
+	credit_scope_enter_reference(&scope);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	credit_query_exec(&q_list_items, NULL, NULL, true, SPI_OK_SELECT, "reading the items of credit.list");
+	/* under the transaction until complete, so an error frees it */
+	cxt = AllocSetContextCreate(CurTransactionContext, "credit list item cache", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	c = palloc0(sizeof(ListItemCache));
+	c->cxt = cxt;
+	c->generation = gen;
+	c->n = (int) SPI_processed;
+	c->items = measure_spi_column(1);
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	credit_scope_exit(&scope);
+	MemoryContextSetParent(cxt, CacheMemoryContext);
+	if (list_item_cache != NULL)
+		MemoryContextDelete(list_item_cache->cxt);
+	list_item_cache = c;
+	return c;
+}
+
+/* Whether an item is the catalogue item of some list. */
 static bool
-measure_list_item(const MeasureCache *c, const char *code, int len)
+measure_list_item(const ListItemCache *c, const char *code, int len)
 {
 	int			i;
 
-	for (i = 0; i < c->nlist_items; i++)
-		if (strncmp(c->list_items[i], code, len) == 0 && c->list_items[i][len] == '\0')
+	for (i = 0; i < c->n; i++)
+		if (strncmp(c->items[i], code, len) == 0 && c->items[i][len] == '\0')
 			return true;
 	return false;
 }
@@ -737,7 +785,7 @@ static CreditQuery q_flag_subjects = {
 void
 credit_flag_listed_records(TupleDesc desc, Tuplestorestate *ts)
 {
-	MeasureCache *c = measure_cache_get();
+	ListItemCache *c = list_item_cache_get();
 	int			subject_col = SPI_fnumber(desc, "subject_id");
 	int			item_col = SPI_fnumber(desc, "item_code");
 	int			status_col = SPI_fnumber(desc, "status");
@@ -746,7 +794,7 @@ credit_flag_listed_records(TupleDesc desc, Tuplestorestate *ts)
 	int			n = 0;
 	int			cap = 0;
 
-	if (c->nlist_items == 0)
+	if (c->n == 0)
 		return;
 	if (subject_col <= 0 || item_col <= 0 || status_col <= 0)
 		elog(ERROR, "credit: credit.record lacks subject_id, item_code or status");
