@@ -190,6 +190,13 @@ static CreditQuery q_related_warnings = {
 	4, {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
 };
 
+/* Whether one of some catalogue items is the item of a black list. */
+static CreditQuery q_black_listing = {
+	"SELECT 1 FROM credit.list l "
+	" WHERE l.item_code OPERATOR(pg_catalog.=) ANY ($1) AND l.kind OPERATOR(pg_catalog.=) 'black' LIMIT 1",
+	1, {TEXTARRAYOID}
+};
+
 /*
  * Each subject's negative records counted by its own index probe (the
  * negative items given, from the catalogue cache): a count per subject in a
@@ -826,16 +833,31 @@ fold_reanchor(FoldCtx *c)
 	return write_and_emit(c, keep, nkeep, keep, nkeep);
 }
 
-/* Whether one of some record warnings to raise is a listing (only those warn related subjects). */
+/*
+ * Whether one of some record warnings to raise is a listing on a black list
+ * (only those warn related subjects): the listings' items looked up in
+ * credit.list, so that the search for related subjects runs only for them
+ * (on Citus it reads relations of other nodes, which a worker's fold cannot).
+ */
 static bool
-fold_any_listing(const char **kinds, int n)
+fold_any_black_listing(const char **kinds, char **items, int n)
 {
+	char	  **listed = palloc(sizeof(char *) * Max(n, 1));
+	int			nl = 0;
 	int			i;
+	Datum		arg;
+	bool		black;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(kinds[i], "listed") == 0)
-			return true;
-	return false;
+			listed[nl++] = items[i];
+	if (nl == 0)
+		return false;
+	arg = credit_text_array(listed, nl);
+	credit_query_exec(&q_black_listing, &arg, NULL, true, SPI_OK_SELECT, "reading the lists of listings");
+	black = SPI_processed > 0;
+	SPI_freetuptable(SPI_tuptable);
+	return black;
 }
 
 /*
@@ -884,7 +906,7 @@ emit_warnings(FoldCtx *c, int n, int64 *subject, int64 *record, char **item, con
 		args[2] = credit_text_array(item, n);
 		args[3] = credit_text_array((char **) kind, n);
 		credit_query_exec(&q_record_warnings, args, NULL, false, SPI_OK_INSERT, "raising record warnings");
-		if (c->warn_enabled[FOLD_W_RELATED] && fold_any_listing(kind, n))
+		if (c->warn_enabled[FOLD_W_RELATED] && fold_any_black_listing(kind, item, n))
 			credit_query_exec(&q_related_warnings, args, NULL, false, SPI_OK_INSERT,
 							  "raising related-listing warnings");
 	}

@@ -313,6 +313,19 @@ SELECT string_agg(subject_id || ':' || grade || ':' || round(score, 6), ',' ORDE
   FROM credit.subject_grade WHERE model = 'comprehensive_enterprise'}),
 	'credit.evaluate_subject gives every subject the grade folded on the workers');
 
+# Records of a watch list's item through the coordinator, for subjects on
+# several shards: the listings raise their warnings on the workers (the
+# search for related subjects runs for black lists only).
+($ret, $out, $err) = $coord->psql('postgres', q{
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no)
+SELECT g, 'list_abnormal_operation', 'cu', current_date - 2, 'watch-' || g FROM generate_series(150, 200, 10) g});
+is($ret, 0, "records of a watch list's item through the coordinator commit") or diag($err);
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT string_agg(subject_id::text, ',' ORDER BY subject_id) FROM credit.warning
+ WHERE kind = 'listed' AND topic = 'list_abnormal_operation'}),
+	'150,160,170,180,190,200', 'their listings raised the listed warnings on the workers');
+
 # credit.check and credit.measures_for through the coordinator, for subjects
 # on no list once credit.refresh_listed() has cleared their listing flags:
 # the subject and its grades are read in its shard; their lists are not read.
