@@ -141,4 +141,24 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_credit_sd_analyst;
 SELECT * FROM pg_temp.check_agrees(:firm);
 RESET SESSION AUTHORIZATION;
+
+-- ==== a credit report lists the listings the requester may read ====
+-- The same bank list: the tax unit's report of the firm does not name it,
+-- the bank's and the analyst's do (the platform's key: the seed of RFC 8032
+-- test 1, set for this transaction only).
+SET LOCAL credit.report_signing_key = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
+CREATE FUNCTION pg_temp.report_lists(firm bigint) RETURNS TABLE (who name, lists jsonb)
+LANGUAGE sql AS $$
+    SELECT current_user, jsonb_path_query_array(credit.report(firm, 'derived test') -> 'lists', '$[*].list')
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.report_lists(bigint) TO PUBLIC;
+SET SESSION AUTHORIZATION regress_credit_sd_taxclerk;
+SELECT * FROM pg_temp.report_lists(:firm);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_credit_sd_bankclerk;
+SELECT * FROM pg_temp.report_lists(:firm);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_credit_sd_analyst;
+SELECT * FROM pg_temp.report_lists(:firm);
+RESET SESSION AUTHORIZATION;
 ROLLBACK;

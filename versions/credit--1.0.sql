@@ -6172,7 +6172,10 @@ BEGIN
                         'expires_on', x.expires_on, 'document_no', x.document_no, 'department', x.department))
                     ORDER BY x.list_code, x.listed_on, x.department NULLS FIRST), '[]')
       INTO lists
-      FROM @extschema@.subject_listings(s.id) x JOIN @extschema@.list l ON l.code = x.list_code;
+      FROM @extschema@.subject_listings(s.id) x JOIN @extschema@.list l ON l.code = x.list_code
+     -- a listing made by a unit's record only where the requester may read
+     -- that record (read here with the owner's rights)
+     WHERE x.department IS NULL OR @extschema@.caller_reads_record(x.department, l.item_code);
 
     PERFORM @extschema@.log_lookup(s.id, p_purpose,
                 jsonb_build_object('lookup', 'report', 'report_id', report_id, 'role', requested_by,
