@@ -17,7 +17,8 @@
 #   evaluation   credit.run_evaluation('comprehensive_enterprise'), seconds
 #                per million records;
 #   check        credit.check(subject, 'administrative_licensing') of
-#                BENCH_PROBES (500) subjects, milliseconds per call;
+#                BENCH_PROBES (500) subjects, milliseconds per call, after
+#                credit.refresh_listed() (its time printed with the load's);
 #   match        credit.match(name, code) of BENCH_PROBES names against 2,000
 #                list entries, milliseconds per call;
 #   disk         credit.record's heap and indexes and credit.ledger, MB per
@@ -111,6 +112,14 @@ SQL
         fi
         load credit.record
         psql_q -d $db -c "VACUUM ANALYZE" >/dev/null
+        # after a load, the listing flags recomputed (as credit.refresh_listed's
+        # comment says): checks of subjects on no list then read no listings
+        refresh_ms=$(timed -d $db <<SQL
+\timing on
+SELECT credit.refresh_listed() >= 0 AS refreshed;
+\timing off
+SQL
+)
         eval_ms=$(timed -d $db <<SQL
 \timing on
 SELECT credit.run_evaluation('comprehensive_enterprise') IS NOT NULL AS evaluated;
@@ -138,7 +147,7 @@ SQL
              WHERE c.oid = 'credit.record'::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'credit.record'::regclass)")
         grades=$(psql -X -At -d $db -c "SELECT count(*) FROM credit.subject_grade WHERE model = 'comprehensive_enterprise'")
         echo "$layout,$size,$load_ms,$eval_ms,$check_ms,$match_ms,$disk,$grades,$load_cpu,$plain_cpu" >> "$results"
-        echo "scale: $layout $size M: load ${load_ms} ms (backend CPU ${load_cpu} ms; plain table ${plain_cpu} ms), evaluation ${eval_ms} ms, $grades grades"
+        echo "scale: $layout $size M: load ${load_ms} ms (backend CPU ${load_cpu} ms; plain table ${plain_cpu} ms), evaluation ${eval_ms} ms, listing flags ${refresh_ms} ms, $grades grades"
         psql_q -d postgres -c "DROP DATABASE $db"
     done
     rm -f "$file".*
