@@ -38,11 +38,11 @@ extern void credit_ledger_init(void);	/* ledger.c */
 extern void credit_intake_init(void);	/* intake.c */
 
 /*
- * Flag the subjects of the active records of list items among the rows of a
- * transition table of credit.record (measure.c): their listings are read by
- * credit.check and credit.measures_for.
+ * The subjects of the active records of list items among the rows of a
+ * transition table of credit.record (measure.c), to be flagged: their
+ * listings are read by credit.check and credit.measures_for.
  */
-extern void credit_flag_listed_records(TupleDesc desc, Tuplestorestate *ts);
+extern int64 *credit_listed_record_subjects(TupleDesc desc, Tuplestorestate *ts, int *nout);
 
 
 #endif							/* CREDIT_H */

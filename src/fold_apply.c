@@ -132,6 +132,18 @@ static CreditQuery q_write1 = {
 	6, {INT8OID, TEXTOID, BYTEAOID, FLOAT8OID, TEXTOID, DATEOID}
 };
 
+/*
+ * Set the listing flag of some locked rows (those of listed subjects): a
+ * subject on a list has its listings read by credit.check.
+ */
+static CreditQuery q_flag_listed = {
+	"UPDATE credit.subject_grade g SET listed = true "
+	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(s, m) "
+	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m "
+	"  AND g.subject_id OPERATOR(pg_catalog.=) ANY ($1) AND NOT g.listed",
+	2, {INT8ARRAYOID, TEXTARRAYOID}
+};
+
 static CreditQuery q_grade_changes = {
 	"SELECT credit.log_grade_changes($1, $2, $3, $4, $5, $6, $7, $8)",
 	8, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
@@ -392,6 +404,63 @@ fold_add_comprehensive_pairs(FoldCtx *c)
 				e->lock_only = true;
 		}
 	pfree(subjects);
+}
+
+/*
+ * The listing flag (credit.subject_grade.listed) of a subject put on a list
+ * is set here, in the fold's one sorted lock pass, never by a write of its
+ * grade rows at the statement: such a write would lock the rows from the
+ * statement to commit, and two transactions listing subjects in opposite
+ * orders would wait for each other.  Every stored row of the subject is
+ * locked with the pairs (one lock-only pair per model, locked only if
+ * stored: a row inserted later starts flagged) and flagged: credit.check
+ * skips the listings only when every row of the subject says false, and a
+ * row flagged alone could be deleted by a scope change.  Whatever can make a
+ * listing (a record of a list's item, folded or not; a resolved active list
+ * entry; a list given an item) queues its subjects, so a flag is never
+ * missed; credit.refresh_listed clears flags holding off those writers.
+ */
+void
+fold_add_listed_pairs(FoldCtx *c)
+{
+	HASH_SEQ_STATUS seq;
+	int64	   *e;
+	int			k;
+
+	hash_seq_init(&seq, c->listed_subjects);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		for (k = 0; k < c->nmodels; k++)
+		{
+			bool		found;
+			FoldPair   *p = fold_pair_enter(c, *e, k, &found);
+
+			if (!found)
+				p->lock_only = p->stored_only = true;
+		}
+}
+
+/* Set the listing flag of the locked rows of listed subjects among some pairs. */
+static void
+flag_listed(FoldCtx *c, FoldPair **w, int n)
+{
+	FoldPair  **f;
+	int			nf = 0;
+	int			i;
+	Datum		args[2];
+
+	if (hash_get_num_entries(c->listed_subjects) == 0)
+		return;
+	f = palloc(sizeof(FoldPair *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		if (w[i]->locked && !w[i]->inserted &&
+			hash_search(c->listed_subjects, &w[i]->key.subject, HASH_FIND, NULL) != NULL)
+			f[nf++] = w[i];
+	if (nf > 0)
+	{
+		key_arrays(c, f, nf, &args[0], &args[1]);
+		credit_query_exec(&q_flag_listed, args, NULL, false, SPI_OK_UPDATE, "flagging listed subjects");
+	}
+	pfree(f);
 }
 
 /* ---- lock, fold, evaluate afresh, write ---- */
@@ -734,7 +803,7 @@ fold_apply(FoldCtx *c, FoldPair **w, int n)
 	 */
 	read_and_fold(c, w, n);
 	for (i = 0; i < n; i++)
-		if (!w[i]->locked)
+		if (!w[i]->locked && !w[i]->stored_only)
 			todo[ntodo++] = w[i];
 	if (ntodo > 0)
 	{
@@ -742,18 +811,21 @@ fold_apply(FoldCtx *c, FoldPair **w, int n)
 		read_and_fold(c, todo, ntodo);
 		ntodo = 0;
 	}
+	/* every row the fold may write is locked: flag the listed subjects' */
+	flag_listed(c, w, n);
 	for (i = 0; i < n; i++)
 	{
 		w[i]->in_scope = w[i]->locked;	/* neither stored nor inserted: out of
 										 * scope */
-		if (w[i]->in_scope && w[i]->st == NULL)
+		/* a row locked only to be flagged is not written */
+		if (w[i]->in_scope && w[i]->st == NULL && !w[i]->stored_only)
 			todo[ntodo++] = w[i];
 	}
 	if (ntodo > 0)
 		fold_fresh(c, todo, ntodo);
 	for (i = 0; i < n; i++)
 	{
-		if (!w[i]->in_scope)
+		if (!w[i]->in_scope || w[i]->stored_only)
 			continue;
 		if (w[i]->st == NULL)
 			ereport(ERROR,

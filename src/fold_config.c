@@ -15,6 +15,19 @@ const char *const fold_warning_kind[] = {
 	"grade_drop", "serious_record", "listed", "related_listed", "repeat_offence", "commitment_broken"
 };
 
+/* An empty set of subject ids in the fold's memory. */
+static HTAB *
+subject_set_create(FoldCtx *c, const char *name)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(int64);
+	ctl.hcxt = c->cxt;
+	return hash_create(name, 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 /* Set up a fold's context: configuration from the cache, empty tables. */
 void
 fold_ctx_init(FoldCtx *c, const char *name, DateADT today, FoldCause cause)
@@ -61,16 +74,13 @@ fold_ctx_init(FoldCtx *c, const char *name, DateADT today, FoldCause cause)
 	c->items = hash_create("credit fold items", 128, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	fold_ctx_new_pairs(c);
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(int64);
-	ctl.hcxt = c->cxt;
-	c->repeat_subjects = hash_create("credit repeat subjects", 16, &ctl,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	c->repeat_subjects = subject_set_create(c, "credit repeat subjects");
 }
 
-/* A fresh, empty table of touched pairs (the commit queue folds in rounds). */
+/*
+ * A fresh, empty table of touched pairs and of listed subjects (the commit
+ * queue folds in rounds).
+ */
 void
 fold_ctx_new_pairs(FoldCtx *c)
 {
@@ -81,6 +91,14 @@ fold_ctx_new_pairs(FoldCtx *c)
 	ctl.entrysize = sizeof(FoldPair);
 	ctl.hcxt = c->cxt;
 	c->pairs = hash_create("credit fold pairs", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	c->listed_subjects = subject_set_create(c, "credit listed subjects");
+}
+
+/* Remember a subject put on a list: its grade rows are flagged (fold_apply). */
+void
+fold_note_listed(FoldCtx *c, int64 subject)
+{
+	(void) hash_search(c->listed_subjects, &subject, HASH_ENTER, NULL);
 }
 
 /* The rules rating an item (computed once per fold and item); NULL for an overlong code. */

@@ -12,7 +12,10 @@
  * once, so every grade lock of the transaction is taken at one point, in one
  * (subject, model) order: two transactions never hold grade locks the other
  * waits for while waiting themselves, whatever the order of their
- * statements.
+ * statements.  The subjects a statement put on a list are queued with it,
+ * so that their listing flags (credit.subject_grade.listed) are set in that
+ * same pass (fold_apply.c), not by a write of their grade rows at the
+ * statement.
  *
  * The rows are ordinary MVCC rows of an unlogged table (they never outlive
  * their transaction, so they need no WAL): ROLLBACK and ROLLBACK TO
@@ -50,10 +53,10 @@
 
 static CreditQuery q_push = {
 	"INSERT INTO credit.pending_fold (subjects, models, deltas, record_ids, causes, "
-	"  warn_subjects, warn_records, warn_items, warn_kinds) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ctid",
-	9, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
-	INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
+	"  warn_subjects, warn_records, warn_items, warn_kinds, listed) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ctid",
+	10, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
+	INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID}
 };
 
 static CreditQuery q_take = {
@@ -61,7 +64,7 @@ static CreditQuery q_take = {
 	" WHERE p.ctid OPERATOR(pg_catalog.=) ANY ($1) "
 	"   AND p.xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() "
 	"RETURNING p.subjects, p.models, p.deltas, p.record_ids, p.causes, "
-	"          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.ctid",
+	"          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.listed, p.ctid",
 	1, {TIDARRAYOID}
 };
 
@@ -135,7 +138,8 @@ queued_remember(void)
 }
 
 /*
- * Statement side: append the statement's touched pairs and warning notes.
+ * Statement side: append the statement's touched pairs, warning notes and
+ * listed subjects.
  * True when the queue row's event fired immediately (SET CONSTRAINTS ...
  * IMMEDIATE) while the row was being queued: the caller then applies the
  * queue itself.
@@ -146,6 +150,7 @@ fold_queue_push(FoldCtx *c)
 	int			n = hash_get_num_entries(c->pairs);
 	int			nrep = hash_get_num_entries(c->repeat_subjects);
 	int			nw = c->nrw + nrep;
+	int			nl = hash_get_num_entries(c->listed_subjects);
 	int64	   *subj = palloc(sizeof(int64) * Max(n, 1));
 	char	  **model = palloc(sizeof(char *) * Max(n, 1));
 	Datum	   *deltas = palloc(sizeof(Datum) * Max(n, 1));
@@ -155,13 +160,14 @@ fold_queue_push(FoldCtx *c)
 	int64	   *wr = palloc(sizeof(int64) * Max(nw, 1));
 	char	  **wi = palloc(sizeof(char *) * Max(nw, 1));
 	char	  **wk = palloc(sizeof(char *) * Max(nw, 1));
-	Datum		args[9];
+	int64	   *ls = palloc(sizeof(int64) * Max(nl, 1));
+	Datum		args[10];
 	HASH_SEQ_STATUS seq;
 	FoldPair   *p;
 	int64	   *e;
 	int			i = 0;
 
-	if (n == 0 && nw == 0)
+	if (n == 0 && nw == 0 && nl == 0)
 		return false;
 	hash_seq_init(&seq, c->pairs);
 	while ((p = hash_seq_search(&seq)) != NULL)
@@ -189,6 +195,10 @@ fold_queue_push(FoldCtx *c)
 		wk[i] = REPEAT_KIND;
 		i++;
 	}
+	i = 0;
+	hash_seq_init(&seq, c->listed_subjects);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		ls[i++] = *e;
 	args[0] = credit_int8_array(subj, n);
 	args[1] = credit_text_array(model, n);
 	args[2] = credit_varlena_array(deltas, NULL, n, BYTEAOID);
@@ -198,6 +208,7 @@ fold_queue_push(FoldCtx *c)
 	args[6] = credit_int8_array(wr, nw);
 	args[7] = credit_text_array(wi, nw);
 	args[8] = credit_text_array(wk, nw);
+	args[9] = credit_int8_array(ls, nl);
 	queued_current();
 	queued_on_shard |= c->on_shard;
 	queue_pushing = true;
@@ -208,7 +219,7 @@ fold_queue_push(FoldCtx *c)
 	return queue_missed;
 }
 
-/* Merge one queued row into the touched pairs and the warning notes. */
+/* Merge one queued row into the touched pairs, the warning notes and the listed subjects. */
 static void
 merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 {
@@ -220,7 +231,8 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 			   *ws,
 			   *wr,
 			   *wi,
-			   *wk;
+			   *wk,
+			   *ls;
 	bool	   *n1,
 			   *n2,
 			   *n3,
@@ -229,9 +241,11 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 			   *n6,
 			   *n7,
 			   *n8,
-			   *n9;
+			   *n9,
+			   *n10;
 	int			n = credit_spi_array(tup, td, 1, INT8OID, &subj, &n1);
 	int			nw;
+	int			nl;
 	int			i;
 	MemoryContext old;
 
@@ -295,6 +309,10 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 				fold_note_record_warning(c, s, DatumGetInt64(wr[i]),
 										 n8[i] ? "" : TextDatumGetCString(wi[i]), fold_warning_kind[k]);
 	}
+
+	nl = credit_spi_array(tup, td, 10, INT8OID, &ls, &n10);
+	for (i = 0; i < nl; i++)
+		fold_note_listed(c, DatumGetInt64(ls[i]));
 }
 
 /* A taken row and its position among the rows queued. */
@@ -321,7 +339,7 @@ queued_row_cmp(const void *a, const void *b)
 }
 
 /*
- * Put the taken rows (column 10: their ctids) in the order the statements
+ * Put the taken rows (column 11: their ctids) in the order the statements
  * queued them (positions in queued_tids: the table has no key).
  */
 static void
@@ -338,7 +356,7 @@ queued_order(SPITupleTable *tt)
 	for (i = 0; i < tt->numvals; i++)
 	{
 		bool		isnull;
-		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 10, &isnull));
+		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 11, &isnull));
 		int			lo = 0,
 					hi = queued_n - 1;
 
@@ -377,8 +395,8 @@ queued_order(SPITupleTable *tt)
 
 /*
  * Commit side: take (and delete) every queued row of the transaction and
- * merge them into the context's pairs (which the caller has emptied) and
- * warning notes.  False when nothing was queued.
+ * merge them into the context's pairs and listed subjects (which the caller
+ * has emptied) and warning notes.  False when nothing was queued.
  */
 bool
 fold_queue_take(FoldCtx *c)

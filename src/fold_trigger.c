@@ -18,9 +18,11 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/guc.h"
@@ -73,7 +75,8 @@ credit_fold_init(void)
 }
 
 /*
- * Apply a context's pairs (those in scope), in lock order.  On a Citus
+ * Apply a context's pairs (those in scope) and flag its listed subjects, in
+ * lock order.  On a Citus
  * worker, where the rows came into shards (several of them when the
  * coordinator sent the shards of one worker over one connection), the pairs
  * of each subject are applied by themselves, in the same order: every
@@ -90,6 +93,7 @@ apply_all(FoldCtx *c)
 	int			i;
 	int			j;
 
+	fold_add_listed_pairs(c);
 	w = fold_pairs_sorted(c, &n);
 	if (!c->on_shard)
 	{
@@ -140,6 +144,35 @@ apply_queued(void)
 	MemoryContextDelete(c.cxt);
 }
 
+/*
+ * A statement's context handed over, then freed: queued for the commit (and
+ * the queue applied at once when its row's event fired meanwhile, under SET
+ * CONSTRAINTS ... IMMEDIATE), or with credit.fold_at = 'statement' applied
+ * and its record warnings raised now.
+ */
+static void
+statement_done(FoldCtx *c)
+{
+	CreditScope scope;
+	bool		missed = false;
+
+	credit_scope_enter(&scope, true);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (credit_fold_at == FOLD_AT_COMMIT)
+		missed = fold_queue_push(c);
+	else
+	{
+		apply_all(c);
+		fold_emit_record_warnings(c);
+	}
+	SPI_finish();
+	credit_scope_exit(&scope);
+	MemoryContextDelete(c->cxt);
+	if (missed)
+		apply_queued();
+}
+
 PG_FUNCTION_INFO_V1(credit_record_fold);
 /*
  * Statement-level AFTER INSERT, UPDATE or DELETE trigger of credit.record
@@ -152,8 +185,9 @@ credit_record_fold(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	FoldCtx		c;
 	FoldCause	cause;
-	CreditScope scope;
-	bool		missed = false;
+	int64	   *listed = NULL;
+	int			nlisted = 0;
+	int			i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
@@ -171,41 +205,71 @@ credit_record_fold(PG_FUNCTION_ARGS)
 		elog(ERROR, "credit_record_fold: the trigger needs its transition tables");
 	if (credit_restoring)
 		return PointerGetDatum(NULL);
-	/* listings are read live: flagged even when grades are not folded */
+	desc = RelationGetDescr(td->tg_relation);
+
+	/*
+	 * listings are read live: their subjects are flagged even when grades are
+	 * not folded
+	 */
 	if (cause != FOLD_DELETE)
-		credit_flag_listed_records(RelationGetDescr(td->tg_relation), td->tg_newtable);
-	if (!credit_auto_evaluation)
+		listed = credit_listed_record_subjects(desc, td->tg_newtable, &nlisted);
+	if (!credit_auto_evaluation && nlisted == 0)
 		return PointerGetDatum(NULL);
 
 	fold_ctx_init(&c, "credit fold", GetSQLCurrentDate(), cause);
 	c.on_shard = credit_citus_shard(td->tg_relation);
-	desc = RelationGetDescr(td->tg_relation);
-	if (cause == FOLD_INSERT)
-		fold_read_rows(&c, desc, td->tg_newtable, 1);
-	else if (cause == FOLD_DELETE)
-		fold_read_rows(&c, desc, td->tg_oldtable, -1);
-	else
-		fold_read_update(&c, desc, td->tg_oldtable, td->tg_newtable);
-
-	if (hash_get_num_entries(c.pairs) > 0 || c.nrw > 0 || hash_get_num_entries(c.repeat_subjects) > 0)
+	for (i = 0; i < nlisted; i++)
+		fold_note_listed(&c, listed[i]);
+	if (credit_auto_evaluation)
 	{
-		credit_scope_enter(&scope, true);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (credit_fold_at == FOLD_AT_COMMIT)
-			missed = fold_queue_push(&c);
+		if (cause == FOLD_INSERT)
+			fold_read_rows(&c, desc, td->tg_newtable, 1);
+		else if (cause == FOLD_DELETE)
+			fold_read_rows(&c, desc, td->tg_oldtable, -1);
 		else
-		{
-			apply_all(&c);
-			fold_emit_record_warnings(&c);
-		}
-		SPI_finish();
-		credit_scope_exit(&scope);
+			fold_read_update(&c, desc, td->tg_oldtable, td->tg_newtable);
 	}
-	MemoryContextDelete(c.cxt);
-	if (missed)
-		apply_queued();
+
+	if (hash_get_num_entries(c.pairs) > 0 || c.nrw > 0 || hash_get_num_entries(c.repeat_subjects) > 0 ||
+		nlisted > 0)
+		statement_done(&c);
+	else
+		MemoryContextDelete(c.cxt);
 	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(credit_queue_listed);
+/*
+ * credit.queue_listed(subjects bigint[]): subjects put on a list by a
+ * statement other than a record's (a resolved active list entry, a list given
+ * an item) get their listing flags set with the transaction's fold: queued
+ * for the commit, or at once with credit.fold_at = 'statement' (fold_apply.c).
+ * Through Citus the subjects are flagged one at a time, each statement
+ * routed to the subject's shard.
+ */
+Datum
+credit_queue_listed(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	FoldCtx		c;
+
+	if (credit_restoring)
+		PG_RETURN_VOID();
+	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	fold_ctx_init(&c, "credit listing", GetSQLCurrentDate(), FOLD_INSERT);
+	c.on_shard = credit_citus_loaded();
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+			fold_note_listed(&c, DatumGetInt64(elems[i]));
+	if (hash_get_num_entries(c.listed_subjects) > 0)
+		statement_done(&c);
+	else
+		MemoryContextDelete(c.cxt);
+	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(credit_pending_fold_apply);

@@ -770,20 +770,17 @@ measure_list_item(const ListItemCache *c, const char *code, int len)
 	return false;
 }
 
-static CreditQuery q_flag_subjects = {
-	"UPDATE credit.subject_grade g SET listed = true "
-	" WHERE g.subject_id OPERATOR(pg_catalog.=) ANY ($1) AND NOT g.listed", 1, {INT8ARRAYOID}
-};
-
 /*
  * The subjects of the active records of list items among the new rows of a
- * statement on credit.record get their grade rows flagged (as the owner):
- * whatever can make a listing sets the flag, whether or not grades are
- * folded, so a check never skips a listing.  A subject without grade rows
- * has its listings read anyway; rows inserted later start flagged.
+ * statement on credit.record (n of them, repeated as often as they occur):
+ * the record trigger queues them so that their grade rows are flagged
+ * (credit.subject_grade.listed) in the fold's lock pass at commit, whether
+ * or not grades are folded, and a check never skips a listing.  A subject
+ * without grade rows has its listings read anyway; rows inserted later
+ * start flagged.
  */
-void
-credit_flag_listed_records(TupleDesc desc, Tuplestorestate *ts)
+int64 *
+credit_listed_record_subjects(TupleDesc desc, Tuplestorestate *ts, int *nout)
 {
 	ListItemCache *c = list_item_cache_get();
 	int			subject_col = SPI_fnumber(desc, "subject_id");
@@ -794,8 +791,9 @@ credit_flag_listed_records(TupleDesc desc, Tuplestorestate *ts)
 	int			n = 0;
 	int			cap = 0;
 
+	*nout = 0;
 	if (c->n == 0)
-		return;
+		return NULL;
 	if (subject_col <= 0 || item_col <= 0 || status_col <= 0)
 		elog(ERROR, "credit: credit.record lacks subject_id, item_code or status");
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
@@ -829,19 +827,8 @@ credit_flag_listed_records(TupleDesc desc, Tuplestorestate *ts)
 		subjects[n++] = DatumGetInt64(d);
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	if (n > 0)
-	{
-		CreditScope scope;
-		Datum		args[1];
-
-		args[0] = credit_int8_array(subjects, n);
-		credit_scope_enter(&scope, true);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		credit_query_exec(&q_flag_subjects, args, NULL, false, SPI_OK_UPDATE, "flagging listed subjects");
-		SPI_finish();
-		credit_scope_exit(&scope);
-	}
+	*nout = n;
+	return subjects;
 }
 
 PG_FUNCTION_INFO_V1(credit_measures_for);

@@ -25,19 +25,22 @@ CREATE UNLOGGED TABLE @extschema@.pending_fold (
     warn_subjects int8[] NOT NULL,
     warn_records  int8[] NOT NULL,
     warn_items    text[] NOT NULL,
-    warn_kinds    text[] NOT NULL
+    warn_kinds    text[] NOT NULL,
+    listed        int8[] NOT NULL
 );
 -- the arrays are written once and read once: compressing them costs more than it saves
 ALTER TABLE @extschema@.pending_fold ALTER subjects SET STORAGE EXTERNAL, ALTER models SET STORAGE EXTERNAL,
     ALTER deltas SET STORAGE EXTERNAL, ALTER record_ids SET STORAGE EXTERNAL, ALTER causes SET STORAGE EXTERNAL,
     ALTER warn_subjects SET STORAGE EXTERNAL, ALTER warn_records SET STORAGE EXTERNAL,
-    ALTER warn_items SET STORAGE EXTERNAL, ALTER warn_kinds SET STORAGE EXTERNAL;
+    ALTER warn_items SET STORAGE EXTERNAL, ALTER warn_kinds SET STORAGE EXTERNAL,
+    ALTER listed SET STORAGE EXTERNAL;
 COMMENT ON TABLE @extschema@.pending_fold IS
-    'Record changes of open transactions waiting to be folded into credit.subject_grade at commit (credit.fold_at = commit): one row per statement on credit.record, with its (subject, model) delta states and the record warnings to raise; emptied by the deferred trigger pending_fold_apply before commit, so never visible to other transactions';
+    'Record changes of open transactions waiting to be folded into credit.subject_grade at commit (credit.fold_at = commit): one row per statement on credit.record (or putting subjects on a list), with its (subject, model) delta states, the record warnings to raise and the listed subjects to flag; emptied by the deferred trigger pending_fold_apply before commit, so never visible to other transactions';
 COMMENT ON COLUMN @extschema@.pending_fold.xid IS 'Top-level transaction that queued the row';
 COMMENT ON COLUMN @extschema@.pending_fold.deltas IS 'Per (subjects[i], models[i]): the statement''s change of the evaluation state (serialized, anchored at the current date)';
 COMMENT ON COLUMN @extschema@.pending_fold.causes IS 'Per pair: insert, update or delete (with record_ids[i], the last record of the statement that touched it)';
 COMMENT ON COLUMN @extschema@.pending_fold.warn_kinds IS 'Record warnings to raise (serious_record, listed, commitment_broken, or repeat_offence to check), per warn_subjects[i], warn_records[i], warn_items[i]';
+COMMENT ON COLUMN @extschema@.pending_fold.listed IS 'Subjects the statement put on a list: their grade rows get their listing flag (credit.subject_grade.listed) in the one sorted lock pass at commit';
 REVOKE ALL ON TABLE @extschema@.pending_fold FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.pending_fold_apply() RETURNS trigger
@@ -47,6 +50,16 @@ COMMENT ON FUNCTION @extschema@.pending_fold_apply() IS
 CREATE CONSTRAINT TRIGGER pending_fold_apply AFTER INSERT ON @extschema@.pending_fold
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION @extschema@.pending_fold_apply();
+
+-- The listing flags of subjects put on a list by a statement other than a
+-- record's (a resolved active list entry, a list given an item): set in the
+-- transaction's fold at commit, in its one sorted lock pass, so that no
+-- grade row is locked at the statement (docs/auto-evaluation.md).
+CREATE FUNCTION @extschema@.queue_listed(subjects bigint[]) RETURNS void
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'credit_queue_listed';
+REVOKE ALL ON FUNCTION @extschema@.queue_listed(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.queue_listed(bigint[]) IS
+    'Queue subjects put on a list for the fold at commit (at once with credit.fold_at = statement), which sets the listing flag (credit.subject_grade.listed) of their grade rows in its one (subject, model) ordered lock pass; called by the list triggers';
 
 CREATE TRIGGER record_fold_insert AFTER INSERT ON @extschema@.record
     REFERENCING NEW TABLE AS new_rows

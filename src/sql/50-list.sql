@@ -247,10 +247,10 @@ BEGIN
                 jsonb_build_object('list_code', NEW.list_code, 'list_entry', NEW.id, 'reason', NEW.reason))
         RETURNING id INTO NEW.record_id;
     END IF;
-    -- the subject is on a list: its checks read its listings (credit.subject_grade.listed)
+    -- the subject is on a list: its checks read its listings (credit.subject_grade.listed,
+    -- set at commit with the fold's grade locks, not by a write of the grade rows now)
     IF active THEN
-        UPDATE @extschema@.subject_grade g SET listed = true
-         WHERE g.subject_id OPERATOR(pg_catalog.=) NEW.subject_id AND NOT g.listed;
+        PERFORM @extschema@.queue_listed(ARRAY[NEW.subject_id]);
     END IF;
     RETURN NEW;
 END

@@ -153,10 +153,12 @@ BEGIN
        OR (TG_OP = 'UPDATE' AND NEW.item_code IS NOT DISTINCT FROM OLD.item_code) THEN
         RETURN NULL;
     END IF;
-    UPDATE @extschema@.subject_grade g SET listed = true
-     WHERE NOT g.listed
-       AND g.subject_id IN (SELECT r.subject_id FROM @extschema@.record r
-                             WHERE r.item_code = NEW.item_code AND r.status = 'active');
+    -- flagged at commit with the fold's grade locks (credit.queue_listed); every
+    -- such subject, whatever its flags read now (a flag cleared by a
+    -- recomputation committed after this snapshot is set again)
+    PERFORM @extschema@.queue_listed(ARRAY(
+        SELECT DISTINCT r.subject_id FROM @extschema@.record r
+         WHERE r.item_code = NEW.item_code AND r.status = 'active'));
     RETURN NULL;
 END
 $$;
