@@ -106,3 +106,10 @@ SELECT pg_temp.try('SELECT credit.refresh_listed()') AS refresh;
 SELECT * FROM pg_temp.checked(:debtor, 'government_procurement');
 RESET SESSION AUTHORIZATION;
 ROLLBACK;
+
+-- the recomputation reads what is committed once it holds its locks: not
+-- from a transaction snapshot, which may be older
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+\i sql/include/try.sql
+SELECT pg_temp.try('SELECT credit.refresh_listed()') AS refresh_repeatable_read;
+ROLLBACK;

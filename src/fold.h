@@ -108,7 +108,7 @@ typedef struct FoldPair
 	bool		lock_only;		/* locked for lock order only: not written
 								 * unless missing */
 	bool		stored_only;	/* locked only if stored, never inserted (a
-								 * listed subject's row, to flag) */
+								 * row of a listed or rescoped subject) */
 	bool		fresh;			/* its delta is unusable: evaluate afresh */
 	bool		locked;			/* its stored row is locked */
 	bool		inserted;		/* its row was inserted by this fold */
@@ -148,6 +148,10 @@ typedef struct FoldCtx
 	HTAB	   *listed_subjects;	/* int64 set: subjects put on a list, whose
 									 * stored grade rows get their listing
 									 * flag set (one round) */
+	HTAB	   *rescoped_subjects;	/* int64 set: subjects whose kind or
+									 * industries changed, whose stored rows
+									 * outside their model's scope are dropped
+									 * (one round) */
 	bool		on_shard;		/* the records are in shards of a Citus
 								 * table: fold one subject at a time */
 } FoldCtx;
@@ -164,6 +168,7 @@ extern void fold_pairs_sort(FoldCtx *c, FoldPair **w, int n);
 extern void fold_note_record_warning(FoldCtx *c, int64 subject, int64 record,
 									 const char *item, const char *kind);
 extern void fold_note_listed(FoldCtx *c, int64 subject);
+extern void fold_note_rescoped(FoldCtx *c, int64 subject);
 
 /* ---- fold_delta.c ---- */
 extern void fold_read_rows(FoldCtx *c, TupleDesc desc, Tuplestorestate *ts, int sign);
@@ -178,7 +183,7 @@ extern bool fold_queue_take(FoldCtx *c);
 extern void fold_lock_models(FoldCtx *c, FoldPair **w, int n);
 extern void credit_lock_model(const char *code, LOCKMODE mode);
 extern void fold_add_comprehensive_pairs(FoldCtx *c);
-extern void fold_add_listed_pairs(FoldCtx *c);
+extern void fold_add_subject_pairs(FoldCtx *c);
 extern int64 fold_apply(FoldCtx *c, FoldPair **w, int n);
 extern int64 fold_reanchor(FoldCtx *c);
 extern void fold_emit_record_warnings(FoldCtx *c);

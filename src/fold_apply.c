@@ -144,6 +144,21 @@ static CreditQuery q_flag_listed = {
 	2, {INT8ARRAYOID, TEXTARRAYOID}
 };
 
+/*
+ * Drop the locked rows (of rescoped subjects) whose subject is no longer in
+ * the model's scope.
+ */
+static CreditQuery q_drop_out_of_scope = {
+	"DELETE FROM credit.subject_grade g "
+	" USING ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(s, m), credit.subject s, credit.model m "
+	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m "
+	"  AND g.subject_id OPERATOR(pg_catalog.=) ANY ($1) "
+	"  AND s.id OPERATOR(pg_catalog.=) u.s AND m.code OPERATOR(pg_catalog.=) u.m "
+	"  AND NOT credit.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope) "
+	"RETURNING g.subject_id, g.model",
+	2, {INT8ARRAYOID, TEXTARRAYOID}
+};
+
 static CreditQuery q_grade_changes = {
 	"SELECT credit.log_grade_changes($1, $2, $3, $4, $5, $6, $7, $8)",
 	8, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
@@ -407,60 +422,105 @@ fold_add_comprehensive_pairs(FoldCtx *c)
 }
 
 /*
- * The listing flag (credit.subject_grade.listed) of a subject put on a list
- * is set here, in the fold's one sorted lock pass, never by a write of its
- * grade rows at the statement: such a write would lock the rows from the
- * statement to commit, and two transactions listing subjects in opposite
- * orders would wait for each other.  Every stored row of the subject is
- * locked with the pairs (one lock-only pair per model, locked only if
- * stored: a row inserted later starts flagged) and flagged: credit.check
- * skips the listings only when every row of the subject says false, and a
- * row flagged alone could be deleted by a scope change.  Whatever can make a
- * listing (a record of a list's item, folded or not; a resolved active list
- * entry; a list given an item) queues its subjects, so a flag is never
- * missed; credit.refresh_listed clears flags holding off those writers.
+ * Writes of grade rows that other statements call for are made here, in
+ * the fold's one sorted lock pass, never at the statement: a write there
+ * would lock the rows from the statement to commit, and two transactions
+ * touching subjects in opposite orders would wait for each other.  Two
+ * kinds of subject come with their statement's pending row:
+ *
+ * - A subject put on a list gets the listing flag
+ *   (credit.subject_grade.listed) of every stored row set: credit.check
+ *   skips the listings only when every row of the subject says false, and a
+ *   row flagged alone could be dropped by a scope change.  Whatever can
+ *   make a listing (a record of a list's item, folded or not; a resolved
+ *   active list entry; a list given an item) queues its subjects, so a flag
+ *   is never missed; credit.refresh_listed clears flags holding off those
+ *   writers.
+ * - A subject whose kind or industries changed loses its rows outside a
+ *   model's scope (credit.subject_scope_grades inserts those of the models
+ *   it enters at once: no other transaction sees the subject in their scope
+ *   before it commits).
+ *
+ * Every stored row of such a subject is locked with the pairs: one
+ * lock-only pair per model, locked only if stored (a row inserted later
+ * starts flagged and in scope).
  */
 void
-fold_add_listed_pairs(FoldCtx *c)
+fold_add_subject_pairs(FoldCtx *c)
 {
-	HASH_SEQ_STATUS seq;
-	int64	   *e;
-	int			k;
+	HTAB	   *sets[2] = {c->listed_subjects, c->rescoped_subjects};
+	int			j;
 
-	hash_seq_init(&seq, c->listed_subjects);
-	while ((e = hash_seq_search(&seq)) != NULL)
-		for (k = 0; k < c->nmodels; k++)
-		{
-			bool		found;
-			FoldPair   *p = fold_pair_enter(c, *e, k, &found);
+	for (j = 0; j < 2; j++)
+	{
+		HASH_SEQ_STATUS seq;
+		int64	   *e;
+		int			k;
 
-			if (!found)
-				p->lock_only = p->stored_only = true;
-		}
+		hash_seq_init(&seq, sets[j]);
+		while ((e = hash_seq_search(&seq)) != NULL)
+			for (k = 0; k < c->nmodels; k++)
+			{
+				bool		found;
+				FoldPair   *p = fold_pair_enter(c, *e, k, &found);
+
+				if (!found)
+					p->lock_only = p->stored_only = true;
+			}
+	}
 }
 
-/* Set the listing flag of the locked rows of listed subjects among some pairs. */
-static void
-flag_listed(FoldCtx *c, FoldPair **w, int n)
+/* The locked, stored rows among some pairs of the subjects of a set. */
+static FoldPair **
+locked_rows_of(FoldPair **w, int n, HTAB *set, int *nout)
 {
-	FoldPair  **f;
+	FoldPair  **f = palloc(sizeof(FoldPair *) * Max(n, 1));
 	int			nf = 0;
 	int			i;
-	Datum		args[2];
 
-	if (hash_get_num_entries(c->listed_subjects) == 0)
-		return;
-	f = palloc(sizeof(FoldPair *) * Max(n, 1));
-	for (i = 0; i < n; i++)
-		if (w[i]->locked && !w[i]->inserted &&
-			hash_search(c->listed_subjects, &w[i]->key.subject, HASH_FIND, NULL) != NULL)
-			f[nf++] = w[i];
+	if (hash_get_num_entries(set) > 0)
+		for (i = 0; i < n; i++)
+			if (w[i]->locked && !w[i]->inserted &&
+				hash_search(set, &w[i]->key.subject, HASH_FIND, NULL) != NULL)
+				f[nf++] = w[i];
+	*nout = nf;
+	return f;
+}
+
+/*
+ * Drop the rows of rescoped subjects outside their model's scope (the pairs
+ * are then out of scope: neither written nor logged), then set the listing
+ * flag of the rows of listed subjects.
+ */
+static void
+rewrite_subject_rows(FoldCtx *c, FoldPair **w, int n)
+{
+	FoldPair  **f;
+	int			nf;
+	Datum		args[2];
+	uint64		i;
+
+	f = locked_rows_of(w, n, c->rescoped_subjects, &nf);
+	if (nf > 0)
+	{
+		key_arrays(c, f, nf, &args[0], &args[1]);
+		credit_query_exec(&q_drop_out_of_scope, args, NULL, false, SPI_OK_DELETE_RETURNING,
+						  "dropping grades out of scope");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			FoldPair   *e = pair_of_row(c, i);
+
+			if (e)
+				e->locked = false;
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	f = locked_rows_of(w, n, c->listed_subjects, &nf);
 	if (nf > 0)
 	{
 		key_arrays(c, f, nf, &args[0], &args[1]);
 		credit_query_exec(&q_flag_listed, args, NULL, false, SPI_OK_UPDATE, "flagging listed subjects");
 	}
-	pfree(f);
 }
 
 /* ---- lock, fold, evaluate afresh, write ---- */
@@ -811,13 +871,13 @@ fold_apply(FoldCtx *c, FoldPair **w, int n)
 		read_and_fold(c, todo, ntodo);
 		ntodo = 0;
 	}
-	/* every row the fold may write is locked: flag the listed subjects' */
-	flag_listed(c, w, n);
+	/* every row the fold may write is locked: rescoped and listed subjects' */
+	rewrite_subject_rows(c, w, n);
 	for (i = 0; i < n; i++)
 	{
 		w[i]->in_scope = w[i]->locked;	/* neither stored nor inserted: out of
 										 * scope */
-		/* a row locked only to be flagged is not written */
+		/* a row locked only for its subject's sake is not written */
 		if (w[i]->in_scope && w[i]->st == NULL && !w[i]->stored_only)
 			todo[ntodo++] = w[i];
 	}

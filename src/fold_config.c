@@ -78,8 +78,8 @@ fold_ctx_init(FoldCtx *c, const char *name, DateADT today, FoldCause cause)
 }
 
 /*
- * A fresh, empty table of touched pairs and of listed subjects (the commit
- * queue folds in rounds).
+ * A fresh, empty table of touched pairs and of listed and rescoped subjects
+ * (the commit queue folds in rounds).
  */
 void
 fold_ctx_new_pairs(FoldCtx *c)
@@ -92,6 +92,7 @@ fold_ctx_new_pairs(FoldCtx *c)
 	ctl.hcxt = c->cxt;
 	c->pairs = hash_create("credit fold pairs", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	c->listed_subjects = subject_set_create(c, "credit listed subjects");
+	c->rescoped_subjects = subject_set_create(c, "credit rescoped subjects");
 }
 
 /* Remember a subject put on a list: its grade rows are flagged (fold_apply). */
@@ -99,6 +100,16 @@ void
 fold_note_listed(FoldCtx *c, int64 subject)
 {
 	(void) hash_search(c->listed_subjects, &subject, HASH_ENTER, NULL);
+}
+
+/*
+ * Remember a subject whose kind or industries changed: its rows outside a
+ * model's scope are dropped (fold_apply).
+ */
+void
+fold_note_rescoped(FoldCtx *c, int64 subject)
+{
+	(void) hash_search(c->rescoped_subjects, &subject, HASH_ENTER, NULL);
 }
 
 /* The rules rating an item (computed once per fold and item); NULL for an overlong code. */

@@ -12,10 +12,11 @@
  * once, so every grade lock of the transaction is taken at one point, in one
  * (subject, model) order: two transactions never hold grade locks the other
  * waits for while waiting themselves, whatever the order of their
- * statements.  The subjects a statement put on a list are queued with it,
- * so that their listing flags (credit.subject_grade.listed) are set in that
- * same pass (fold_apply.c), not by a write of their grade rows at the
- * statement.
+ * statements.  The subjects a statement put on a list, and those whose
+ * kind or industries it changed, are queued with it, so that their listing
+ * flags (credit.subject_grade.listed) are set, and their grades outside a
+ * model's scope dropped, in that same pass (fold_apply.c), not by writes of
+ * their grade rows at the statement.
  *
  * The rows are ordinary MVCC rows of an unlogged table (they never outlive
  * their transaction, so they need no WAL): ROLLBACK and ROLLBACK TO
@@ -53,10 +54,10 @@
 
 static CreditQuery q_push = {
 	"INSERT INTO credit.pending_fold (subjects, models, deltas, record_ids, causes, "
-	"  warn_subjects, warn_records, warn_items, warn_kinds, listed) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ctid",
-	10, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
-	INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID}
+	"  warn_subjects, warn_records, warn_items, warn_kinds, listed, rescoped) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ctid",
+	11, {INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
+	INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID}
 };
 
 static CreditQuery q_take = {
@@ -64,7 +65,7 @@ static CreditQuery q_take = {
 	" WHERE p.ctid OPERATOR(pg_catalog.=) ANY ($1) "
 	"   AND p.xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id() "
 	"RETURNING p.subjects, p.models, p.deltas, p.record_ids, p.causes, "
-	"          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.listed, p.ctid",
+	"          p.warn_subjects, p.warn_records, p.warn_items, p.warn_kinds, p.listed, p.rescoped, p.ctid",
 	1, {TIDARRAYOID}
 };
 
@@ -137,9 +138,24 @@ queued_remember(void)
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/* The subjects of a set (int8[]). */
+static Datum
+subject_set_array(HTAB *set)
+{
+	int64	   *a = palloc(sizeof(int64) * Max(hash_get_num_entries(set), 1));
+	int			n = 0;
+	HASH_SEQ_STATUS seq;
+	int64	   *e;
+
+	hash_seq_init(&seq, set);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		a[n++] = *e;
+	return credit_int8_array(a, n);
+}
+
 /*
  * Statement side: append the statement's touched pairs, warning notes and
- * listed subjects.
+ * listed and rescoped subjects.
  * True when the queue row's event fired immediately (SET CONSTRAINTS ...
  * IMMEDIATE) while the row was being queued: the caller then applies the
  * queue itself.
@@ -151,6 +167,7 @@ fold_queue_push(FoldCtx *c)
 	int			nrep = hash_get_num_entries(c->repeat_subjects);
 	int			nw = c->nrw + nrep;
 	int			nl = hash_get_num_entries(c->listed_subjects);
+	int			nsc = hash_get_num_entries(c->rescoped_subjects);
 	int64	   *subj = palloc(sizeof(int64) * Max(n, 1));
 	char	  **model = palloc(sizeof(char *) * Max(n, 1));
 	Datum	   *deltas = palloc(sizeof(Datum) * Max(n, 1));
@@ -160,14 +177,13 @@ fold_queue_push(FoldCtx *c)
 	int64	   *wr = palloc(sizeof(int64) * Max(nw, 1));
 	char	  **wi = palloc(sizeof(char *) * Max(nw, 1));
 	char	  **wk = palloc(sizeof(char *) * Max(nw, 1));
-	int64	   *ls = palloc(sizeof(int64) * Max(nl, 1));
-	Datum		args[10];
+	Datum		args[11];
 	HASH_SEQ_STATUS seq;
 	FoldPair   *p;
 	int64	   *e;
 	int			i = 0;
 
-	if (n == 0 && nw == 0 && nl == 0)
+	if (n == 0 && nw == 0 && nl == 0 && nsc == 0)
 		return false;
 	hash_seq_init(&seq, c->pairs);
 	while ((p = hash_seq_search(&seq)) != NULL)
@@ -195,10 +211,6 @@ fold_queue_push(FoldCtx *c)
 		wk[i] = REPEAT_KIND;
 		i++;
 	}
-	i = 0;
-	hash_seq_init(&seq, c->listed_subjects);
-	while ((e = hash_seq_search(&seq)) != NULL)
-		ls[i++] = *e;
 	args[0] = credit_int8_array(subj, n);
 	args[1] = credit_text_array(model, n);
 	args[2] = credit_varlena_array(deltas, NULL, n, BYTEAOID);
@@ -208,7 +220,8 @@ fold_queue_push(FoldCtx *c)
 	args[6] = credit_int8_array(wr, nw);
 	args[7] = credit_text_array(wi, nw);
 	args[8] = credit_text_array(wk, nw);
-	args[9] = credit_int8_array(ls, nl);
+	args[9] = subject_set_array(c->listed_subjects);
+	args[10] = subject_set_array(c->rescoped_subjects);
 	queued_current();
 	queued_on_shard |= c->on_shard;
 	queue_pushing = true;
@@ -219,7 +232,10 @@ fold_queue_push(FoldCtx *c)
 	return queue_missed;
 }
 
-/* Merge one queued row into the touched pairs, the warning notes and the listed subjects. */
+/*
+ * Merge one queued row into the touched pairs, the warning notes and the
+ * listed and rescoped subjects.
+ */
 static void
 merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 {
@@ -232,7 +248,7 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 			   *wr,
 			   *wi,
 			   *wk,
-			   *ls;
+			   *ss;
 	bool	   *n1,
 			   *n2,
 			   *n3,
@@ -243,9 +259,9 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 			   *n8,
 			   *n9,
 			   *n10;
+	int			ns;
 	int			n = credit_spi_array(tup, td, 1, INT8OID, &subj, &n1);
 	int			nw;
-	int			nl;
 	int			i;
 	MemoryContext old;
 
@@ -310,9 +326,12 @@ merge_queued_row(FoldCtx *c, HeapTuple tup, TupleDesc td)
 										 n8[i] ? "" : TextDatumGetCString(wi[i]), fold_warning_kind[k]);
 	}
 
-	nl = credit_spi_array(tup, td, 10, INT8OID, &ls, &n10);
-	for (i = 0; i < nl; i++)
-		fold_note_listed(c, DatumGetInt64(ls[i]));
+	ns = credit_spi_array(tup, td, 10, INT8OID, &ss, &n10);
+	for (i = 0; i < ns; i++)
+		fold_note_listed(c, DatumGetInt64(ss[i]));
+	ns = credit_spi_array(tup, td, 11, INT8OID, &ss, &n10);
+	for (i = 0; i < ns; i++)
+		fold_note_rescoped(c, DatumGetInt64(ss[i]));
 }
 
 /* A taken row and its position among the rows queued. */
@@ -339,7 +358,7 @@ queued_row_cmp(const void *a, const void *b)
 }
 
 /*
- * Put the taken rows (column 11: their ctids) in the order the statements
+ * Put the taken rows (column 12: their ctids) in the order the statements
  * queued them (positions in queued_tids: the table has no key).
  */
 static void
@@ -356,7 +375,7 @@ queued_order(SPITupleTable *tt)
 	for (i = 0; i < tt->numvals; i++)
 	{
 		bool		isnull;
-		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 11, &isnull));
+		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 12, &isnull));
 		int			lo = 0,
 					hi = queued_n - 1;
 
@@ -395,7 +414,7 @@ queued_order(SPITupleTable *tt)
 
 /*
  * Commit side: take (and delete) every queued row of the transaction and
- * merge them into the context's pairs and listed subjects (which the caller
+ * merge them into the context's pairs and subject sets (which the caller
  * has emptied) and warning notes.  False when nothing was queued.
  */
 bool

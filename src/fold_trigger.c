@@ -93,7 +93,7 @@ apply_all(FoldCtx *c)
 	int			i;
 	int			j;
 
-	fold_add_listed_pairs(c);
+	fold_add_subject_pairs(c);
 	w = fold_pairs_sorted(c, &n);
 	if (!c->on_shard)
 	{
@@ -238,19 +238,16 @@ credit_record_fold(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-PG_FUNCTION_INFO_V1(credit_queue_listed);
 /*
- * credit.queue_listed(subjects bigint[]): subjects put on a list by a
- * statement other than a record's (a resolved active list entry, a list given
- * an item) get their listing flags set with the transaction's fold: queued
- * for the commit, or at once with credit.fold_at = 'statement' (fold_apply.c).
- * Through Citus the subjects are flagged one at a time, each statement
- * routed to the subject's shard.
+ * Subjects (an int8[]) queued for the transaction's fold by a statement
+ * other than a record's, to be noted by note: queued for the commit, or
+ * applied at once with credit.fold_at = 'statement' (fold_apply.c).  Through
+ * Citus they are applied one at a time, each statement routed to the
+ * subject's shard.
  */
-Datum
-credit_queue_listed(PG_FUNCTION_ARGS)
+static void
+queue_subjects(ArrayType *a, void (*note) (FoldCtx *c, int64 subject))
 {
-	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -258,17 +255,42 @@ credit_queue_listed(PG_FUNCTION_ARGS)
 	FoldCtx		c;
 
 	if (credit_restoring)
-		PG_RETURN_VOID();
+		return;
 	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	fold_ctx_init(&c, "credit listing", GetSQLCurrentDate(), FOLD_INSERT);
+	fold_ctx_init(&c, "credit subjects", GetSQLCurrentDate(), FOLD_INSERT);
 	c.on_shard = credit_citus_loaded();
 	for (i = 0; i < n; i++)
 		if (!nulls[i])
-			fold_note_listed(&c, DatumGetInt64(elems[i]));
-	if (hash_get_num_entries(c.listed_subjects) > 0)
+			note(&c, DatumGetInt64(elems[i]));
+	if (n > 0)
 		statement_done(&c);
 	else
 		MemoryContextDelete(c.cxt);
+}
+
+PG_FUNCTION_INFO_V1(credit_queue_listed);
+/*
+ * credit.queue_listed(subjects bigint[]): subjects put on a list by a
+ * resolved active list entry or a list given an item get their listing
+ * flags set with the transaction's fold.
+ */
+Datum
+credit_queue_listed(PG_FUNCTION_ARGS)
+{
+	queue_subjects(PG_GETARG_ARRAYTYPE_P(0), fold_note_listed);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(credit_queue_rescoped);
+/*
+ * credit.queue_rescoped(subjects bigint[]): subjects whose kind or
+ * industries changed lose their grades outside a model's scope with the
+ * transaction's fold.
+ */
+Datum
+credit_queue_rescoped(PG_FUNCTION_ARGS)
+{
+	queue_subjects(PG_GETARG_ARRAYTYPE_P(0), fold_note_rescoped);
 	PG_RETURN_VOID();
 }
 

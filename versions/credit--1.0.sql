@@ -2192,21 +2192,23 @@ CREATE UNLOGGED TABLE @extschema@.pending_fold (
     warn_records  int8[] NOT NULL,
     warn_items    text[] NOT NULL,
     warn_kinds    text[] NOT NULL,
-    listed        int8[] NOT NULL
+    listed        int8[] NOT NULL,
+    rescoped      int8[] NOT NULL
 );
 -- the arrays are written once and read once: compressing them costs more than it saves
 ALTER TABLE @extschema@.pending_fold ALTER subjects SET STORAGE EXTERNAL, ALTER models SET STORAGE EXTERNAL,
     ALTER deltas SET STORAGE EXTERNAL, ALTER record_ids SET STORAGE EXTERNAL, ALTER causes SET STORAGE EXTERNAL,
     ALTER warn_subjects SET STORAGE EXTERNAL, ALTER warn_records SET STORAGE EXTERNAL,
     ALTER warn_items SET STORAGE EXTERNAL, ALTER warn_kinds SET STORAGE EXTERNAL,
-    ALTER listed SET STORAGE EXTERNAL;
+    ALTER listed SET STORAGE EXTERNAL, ALTER rescoped SET STORAGE EXTERNAL;
 COMMENT ON TABLE @extschema@.pending_fold IS
-    'Record changes of open transactions waiting to be folded into credit.subject_grade at commit (credit.fold_at = commit): one row per statement on credit.record (or putting subjects on a list), with its (subject, model) delta states, the record warnings to raise and the listed subjects to flag; emptied by the deferred trigger pending_fold_apply before commit, so never visible to other transactions';
+    'Record changes of open transactions waiting to be folded into credit.subject_grade at commit (credit.fold_at = commit): one row per statement on credit.record (or putting subjects on a list, or changing their scope), with its (subject, model) delta states, the record warnings to raise, the listed subjects to flag and the subjects whose grades out of scope to drop; emptied by the deferred trigger pending_fold_apply before commit, so never visible to other transactions';
 COMMENT ON COLUMN @extschema@.pending_fold.xid IS 'Top-level transaction that queued the row';
 COMMENT ON COLUMN @extschema@.pending_fold.deltas IS 'Per (subjects[i], models[i]): the statement''s change of the evaluation state (serialized, anchored at the current date)';
 COMMENT ON COLUMN @extschema@.pending_fold.causes IS 'Per pair: insert, update or delete (with record_ids[i], the last record of the statement that touched it)';
 COMMENT ON COLUMN @extschema@.pending_fold.warn_kinds IS 'Record warnings to raise (serious_record, listed, commitment_broken, or repeat_offence to check), per warn_subjects[i], warn_records[i], warn_items[i]';
 COMMENT ON COLUMN @extschema@.pending_fold.listed IS 'Subjects the statement put on a list: their grade rows get their listing flag (credit.subject_grade.listed) in the one sorted lock pass at commit';
+COMMENT ON COLUMN @extschema@.pending_fold.rescoped IS 'Subjects whose kind or industries the statement changed: their grade rows outside a model''s scope are dropped in the one sorted lock pass at commit';
 REVOKE ALL ON TABLE @extschema@.pending_fold FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.pending_fold_apply() RETURNS trigger
@@ -2226,6 +2228,14 @@ LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'credit_queue_listed';
 REVOKE ALL ON FUNCTION @extschema@.queue_listed(bigint[]) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.queue_listed(bigint[]) IS
     'Queue subjects put on a list for the fold at commit (at once with credit.fold_at = statement), which sets the listing flag (credit.subject_grade.listed) of their grade rows in its one (subject, model) ordered lock pass; called by the list triggers';
+
+-- Likewise the grades a subject loses when its kind or industries change
+-- (credit.subject_scope_grades): dropped in the fold's lock pass.
+CREATE FUNCTION @extschema@.queue_rescoped(subjects bigint[]) RETURNS void
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'credit_queue_rescoped';
+REVOKE ALL ON FUNCTION @extschema@.queue_rescoped(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.queue_rescoped(bigint[]) IS
+    'Queue subjects whose kind or industries changed for the fold at commit (at once with credit.fold_at = statement), which drops their grade rows outside a model''s scope in its one (subject, model) ordered lock pass; called by the subject scope trigger';
 
 CREATE TRIGGER record_fold_insert AFTER INSERT ON @extschema@.record
     REFERENCING NEW TABLE AS new_rows
@@ -2265,7 +2275,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.reanchor_grades(date), @extschema@.schedul
 -- Every subject has a current grade under every model in its scope, from the
 -- moment it is registered: a new subject gets the model's base evaluation, a
 -- subject whose kind or industries change is evaluated afresh under the models
--- it enters and loses its grades under the models it leaves.  So
+-- it enters and loses its grades under the models it leaves (at commit).  So
 -- credit.subject_grade equals a fresh credit.run_evaluation for every subject,
 -- records or not.
 
@@ -2281,13 +2291,16 @@ BEGIN
        OR @extschema@.restoring() THEN
         RETURN NULL;
     END IF;
+    -- the grades of models a subject left are dropped at commit, in the fold's
+    -- sorted lock pass (credit.queue_rescoped): deleted now, they would stay
+    -- locked to commit while the transaction waits for other grade locks
     IF TG_OP = 'UPDATE' THEN
-        DELETE FROM @extschema@.subject_grade g
-         USING new_subjects s
-         WHERE g.subject_id = s.id
-           AND NOT EXISTS (SELECT 1 FROM @extschema@.model m
-                            WHERE m.code = g.model
-                              AND @extschema@.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope));
+        PERFORM @extschema@.queue_rescoped(ARRAY(
+            SELECT s.id FROM new_subjects s
+             WHERE EXISTS (SELECT 1 FROM @extschema@.subject_grade g
+                             JOIN @extschema@.model m ON m.code = g.model
+                            WHERE g.subject_id = s.id
+                              AND NOT @extschema@.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope))));
     END IF;
     INSERT INTO @extschema@.subject_grade (subject_id, model, score, grade, state, anchor)
     SELECT s.id, m.code, r.score, r.grade, st.state, CURRENT_DATE
@@ -2303,7 +2316,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.subject_scope_grades() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.subject_scope_grades() IS
-    'Statement trigger of credit.subject: gives new subjects, and subjects whose kind or industries changed, their current grade under every model in scope (base score without records), and drops grades under models they left';
+    'Statement trigger of credit.subject: gives new subjects, and subjects whose kind or industries changed, their current grade under every model in scope (base score without records), and drops grades under models they left (at commit, with the fold''s grade locks: credit.queue_rescoped)';
 
 CREATE TRIGGER subject_scope_insert AFTER INSERT ON @extschema@.subject
     REFERENCING NEW TABLE AS new_subjects
@@ -2951,7 +2964,11 @@ CREATE TRIGGER list_item_flag AFTER INSERT OR UPDATE OF item_code ON @extschema@
 -- with an active list entry or an active record of a list's item (of any
 -- date: a record dated tomorrow lists the subject tomorrow).  The writers of
 -- entries, records and lists are held off while it runs (SHARE locks): a
--- flag it clears cannot miss a listing committed meanwhile.
+-- flag it clears cannot miss a listing committed meanwhile.  Only under READ
+-- COMMITTED, where the recomputation reads what is committed once the locks
+-- are held: a transaction snapshot (REPEATABLE READ, SERIALIZABLE) may be
+-- older than a listing committed while the locks were awaited, and the flag
+-- of that listing would be cleared.
 CREATE FUNCTION @extschema@.refresh_listed() RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -2959,6 +2976,12 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'credit.refresh_listed() runs only under READ COMMITTED'
+            USING ERRCODE = 'invalid_transaction_state',
+                  DETAIL = 'A transaction snapshot may be older than a listing committed while the recomputation waits for its locks.',
+                  HINT = 'Call it in a READ COMMITTED transaction (the default).';
+    END IF;
     LOCK TABLE @extschema@.list, @extschema@.list_entry, @extschema@.record IN SHARE MODE;
     UPDATE @extschema@.subject_grade g SET listed = NOT g.listed
      WHERE g.listed IS DISTINCT FROM (g.subject_id IN (
@@ -2976,7 +2999,7 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.refresh_listed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.refresh_listed() TO credit_admin;
 COMMENT ON FUNCTION @extschema@.refresh_listed() IS
-    'Recomputes credit.subject_grade.listed for every subject (true: an active list entry or an active record of a list''s catalogue item), holding off writers of entries, records and lists meanwhile; returns the number of grade rows changed. Run after a load behind the triggers and now and then (e.g. nightly), so that subjects no longer listed, and new subjects, are checked without reading listings';
+    'Recomputes credit.subject_grade.listed for every subject (true: an active list entry or an active record of a list''s catalogue item), holding off writers of entries, records and lists meanwhile (READ COMMITTED only: 25000 otherwise); returns the number of grade rows changed. Run after a load behind the triggers and now and then (e.g. nightly), so that subjects no longer listed, and new subjects, are checked without reading listings';
 
 -- Every backend's measure cache is rebuilt after a change.
 CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.measure

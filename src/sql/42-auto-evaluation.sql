@@ -26,21 +26,23 @@ CREATE UNLOGGED TABLE @extschema@.pending_fold (
     warn_records  int8[] NOT NULL,
     warn_items    text[] NOT NULL,
     warn_kinds    text[] NOT NULL,
-    listed        int8[] NOT NULL
+    listed        int8[] NOT NULL,
+    rescoped      int8[] NOT NULL
 );
 -- the arrays are written once and read once: compressing them costs more than it saves
 ALTER TABLE @extschema@.pending_fold ALTER subjects SET STORAGE EXTERNAL, ALTER models SET STORAGE EXTERNAL,
     ALTER deltas SET STORAGE EXTERNAL, ALTER record_ids SET STORAGE EXTERNAL, ALTER causes SET STORAGE EXTERNAL,
     ALTER warn_subjects SET STORAGE EXTERNAL, ALTER warn_records SET STORAGE EXTERNAL,
     ALTER warn_items SET STORAGE EXTERNAL, ALTER warn_kinds SET STORAGE EXTERNAL,
-    ALTER listed SET STORAGE EXTERNAL;
+    ALTER listed SET STORAGE EXTERNAL, ALTER rescoped SET STORAGE EXTERNAL;
 COMMENT ON TABLE @extschema@.pending_fold IS
-    'Record changes of open transactions waiting to be folded into credit.subject_grade at commit (credit.fold_at = commit): one row per statement on credit.record (or putting subjects on a list), with its (subject, model) delta states, the record warnings to raise and the listed subjects to flag; emptied by the deferred trigger pending_fold_apply before commit, so never visible to other transactions';
+    'Record changes of open transactions waiting to be folded into credit.subject_grade at commit (credit.fold_at = commit): one row per statement on credit.record (or putting subjects on a list, or changing their scope), with its (subject, model) delta states, the record warnings to raise, the listed subjects to flag and the subjects whose grades out of scope to drop; emptied by the deferred trigger pending_fold_apply before commit, so never visible to other transactions';
 COMMENT ON COLUMN @extschema@.pending_fold.xid IS 'Top-level transaction that queued the row';
 COMMENT ON COLUMN @extschema@.pending_fold.deltas IS 'Per (subjects[i], models[i]): the statement''s change of the evaluation state (serialized, anchored at the current date)';
 COMMENT ON COLUMN @extschema@.pending_fold.causes IS 'Per pair: insert, update or delete (with record_ids[i], the last record of the statement that touched it)';
 COMMENT ON COLUMN @extschema@.pending_fold.warn_kinds IS 'Record warnings to raise (serious_record, listed, commitment_broken, or repeat_offence to check), per warn_subjects[i], warn_records[i], warn_items[i]';
 COMMENT ON COLUMN @extschema@.pending_fold.listed IS 'Subjects the statement put on a list: their grade rows get their listing flag (credit.subject_grade.listed) in the one sorted lock pass at commit';
+COMMENT ON COLUMN @extschema@.pending_fold.rescoped IS 'Subjects whose kind or industries the statement changed: their grade rows outside a model''s scope are dropped in the one sorted lock pass at commit';
 REVOKE ALL ON TABLE @extschema@.pending_fold FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.pending_fold_apply() RETURNS trigger
@@ -60,6 +62,14 @@ LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'credit_queue_listed';
 REVOKE ALL ON FUNCTION @extschema@.queue_listed(bigint[]) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.queue_listed(bigint[]) IS
     'Queue subjects put on a list for the fold at commit (at once with credit.fold_at = statement), which sets the listing flag (credit.subject_grade.listed) of their grade rows in its one (subject, model) ordered lock pass; called by the list triggers';
+
+-- Likewise the grades a subject loses when its kind or industries change
+-- (credit.subject_scope_grades): dropped in the fold's lock pass.
+CREATE FUNCTION @extschema@.queue_rescoped(subjects bigint[]) RETURNS void
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'credit_queue_rescoped';
+REVOKE ALL ON FUNCTION @extschema@.queue_rescoped(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.queue_rescoped(bigint[]) IS
+    'Queue subjects whose kind or industries changed for the fold at commit (at once with credit.fold_at = statement), which drops their grade rows outside a model''s scope in its one (subject, model) ordered lock pass; called by the subject scope trigger';
 
 CREATE TRIGGER record_fold_insert AFTER INSERT ON @extschema@.record
     REFERENCING NEW TABLE AS new_rows

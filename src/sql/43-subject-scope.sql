@@ -1,7 +1,7 @@
 -- Every subject has a current grade under every model in its scope, from the
 -- moment it is registered: a new subject gets the model's base evaluation, a
 -- subject whose kind or industries change is evaluated afresh under the models
--- it enters and loses its grades under the models it leaves.  So
+-- it enters and loses its grades under the models it leaves (at commit).  So
 -- credit.subject_grade equals a fresh credit.run_evaluation for every subject,
 -- records or not.
 
@@ -17,13 +17,16 @@ BEGIN
        OR @extschema@.restoring() THEN
         RETURN NULL;
     END IF;
+    -- the grades of models a subject left are dropped at commit, in the fold's
+    -- sorted lock pass (credit.queue_rescoped): deleted now, they would stay
+    -- locked to commit while the transaction waits for other grade locks
     IF TG_OP = 'UPDATE' THEN
-        DELETE FROM @extschema@.subject_grade g
-         USING new_subjects s
-         WHERE g.subject_id = s.id
-           AND NOT EXISTS (SELECT 1 FROM @extschema@.model m
-                            WHERE m.code = g.model
-                              AND @extschema@.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope));
+        PERFORM @extschema@.queue_rescoped(ARRAY(
+            SELECT s.id FROM new_subjects s
+             WHERE EXISTS (SELECT 1 FROM @extschema@.subject_grade g
+                             JOIN @extschema@.model m ON m.code = g.model
+                            WHERE g.subject_id = s.id
+                              AND NOT @extschema@.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope))));
     END IF;
     INSERT INTO @extschema@.subject_grade (subject_id, model, score, grade, state, anchor)
     SELECT s.id, m.code, r.score, r.grade, st.state, CURRENT_DATE
@@ -39,7 +42,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.subject_scope_grades() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.subject_scope_grades() IS
-    'Statement trigger of credit.subject: gives new subjects, and subjects whose kind or industries changed, their current grade under every model in scope (base score without records), and drops grades under models they left';
+    'Statement trigger of credit.subject: gives new subjects, and subjects whose kind or industries changed, their current grade under every model in scope (base score without records), and drops grades under models they left (at commit, with the fold''s grade locks: credit.queue_rescoped)';
 
 CREATE TRIGGER subject_scope_insert AFTER INSERT ON @extschema@.subject
     REFERENCING NEW TABLE AS new_subjects

@@ -172,7 +172,11 @@ CREATE TRIGGER list_item_flag AFTER INSERT OR UPDATE OF item_code ON @extschema@
 -- with an active list entry or an active record of a list's item (of any
 -- date: a record dated tomorrow lists the subject tomorrow).  The writers of
 -- entries, records and lists are held off while it runs (SHARE locks): a
--- flag it clears cannot miss a listing committed meanwhile.
+-- flag it clears cannot miss a listing committed meanwhile.  Only under READ
+-- COMMITTED, where the recomputation reads what is committed once the locks
+-- are held: a transaction snapshot (REPEATABLE READ, SERIALIZABLE) may be
+-- older than a listing committed while the locks were awaited, and the flag
+-- of that listing would be cleared.
 CREATE FUNCTION @extschema@.refresh_listed() RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -180,6 +184,12 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'credit.refresh_listed() runs only under READ COMMITTED'
+            USING ERRCODE = 'invalid_transaction_state',
+                  DETAIL = 'A transaction snapshot may be older than a listing committed while the recomputation waits for its locks.',
+                  HINT = 'Call it in a READ COMMITTED transaction (the default).';
+    END IF;
     LOCK TABLE @extschema@.list, @extschema@.list_entry, @extschema@.record IN SHARE MODE;
     UPDATE @extschema@.subject_grade g SET listed = NOT g.listed
      WHERE g.listed IS DISTINCT FROM (g.subject_id IN (
@@ -197,7 +207,7 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.refresh_listed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.refresh_listed() TO credit_admin;
 COMMENT ON FUNCTION @extschema@.refresh_listed() IS
-    'Recomputes credit.subject_grade.listed for every subject (true: an active list entry or an active record of a list''s catalogue item), holding off writers of entries, records and lists meanwhile; returns the number of grade rows changed. Run after a load behind the triggers and now and then (e.g. nightly), so that subjects no longer listed, and new subjects, are checked without reading listings';
+    'Recomputes credit.subject_grade.listed for every subject (true: an active list entry or an active record of a list''s catalogue item), holding off writers of entries, records and lists meanwhile (READ COMMITTED only: 25000 otherwise); returns the number of grade rows changed. Run after a load behind the triggers and now and then (e.g. nightly), so that subjects no longer listed, and new subjects, are checked without reading listings';
 
 -- Every backend's measure cache is rebuilt after a change.
 CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.measure
