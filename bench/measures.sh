@@ -38,11 +38,41 @@ SET credit.auto_evaluation = off;   -- graded below by two runs
 DROP SCHEMA IF EXISTS bench_measures CASCADE;
 CREATE SCHEMA bench_measures;
 CREATE TABLE bench_measures.subject (n int PRIMARY KEY, id bigint NOT NULL);
+-- a valid USCC of its own for each enterprise (n in base 31 as the body of
+-- the organisation code; both check characters, GB 32100)
+CREATE FUNCTION pg_temp.bench_uscc(n bigint) RETURNS text LANGUAGE plpgsql IMMUTABLE AS \$\$
+DECLARE
+    a text := '0123456789ABCDEFGHJKLMNPQRTUWXY';
+    w int[] := '{1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28}';
+    ow int[] := '{3,7,9,10,5,8,4,2}';
+    body text := '';
+    c text;
+    os int := 0;
+    o int;
+    t int := 0;
+    x bigint := n;
+BEGIN
+    FOR k IN 1 .. 8 LOOP
+        body := substr(a, (x % 31)::int + 1, 1) || body;
+        x := x / 31;
+    END LOOP;
+    FOR k IN 1 .. 8 LOOP
+        os := os + (strpos('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', substr(body, k, 1)) - 1) * ow[k];
+    END LOOP;
+    o := 11 - os % 11;
+    c := '91320281' || body || CASE o WHEN 10 THEN 'X' WHEN 11 THEN '0' ELSE o::text END;
+    FOR k IN 1 .. 17 LOOP
+        t := t + (strpos(a, substr(c, k, 1)) - 1) * w[k];
+    END LOOP;
+    RETURN c || substr(a, (31 - t % 31) % 31 + 1, 1);
+END
+\$\$;
 WITH s AS (
-    INSERT INTO credit.subject (kind, name)
+    INSERT INTO credit.subject (kind, name, uscc)
     SELECT CASE WHEN g % 20 < 14 THEN 'enterprise' WHEN g % 20 = 14 THEN 'social_org'
                 ELSE 'individual' END::credit.subject_kind,
-           'bench-measures ' || g
+           'bench-measures ' || g,
+           CASE WHEN g % 20 < 14 THEN pg_temp.bench_uscc(g)::credit.uscc END
       FROM generate_series(1, $subjects) g
     RETURNING id, kind, name)
 INSERT INTO bench_measures.subject SELECT split_part(name, ' ', 2)::int, id FROM s;
@@ -256,26 +286,33 @@ bad=$(psql -X -A -t -c "SELECT count(*) FROM bench_measures.subject b JOIN credi
                          WHERE b.id <> $id0 + b.n - 1 OR ((b.n % 20 BETWEEN 1 AND 13) <> (s.kind = 'enterprise' AND b.n % 20 <> 0))")
 [ "$bad" = 0 ] || { echo "measures: subject ids are not where the clerk's script expects them" >&2; exit 1; }
 quarters=$((subjects / 20 - 1))
-for w in check code bare; do
+for w in check bare; do
     {
         echo "\\set q random(0, $quarters)"
         echo "\\set r random(1, 13)"
         echo "\\set s $id0 - 1 + 20 * :q + :r"
         if [ $w = check ]; then
             echo "SELECT credit.check(:s::bigint, 'government_procurement');"
-        elif [ $w = code ]; then
-            echo "SELECT credit.check(:s, 'government_procurement');"
         else
             echo "SELECT grade FROM credit.subject_grade WHERE subject_id = :s;"
         fi
     } >"$out/measures_$w.sql"
 done
-tps() { pgbench -n -M prepared -c 2 -j 2 -T "$seconds" -U bench_measures_clerk -f "$1" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'; }
+# by code: pgbench makes no strings, so 100 scripts of one enterprise's USCC each, drawn evenly
+code_files=()
+i=0
+for code in $(psql -X -A -t -c "SELECT s.uscc FROM bench_measures.subject b JOIN credit.subject s ON s.id = b.id
+                                 WHERE s.kind = 'enterprise' AND b.n % (($subjects / 100) | 1) = 3 ORDER BY b.n LIMIT 100"); do
+    echo "SELECT credit.check('$code', 'government_procurement');" >"$out/measures_code_$i.sql"
+    code_files+=(-f "$out/measures_code_$i.sql@1")
+    i=$((i + 1))
+done
+tps() { pgbench -n -M prepared -c 2 -j 2 -T "$seconds" -U bench_measures_clerk "$@" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'; }
 c_tps=(); b_tps=(); k_tps=()
 for r in $(seq 1 "$repeat"); do
-    b_tps+=("$(tps "$out/measures_bare.sql")")
-    c_tps+=("$(tps "$out/measures_check.sql")")
-    k_tps+=("$(tps "$out/measures_code.sql")")
+    b_tps+=("$(tps -f "$out/measures_bare.sql")")
+    c_tps+=("$(tps -f "$out/measures_check.sql")")
+    k_tps+=("$(tps "${code_files[@]}")")
     echo "measures: clerk round $r: bare select ${b_tps[-1]} tps, credit.check ${c_tps[-1]} tps, by code ${k_tps[-1]} tps"
 done
 ratios=()
@@ -286,8 +323,65 @@ echo "bench/measures: a unit's clerk (row-level security applies), pgbench 2 cli
 printf '  %-52s | %10s\n' "workload" "median tps"
 printf '  %-52s | %10.0f\n' "SELECT grade FROM credit.subject_grade (bare, index)" "$(med "${b_tps[@]}")"
 printf '  %-52s | %10.0f\n' "credit.check(subject, 'government_procurement')" "$(med "${c_tps[@]}")"
-printf '  %-52s | %10.0f\n' "credit.check(text of the id, ...) (by code)" "$(med "${k_tps[@]}")"
+printf '  %-52s | %10.0f\n' "credit.check(USCC, 'government_procurement')" "$(med "${k_tps[@]}")"
 printf '  %-52s | %10s   (target >= 0.5; rounds: %s)\n' "check / bare (median of the rounds' ratios)" "$(med "${ratios[@]}")" "${ratios[*]}"
+
+# The same three statements counted in instructions (callgrind), which the
+# machine's load does not change: a single-user backend (PGHOST names the
+# cluster's directory, its data in $PGHOST/data) runs, as the clerk
+# (SET SESSION AUTHORIZATION), a prepared statement BENCH_CALLS (2,000) + 200
+# times on distinct enterprises, minus a backend that runs it 200 times.
+if command -v valgrind >/dev/null && [ -d "$PGHOST/data" ]; then
+    calls=${BENCH_CALLS:-2000}
+    data=$PGHOST/data
+    bindir=$(dirname "$(command -v postgres)")
+    as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+    ids=$(psql -X -A -t -c "SELECT string_agg(b.id || ':' || s.uscc, ' ' ORDER BY b.n) FROM bench_measures.subject b
+                             JOIN credit.subject s ON s.id = b.id WHERE s.kind = 'enterprise' AND b.n <= 20 * ($calls + 200) / 13 + 20")
+    script() {  # script FILE PREPARE EXECUTE-with-ID-or-CODE N
+        local i=0 pair line
+        { echo "SET SESSION AUTHORIZATION bench_measures_clerk"; echo "$2"
+          for pair in $ids; do
+              [ $i -ge "$4" ] && break
+              line=${3//ID/${pair%%:*}}
+              echo "${line//CODE/${pair#*:}}"
+              i=$((i + 1))
+          done; } > "$1"
+        [ $i -ge "$4" ] || { echo "measures: fewer than $4 enterprises for the instruction counts" >&2; exit 1; }
+        chmod a+r "$1"
+    }
+    instructions() {
+        local cg=$out/measures.callgrind
+        rm -f "$cg"
+        as_owner valgrind --tool=callgrind --callgrind-out-file="$cg" "$bindir/postgres" --single -D "$data" \
+            -c shared_preload_libraries=credit "$PGDATABASE" < "$1" > "$out/measures_cg.log" 2>&1
+        grep -q "ERROR" "$out/measures_cg.log" && { grep -m 3 ERROR "$out/measures_cg.log" >&2; return 1; }
+        awk '/^summary:/ { print $2 }' "$cg"
+    }
+    declare -A per_call
+    as_owner "$bindir/pg_ctl" -D "$data" -w stop -m fast >/dev/null
+    for w in bare check code; do
+        case $w in
+            bare) p="PREPARE q(bigint) AS SELECT grade FROM credit.subject_grade WHERE subject_id = \$1"; e="EXECUTE q(ID)" ;;
+            check) p="PREPARE q(bigint) AS SELECT credit.check(\$1, 'government_procurement')"; e="EXECUTE q(ID)" ;;
+            code) p="PREPARE q(text) AS SELECT credit.check(\$1, 'government_procurement')"; e="EXECUTE q('CODE')" ;;
+        esac
+        script "$out/measures_cg_${w}_a.sql" "$p" "$e" 200
+        script "$out/measures_cg_${w}_b.sql" "$p" "$e" $((calls + 200))
+        a=$(instructions "$out/measures_cg_${w}_a.sql") && b=$(instructions "$out/measures_cg_${w}_b.sql") \
+            || { as_owner "$bindir/pg_ctl" -D "$data" -l "$data/../server.log" -w start >/dev/null; exit 1; }
+        per_call[$w]=$(( (b - a) / calls ))
+    done
+    as_owner "$bindir/pg_ctl" -D "$data" -l "$data/../server.log" -w start >/dev/null
+    echo
+    echo "bench/measures: instructions per call (callgrind), the clerk, $calls prepared calls on enterprises, single-user backend"
+    printf '  %-52s | %12s | %s\n' "statement" "instructions" "bare / it"
+    printf '  %-52s | %12s | %s\n' "SELECT grade FROM credit.subject_grade (bare, index)" "${per_call[bare]}" "1.00"
+    printf '  %-52s | %12s | %.2f\n' "credit.check(subject, 'government_procurement')" "${per_call[check]}" \
+        "$(awk -v a="${per_call[bare]}" -v b="${per_call[check]}" 'BEGIN { print a / b }')"
+    printf '  %-52s | %12s | %.2f\n' "credit.check(USCC, 'government_procurement')" "${per_call[code]}" \
+        "$(awk -v a="${per_call[bare]}" -v b="${per_call[code]}" 'BEGIN { print a / b }')"
+fi
 psql_q -c "DELETE FROM credit.department WHERE code = 'bench_measures'" \
        -c "DROP ROLE bench_measures_clerk" -c "DROP ROLE bench_measures_unit"
 

@@ -132,11 +132,17 @@ $$;
 GRANT EXECUTE ON FUNCTION pg_temp.check_agrees(bigint) TO PUBLIC;
 SET SESSION AUTHORIZATION regress_credit_sd_taxclerk;
 SELECT * FROM pg_temp.check_agrees(:firm);
--- the bank's record changed nothing in the tax unit's check
+-- the bank's record changed nothing in the tax unit's check, by id or by
+-- code (the USCC as a clerk may type it)
 SELECT credit.check(:firm, 'fiscal_funding') - 'checked_on' = :'tax_before'::jsonb AS tax_check_unchanged;
+SELECT credit.check(' 91320281-ma1tl0480t ', 'fiscal_funding') - 'checked_on' = :'tax_before'::jsonb
+       AS tax_check_by_code_unchanged;
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_credit_sd_bankclerk;
 SELECT * FROM pg_temp.check_agrees(:firm);
+-- by code, the bank's check is its check by id
+SELECT credit.check('91320281MA1TL0480T', 'fiscal_funding') - 'checked_on'
+       = credit.check(:firm, 'fiscal_funding') - 'checked_on' AS bank_check_by_code_same;
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_credit_sd_analyst;
 SELECT * FROM pg_temp.check_agrees(:firm);

@@ -47,6 +47,16 @@ SELECT credit.profile(:person) IS NOT NULL AS profiled;
 ROLLBACK TO SAVEPOINT s;
 SELECT credit.check(:person, 'administrative_licensing') ->> 'decision' AS decision;
 ROLLBACK;
+-- by ID number (written dirty): the look-up by code and the check, each logged
+BEGIN;
+SELECT credit.check(' 320281 19810606 0010 ', 'administrative_licensing') ->> 'decision' AS decision_by_code;
+ROLLBACK;
+-- a number no subject has: refused, and the look-up still logged
+BEGIN;
+\set VERBOSITY sqlstate
+SELECT credit.check('320281198207070015', 'administrative_licensing');
+\set VERBOSITY default
+ROLLBACK;
 BEGIN;
 SELECT count(*) >= 0 AS measures FROM credit.measures_for(:person);
 SELECT credit.report(:person, 'report, rolled back') ? 'signature' AS signed;

@@ -354,6 +354,16 @@ credit_audit_log(bool has_subject, int64 subject_id, const char *purpose, const 
 	return id;
 }
 
+/* Refuse (22023) a look-up's purpose that is missing or blank. */
+void
+credit_audit_require_purpose(const char *purpose)
+{
+	if (purpose == NULL || purpose[strspn(purpose, " \t\r\n")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a purpose is required to log a look-up")));
+}
+
 PG_FUNCTION_INFO_V1(credit_log_lookup);
 
 /*
@@ -366,10 +376,7 @@ credit_log_lookup(PG_FUNCTION_ARGS)
 	char	   *purpose = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *detail = "{}";
 
-	if (purpose == NULL || purpose[strspn(purpose, " \t\r\n")] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a purpose is required to log a look-up")));
+	credit_audit_require_purpose(purpose);
 	if (!PG_ARGISNULL(2))
 	{
 		Jsonb	   *j = PG_GETARG_JSONB_P(2);

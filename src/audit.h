@@ -22,6 +22,9 @@
 extern int64 credit_audit_log(bool has_subject, int64 subject_id, const char *purpose,
 							  const char *detail_json);
 
+/* Refuse (22023) a look-up's purpose that is missing or blank. */
+extern void credit_audit_require_purpose(const char *purpose);
+
 /*
  * Append a person's ID number (the canonical 18 characters) masked as every
  * log detail shows it: 110105********002X.

@@ -52,6 +52,7 @@
 #include "utils/snapmgr.h"
 
 #include "audit.h"
+#include "by_code.h"
 #include "cache.h"
 #include "credit.h"
 #include "evalstate.h"
@@ -477,8 +478,13 @@ static CreditQuery q_flags = {
 };
 
 /* The subject, its grades and their flags as credit.check reads them, with the owner's rights (the ID number masked). */
-static CreditQuery q_subject_check = {
-	SUBJECT_QUERY("s.name", "s.uscc", "s.person_id", "g.listed"), 1, {INT8OID}
+static CreditQuery q_subject_only = {
+	"SELECT s.kind, s.name, s.uscc, s.person_id FROM credit.subject s WHERE s.id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+static CreditQuery q_grades = {
+	"SELECT g.model, g.grade, g.anchor, g.listed FROM credit.subject_grade g "
+	" WHERE g.subject_id OPERATOR(pg_catalog.=) $1", 1, {INT8OID}
 };
 
 /* The listings, read with the caller's rights by both. */
@@ -490,7 +496,9 @@ static CreditQuery q_listings = {
 /* What a query of the subject's facts reads. */
 typedef enum FactsPart
 {
-	FACTS_SUBJECT,				/* q_subject, q_subject_check */
+	FACTS_SUBJECT,				/* q_subject */
+	FACTS_SUBJECT_ONLY,			/* q_subject_only */
+	FACTS_GRADES,				/* q_grades */
 	FACTS_FLAGS,				/* q_flags */
 	FACTS_LISTINGS				/* q_listings */
 } FactsPart;
@@ -560,45 +568,51 @@ measure_need_listings(const SubjectFacts *sf)
 }
 
 /*
- * The subject and one of its grades (columns of SUBJECT_QUERY): its kind by
- * the enum's value from the cache, its USCC and masked ID number by their
- * own C functions, not by casts and calls planned into every call's query.
+ * The subject (columns 1 to 4 of SUBJECT_QUERY and q_subject_only): its
+ * kind by the enum's value from the cache, its USCC and masked ID number by
+ * their own C functions, not by casts and calls planned into every call's
+ * query.
  */
 static void
-measure_read_subject_row(const MeasureCache *c, HeapTuple tup, TupleDesc desc, SubjectFacts *sf)
+measure_read_subject_cols(const MeasureCache *c, HeapTuple tup, TupleDesc desc, SubjectFacts *sf)
 {
-	SubjectGrade *g;
+	bool		isnull;
+	Datum		d;
+	int			k;
 
-	if (!sf->found)
-	{
-		bool		isnull;
-		Datum		d;
-		int			k;
+	sf->found = true;
+	d = SPI_getbinval(tup, desc, 1, &isnull);
+	for (k = 0; !isnull && k < c->nkinds; k++)
+		if (c->kind_oids[k] == DatumGetObjectId(d))
+		{
+			sf->kind = c->kinds[k];
+			sf->kind_pos = k + 1;
+		}
+	sf->name = measure_spi_text(tup, desc, 2);
+	d = SPI_getbinval(tup, desc, 3, &isnull);
+	if (!isnull)
+		sf->uscc = DatumGetCString(DirectFunctionCall1(uscc_out, d));
+	d = SPI_getbinval(tup, desc, 4, &isnull);
+	if (!isnull)
+		sf->person_id = TextDatumGetCString(DirectFunctionCall1(resident_id_mask, d));
+}
 
-		sf->found = true;
-		d = SPI_getbinval(tup, desc, 1, &isnull);
-		for (k = 0; !isnull && k < c->nkinds; k++)
-			if (c->kind_oids[k] == DatumGetObjectId(d))
-			{
-				sf->kind = c->kinds[k];
-				sf->kind_pos = k + 1;
-			}
-		sf->name = measure_spi_text(tup, desc, 2);
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		if (!isnull)
-			sf->uscc = DatumGetCString(DirectFunctionCall1(uscc_out, d));
-		d = SPI_getbinval(tup, desc, 4, &isnull);
-		if (!isnull)
-			sf->person_id = TextDatumGetCString(DirectFunctionCall1(resident_id_mask, d));
-	}
-	g = &sf->shown_grades[sf->nshown_grades];
-	g->model = measure_spi_text(tup, desc, 5);
+/*
+ * A grade: its model, grade, anchor and listing flag in columns col to
+ * col + 3 (NULL model: none), its rank from the model cache.
+ */
+static void
+measure_read_grade_cols(HeapTuple tup, TupleDesc desc, int col, SubjectFacts *sf)
+{
+	SubjectGrade *g = &sf->shown_grades[sf->nshown_grades];
+
+	g->model = measure_spi_text(tup, desc, col);
 	if (g->model == NULL)
 		return;					/* no grade */
 	sf->nshown_grades++;
-	measure_read_flag(tup, desc, 8, sf);
-	g->grade = measure_spi_text(tup, desc, 6);
-	g->as_of = measure_spi_date(tup, desc, 7);
+	measure_read_flag(tup, desc, col + 3, sf);
+	g->grade = measure_spi_text(tup, desc, col + 1);
+	g->as_of = measure_spi_date(tup, desc, col + 2);
 	if (g->grade != NULL)
 	{
 		EvalModel  *m = credit_model_get(g->model, true);
@@ -617,6 +631,15 @@ measure_read_subject_row(const MeasureCache *c, HeapTuple tup, TupleDesc desc, S
 			f->value = g->grade;
 		}
 	}
+}
+
+/* The subject and one of its grades (a row of SUBJECT_QUERY). */
+static void
+measure_read_subject_row(const MeasureCache *c, HeapTuple tup, TupleDesc desc, SubjectFacts *sf)
+{
+	if (!sf->found)
+		measure_read_subject_cols(c, tup, desc, sf);
+	measure_read_grade_cols(tup, desc, 5, sf);
 }
 
 /* One listing (columns of q_listings), and the first day on its list. */
@@ -681,6 +704,10 @@ measure_read_facts(const MeasureCache *c, CreditQuery *q, FactsPart part, int64 
 
 		if (part == FACTS_SUBJECT)
 			measure_read_subject_row(c, tup, desc, sf);
+		else if (part == FACTS_SUBJECT_ONLY)
+			measure_read_subject_cols(c, tup, desc, sf);
+		else if (part == FACTS_GRADES)
+			measure_read_grade_cols(tup, desc, 1, sf);
 		else if (part == FACTS_FLAGS)
 			measure_read_flag(tup, desc, 1, sf);
 		else
@@ -860,7 +887,7 @@ credit_measures_for(PG_FUNCTION_ARGS)
 		(void) measure_scenario(c, scenario);
 
 	memset(&sf, 0, sizeof(sf));
-	credit_scope_enter(&scope, false);
+	credit_scope_enter_read(&scope, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the facts live in SPI's memory until the rows are out */
@@ -920,42 +947,84 @@ credit_measures_for(PG_FUNCTION_ARGS)
 
 /* ---- credit.check ---- */
 
-/* Push a key, or a scalar value (a NULL string is JSON null). */
-static void
-jb_key(JsonbParseState **st, const char *key)
+/*
+ * The answer is built as a tree of JsonbValues and converted in one pass
+ * (JsonbValueToJsonb), without pushJsonbValue's state machine and its sort
+ * of every object's keys: each object keeps its pairs in the order jsonb
+ * stores them (shorter keys first, then bytewise), so the tree converts as
+ * it stands.  Keys are constants of this file, never repeated in an object.
+ */
+typedef struct JbObject
 {
 	JsonbValue	v;
+	int			room;
+} JbObject;
 
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	(void) pushJsonbValue(st, WJB_KEY, &v);
+static void
+jbo_init(JbObject *o, int room)
+{
+	o->v.type = jbvObject;
+	o->v.val.object.nPairs = 0;
+	o->v.val.object.pairs = palloc(sizeof(JsonbPair) * room);
+	o->room = room;
 }
 
-static void
-jb_text(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
+/* The value of a new key, put in its place; fill it before adding the next. */
+static JsonbValue *
+jbo_add(JbObject *o, const char *key)
 {
-	JsonbValue	v;
+	JsonbPair  *p = o->v.val.object.pairs;
+	int			len = strlen(key);
+	int			i = o->v.val.object.nPairs;
 
+	if (i == o->room)
+		elog(ERROR, "credit: too many keys in an object of the answer");
+	while (i > 0 && (p[i - 1].key.val.string.len > len ||
+					 (p[i - 1].key.val.string.len == len &&
+					  memcmp(p[i - 1].key.val.string.val, key, len) > 0)))
+	{
+		p[i] = p[i - 1];
+		i--;
+	}
+	p[i].key.type = jbvString;
+	p[i].key.val.string.val = (char *) key;
+	p[i].key.val.string.len = len;
+	p[i].order = o->v.val.object.nPairs++;
+	return &p[i].value;
+}
+
+/* A string value (a NULL string is JSON null). */
+static void
+jb_string(JsonbValue *v, const char *s)
+{
 	if (s == NULL)
-		v.type = jbvNull;
+		v->type = jbvNull;
 	else
 	{
-		v.type = jbvString;
-		v.val.string.val = (char *) s;
-		v.val.string.len = strlen(s);
+		v->type = jbvString;
+		v->val.string.val = (char *) s;
+		v->val.string.len = strlen(s);
 	}
-	(void) pushJsonbValue(st, tok, &v);
 }
 
 /* A key with a string value; with skip_null, nothing when the value is NULL. */
 static void
-jb_pair(JsonbParseState **st, const char *key, const char *s, bool skip_null)
+jbo_string(JbObject *o, const char *key, const char *s, bool skip_null)
 {
 	if (s == NULL && skip_null)
 		return;
-	jb_key(st, key);
-	jb_text(st, WJB_VALUE, s);
+	jb_string(jbo_add(o, key), s);
+}
+
+/* An array of n elements, to be filled by the caller. */
+static JsonbValue *
+jb_array(JsonbValue *v, int n)
+{
+	v->type = jbvArray;
+	v->val.array.rawScalar = false;
+	v->val.array.nElems = n;
+	v->val.array.elems = palloc(sizeof(JsonbValue) * Max(n, 1));
+	return v->val.array.elems;
 }
 
 /* A matched measure, for the answer. */
@@ -967,26 +1036,33 @@ typedef struct CheckMeasure
 
 /* The matched measures of one kind as an array value. */
 static void
-jb_measures(JsonbParseState **st, const char *key, const CheckMeasure *cm, int n, const char *kind)
+jb_measures(JsonbValue *v, const CheckMeasure *cm, int n, const char *kind)
 {
+	bool		incentive = strcmp(kind, "incentive") == 0;
+	JsonbValue *elems;
+	int			count = 0;
 	int			i;
 
-	jb_key(st, key);
-	(void) pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < n; i++)
+		if (strcmp(cm[i].m->kind, kind) == 0)
+			count++;
+	elems = jb_array(v, count);
+	count = 0;
 	for (i = 0; i < n; i++)
 	{
+		JbObject	o;
+
 		if (strcmp(cm[i].m->kind, kind) != 0)
 			continue;
-		(void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-		jb_pair(st, "measure", cm[i].m->code, false);
-		jb_pair(st, "name", cm[i].m->name, false);
-		jb_pair(st, "effect", cm[i].m->effect, false);
-		if (strcmp(kind, "incentive") == 0)
-			jb_pair(st, "product", cm[i].m->product, true);
-		jb_pair(st, "reason", cm[i].reason, false);
-		(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
+		jbo_init(&o, 5);
+		jbo_string(&o, "measure", cm[i].m->code, false);
+		jbo_string(&o, "name", cm[i].m->name, false);
+		jbo_string(&o, "effect", cm[i].m->effect, false);
+		if (incentive)
+			jbo_string(&o, "product", cm[i].m->product, true);
+		jbo_string(&o, "reason", cm[i].reason, false);
+		elems[count++] = o.v;
 	}
-	(void) pushJsonbValue(st, WJB_END_ARRAY, NULL);
 }
 
 /* Whether some matched measure has this effect. */
@@ -1001,21 +1077,14 @@ check_has_effect(const CheckMeasure *cm, int n, const char *effect)
 	return false;
 }
 
-PG_FUNCTION_INFO_V1(credit_check);
 /*
- * credit.check(subject_id, scenario) → jsonb: what an approval system asks —
- * the subject (ID number masked), its current grades and lists, the
- * incentives and punishments that apply in the scenario, and the decision
- * (barred, restricted, priority or normal).  The subject and its grades
- * are read with the owner's rights, its listings with the caller's; a check
- * of an individual is logged (credit.log_lookup) before the answer is
- * returned.
+ * The answer of credit.check for a subject (isnull: none was named) in a
+ * scenario (NULL: none was named): see credit_check.
  */
-Datum
-credit_check(PG_FUNCTION_ARGS)
+static Jsonb *
+check_answer(bool isnull, int64 subject_id, text *scenario_arg)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
-	int64		subject_id;
 	char	   *scenario;
 	MeasureCache *c;
 	int			si;
@@ -1026,29 +1095,32 @@ credit_check(PG_FUNCTION_ARGS)
 	const char *decision;
 	StringInfoData reason;
 	CreditScope scope;
-	JsonbParseState *st = NULL;
-	JsonbValue *res;
+	JbObject	top;
+	JbObject	subject;
+	JbObject	scen;
+	JsonbValue *elems;
 	Jsonb	   *out;
 	int			i;
+	int			n;
 
-	if (PG_ARGISNULL(1))
+	if (scenario_arg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a scenario is required for a credit check"),
 				 errhint("Scenarios are rows of credit.scenario, e.g. government_procurement.")));
-	if (PG_ARGISNULL(0))
+	if (isnull)
 		credit_subject_missing(true, 0);
-	subject_id = PG_GETARG_INT64(0);
-	scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	scenario = text_to_cstring(scenario_arg);
 
 	c = measure_cache_get();
 	memset(&sf, 0, sizeof(sf));
-	credit_scope_enter(&scope, true);
+	credit_scope_enter_read(&scope, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	measure_read_facts(c, &q_subject_check, FACTS_SUBJECT, subject_id, &sf);
+	measure_read_facts(c, &q_subject_only, FACTS_SUBJECT_ONLY, subject_id, &sf);
 	if (!sf.found)
 		credit_subject_missing(false, subject_id);
+	measure_read_facts(c, &q_grades, FACTS_GRADES, subject_id, &sf);
 	si = measure_scenario(c, scenario);
 	if (measure_need_listings(&sf))
 		measure_read_facts_as(c, scope.save_userid, scope.save_sec, &q_listings, FACTS_LISTINGS, subject_id, &sf);
@@ -1090,70 +1162,104 @@ credit_check(PG_FUNCTION_ARGS)
 	}
 
 	MemoryContextSwitchTo(callercxt);
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	jb_key(&st, "subject");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jbo_init(&subject, 5);
 	{
-		JsonbValue	v;
+		JsonbValue *v = jbo_add(&subject, "id");
 
-		jb_key(&st, "id");
-		v.type = jbvNumeric;
-		v.val.numeric = int64_to_numeric(subject_id);
-		(void) pushJsonbValue(&st, WJB_VALUE, &v);
+		v->type = jbvNumeric;
+		v->val.numeric = int64_to_numeric(subject_id);
 	}
-	jb_pair(&st, "kind", sf.kind, true);
-	jb_pair(&st, "name", sf.name, true);
-	jb_pair(&st, "uscc", sf.uscc, true);
-	jb_pair(&st, "person_id", sf.person_id, true);
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	jbo_string(&subject, "kind", sf.kind, true);
+	jbo_string(&subject, "name", sf.name, true);
+	jbo_string(&subject, "uscc", sf.uscc, true);
+	jbo_string(&subject, "person_id", sf.person_id, true);
 
-	jb_key(&st, "scenario");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	jb_pair(&st, "code", c->scenarios[si], false);
-	jb_pair(&st, "name", c->scenario_names[si], false);
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	jbo_init(&scen, 2);
+	jbo_string(&scen, "code", c->scenarios[si], false);
+	jbo_string(&scen, "name", c->scenario_names[si], false);
 
-	jb_pair(&st, "checked_on", credit_date_text(GetSQLCurrentDate()), false);
+	jbo_init(&top, 10);
+	*jbo_add(&top, "subject") = subject.v;
+	*jbo_add(&top, "scenario") = scen.v;
+	jbo_string(&top, "checked_on", credit_date_text(GetSQLCurrentDate()), false);
 
-	jb_key(&st, "grades");
-	(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+	elems = jb_array(jbo_add(&top, "grades"), sf.nshown_grades);
 	for (i = 0; i < sf.nshown_grades; i++)
 	{
-		(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_pair(&st, "model", sf.shown_grades[i].model, false);
-		jb_pair(&st, "grade", sf.shown_grades[i].grade, false);
-		jb_pair(&st, "as_of", sf.shown_grades[i].as_of, false);
-		(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	}
-	(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+		JbObject	o;
 
-	jb_key(&st, "lists");
-	(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+		jbo_init(&o, 3);
+		jbo_string(&o, "model", sf.shown_grades[i].model, false);
+		jbo_string(&o, "grade", sf.shown_grades[i].grade, false);
+		jbo_string(&o, "as_of", sf.shown_grades[i].as_of, false);
+		elems[i] = o.v;
+	}
+
+	elems = jb_array(jbo_add(&top, "lists"), sf.nlistings);
 	for (i = 0; i < sf.nlistings; i++)
 	{
-		(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_pair(&st, "list", sf.listings[i].list, false);
-		jb_pair(&st, "kind", sf.listings[i].kind, false);
-		jb_pair(&st, "listed_on", sf.listings[i].listed_on, false);
-		jb_pair(&st, "expires_on", sf.listings[i].expires_on, false);
-		jb_pair(&st, "department", sf.listings[i].department, true);
-		(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	}
-	(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+		JbObject	o;
 
-	jb_measures(&st, "incentives", cm, ncm, "incentive");
-	jb_measures(&st, "punishments", cm, ncm, "punishment");
-	jb_pair(&st, "decision", decision, false);
-	jb_key(&st, "decided_by");
-	(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+		jbo_init(&o, 5);
+		jbo_string(&o, "list", sf.listings[i].list, false);
+		jbo_string(&o, "kind", sf.listings[i].kind, false);
+		jbo_string(&o, "listed_on", sf.listings[i].listed_on, false);
+		jbo_string(&o, "expires_on", sf.listings[i].expires_on, false);
+		jbo_string(&o, "department", sf.listings[i].department, true);
+		elems[i] = o.v;
+	}
+
+	jb_measures(jbo_add(&top, "incentives"), cm, ncm, "incentive");
+	jb_measures(jbo_add(&top, "punishments"), cm, ncm, "punishment");
+	jbo_string(&top, "decision", decision, false);
+	n = 0;
 	for (i = 0; i < ncm && effect != NULL; i++)
 		if (strcmp(cm[i].m->effect, effect) == 0)
-			jb_text(&st, WJB_ELEM, cm[i].m->code);
-	(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	out = JsonbValueToJsonb(res);
+			n++;
+	elems = jb_array(jbo_add(&top, "decided_by"), n);
+	n = 0;
+	for (i = 0; i < ncm && effect != NULL; i++)
+		if (strcmp(cm[i].m->effect, effect) == 0)
+			jb_string(&elems[n++], cm[i].m->code);
+	out = JsonbValueToJsonb(&top.v);
 
 	SPI_finish();
 	credit_scope_exit(&scope);
-	PG_RETURN_JSONB_P(out);
+	return out;
+}
+
+PG_FUNCTION_INFO_V1(credit_check);
+/*
+ * credit.check(subject_id, scenario) → jsonb: what an approval system asks —
+ * the subject (ID number masked), its current grades and lists, the
+ * incentives and punishments that apply in the scenario, and the decision
+ * (barred, restricted, priority or normal).  The subject and its grades
+ * are read with the owner's rights, its listings with the caller's; a check
+ * of an individual is logged (credit.log_lookup) before the answer is
+ * returned.
+ */
+Datum
+credit_check(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(check_answer(PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0),
+								   PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1)));
+}
+
+PG_FUNCTION_INFO_V1(credit_check_code);
+/*
+ * credit.check(code, scenario) → jsonb: credit.check of the subject a code
+ * names (credit.subject_by_code, its look-up logged as a credit check by
+ * code), in the same call.
+ */
+Datum
+credit_check_code(PG_FUNCTION_ARGS)
+{
+	text	   *scenario = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	int64		subject_id = 0;
+
+	if (!PG_ARGISNULL(0))
+		subject_id = credit_subject_of_code(PG_GETARG_TEXT_PP(0),
+											psprintf("credit check by code: %s",
+													 scenario != NULL ? text_to_cstring(scenario) : ""));
+	PG_RETURN_JSONB_P(check_answer(PG_ARGISNULL(0), subject_id, scenario));
 }

@@ -8,6 +8,8 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
@@ -366,9 +368,9 @@ credit_citus_shard(Relation rel)
 	return true;
 }
 
-/* Enter a scope: pin the search_path, and act as the owner when asked. */
-void
-credit_scope_enter(CreditScope *s, bool as_owner)
+/* Act as the owner when asked (the first step of entering a scope). */
+static void
+scope_switch_user(CreditScope *s, bool as_owner)
 {
 	s->switched = as_owner;
 	if (as_owner)
@@ -379,6 +381,13 @@ credit_scope_enter(CreditScope *s, bool as_owner)
 		SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
 	}
+}
+
+/* Enter a scope: pin the search_path, and act as the owner when asked. */
+void
+credit_scope_enter(CreditScope *s, bool as_owner)
+{
+	scope_switch_user(s, as_owner);
 	s->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -406,11 +415,47 @@ credit_scope_enter_reference(CreditScope *s)
 								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 }
 
-/* Leave a scope entered with credit_scope_enter. */
+/*
+ * A scope for the read paths an approval system calls once per request
+ * (credit.check, measures_for, the look-up by code): the search path pinned
+ * by an override (PushOverrideSearchPath) rather than the setting, which
+ * spares setting and restoring search_path and recomputing the path from it
+ * on every call.  The path is pg_catalog alone (pg_temp is not searched at
+ * all, stricter than the setting's "pg_catalog, pg_temp"); while it is in
+ * force it also stands for the search_path of every function called inside
+ * (their SET clauses included), so only the extension's schema-qualified
+ * queries and functions may run in it.  On a Citus node (whose settings a
+ * scope sets as well) it is credit_scope_enter.  Left with credit_scope_exit;
+ * an error inside needs no cleanup (transaction or subtransaction abort pops
+ * the override).
+ */
+void
+credit_scope_enter_read(CreditScope *s, bool as_owner)
+{
+	OverrideSearchPath path;
+
+	if (credit_citus_loaded())
+	{
+		credit_scope_enter(s, as_owner);
+		return;
+	}
+	scope_switch_user(s, as_owner);
+	memset(&path, 0, sizeof(path));
+	path.schemas = list_make1_oid(PG_CATALOG_NAMESPACE);
+	PushOverrideSearchPath(&path);
+	list_free(path.schemas);
+	s->guc_level = -1;
+	scope_depth++;
+}
+
+/* Leave a scope entered with credit_scope_enter or credit_scope_enter_read. */
 void
 credit_scope_exit(CreditScope *s)
 {
-	AtEOXact_GUC(true, s->guc_level);
+	if (s->guc_level < 0)
+		PopOverrideSearchPath();
+	else
+		AtEOXact_GUC(true, s->guc_level);
 	if (s->switched)
 		SetUserIdAndSecContext(s->save_userid, s->save_sec);
 	scope_depth--;

@@ -91,13 +91,20 @@ typedef struct CreditScope
 {
 	Oid			save_userid;
 	int			save_sec;
-	int			guc_level;
+	int			guc_level;		/* -1: pinned by an override */
 	bool		switched;
 } CreditScope;
 
 extern void credit_scope_enter(CreditScope *s, bool as_owner);
 extern void credit_scope_exit(CreditScope *s);
 extern void credit_scope_enter_reference(CreditScope *s);
+
+/*
+ * The same scope with the search path pinned by an override instead of the
+ * setting (cheaper, for the per-request read paths; see util.c): only the
+ * extension's own queries and functions may run inside.
+ */
+extern void credit_scope_enter_read(CreditScope *s, bool as_owner);
 
 /* Whether Citus is loaded into this server. */
 extern bool credit_citus_loaded(void);

@@ -6715,56 +6715,25 @@ GRANT EXECUTE ON FUNCTION @extschema@.verify_third_party_report(bigint)
 -- text versions are chosen; a text of digits only that is no code is read
 -- as a subject id, so credit.check('42', ...) still means subject 42.
 
--- The subject a code names, as the owner (a unit may not read ID numbers):
--- 22P02 for a malformed code, P0002 when no subject has it; every look-up by
--- an ID number is logged in credit.query_log first.
+-- The subject a code names (C: src/by_code.c, the code read by the C
+-- parsers and its subject found in credit.subject_code by one saved query,
+-- as the owner: a unit may not read ID numbers): 22P02 for a malformed code,
+-- P0002 when no subject has it; every look-up by an ID number is logged in
+-- credit.query_log first.
 CREATE FUNCTION @extschema@.subject_by_code(code text, purpose text) RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    p   record;
-    sid bigint;
-BEGIN
-    IF code IS NULL THEN
-        RETURN NULL;
-    END IF;
-    SELECT x.kind, x.canonical INTO p FROM @extschema@.parse_code(code) x;
-    IF p.kind IS NULL OR p.kind OPERATOR(pg_catalog.=) 'pseudonym' THEN
-        IF btrim(code) OPERATOR(pg_catalog.~) '^\d{1,18}$' THEN
-            RETURN btrim(code)::bigint;
-        END IF;
-        RAISE EXCEPTION 'invalid subject code: "%"', code
-            USING ERRCODE = 'invalid_text_representation',
-                  DETAIL = CASE WHEN p.kind OPERATOR(pg_catalog.=) 'pseudonym' THEN 'a pseudonym names no subject'
-                                ELSE @extschema@.code_problem(code) END;
-    END IF;
-    sid := @extschema@.intake_subject(p.kind, p.canonical);
-    IF p.kind OPERATOR(pg_catalog.=) 'resident_id' THEN
-        PERFORM @extschema@.log_lookup(sid, purpose,
-                    jsonb_build_object('lookup', 'by_code', 'id', @extschema@.mask(p.canonical::@extschema@.resident_id),
-                                       'found', sid IS NOT NULL));
-    END IF;
-    IF sid IS NULL THEN
-        RAISE EXCEPTION 'no subject is registered with code %',
-                        CASE WHEN p.kind OPERATOR(pg_catalog.=) 'resident_id'
-                             THEN @extschema@.mask(p.canonical::@extschema@.resident_id) ELSE p.canonical END
-            USING ERRCODE = 'no_data_found';
-    END IF;
-    RETURN sid;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'credit_subject_by_code'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.subject_by_code(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.subject_by_code(text, text) TO credit_department, credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.subject_by_code(text, text) IS
     'Subject id of the subject a code names: a USCC, an old organisation code or an 18- or 15-digit ID number, with white space, hyphens, full-width characters and lower case as sent (a text of digits that is no code is taken as the id itself); 22P02 naming the problem for a malformed code, P0002 when no subject has it; every look-up by ID number is logged in credit.query_log with the purpose';
 
+-- The check by code in one C call: the look-up of credit.subject_by_code
+-- (logged with the purpose 'credit check by code: <scenario>'), then
+-- credit.check.
 CREATE FUNCTION @extschema@.check(code text, scenario text) RETURNS jsonb
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT @extschema@.check(@extschema@.subject_by_code(code, 'credit check by code: ' OPERATOR(pg_catalog.||) coalesce(scenario, '')), scenario)
-$$;
+    AS 'MODULE_PATHNAME', 'credit_check_code'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.check(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.check(text, text) TO credit_department, credit_analyst, credit_admin;
 COMMENT ON FUNCTION @extschema@.check(text, text) IS
