@@ -14,6 +14,7 @@ INSERT INTO credit.model (code, name, subject_kinds, base, lo, hi)
 DROP EXTENSION IF EXISTS pg_cron;
 SELECT credit.schedule_list_expiry();
 SELECT credit.schedule_reanchor();
+SELECT credit.schedule_refresh_listed();
 SELECT credit.schedule_evaluation('m_test', '0 2 * * *');
 CREATE EXTENSION pg_cron;
 
@@ -30,6 +31,13 @@ SELECT jobname, schedule, command FROM cron.job WHERE jobname = 'credit_reanchor
 SELECT credit.schedule_reanchor('30 1 * * *') > 0 AS rescheduled;
 SELECT jobname, schedule FROM cron.job WHERE jobname = 'credit_reanchor';
 SELECT cron.unschedule('credit_reanchor');
+
+-- The nightly recomputation of the listing flags.
+SELECT credit.schedule_refresh_listed() > 0 AS scheduled;
+SELECT jobname, schedule, command FROM cron.job WHERE jobname = 'credit_refresh_listed';
+SELECT credit.schedule_refresh_listed('40 1 * * *') > 0 AS rescheduled;
+SELECT jobname, schedule FROM cron.job WHERE jobname = 'credit_refresh_listed';
+SELECT cron.unschedule('credit_refresh_listed');
 
 -- An evaluation.
 SELECT credit.schedule_evaluation('m_test', '0 2 * * *') > 0 AS scheduled;

@@ -1,7 +1,8 @@
 # Scheduled jobs really run: on a server configured as docs/scheduling.md
 # says (its ini block), pg_cron runs the evaluation that
 # credit.schedule_evaluation scheduled, and credit.v_scheduled_job shows the
-# run and its outcome.  Before that, on pg_cron's defaults (jobs as client
+# run and its outcome; then the recomputation of the listing flags that
+# credit.schedule_refresh_listed scheduled.  Before that, on pg_cron's defaults (jobs as client
 # connections to localhost, a server without TCP), scheduling is refused
 # with a hint instead of creating a job that never runs; a job left in
 # another database fails, is shown as failed, and scheduling it again
@@ -84,6 +85,26 @@ SELECT count(*) || ' ' || min(database) || ' ' || bool_and(active) || ' ' || cou
 	'1 county true 0', 'scheduling again replaced the broken job');
 is($node->safe_psql('county', q{SELECT count(*) FROM cron.job WHERE jobname = 'credit_list_expiry'}),
 	'1', '... leaving no second job behind');
+
+# The nightly recomputation of the listing flags runs as scheduled: the
+# grade rows the evaluation made start flagged (a new row may be on a list),
+# and the job clears the flags of these subjects, which are on no list.
+is($node->safe_psql('county', q{SELECT count(*) FROM credit.subject_grade WHERE listed}),
+	'5', 'the new grade rows start flagged');
+like($node->safe_psql('county', q{SELECT credit.schedule_refresh_listed('* * * * *')}),
+	qr/^\d+$/, 'schedule_refresh_listed returns the job id');
+my $refreshed = '';
+for (1 .. 240)
+{
+	$refreshed = $node->safe_psql('county', q{
+SELECT last_status || ' ' || last_message FROM credit.v_scheduled_job
+ WHERE jobname = 'credit_refresh_listed' AND last_status IN ('succeeded', 'failed')});
+	last if $refreshed ne '';
+	sleep 1;
+}
+is($refreshed, 'succeeded SELECT 1', 'pg_cron ran credit.refresh_listed');
+is($node->safe_psql('county', q{SELECT count(*) FROM credit.subject_grade WHERE listed}),
+	'0', '... which cleared the flags of the subjects on no list');
 
 $node->stop;
 done_testing();

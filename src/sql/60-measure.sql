@@ -209,6 +209,23 @@ GRANT EXECUTE ON FUNCTION @extschema@.refresh_listed() TO credit_admin;
 COMMENT ON FUNCTION @extschema@.refresh_listed() IS
     'Recomputes credit.subject_grade.listed for every subject (true: an active list entry or an active record of a list''s catalogue item), holding off writers of entries, records and lists meanwhile (READ COMMITTED only: 25000 otherwise); returns the number of grade rows changed. Run after a load behind the triggers and now and then (e.g. nightly), so that subjects no longer listed, and new subjects, are checked without reading listings';
 
+-- Schedule the nightly recomputation of the listing flags with pg_cron
+-- (after the expiry of list entries at 00:10, so subjects whose entries
+-- expired that night lose their flags the same night).
+CREATE FUNCTION @extschema@.schedule_refresh_listed(schedule text DEFAULT '20 0 * * *') RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.require_pg_cron('credit.schedule_refresh_listed runs credit.refresh_listed as a pg_cron job.');
+    RETURN @extschema@.schedule_job('credit_refresh_listed', schedule, 'SELECT @extschema@.refresh_listed()');
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.schedule_refresh_listed(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.schedule_refresh_listed(text) TO credit_admin;
+COMMENT ON FUNCTION @extschema@.schedule_refresh_listed(text) IS
+    'Run credit.refresh_listed() on a cron schedule (pg_cron job credit_refresh_listed, daily at 00:20 UTC by default, after the expiry of list entries; replaced if it exists); returns the job id';
+
 -- Every backend's measure cache is rebuilt after a change.
 CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.measure
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
@@ -296,8 +313,9 @@ CREATE FUNCTION @extschema@.measures_for(subject_id bigint, scenario text DEFAUL
 COMMENT ON FUNCTION @extschema@.measures_for(bigint, text) IS
     'Measures (联合奖惩措施) that apply to a subject, in a scenario (NULL: every scenario; a measure without a scenario applies in all): its kind is one of the measure''s subject_kinds, its current grade under the measure''s model (credit.subject_grade) lies between best_grade and worst_grade, and it is on one of the measure''s lists (an active entry, or an active credit record of the list''s catalogue item); reason says which grade and list. Incentives first, then punishments, by code. Every call for an individual is logged in credit.query_log';
 
--- What an approval system asks before acting (C: a query for the subject and
--- its grades, one for its lists, matched against the cached measures).  It
+-- What an approval system asks before acting (C: a query for the subject,
+-- one for its grades, one for its lists when a flag says it may be on one,
+-- matched against the cached measures).  It
 -- reads the subject and its grades with the owner's rights (a unit learns a
 -- person's masked ID number through it only, and every check of an
 -- individual is logged, by the audit worker, beyond the caller's rollback,
