@@ -2,10 +2,10 @@
 # bench/measures: measure matching (credit.measures_for, C over a per-backend
 # cache) against the same matching written as one plain SQL query (hash joins
 # of current grades, active list entries, active records of list items and
-# measures), on BENCH_SUBJECTS
-# (200,000) generated subjects: 70% enterprises, 5% social organisations, 25%
-# individuals, graded by records (A / A+ for two sevenths, C or B for a seventh) and
-# 2% on a black list (a fifth of those entries expired).  Both methods must
+# measures), on BENCH_SUBJECTS (200,000) generated subjects: 70% enterprises
+# (each with a valid USCC), 5% social organisations, 25% individuals, graded
+# by records (A / A+ for two sevenths, C or B for a seventh) and 2% on a
+# black list (a fifth of those entries expired).  Both methods must
 # return the same (subject, measure, reason) rows, which the run checks.
 #   all       every subject, every scenario (LATERAL measures_for) vs the query;
 #   scenario  every subject in government_procurement;
@@ -18,9 +18,13 @@
 #             clerk (row-level security applies) against the bare indexed
 #             SELECT grade FROM credit.subject_grade WHERE subject_id = \$1 by
 #             the same clerk; BENCH_REPEAT (3) rounds alternating, median
-#             ratio (target >= 0.5).  The subject is passed as a bigint: a
-#             parameter of unknown type chooses credit.check(text, text), the
-#             look-up by code, shown on a line of its own.
+#             ratio (target >= 0.5).  The subject is passed as a bigint (a
+#             parameter of unknown type would choose credit.check(text, text));
+#             the check by code, as approval systems ask, by the enterprises'
+#             USCCs (100 of them, pgbench making no strings), on a line of its
+#             own; then the three statements' instructions per call (callgrind,
+#             BENCH_CALLS calls in a single-user backend), which the machine's
+#             load does not change.
 # The listing flags are recomputed after the load (credit.refresh_listed, as
 # the nightly job does), so the subjects on no list are checked without
 # reading listings.

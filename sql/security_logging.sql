@@ -50,6 +50,7 @@ ROLLBACK;
 -- by ID number (written dirty): the look-up by code and the check, each logged
 BEGIN;
 SELECT credit.check(' 320281 19810606 0010 ', 'administrative_licensing') ->> 'decision' AS decision_by_code;
+SELECT count(*) >= 0 AS measures_by_code FROM credit.measures_for('320281198106060010');
 ROLLBACK;
 -- a number no subject has: refused, and the look-up still logged
 BEGIN;

@@ -858,16 +858,14 @@ credit_listed_record_subjects(TupleDesc desc, Tuplestorestate *ts, int *nout)
 	return subjects;
 }
 
-PG_FUNCTION_INFO_V1(credit_measures_for);
 /*
- * credit.measures_for(subject_id, scenario): the measures whose subject kinds,
- * grade range, lists and scenario fit the subject, with the reason in words.
+ * The rows of credit.measures_for for a subject (isnull: none was named) in
+ * a scenario (NULL: every scenario), into the call's materialized result.
  */
-Datum
-credit_measures_for(PG_FUNCTION_ARGS)
+static void
+measures_for_subject(FunctionCallInfo fcinfo, bool isnull, int64 subject_id, text *scenario_arg)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		subject_id;
 	char	   *scenario = NULL;
 	MeasureCache *c;
 	SubjectFacts sf;
@@ -875,12 +873,10 @@ credit_measures_for(PG_FUNCTION_ARGS)
 	CreditScope scope;
 	StringInfoData reason;
 
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0))
+	if (isnull)
 		credit_subject_missing(true, 0);
-	subject_id = PG_GETARG_INT64(0);
-	if (!PG_ARGISNULL(1))
-		scenario = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (scenario_arg != NULL)
+		scenario = text_to_cstring(scenario_arg);
 
 	c = measure_cache_get();
 	if (scenario != NULL)
@@ -942,6 +938,37 @@ credit_measures_for(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	credit_scope_exit(&scope);
+}
+
+PG_FUNCTION_INFO_V1(credit_measures_for);
+/*
+ * credit.measures_for(subject_id, scenario): the measures whose subject kinds,
+ * grade range, lists and scenario fit the subject, with the reason in words.
+ */
+Datum
+credit_measures_for(PG_FUNCTION_ARGS)
+{
+	InitMaterializedSRF(fcinfo, 0);
+	measures_for_subject(fcinfo, PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0),
+						 PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(credit_measures_for_code);
+/*
+ * credit.measures_for(code, scenario): credit.measures_for of the subject a
+ * code names (credit.subject_by_code, its look-up logged as measures by
+ * code), in the same call.
+ */
+Datum
+credit_measures_for_code(PG_FUNCTION_ARGS)
+{
+	int64		subject_id = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!PG_ARGISNULL(0))
+		subject_id = credit_subject_of_code(PG_GETARG_TEXT_PP(0), "measures by code");
+	measures_for_subject(fcinfo, PG_ARGISNULL(0), subject_id, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
 	return (Datum) 0;
 }
 

@@ -87,6 +87,24 @@ credit_date_text(DateADT d)
 	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
 	if (y <= 0)					/* ISO 8601 year numbering has no year 0 */
 		return psprintf("%04d-%02d-%02d BC", 1 - y, m, dd);
+	if (y <= 9999)
+	{
+		/* the common case by hand: answers show several dates a call */
+		char	   *r = palloc(11);
+
+		r[0] = '0' + y / 1000;
+		r[1] = '0' + y / 100 % 10;
+		r[2] = '0' + y / 10 % 10;
+		r[3] = '0' + y % 10;
+		r[4] = '-';
+		r[5] = '0' + m / 10;
+		r[6] = '0' + m % 10;
+		r[7] = '-';
+		r[8] = '0' + dd / 10;
+		r[9] = '0' + dd % 10;
+		r[10] = '\0';
+		return r;
+	}
 	return psprintf("%04d-%02d-%02d", y, m, dd);
 }
 

@@ -6757,13 +6757,12 @@ GRANT EXECUTE ON FUNCTION @extschema@.check(text, text) TO credit_department, cr
 COMMENT ON FUNCTION @extschema@.check(text, text) IS
     'credit.check(subject_id, scenario) of the subject a code names (credit.subject_by_code: USCC, organisation code or ID number as sent)';
 
+-- Measures by code, in one C call as the check by code (the look-up logged
+-- with the purpose 'measures by code').
 CREATE FUNCTION @extschema@.measures_for(code text, scenario text DEFAULT NULL)
     RETURNS TABLE (measure_code text, name text, kind text, reason text)
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT m.* FROM @extschema@.measures_for(@extschema@.subject_by_code(code, 'measures by code'), scenario) m
-$$;
+    AS 'MODULE_PATHNAME', 'credit_measures_for_code'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 5;
 COMMENT ON FUNCTION @extschema@.measures_for(text, text) IS
     'credit.measures_for(subject_id, scenario) of the subject a code names (credit.subject_by_code: USCC, organisation code or ID number as sent)';
 
