@@ -115,6 +115,10 @@ SELECT round((extract(epoch FROM clock_timestamp()) * 1000 - :wall0)::numeric, 1
        round((split_part(pg_read_file('/proc/' || pg_backend_pid() || '/schedstat'), ' ', 1)::float8 / 1e6 - :cpu0)::numeric, 1);
 ROLLBACK;
 SQL
+}
+# after each sending, its dead rows vacuumed (not inside copy_once: its output
+# is read by a process substitution, which would vacuum beside the next round)
+vacuum_tables() {
     psql_q -c "VACUUM credit.record" -c "VACUUM credit.subject_grade" -c "VACUUM credit.intake_row" -c "VACUUM credit.decision" >/dev/null
 }
 
@@ -136,8 +140,8 @@ SQL
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 rw=(); rc=(); iw=(); ic=()
 for n in $(seq 1 "$repeat"); do
-    IFS='|' read -r w c < <(copy_once record); rw+=("$w"); rc+=("$c")
-    IFS='|' read -r w2 c2 < <(copy_once intake); iw+=("$w2"); ic+=("$c2")
+    IFS='|' read -r w c < <(copy_once record); rw+=("$w"); rc+=("$c"); vacuum_tables
+    IFS='|' read -r w2 c2 < <(copy_once intake); iw+=("$w2"); ic+=("$c2"); vacuum_tables
     echo "intake: round $n: record $w ms (CPU $c ms), intake $w2 ms (CPU $c2 ms)"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }

@@ -14,8 +14,10 @@
  *
  * Buffers form a stack, one frame per statement on an intake view: a BEFORE
  * STATEMENT trigger pushes a frame, the row trigger appends to the top frame,
- * credit.intake_take pops it.  Frames live in TopTransactionContext; a
- * (sub)transaction abort drops the frames it opened.
+ * credit.intake_take (or credit.intake_check, for credit.intake) pops it.
+ * The checks hand their rows to credit.intake_apply the same way, in a frame
+ * of the row type credit.intake_checked.  Frames live in
+ * TopTransactionContext; a (sub)transaction abort drops the frames it opened.
  */
 #include "postgres.h"
 
@@ -32,6 +34,7 @@
 #include "utils/tuplestore.h"
 
 #include "credit.h"
+#include "intake.h"
 
 typedef struct IntakeFrame
 {
@@ -85,6 +88,48 @@ credit_intake_init(void)
 	RegisterSubXactCallback(intake_subxact_callback, NULL);
 }
 
+/*
+ * Open a frame for the rows of a statement on the view (or of the row type)
+ * relid: the tuplestore they are kept in, until intake_frame_pop.
+ */
+Tuplestorestate *
+intake_frame_push(Oid relid)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopTransactionContext, "credit intake buffer",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	IntakeFrame *f = palloc0(sizeof(IntakeFrame));
+
+	f->relid = relid;
+	f->nest_level = GetCurrentTransactionNestLevel();
+	f->cxt = cxt;
+	f->rows = tuplestore_begin_heap(false, false, work_mem);
+	f->prev = intake_top;
+	intake_top = f;
+	MemoryContextSwitchTo(old);
+	return f->rows;
+}
+
+/*
+ * Take the top frame, which must be relid's (what names it in the error),
+ * off the stack: its rows, in arrival order, and *cxt, the memory they are
+ * in, for the caller to delete when it has read them, after tuplestore_end
+ * (which closes the temporary file of rows beyond work_mem).
+ */
+Tuplestorestate *
+intake_frame_pop(Oid relid, const char *what, MemoryContext *cxt)
+{
+	IntakeFrame *f = intake_top;
+
+	if (f == NULL || !OidIsValid(relid) || f->relid != relid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no intake buffer is open for %s", what)));
+	intake_top = f->prev;
+	*cxt = f->cxt;
+	return f->rows;
+}
+
 PG_FUNCTION_INFO_V1(credit_intake_buffer);
 /*
  * Trigger of the intake views: BEFORE STATEMENT opens the statement's buffer,
@@ -104,25 +149,11 @@ credit_intake_buffer(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
 	{
-		MemoryContext cxt;
-		MemoryContext old;
-		IntakeFrame *f;
-
 		if (!TRIGGER_FIRED_BEFORE(td->tg_event))
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("credit_intake_buffer: statement trigger must fire BEFORE")));
-		cxt = AllocSetContextCreate(TopTransactionContext, "credit intake buffer",
-									ALLOCSET_DEFAULT_SIZES);
-		old = MemoryContextSwitchTo(cxt);
-		f = palloc0(sizeof(IntakeFrame));
-		f->relid = relid;
-		f->nest_level = GetCurrentTransactionNestLevel();
-		f->cxt = cxt;
-		f->rows = tuplestore_begin_heap(false, false, work_mem);
-		f->prev = intake_top;
-		intake_top = f;
-		MemoryContextSwitchTo(old);
+		(void) intake_frame_push(relid);
 		return PointerGetDatum(NULL);
 	}
 	else
@@ -156,20 +187,16 @@ credit_intake_take(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
 	Oid			relid = typeidTypeRelid(type);
-	IntakeFrame *f = intake_top;
+	MemoryContext cxt;
+	Tuplestorestate *rows = intake_frame_pop(relid, psprintf("type %s", format_type_be(type)), &cxt);
 	TupleTableSlot *slot;
 
-	if (f == NULL || !OidIsValid(relid) || f->relid != relid)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no intake buffer is open for type %s", format_type_be(type))));
 	InitMaterializedSRF(fcinfo, 0);
 	slot = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsMinimalTuple);
-	while (tuplestore_gettupleslot(f->rows, true, false, slot))
+	while (tuplestore_gettupleslot(rows, true, false, slot))
 		tuplestore_puttupleslot(rsinfo->setResult, slot);
 	ExecDropSingleTupleTableSlot(slot);
-
-	intake_top = f->prev;
-	MemoryContextDelete(f->cxt);
+	tuplestore_end(rows);
+	MemoryContextDelete(cxt);
 	PG_RETURN_NULL();
 }

@@ -1,9 +1,9 @@
 /*
  * intake.h
  *      The rows of an intake statement as the checks read them
- *      (intake_check.c, each row read and judged in intake_problem.c) and as
- *      their records are assigned
- *      (intake_records.c).
+ *      (intake_check.c, each row read and judged in intake_problem.c), as
+ *      their records are assigned (intake_records.c), and the statements'
+ *      buffers they come in and go on in (intake.c).
  */
 #ifndef CREDIT_INTAKE_H
 #define CREDIT_INTAKE_H
@@ -12,6 +12,7 @@
 
 #include "executor/spi.h"
 #include "utils/date.h"
+#include "utils/tuplestore.h"
 
 #include "code_parse.h"
 #include "util.h"
@@ -169,5 +170,13 @@ extern char *trim_spaces(const char *s);
 
 /* The record of each ready row of the statement (intake_records.c). */
 extern void intake_assign_records(Row *rows, int n, MemoryContext cxt);
+
+/*
+ * The statements' buffers (intake.c): a frame opened for the view (or row
+ * type) relid, its tuplestore to fill; and the top frame, relid's, taken off
+ * the stack (its rows, and the memory they are in, for the caller to delete).
+ */
+extern Tuplestorestate *intake_frame_push(Oid relid);
+extern Tuplestorestate *intake_frame_pop(Oid relid, const char *what, MemoryContext *cxt);
 
 #endif							/* CREDIT_INTAKE_H */

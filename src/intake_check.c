@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/jsonapi.h"
@@ -303,6 +304,32 @@ attnum_of(TupleDesc desc, const char *name)
 	return -1;
 }
 
+/* The columns C_* and id of a row type of the intake, by attribute number (0-based). */
+typedef struct SentColumns
+{
+	int			att[C_NCOLS];
+	int			id;
+} SentColumns;
+
+static void
+sent_columns(TupleDesc desc, SentColumns *sc)
+{
+	for (int c = 0; c < C_NCOLS; c++)
+		sc->att[c] = attnum_of(desc, col_name[c]);
+	sc->id = attnum_of(desc, "id");
+}
+
+/* One sent row, line, from its deformed values (the texts copied into the current context). */
+static void
+row_from_values(Row *r, int line, const SentColumns *sc, Datum *values, bool *nulls)
+{
+	r->line = line;
+	for (int c = 0; c < C_NCOLS; c++)
+		r->col[c] = nulls[sc->att[c]] ? NULL : TextDatumGetCString(values[sc->att[c]]);
+	r->id_null = nulls[sc->id];
+	r->id = nulls[sc->id] ? (Datum) 0 : values[sc->id];
+}
+
 /* Read the sent rows of the array (credit.intake[]) into rows. */
 static Row *
 rows_read(ArrayType *arr, int *nrows)
@@ -315,14 +342,12 @@ rows_read(ArrayType *arr, int *nrows)
 	Datum	   *elems;
 	bool	   *enulls;
 	int			n;
-	int			att[C_NCOLS];
-	int			att_id = attnum_of(desc, "id");
+	SentColumns sc;
 	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 	Row		   *rows;
 
-	for (int c = 0; c < C_NCOLS; c++)
-		att[c] = attnum_of(desc, col_name[c]);
+	sent_columns(desc, &sc);
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, &enulls, &n);
 	rows = palloc0(sizeof(Row) * Max(n, 1));
@@ -344,12 +369,49 @@ rows_read(ArrayType *arr, int *nrows)
 			tup.t_data = h;
 			heap_deform_tuple(&tup, desc, values, nulls);
 		}
-		for (int c = 0; c < C_NCOLS; c++)
-			r->col[c] = nulls[att[c]] ? NULL : TextDatumGetCString(values[att[c]]);
-		r->id_null = nulls[att_id];
-		r->id = nulls[att_id] ? (Datum) 0 : values[att_id];
+		row_from_values(r, i + 1, &sc, values, nulls);
 		CHECK_FOR_INTERRUPTS();
 	}
+	ReleaseTupleDesc(desc);
+	*nrows = n;
+	return rows;
+}
+
+/*
+ * Read the rows the current statement sent to credit.intake (the top frame
+ * of the buffers, taken) into rows: what credit.intake_take gives, without
+ * passing them through an array.
+ */
+static Row *
+rows_read_buffer(Oid nsp, int *nrows)
+{
+	Oid			relid = get_relname_relid("intake", nsp);
+	TupleDesc	desc = lookup_rowtype_tupdesc(get_rel_type_id(relid), -1);
+	MemoryContext buffer;
+	Tuplestorestate *sent = intake_frame_pop(relid, "credit.intake", &buffer);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	SentColumns sc;
+	int			n = 0,
+				size = 1024;
+	Row		   *rows = palloc0(sizeof(Row) * size);
+
+	sent_columns(desc, &sc);
+	while (tuplestore_gettupleslot(sent, true, false, slot))
+	{
+		if (n == size)
+		{
+			rows = repalloc_huge(rows, sizeof(Row) * size * 2);
+			memset(&rows[size], 0, sizeof(Row) * size);
+			size *= 2;
+		}
+		slot_getallattrs(slot);
+		row_from_values(&rows[n], n + 1, &sc, slot->tts_values, slot->tts_isnull);
+		n++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(sent);
+	MemoryContextDelete(buffer);
 	ReleaseTupleDesc(desc);
 	*nrows = n;
 	return rows;
@@ -386,22 +448,26 @@ check_sender(Row *rows, int n, Tables *t, const char *who, char **units, int nun
 PG_FUNCTION_INFO_V1(credit_intake_check);
 /*
  * credit.intake_check(rows credit.intake[], layout text, batch bigint,
- * sender name, units text[], admin boolean, release boolean) → SETOF
- * credit.intake_checked: the rows of one intake statement, checked, as they
- * are to be kept, with the record of each ready row (its decision key
- * claimed) and what the last row of each record makes of it; refuses the
- * statement (42501) when a row names a unit the sender (not an
- * administrator) does not act for.  Rows whose subject is not found are
- * looked up again under the waiting lock (credit.intake_waiting_lock), which
- * the statement then holds.  With release, the rows are waiting rows whose
- * subject was registered (their ids in the rows' id): no sender is checked,
- * no lock taken.
+ * sender name, units text[], admin boolean, release boolean) → integer:
+ * checks the rows of one intake statement (rows NULL: those the current
+ * statement sent to credit.intake, taken from its buffer) and keeps them,
+ * checked, as credit.intake_row is to keep them, with the record of each
+ * ready row (its decision key claimed) and what the last row of each record
+ * makes of it, for credit.intake_apply (a frame of the row type
+ * credit.intake_checked, read by credit.intake_take); returns how many rows
+ * it kept (none: no frame).  Refuses the statement (42501) when a row names
+ * a unit the sender (not an administrator) does not act for.  Rows whose
+ * subject is not found are looked up again under the waiting lock
+ * (credit.intake_waiting_lock), which the statement then holds.  With
+ * release, the rows are waiting rows whose subject was registered (their ids
+ * in the rows' id): no sender is checked, no lock taken.
  */
 Datum
 credit_intake_check(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *arr;
+	Oid			nsp = get_namespace_oid("credit", false);
+	Oid			checked_relid;
+	Tuplestorestate *checked;
 	text	   *layout;
 	int64		batch;
 	char	   *who;
@@ -444,21 +510,16 @@ credit_intake_check(PG_FUNCTION_ARGS)
 				a_makes;
 	int			a_col[C_NCOLS];
 
-	for (int i = 0; i < 7; i++)
+	for (int i = 1; i < 7; i++)
 		if (PG_ARGISNULL(i) && i != 4)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("credit.intake_check: argument %d must not be NULL", i + 1)));
-	arr = PG_GETARG_ARRAYTYPE_P(0);
 	layout = PG_GETARG_TEXT_PP(1);
 	batch = PG_GETARG_INT64(2);
 	who = NameStr(*PG_GETARG_NAME(3));
 	admin = PG_GETARG_BOOL(5);
 	release = PG_GETARG_BOOL(6);
-	if (ARR_NDIM(arr) > 1 || !type_is_rowtype(ARR_ELEMTYPE(arr)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("credit.intake_check: rows must be a one-dimensional array of intake rows")));
 
 	/* the units the sender acts for, in the order given and sorted */
 	units = palloc(sizeof(char *));
@@ -472,11 +533,20 @@ credit_intake_check(PG_FUNCTION_ARGS)
 				units[nunits++] = TextDatumGetCString(unit_datums[i]);
 	}
 
-	InitMaterializedSRF(fcinfo, 0);
-	desc = rsinfo->setDesc;
-	rows = rows_read(arr, &n);
+	if (PG_ARGISNULL(0))
+		rows = rows_read_buffer(nsp, &n);
+	else
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+
+		if (ARR_NDIM(arr) > 1 || !type_is_rowtype(ARR_ELEMTYPE(arr)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("credit.intake_check: rows must be a one-dimensional array of intake rows")));
+		rows = rows_read(arr, &n);
+	}
 	if (n == 0)
-		PG_RETURN_NULL();
+		PG_RETURN_INT32(0);
 
 	credit_scope_enter(&scope, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -514,7 +584,10 @@ credit_intake_check(PG_FUNCTION_ARGS)
 	SPI_finish();
 	credit_scope_exit(&scope);
 
-	/* the rows as credit.intake_row keeps them */
+	/* the rows as credit.intake_row keeps them, for credit.intake_apply */
+	checked_relid = get_relname_relid("intake_checked", nsp);
+	desc = lookup_rowtype_tupdesc_copy(get_rel_type_id(checked_relid), -1);
+	checked = intake_frame_push(checked_relid);
 	values = palloc0(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
 	a_batch = attnum_of(desc, "batch");
@@ -588,7 +661,8 @@ credit_intake_check(PG_FUNCTION_ARGS)
 		if (r->timely >= 0)
 			SET(a_timely, BoolGetDatum(r->timely == 1));
 #undef SET
-		tuplestore_putvalues(rsinfo->setResult, desc, values, nulls);
+		tuplestore_putvalues(checked, desc, values, nulls);
+		CHECK_FOR_INTERRUPTS();
 	}
-	PG_RETURN_NULL();
+	PG_RETURN_INT32(n);
 }

@@ -5125,7 +5125,6 @@ COMMENT ON COLUMN @extschema@.intake_row.category IS 'Category of the catalogue 
 COMMENT ON COLUMN @extschema@.intake_row.fields_required IS 'Mandatory fields of the row''s category (credit.intake_field)';
 COMMENT ON COLUMN @extschema@.intake_row.fields_present IS 'How many of them the row carries';
 COMMENT ON COLUMN @extschema@.intake_row.timely IS 'Licence and penalty rows: received within 7 working days of the decision (credit.add_working_days); NULL for other rows and rows without a valid date';
-CREATE INDEX intake_row_batch_idx ON @extschema@.intake_row (batch);
 CREATE INDEX intake_row_waiting_idx ON @extschema@.intake_row (code_key) WHERE status = 'waiting';
 CREATE INDEX intake_row_department_idx ON @extschema@.intake_row (department, received_at);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.intake_row', '');
@@ -5301,9 +5300,9 @@ REVOKE ALL ON FUNCTION @extschema@.intake_waiting_lock(boolean) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.intake_waiting_lock(boolean) IS
     'Takes the transaction lock that orders waiting intake rows (exclusive) and subject registrations (shared); internal to the intake';
 
--- A row of an intake statement as the checks return it: the columns
--- credit.intake_row keeps (but id and received_at), and what the last row
--- of each record makes of it.
+-- A row of an intake statement as the checks keep it for credit.intake_apply:
+-- the columns credit.intake_row keeps (but id and received_at), and what the
+-- last row of each record makes of it.
 CREATE TYPE @extschema@.intake_checked AS (
     batch           bigint,
     line            integer,
@@ -5335,24 +5334,29 @@ CREATE TYPE @extschema@.intake_checked AS (
     makes           text
 );
 COMMENT ON TYPE @extschema@.intake_checked IS
-    'A row of an intake statement as credit.intake_check returns it: the columns of credit.intake_row (but id and received_at; corrects is the id of the row sent, or of the waiting row released), and makes: insert or update for the last row of each record (its values are the record''s), else NULL. Internal to the intake';
+    'A row of an intake statement as credit.intake_check keeps it for credit.intake_apply (read by credit.intake_take(NULL::credit.intake_checked)): the columns of credit.intake_row (but id and received_at; corrects is the id of the row sent, or of the waiting row released), and makes: insert or update for the last row of each record (its values are the record''s), else NULL. Internal to the intake';
 
 -- The checks of one statement's rows, and the record of each (C: src/intake_check.c).
+-- The rows come as an array, or (NULL) straight from the buffer of
+-- credit.intake, and go on to credit.intake_apply in a buffer of their own:
+-- a feed of a million rows is not copied into and out of arrays.
 CREATE FUNCTION @extschema@.intake_check(rows @extschema@.intake[], layout text, batch bigint, sender name,
                                          units text[], admin boolean, release boolean)
-    RETURNS SETOF @extschema@.intake_checked
+    RETURNS integer
     AS 'MODULE_PATHNAME', 'credit_intake_check'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.intake_check(@extschema@.intake[], text, bigint, name, text[], boolean, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.intake_check(@extschema@.intake[], text, bigint, name, text[], boolean, boolean) IS
-    'Checks the rows of one intake statement in one pass, as the owner: refuses rows of units the sender (not an administrator) does not act for (42501); reads each row''s unit, code, item, date, value, amount, details and mandatory fields; a row is rejected (problem, message), waiting (its subject not found, also under credit.intake_waiting_lock, then held) or ready: its decision key (credit.decision_party_of) claimed in credit.decision in key order, its record the decision''s (updated) or a new one (accepted). With release: waiting rows whose subject came (no sender check, no lock). Internal to the intake';
+    'Checks the rows of one intake statement in one pass, as the owner (rows NULL: those the current statement sent to credit.intake, from its buffer), and keeps them checked for credit.intake_apply, returning how many: refuses rows of units the sender (not an administrator) does not act for (42501); reads each row''s unit, code, item, date, value, amount, details and mandatory fields; a row is rejected (problem, message), waiting (its subject not found, also under credit.intake_waiting_lock, then held) or ready: its decision key (credit.decision_party_of) claimed in credit.decision in key order, its record the decision''s (updated) or a new one (accepted). With release: waiting rows whose subject came (no sender check, no lock). Internal to the intake';
 
--- Store the checked rows of a statement (or, resume: update the waiting
--- rows released) and make their records: each record from the last row of
--- it the statement sent, new decisions inserted, decisions sent before
--- updated in place.  Its own statement, after the claims: a decision a
--- racing sending recorded meanwhile is seen and updated.
-CREATE FUNCTION @extschema@.intake_apply(rows @extschema@.intake_checked[], resume boolean) RETURNS void
+-- Store the checked rows of a statement, as credit.intake_check kept them
+-- (or, resume: update the waiting rows released), and make their records:
+-- each record from the last row of it the statement sent, new decisions
+-- inserted, decisions sent before updated in place.  Its own statement,
+-- after the claims: a decision a racing sending recorded meanwhile is seen
+-- and updated.  (The rows are stored in the order the checks keep them, the
+-- order of their lines, so their ids follow the lines: no sort.)
+CREATE FUNCTION @extschema@.intake_apply(resume boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -5363,7 +5367,7 @@ BEGIN
                    CASE WHEN u.makes IS NOT NULL THEN nullif(btrim(u.amount), '')::pg_catalog.numeric END AS a,
                    CASE WHEN u.makes IS NOT NULL
                         THEN coalesce(nullif(btrim(u.details), '')::pg_catalog.jsonb, '{}'::pg_catalog.jsonb) END AS j
-              FROM unnest(rows) u),
+              FROM @extschema@.intake_take(NULL::@extschema@.intake_checked) u),
          stored AS (
             INSERT INTO @extschema@.intake_row
                    (batch, line, layout, department, subject_code, subject_name, subject_kind, item_code, document_no,
@@ -5373,8 +5377,7 @@ BEGIN
                    c.document_no, c.decided_on, c.value, c.amount, c.details, c.received_by, c.status, c.problem,
                    c.message, c.record_id, c.subject_id, c.corrects, c.code_kind, c.code_key, c.decided, c.category,
                    c.fields_required, c.fields_present, c.timely
-              FROM c WHERE NOT resume
-             ORDER BY c.line),
+              FROM c WHERE NOT resume),
          moved AS (
             UPDATE @extschema@.intake_row i
                SET status = c.status, record_id = c.record_id, subject_id = c.subject_id, batch = c.batch
@@ -5393,9 +5396,9 @@ BEGIN
      WHERE c.makes OPERATOR(pg_catalog.=) 'update' AND r.id OPERATOR(pg_catalog.=) c.record_id;
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@.intake_apply(@extschema@.intake_checked[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.intake_apply(@extschema@.intake_checked[], boolean) IS
-    'Stores the checked rows of an intake statement in credit.intake_row (resume: updates the released waiting rows instead) and makes their records: inserts one record per new decision and updates the record of a decision sent before in place, each with the values of its last row sent. Internal to the intake';
+REVOKE ALL ON FUNCTION @extschema@.intake_apply(boolean) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.intake_apply(boolean) IS
+    'Stores the checked rows of an intake statement, as credit.intake_check kept them, in credit.intake_row (resume: updates the released waiting rows instead) and makes their records: inserts one record per new decision and updates the record of a decision sent before in place, each with the values of its last row sent. Internal to the intake';
 
 -- Process the rows of one intake statement: check every row (C), then store
 -- them and make the records (credit.intake_apply).
@@ -5409,16 +5412,18 @@ DECLARE
     admin boolean := pg_has_role(who, 'credit_admin', 'USAGE');
     b     bigint;
 BEGIN
-    IF coalesce(array_length(rows, 1), 0) OPERATOR(pg_catalog.=) 0 THEN
+    IF rows IS NOT NULL AND coalesce(array_length(rows, 1), 0) OPERATOR(pg_catalog.=) 0 THEN
         RETURN;
     END IF;
     b := nextval('@extschema@.intake_batch_seq');
-    PERFORM @extschema@.intake_apply(ARRAY(SELECT c FROM @extschema@.intake_check(rows, layout, b, who, units, admin, false) c), false);
+    IF @extschema@.intake_check(rows, layout, b, who, units, admin, false) OPERATOR(pg_catalog.>) 0 THEN
+        PERFORM @extschema@.intake_apply(false);
+    END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.intake_process(@extschema@.intake[], text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.intake_process(@extschema@.intake[], text) IS
-    'Processes the rows of one intake statement as the owner: checks them (credit.intake_check: a row of a unit the sender does not act for refuses the statement, 42501; each row rejected with its problem, waiting or ready with its record, its decision claimed), then stores them and makes the records (credit.intake_apply). Internal to the intake triggers';
+    'Processes the rows of one intake statement as the owner (rows NULL: those the statement sent to credit.intake): checks them (credit.intake_check: a row of a unit the sender does not act for refuses the statement, 42501; each row rejected with its problem, waiting or ready with its record, its decision claimed), then stores them and makes the records (credit.intake_apply). Internal to the intake triggers';
 
 -- AFTER STATEMENT of credit.intake: the statement's rows, processed.
 CREATE FUNCTION @extschema@.intake_statement() RETURNS trigger
@@ -5426,7 +5431,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM @extschema@.intake_process(ARRAY(SELECT t FROM @extschema@.intake_take(NULL::@extschema@.intake) t), 'intake');
+    PERFORM @extschema@.intake_process(NULL, 'intake');
     RETURN NULL;
 END
 $$;
@@ -5459,19 +5464,20 @@ BEGIN
     END IF;
     b := nextval('@extschema@.intake_batch_seq');
     -- the waiting rows whose code a new subject carries, checked again (as the owner's) with their ids
-    PERFORM @extschema@.intake_apply(ARRAY(
-        SELECT c FROM @extschema@.intake_check(ARRAY(
-                   SELECT ROW(w.id, w.department, w.subject_code, w.subject_name, w.subject_kind, w.item_code, w.document_no,
-                              w.decided_on, w.value, w.amount, w.details, w.received_at, w.received_by, w.status, w.problem,
-                              w.message, w.record_id, w.subject_id, w.line, w.corrects)::@extschema@.intake
-                     FROM @extschema@.intake_row w
-                    WHERE w.status OPERATOR(pg_catalog.=) 'waiting'
-                      AND EXISTS (SELECT FROM new_rows n
-                                   WHERE (n.uscc IS NOT NULL OR n.person_id IS NOT NULL)
-                                     AND w.code_key = ANY (ARRAY[n.uscc::text, n.person_id::text, @extschema@.org_code(n.uscc)])
-                                     AND (w.code_kind OPERATOR(pg_catalog.<>) 'org_code' OR n.uscc IS NOT NULL))
-                    ORDER BY w.id),
-                 'intake', b, @extschema@.caller(), NULL, true, true) c), true);
+    IF @extschema@.intake_check(ARRAY(
+        SELECT ROW(w.id, w.department, w.subject_code, w.subject_name, w.subject_kind, w.item_code, w.document_no,
+                   w.decided_on, w.value, w.amount, w.details, w.received_at, w.received_by, w.status, w.problem,
+                   w.message, w.record_id, w.subject_id, w.line, w.corrects)::@extschema@.intake
+          FROM @extschema@.intake_row w
+         WHERE w.status OPERATOR(pg_catalog.=) 'waiting'
+           AND EXISTS (SELECT FROM new_rows n
+                        WHERE (n.uscc IS NOT NULL OR n.person_id IS NOT NULL)
+                          AND w.code_key = ANY (ARRAY[n.uscc::text, n.person_id::text, @extschema@.org_code(n.uscc)])
+                          AND (w.code_kind OPERATOR(pg_catalog.<>) 'org_code' OR n.uscc IS NOT NULL))
+         ORDER BY w.id),
+        'intake', b, @extschema@.caller(), NULL, true, true) OPERATOR(pg_catalog.>) 0 THEN
+        PERFORM @extschema@.intake_apply(true);
+    END IF;
     RETURN NULL;
 END
 $$;
