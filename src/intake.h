@@ -36,6 +36,19 @@ enum
 /* The names of the columns C_*. */
 extern const char *const col_name[C_NCOLS];
 
+/*
+ * Longest document number (决定文书号) a row may carry, in characters: it is
+ * part of the decision key (credit.decision), whose index holds a key of at
+ * most about 2,700 bytes; real ones have some 20 characters.
+ */
+#define INTAKE_DOCUMENT_MAX 200
+
+/*
+ * Longest unit code (credit.department.code) kept of a row naming no unit:
+ * no unit's code is longer, and the rows are indexed by unit.
+ */
+#define INTAKE_UNIT_MAX 40
+
 /* A field of a row's category (intake_problem.c). */
 typedef struct Field Field;
 
@@ -59,6 +72,7 @@ typedef struct Row
 	const Field *lacking;
 	const Field *malformed;
 	char	   *malformed_value;
+	const char *amount_problem;	/* why amount is no amount in CNY, or NULL */
 	int			required;
 	int			present;
 	bool		kind_ok;
@@ -149,6 +163,9 @@ extern void tables_load(Tables *t, MemoryContext cxt);
 
 /* The code, unit, item, date, fields and details of a row (what needs no query). */
 extern void row_read(Row *r, Tables *t, char **units, int nunits, MemoryContext cxt);
+
+/* Characters of a text (the database's encoding). */
+extern int	text_chars(const char *s);
 
 /* The row's problem, in the order a clerk fixes them, or NULL. */
 extern const char *row_problem(Row *r, DateADT today);

@@ -628,7 +628,7 @@ credit_intake_check(PG_FUNCTION_ARGS)
 		if (r->unit != NULL)
 			SET(a_department, CStringGetTextDatum(r->unit));
 		else if (dep != NULL && dep[0] != '\0')
-			SET(a_department, CStringGetTextDatum(dep));
+			SET(a_department, CStringGetTextDatum(pnstrdup(dep, pg_mbcharcliplen(dep, strlen(dep), INTAKE_UNIT_MAX))));
 		SET(a_batch, Int64GetDatum(batch));
 		SET(a_line, Int32GetDatum(r->line));
 		SET(a_layout, PointerGetDatum(layout));

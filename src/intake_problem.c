@@ -307,6 +307,48 @@ jsonb_key_text(Jsonb *jb, const char *key)
 
 /* ---- one row ---- */
 
+/* Whether a column is present and not a number of the kind. */
+static bool
+bad_number(const char *s, FeedNumberKind kind)
+{
+	return !absent(s) && !feed_number(s, strlen(s), kind);
+}
+
+/* Characters of a text (the database's encoding). */
+int
+text_chars(const char *s)
+{
+	return pg_mbstrlen_with_len(s, strlen(s));
+}
+
+/*
+ * Why an amount (present) is no amount in CNY, or NULL: not a number that
+ * fits numeric(18, 2), negative (a fine, a debt, a loan is never below
+ * zero), or finer than a fen (0.01 CNY), which the record would round away.
+ */
+static const char *
+amount_problem(const char *s)
+{
+	const char *p = s;
+	const char *point;
+	bool		nonzero = false;
+
+	if (!feed_number(s, strlen(s), FEED_AMOUNT))
+		return "not an amount in CNY with at most 16 digits before the point";
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
+		p++;
+	for (const char *d = p; *d != '\0'; d++)
+		nonzero = nonzero || (*d >= '1' && *d <= '9');
+	if (*p == '-' && nonzero)
+		return "a negative amount";
+	point = strchr(p, '.');
+	if (point != NULL)
+		for (size_t k = 3; k < strlen(point); k++)
+			if (point[k] >= '1' && point[k] <= '9')
+				return "finer than a fen (0.01 CNY)";
+	return NULL;
+}
+
 /* Read a date of a feed (len bytes) into a DateADT. */
 static bool
 read_date_len(const char *s, size_t len, DateADT *d)
@@ -360,6 +402,7 @@ row_read(Row *r, Tables *t, char **units, int nunits, MemoryContext cxt)
 		r->code_kind = code_classify(s, len, credit_today_ymd(), credit_uscc_lenient, r->code_key);
 	}
 	r->has_date = read_date(r->col[C_DECIDED_ON], &r->date);
+	r->amount_problem = absent(r->col[C_AMOUNT]) ? NULL : amount_problem(r->col[C_AMOUNT]);
 
 	r->json_problem = NULL;
 	if (!absent(r->col[C_DETAILS]))
@@ -409,13 +452,6 @@ row_read(Row *r, Tables *t, char **units, int nunits, MemoryContext cxt)
 	}
 }
 
-/* Whether a column is present and not a number of the kind. */
-static bool
-bad_number(const char *s, FeedNumberKind kind)
-{
-	return !absent(s) && !feed_number(s, strlen(s), kind);
-}
-
 static bool
 is_core_field(const Field *f)
 {
@@ -431,6 +467,8 @@ row_problem(Row *r, DateADT today)
 		return "unknown_department";
 	if (r->lacking != NULL && is_core_field(r->lacking))
 		return "missing_field";
+	if (r->col[C_DOCUMENT_NO] != NULL && text_chars(r->col[C_DOCUMENT_NO]) > INTAKE_DOCUMENT_MAX)
+		return "too_long";
 	if (r->code_kind == CODE_NONE || r->code_kind == CODE_PSEUDONYM)
 		return "invalid_code";
 	if (!r->item_known)
@@ -441,7 +479,7 @@ row_problem(Row *r, DateADT today)
 		return "future_date";
 	if (bad_number(r->col[C_VALUE], FEED_VALUE))
 		return "invalid_value";
-	if (bad_number(r->col[C_AMOUNT], FEED_AMOUNT))
+	if (r->amount_problem != NULL)
 		return "invalid_amount";
 	if (r->json_problem != NULL)
 		return "invalid_details";
@@ -535,8 +573,10 @@ row_message(Row *r, Tables *t, char **units, int nunits, const char *code_reason
 			appendStringInfo(&m, "not a number (value \"%s\")", r->col[C_VALUE]);
 	}
 	else if (strcmp(p, "invalid_amount") == 0)
-		appendStringInfo(&m, "not an amount in CNY with at most 16 digits before the point (amount \"%s\")",
-						 r->col[C_AMOUNT]);
+		appendStringInfo(&m, "%s (amount \"%s\")", r->amount_problem, r->col[C_AMOUNT]);
+	else if (strcmp(p, "too_long") == 0)
+		appendStringInfo(&m, "document_no has %d characters, at most %d", text_chars(r->col[C_DOCUMENT_NO]),
+						 INTAKE_DOCUMENT_MAX);
 	else if (strcmp(p, "invalid_details") == 0)
 		appendStringInfo(&m, "%s (details)", r->json_problem);
 	else if (strcmp(p, "invalid_kind") == 0)

@@ -489,20 +489,20 @@ SELECT i.id, i.department, i.subject_code, i.subject_name, i.subject_kind, i.ite
 COMMENT ON VIEW @extschema@.intake IS
     'Intake (归集): units send their feeds here by COPY (text or CSV) or INSERT, every data column text, and read their own rows back; each row is processed in the same statement and ends accepted (a new record), updated (a decision sent before: the record is updated in place), waiting (the subject is not registered yet: it becomes a record when it is) or rejected (problem, message); UPDATE of a row re-sends it corrected (a new row, corrects naming the old one)';
 COMMENT ON COLUMN @extschema@.intake.id IS 'Row of the intake';
-COMMENT ON COLUMN @extschema@.intake.department IS 'Unit that sends the row (credit.department); defaults to the sender''s unit when it acts for exactly one; another unit''s code is refused (42501)';
+COMMENT ON COLUMN @extschema@.intake.department IS 'Unit that sends the row (credit.department); defaults to the sender''s unit when it acts for exactly one; another unit''s code is refused (42501); a code no unit has is kept as sent, cut to 40 characters (no unit''s code is longer)';
 COMMENT ON COLUMN @extschema@.intake.subject_code IS 'Code of the subject as the unit knows it: USCC, old organisation code, 18- or 15-digit ID number (white space, hyphens, full-width and lower case accepted)';
 COMMENT ON COLUMN @extschema@.intake.subject_name IS 'Name of the subject (行政相对人名称)';
 COMMENT ON COLUMN @extschema@.intake.subject_kind IS 'Kind of subject (credit.subject_kind, or the layout''s 法人及非法人组织 / 自然人 / 个体工商户)';
 COMMENT ON COLUMN @extschema@.intake.item_code IS 'Catalogue item (credit.catalog_item)';
-COMMENT ON COLUMN @extschema@.intake.document_no IS 'Decision document number (决定文书号): with unit and item it identifies the decision';
+COMMENT ON COLUMN @extschema@.intake.document_no IS 'Decision document number (决定文书号): with unit and item it identifies the decision; at most 200 characters';
 COMMENT ON COLUMN @extschema@.intake.decided_on IS 'Decision date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD, not in the future';
 COMMENT ON COLUMN @extschema@.intake.value IS 'Quantity of the record (a number; 1 when empty)';
-COMMENT ON COLUMN @extschema@.intake.amount IS 'Amount in CNY (a number with at most 16 digits before the point)';
+COMMENT ON COLUMN @extschema@.intake.amount IS 'Amount in CNY: a number not below zero, with at most 16 digits before the point and nothing finer than a fen (0.01) after it';
 COMMENT ON COLUMN @extschema@.intake.details IS 'Further fields as a JSON object (the double-publicity fields: violation_type, facts, legal_basis, penalty_category, content, valid_from, valid_to, source_unit...)';
 COMMENT ON COLUMN @extschema@.intake.received_at IS 'When the row arrived (set by the platform)';
 COMMENT ON COLUMN @extschema@.intake.received_by IS 'Role that sent it (set by the platform)';
 COMMENT ON COLUMN @extschema@.intake.status IS 'accepted, updated, waiting or rejected (set by the platform)';
-COMMENT ON COLUMN @extschema@.intake.problem IS 'Stable code of the problem of a rejected row: missing_field, invalid_code, unknown_item, invalid_date, future_date, invalid_value, invalid_amount, invalid_details, invalid_kind, unknown_department';
+COMMENT ON COLUMN @extschema@.intake.problem IS 'Stable code of the problem of a rejected row: missing_field, invalid_code, unknown_item, invalid_date, future_date, invalid_value, invalid_amount, invalid_details, invalid_kind, unknown_department, too_long';
 COMMENT ON COLUMN @extschema@.intake.message IS 'The problem in words, naming the line and the value';
 COMMENT ON COLUMN @extschema@.intake.record_id IS 'Record the row became or updated (credit.record.id)';
 COMMENT ON COLUMN @extschema@.intake.subject_id IS 'Subject the row was linked to (credit.subject.id)';
