@@ -487,10 +487,16 @@ static CreditQuery q_grades = {
 	" WHERE g.subject_id OPERATOR(pg_catalog.=) $1", 1, {INT8OID}
 };
 
-/* The listings, read with the caller's rights by both. */
+/*
+ * The listings of today (credit.subject_listings), read with the caller's
+ * rights by both: from the view, filtered on the subject, a query Citus
+ * routes to the subject's shard.
+ */
 static CreditQuery q_listings = {
 	"SELECT l.list_code, l.kind, l.listed_on, l.expires_on, l.department "
-	"  FROM credit.subject_listings($1) l", 1, {INT8OID}
+	"  FROM credit.listing l "
+	" WHERE l.subject_id OPERATOR(pg_catalog.=) $1 "
+	"   AND credit.list_entry_active(l.listed_on, l.expires_on, l.removed_on, CURRENT_DATE)", 1, {INT8OID}
 };
 
 /* What a query of the subject's facts reads. */

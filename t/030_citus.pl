@@ -75,6 +75,43 @@ SELECT 1 + g % 200, 'contract_breach', CASE WHEN g % 3 = 0 THEN 'cu' ELSE 'cv' E
        current_date - 1 - g % 200, 'market-' || g
   FROM generate_series(1, 300) g;
 });
+# Subjects on lists, before distributing: entries of a black list and of the
+# key-attention list (one removed since, one expired), and records of lists'
+# items that the units collected; a clerk of unit cv and an analyst.  What
+# credit.check and credit.measures_for answer on one node, as the owner, as
+# the clerk and as the analyst, is compared with their answers through the
+# coordinator once the tables are distributed (the grade rows' listing flags
+# are set, so the listings are read).
+$coord->safe_psql('postgres', q{
+INSERT INTO credit.list_entry (list_code, name, subject_id, listed_on, expires_on, department) VALUES
+  ('serious_dishonesty', 'Minjiang Foods Ltd', 11, current_date - 30, NULL, 'cu'),
+  ('key_attention', 'Rongcheng Builders Ltd', 12, current_date - 20, NULL, 'cu'),
+  ('dishonest_debtor', 'Haixi Freight Ltd', 13, current_date - 20, NULL, 'cu'),
+  ('key_attention', 'Wuyi Tea Ltd', 14, current_date - 40, current_date - 5, 'cu');
+UPDATE credit.list_entry SET removed_on = current_date - 1 WHERE subject_id = 13;
+INSERT INTO credit.record (subject_id, item_code, department, decided_on, document_no) VALUES
+  (15, 'list_dishonest_debtor', 'cu', current_date - 15, 'cu-list-15'),
+  (16, 'list_red_honour', 'cu', current_date - 15, 'cu-list-16'),
+  (17, 'list_red_tax_a', 'cu', current_date - 15, 'cu-list-17');
+CREATE ROLE cv_unit NOLOGIN;
+CREATE ROLE cv_clerk LOGIN IN ROLE cv_unit, credit_department;
+CREATE ROLE c_analyst LOGIN IN ROLE credit_analyst;
+UPDATE credit.department SET role = 'cv_unit' WHERE code = 'cv';
+});
+my $listed_sql = q{
+SELECT string_agg(g || ' ' || credit.check(g, 'government_procurement')::text, E'\n' ORDER BY g) FROM generate_series(1, 24) g;
+SELECT string_agg(g || ' ' || m::text, E'\n' ORDER BY g, m.measure_code) FROM generate_series(1, 24) g
+ CROSS JOIN LATERAL credit.measures_for(g, 'government_procurement') m};
+my %listed = map { $_ => $coord->safe_psql('postgres', ($_ eq 'postgres' ? '' : "SET ROLE $_;") . $listed_sql) }
+  qw(postgres cv_clerk c_analyst);
+like($listed{postgres}, qr/^11 .*"list": "serious_dishonesty".*^12 .*"list": "key_attention".*^15 .*"list": "dishonest_debtor".*^16 .*"list": "red_honour".*^17 .*"list": "red_tax_a"/ms,
+	'on one node, credit.check shows the listings of entries and of records');
+unlike($listed{postgres}, qr/^1[34] [^\n]*"list": "(dishonest_debtor|key_attention)"/m,
+	'but not an entry removed or expired');
+like($listed{postgres}, qr/^11 \(/m, 'and credit.measures_for the measures of a subject on a black list');
+my $nrecords = $coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record');
+my $npublic = $coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record WHERE credit.public_item(item_code)');
+
 my $grades_sql = q{SELECT string_agg(subject_id || ':' || model || ':' || grade || ':' || round(score, 6), ',' ORDER BY subject_id, model COLLATE "C") FROM credit.subject_grade};
 my $grades = $coord->safe_psql('postgres', $grades_sql);
 
@@ -110,11 +147,20 @@ SELECT count(*) FROM pg_constraint WHERE conname = 'grade_change_subject_id_fkey
 	'1', 'a foreign key between colocated tables is created again');
 
 # The rows moved to the shards as they were.
-is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), '2300', 'the records are on the shards');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), $nrecords, 'the records are on the shards');
 is($coord->safe_psql('postgres', $grades_sql), $grades, 'the grades are those folded before');
 is($workers[0]->safe_psql('postgres', q{
 SELECT count(*) > 0 FROM pg_class WHERE relname LIKE 'record\_%' AND relnamespace = 'credit'::regnamespace}),
 	't', 'a worker holds shards of credit.record');
+
+# credit.check and credit.measures_for of subjects on lists through the
+# coordinator: the listings are read from credit.listing, by the subject,
+# the entries on the coordinator and the records in the subject's shard.
+for my $role (qw(postgres cv_clerk c_analyst))
+{
+	is($coord->safe_psql('postgres', ($role eq 'postgres' ? '' : "SET ROLE $role;") . $listed_sql), $listed{$role},
+		"credit.check and credit.measures_for give the answers of one node, as $role");
+}
 
 # Row-level security as a unit's clerk: the policies of credit.record run on
 # the shards, on the workers (the units and the catalogue read there from the
@@ -126,14 +172,14 @@ UPDATE credit.department SET role = 'cu_unit' WHERE code = 'cu';
 });
 my $readable = $coord->safe_psql('postgres',
 	q{SELECT count(*) FROM credit.record WHERE department = 'cu' OR credit.public_item(item_code)});
-is($readable, '2100', 'the records of unit cu and the public ones');
+is($readable, '2106', 'the records of unit cu and the public ones (the lists\' among them)');
 my $clerk_reads = q{SET ROLE cu_clerk; SELECT count(*), count(*) FILTER (WHERE department = 'cv') FROM credit.record};
 is($coord->safe_psql('postgres', $clerk_reads), "$readable|0",
 	"a clerk of unit cu reads its unit's records and the public ones, no market record of another unit");
 is($workers[0]->safe_psql('postgres', $clerk_reads), "$readable|0",
 	'the same through a worker');
 $coord->safe_psql('postgres', q{UPDATE credit.department SET role = NULL WHERE code = 'cu'});
-is($coord->safe_psql('postgres', $clerk_reads), '2000|0',
+is($coord->safe_psql('postgres', $clerk_reads), "$npublic|0",
 	'once the unit names no role, only the public records');
 
 # The evaluation pushed down: each worker folds its shards' records with the
@@ -203,7 +249,7 @@ SELECT count(*) FROM (
     JOIN pg_dist_shard_placement gp ON gp.shardid = g.shardid AND gp.nodeport = rp.nodeport
    WHERE r.logicalrelid = 'credit.record'::regclass) x}),
 	'0', 'each shard of credit.record is on the node of its subjects\' grades');
-is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), '2300', 'the records stay');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM credit.record'), $nrecords, 'the records stay');
 is($coord->safe_psql('postgres', $grades_sql), $grades, 'the grades stay');
 ($ret, $out, $err) = $coord->psql('postgres', q{SELECT credit.run_evaluation('comprehensive_enterprise')});
 is($ret, 0, 'credit.run_evaluation runs after the rebalancing') or diag($err);

@@ -106,29 +106,53 @@ $$;
 COMMENT ON FUNCTION @extschema@.list_entry_active(date, date, date, date) IS
     'Whether a list entry (its listed_on, expires_on and removed_on) counts on a day (default today): listed by then, not removed, not expired';
 
--- The lists a subject is on, on a day: its active entries, and the active
--- credit records of a list's catalogue item that a unit collected as records
--- (a record made by an entry is that entry): the one rule of "on a list" that
--- credit.measures_for, credit.check and reports share.  Inlined by the planner
--- (no SET clause, every name qualified).
+-- The listings of every subject, whatever the day: its list entries, and the
+-- active credit records of a list's catalogue item that a unit collected as
+-- records (a record made by an entry is that entry), each with the dates that
+-- say on which days it counts (credit.list_entry_active; a record counts from
+-- its decision on).  Read with the caller's rights (security_invoker: the
+-- row-level security of entries and records applies), filtered by subject:
+-- the one rule of "on a list" that credit.measures_for, credit.check and
+-- reports share.  On Citus a query of it that names one subject is routed to
+-- that subject's shard (credit.subject_listings, a SQL function, cannot be
+-- planned there inside a query with parameters).
+CREATE VIEW @extschema@.listing WITH (security_invoker = true) AS
+    SELECT e.subject_id, e.list_code, (SELECT l.kind FROM @extschema@.list l WHERE l.code OPERATOR(pg_catalog.=) e.list_code) AS kind,
+           e.listed_on, e.expires_on, e.removed_on, e.document_no, NULL::pg_catalog.text AS department
+      FROM @extschema@.list_entry e
+    UNION ALL
+    -- (a lateral scan of the few lists per record: a small plan, executed per call)
+    SELECT r.subject_id, l.code, l.kind, r.decided_on, NULL::pg_catalog.date, NULL::pg_catalog.date, r.document_no, r.department
+      FROM @extschema@.record r
+     CROSS JOIN LATERAL (SELECT l.code, l.kind FROM @extschema@.list l
+                          WHERE l.item_code OPERATOR(pg_catalog.=) r.item_code OFFSET 0) l
+     WHERE r.status OPERATOR(pg_catalog.=) 'active'
+       AND NOT (r.details OPERATOR(pg_catalog.?) 'list_entry');
+REVOKE ALL ON @extschema@.listing FROM PUBLIC;
+GRANT SELECT ON @extschema@.listing TO credit_department, credit_analyst, credit_admin;
+COMMENT ON VIEW @extschema@.listing IS
+    'Listings of subjects, on any day: list entries (department NULL) and active credit records of a list''s catalogue item collected from a unit (department set; a record made by an entry counts as the entry), with listed_on, expires_on and removed_on for credit.list_entry_active; read with the caller''s rights; credit.subject_listings is its rows of one subject on one day';
+
+COMMENT ON COLUMN @extschema@.listing.subject_id IS 'The subject listed';
+COMMENT ON COLUMN @extschema@.listing.list_code IS 'The list (credit.list.code)';
+COMMENT ON COLUMN @extschema@.listing.kind IS 'The list''s kind (black, red, watch, key_attention)';
+COMMENT ON COLUMN @extschema@.listing.listed_on IS 'First day it counts: the entry''s listed_on, the record''s decided_on';
+COMMENT ON COLUMN @extschema@.listing.expires_on IS 'Last day it counts (NULL: until removed; always NULL for a record)';
+COMMENT ON COLUMN @extschema@.listing.removed_on IS 'Day the entry was removed from the list (NULL for a record, which stops counting when it is no longer active)';
+COMMENT ON COLUMN @extschema@.listing.document_no IS 'The entry''s or the record''s document number';
+COMMENT ON COLUMN @extschema@.listing.department IS 'The unit whose record lists it; NULL for a list entry';
+
+-- The lists a subject is on, on a day: its listings active that day.
+-- Inlined by the planner (no SET clause, every name qualified), the
+-- subject and the day pushed into both branches of the view.
 CREATE FUNCTION @extschema@.subject_listings(subject_id bigint, as_of date DEFAULT CURRENT_DATE)
 RETURNS TABLE (list_code text, kind text, listed_on date, expires_on date, document_no text, department text)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT e.list_code, (SELECT l.kind FROM @extschema@.list l WHERE l.code OPERATOR(pg_catalog.=) e.list_code),
-           e.listed_on, e.expires_on, e.document_no, NULL::pg_catalog.text
-      FROM @extschema@.list_entry e
-     WHERE e.subject_id OPERATOR(pg_catalog.=) $1
-       AND @extschema@.list_entry_active(e.listed_on, e.expires_on, e.removed_on, $2)
-    UNION ALL
-    -- (a lateral scan of the few lists per record: a small plan, executed per call)
-    SELECT l.code, l.kind, r.decided_on, NULL::pg_catalog.date, r.document_no, r.department
-      FROM @extschema@.record r
-     CROSS JOIN LATERAL (SELECT l.code, l.kind FROM @extschema@.list l
-                          WHERE l.item_code OPERATOR(pg_catalog.=) r.item_code OFFSET 0) l
-     WHERE r.subject_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active'
-       AND r.decided_on OPERATOR(pg_catalog.<=) $2
-       AND NOT (r.details OPERATOR(pg_catalog.?) 'list_entry')
+    SELECT v.list_code, v.kind, v.listed_on, v.expires_on, v.document_no, v.department
+      FROM @extschema@.listing v
+     WHERE v.subject_id OPERATOR(pg_catalog.=) $1
+       AND @extschema@.list_entry_active(v.listed_on, v.expires_on, v.removed_on, $2)
 $$;
 REVOKE ALL ON FUNCTION @extschema@.subject_listings(bigint, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.subject_listings(bigint, date) TO credit_department, credit_analyst, credit_admin;
