@@ -136,11 +136,18 @@ static CreditQuery q_write1 = {
  * Set the listing flag of some locked rows (those of listed subjects): a
  * subject on a list has its listings read by credit.check.
  */
+#define Q_FLAG_LISTED \
+	"UPDATE credit.subject_grade g SET listed = true " \
+	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(s, m) " \
+	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m AND NOT g.listed"
 static CreditQuery q_flag_listed = {
-	"UPDATE credit.subject_grade g SET listed = true "
-	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(s, m) "
-	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m "
-	"  AND g.subject_id OPERATOR(pg_catalog.=) ANY ($1) AND NOT g.listed",
+	Q_FLAG_LISTED,
+	2, {INT8ARRAYOID, TEXTARRAYOID}
+};
+
+/* The same where Citus is loaded, routed to the subjects' shard. */
+static CreditQuery q_flag_listed_routed = {
+	Q_FLAG_LISTED " AND g.subject_id OPERATOR(pg_catalog.=) ANY ($1)",
 	2, {INT8ARRAYOID, TEXTARRAYOID}
 };
 
@@ -148,15 +155,28 @@ static CreditQuery q_flag_listed = {
  * Drop the locked rows (of rescoped subjects) whose subject is no longer in
  * the model's scope.
  */
-static CreditQuery q_drop_out_of_scope = {
-	"DELETE FROM credit.subject_grade g "
-	" USING ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(s, m), credit.subject s, credit.model m "
-	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m "
-	"  AND g.subject_id OPERATOR(pg_catalog.=) ANY ($1) "
-	"  AND s.id OPERATOR(pg_catalog.=) u.s AND m.code OPERATOR(pg_catalog.=) u.m "
+#define Q_DROP_OUT_OF_SCOPE \
+	"DELETE FROM credit.subject_grade g " \
+	" USING ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(s, m), credit.subject s, credit.model m " \
+	"WHERE g.subject_id OPERATOR(pg_catalog.=) u.s AND g.model OPERATOR(pg_catalog.=) u.m " \
+	"  AND s.id OPERATOR(pg_catalog.=) u.s AND m.code OPERATOR(pg_catalog.=) u.m " \
 	"  AND NOT credit.subject_in_scope(s.kind, s.industries, m.subject_kinds, m.scope) "
-	"RETURNING g.subject_id, g.model",
+static CreditQuery q_drop_out_of_scope = {
+	Q_DROP_OUT_OF_SCOPE "RETURNING g.subject_id, g.model",
 	2, {INT8ARRAYOID, TEXTARRAYOID}
+};
+
+/* The same where Citus is loaded, routed to the subjects' shard. */
+static CreditQuery q_drop_out_of_scope_routed = {
+	Q_DROP_OUT_OF_SCOPE "  AND g.subject_id OPERATOR(pg_catalog.=) ANY ($1) RETURNING g.subject_id, g.model",
+	2, {INT8ARRAYOID, TEXTARRAYOID}
+};
+
+/* The stored rows of some subjects (not locked: the fold locks them in order). */
+static CreditQuery q_stored_rows = {
+	"SELECT g.subject_id, g.model FROM credit.subject_grade g "
+	" WHERE g.subject_id OPERATOR(pg_catalog.=) ANY ($1)",
+	1, {INT8ARRAYOID}
 };
 
 static CreditQuery q_grade_changes = {
@@ -441,33 +461,64 @@ fold_add_comprehensive_pairs(FoldCtx *c)
  *   it enters at once: no other transaction sees the subject in their scope
  *   before it commits).
  *
- * Every stored row of such a subject is locked with the pairs: one
- * lock-only pair per model, locked only if stored (a row inserted later
- * starts flagged and in scope).
+ * Every stored row of such a subject is locked with the pairs: a lock-only
+ * pair per row stored when the fold starts (read without a lock), locked
+ * only if still stored; a row inserted later starts flagged and in scope.
  */
 void
 fold_add_subject_pairs(FoldCtx *c)
 {
 	HTAB	   *sets[2] = {c->listed_subjects, c->rescoped_subjects};
+	int64	   *subjects = palloc(sizeof(int64) * Max(hash_get_num_entries(sets[0]) +
+													 hash_get_num_entries(sets[1]), 1));
+	int			ns = 0;
 	int			j;
 
 	for (j = 0; j < 2; j++)
 	{
 		HASH_SEQ_STATUS seq;
 		int64	   *e;
-		int			k;
 
 		hash_seq_init(&seq, sets[j]);
 		while ((e = hash_seq_search(&seq)) != NULL)
-			for (k = 0; k < c->nmodels; k++)
-			{
-				bool		found;
-				FoldPair   *p = fold_pair_enter(c, *e, k, &found);
-
-				if (!found)
-					p->lock_only = p->stored_only = true;
-			}
+			subjects[ns++] = *e;
 	}
+	if (ns == 0)
+		return;
+
+	/*
+	 * On a Citus worker one subject per query, routed to its shard (see
+	 * apply_all in fold_trigger.c); a subject in both sets is read twice,
+	 * its pairs entered once.
+	 */
+	for (j = 0; j < ns; j = c->on_shard ? j + 1 : ns)
+	{
+		Datum		arg = credit_int8_array(subjects + j, c->on_shard ? 1 : ns);
+		uint64		i;
+
+		credit_query_exec(&q_stored_rows, &arg, NULL, false, SPI_OK_SELECT, "reading the grades of subjects");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			bool		found;
+			int64		s = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			char	   *m = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+			int			k = fold_model_index(c, m);
+			FoldPair   *p;
+
+			/*
+			 * a model created after the model cache was read: its rows were
+			 * written flagged and in scope by its first run
+			 */
+			if (k < 0)
+				continue;
+			p = fold_pair_enter(c, s, k, &found);
+			if (!found)
+				p->lock_only = p->stored_only = true;
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	pfree(subjects);
 }
 
 /* The locked, stored rows among some pairs of the subjects of a set. */
@@ -504,8 +555,8 @@ rewrite_subject_rows(FoldCtx *c, FoldPair **w, int n)
 	if (nf > 0)
 	{
 		key_arrays(c, f, nf, &args[0], &args[1]);
-		credit_query_exec(&q_drop_out_of_scope, args, NULL, false, SPI_OK_DELETE_RETURNING,
-						  "dropping grades out of scope");
+		credit_query_exec(credit_citus_loaded() ? &q_drop_out_of_scope_routed : &q_drop_out_of_scope,
+						  args, NULL, false, SPI_OK_DELETE_RETURNING, "dropping grades out of scope");
 		for (i = 0; i < SPI_processed; i++)
 		{
 			FoldPair   *e = pair_of_row(c, i);
@@ -519,7 +570,8 @@ rewrite_subject_rows(FoldCtx *c, FoldPair **w, int n)
 	if (nf > 0)
 	{
 		key_arrays(c, f, nf, &args[0], &args[1]);
-		credit_query_exec(&q_flag_listed, args, NULL, false, SPI_OK_UPDATE, "flagging listed subjects");
+		credit_query_exec(credit_citus_loaded() ? &q_flag_listed_routed : &q_flag_listed,
+						  args, NULL, false, SPI_OK_UPDATE, "flagging listed subjects");
 	}
 }
 
